@@ -1,0 +1,212 @@
+package model
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Snapshot is an immutable view of the world. Build one with NewSnapshot;
+// never modify the slices or maps it returns.
+type Snapshot struct {
+	clusters            []Cluster
+	services            []Service
+	virtualDestinations []VirtualDestination
+	gateways            []*Gateway
+	httpRoutes          []*HTTPRoute
+
+	clusterByName map[string]*Cluster
+	serviceByKey  map[ServiceKey]*Service
+}
+
+// World is the mutable input to NewSnapshot.
+type World struct {
+	Clusters            []Cluster
+	Services            []Service
+	VirtualDestinations []VirtualDestination
+	Gateways            []*Gateway
+	HTTPRoutes          []*HTTPRoute
+}
+
+// NewSnapshot deep-copies w and sorts every list by name so that the
+// snapshot is independent of its writer and deterministic to read.
+func NewSnapshot(w World) *Snapshot {
+	s := &Snapshot{
+		clusters:            append([]Cluster(nil), w.Clusters...),
+		virtualDestinations: make([]VirtualDestination, 0, len(w.VirtualDestinations)),
+		clusterByName:       map[string]*Cluster{},
+		serviceByKey:        map[ServiceKey]*Service{},
+	}
+	for i := range s.clusters {
+		s.clusters[i].EastWestGateways = append([]GatewayAddress(nil), s.clusters[i].EastWestGateways...)
+	}
+	for _, svc := range w.Services {
+		s.services = append(s.services, copyService(svc))
+	}
+	for _, vd := range w.VirtualDestinations {
+		s.virtualDestinations = append(s.virtualDestinations, copyVirtualDestination(vd))
+	}
+	for _, g := range w.Gateways {
+		s.gateways = append(s.gateways, g.DeepCopy())
+	}
+	for _, r := range w.HTTPRoutes {
+		s.httpRoutes = append(s.httpRoutes, r.DeepCopy())
+	}
+	sort.Slice(s.clusters, func(i, j int) bool { return s.clusters[i].Name < s.clusters[j].Name })
+	sort.Slice(s.services, func(i, j int) bool { return s.services[i].Key().String() < s.services[j].Key().String() })
+	sort.Slice(s.virtualDestinations, func(i, j int) bool {
+		a, b := s.virtualDestinations[i], s.virtualDestinations[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	sort.Slice(s.gateways, func(i, j int) bool {
+		return s.gateways[i].Namespace+"/"+s.gateways[i].Name < s.gateways[j].Namespace+"/"+s.gateways[j].Name
+	})
+	sort.Slice(s.httpRoutes, func(i, j int) bool {
+		return s.httpRoutes[i].Namespace+"/"+s.httpRoutes[i].Name < s.httpRoutes[j].Namespace+"/"+s.httpRoutes[j].Name
+	})
+	for i := range s.clusters {
+		s.clusterByName[s.clusters[i].Name] = &s.clusters[i]
+	}
+	for i := range s.services {
+		s.serviceByKey[s.services[i].Key()] = &s.services[i]
+	}
+	return s
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func copyService(svc Service) Service {
+	svc.Labels = copyMap(svc.Labels)
+	svc.Ports = append([]ServicePort(nil), svc.Ports...)
+	eps := make([]Endpoint, len(svc.Endpoints))
+	for i, ep := range svc.Endpoints {
+		ep.Ports = append([]EndpointPort(nil), ep.Ports...)
+		ep.Labels = copyMap(ep.Labels)
+		eps[i] = ep
+	}
+	sort.SliceStable(eps, func(i, j int) bool { return eps[i].Address < eps[j].Address })
+	svc.Endpoints = eps
+	return svc
+}
+
+func copyVirtualDestination(vd VirtualDestination) VirtualDestination {
+	vd.Hosts = append([]string(nil), vd.Hosts...)
+	ports := make([]VirtualDestinationPort, len(vd.Ports))
+	for i, p := range vd.Ports {
+		if p.TargetPort != nil {
+			tp := *p.TargetPort
+			p.TargetPort = &tp
+		}
+		ports[i] = p
+	}
+	vd.Ports = ports
+	sels := make([]ServiceSelector, len(vd.Services))
+	for i, sel := range vd.Services {
+		sel.Labels = copyMap(sel.Labels)
+		sels[i] = sel
+	}
+	vd.Services = sels
+	return vd
+}
+
+// Clusters returns the clusters sorted by name.
+func (s *Snapshot) Clusters() []Cluster { return s.clusters }
+
+// Cluster returns the named cluster or nil.
+func (s *Snapshot) Cluster(name string) *Cluster { return s.clusterByName[name] }
+
+// Services returns every service sorted by cluster, namespace and name.
+func (s *Snapshot) Services() []Service { return s.services }
+
+// Service returns the service with the key or nil.
+func (s *Snapshot) Service(k ServiceKey) *Service { return s.serviceByKey[k] }
+
+// VirtualDestinations returns the VirtualDestinations sorted by namespace and name.
+func (s *Snapshot) VirtualDestinations() []VirtualDestination { return s.virtualDestinations }
+
+// Gateways returns the Gateways sorted by namespace and name.
+func (s *Snapshot) Gateways() []*Gateway { return s.gateways }
+
+// HTTPRoutes returns the HTTPRoutes sorted by namespace and name.
+func (s *Snapshot) HTTPRoutes() []*HTTPRoute { return s.httpRoutes }
+
+// Matches reports whether the selector selects svc.
+func (sel ServiceSelector) Matches(svc *Service) bool {
+	if sel.Cluster != "" && sel.Cluster != svc.Cluster {
+		return false
+	}
+	if sel.Namespace != "" && sel.Namespace != svc.Namespace {
+		return false
+	}
+	if sel.Name != "" && sel.Name != svc.Name {
+		return false
+	}
+	for k, v := range sel.Labels {
+		if got, ok := svc.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// SelectedServices returns the services any of vd's selectors select, in
+// snapshot order.
+func (s *Snapshot) SelectedServices(vd *VirtualDestination) []*Service {
+	var out []*Service
+	for i := range s.services {
+		for _, sel := range vd.Services {
+			if sel.Matches(&s.services[i]) {
+				out = append(out, &s.services[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Store publishes snapshots to readers. The zero value holds an empty world.
+type Store struct {
+	current atomic.Pointer[Snapshot]
+	mu      sync.Mutex
+	subs    []chan struct{}
+}
+
+// Load returns the current snapshot (never nil).
+func (st *Store) Load() *Snapshot {
+	if s := st.current.Load(); s != nil {
+		return s
+	}
+	return NewSnapshot(World{})
+}
+
+// Publish makes snap current and wakes every subscriber.
+func (st *Store) Publish(snap *Snapshot) {
+	st.current.Store(snap)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, ch := range st.subs {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending; the reader will Load the newest.
+		}
+	}
+}
+
+// Subscribe returns a channel that receives a value after every Publish.
+// Wake-ups coalesce: a slow reader sees the newest snapshot, not every one.
+func (st *Store) Subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	st.mu.Lock()
+	st.subs = append(st.subs, ch)
+	st.mu.Unlock()
+	return ch
+}

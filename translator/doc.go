@@ -1,0 +1,7 @@
+// Package translator turns a model snapshot and a proxy identity into the
+// Envoy resources that proxy should run: listeners, routes, clusters,
+// endpoints and secrets. Translate is a pure function: same input, same
+// output, sorted by name; it never fails, it reports bad input as
+// Diagnostics and degrades only the object at fault (a route to a missing
+// backend answers 500).
+package translator

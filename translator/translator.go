@@ -1,0 +1,79 @@
+package translator
+
+import (
+	"fmt"
+	"sort"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// Resources is everything one proxy class receives, each list sorted by name.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+	Secrets   []*tlsv3.Secret
+	// Diagnostics are problems with the input, each naming the object and
+	// field at fault. The resources are still valid: the faulty part is
+	// replaced by something safe (a 500 direct response, a dropped endpoint).
+	Diagnostics []Diagnostic
+}
+
+// Diagnostic is one problem with an input object.
+type Diagnostic struct {
+	// Object is "Kind namespace/name" (or "Kind name" for cluster-scoped objects).
+	Object string
+	// Field is the path inside the object, e.g. "spec.rules[0].backendRefs[1].port".
+	Field   string
+	Message string
+}
+
+func (d Diagnostic) String() string { return fmt.Sprintf("%s: %s: %s", d.Object, d.Field, d.Message) }
+
+// Credentials are the proxy's workload certificate and the trust root, PEM
+// encoded. They are input so the translator stays pure: the CA that issues
+// them lives outside.
+type Credentials struct {
+	CertChainPEM  []byte
+	PrivateKeyPEM []byte
+	RootCAPEM     []byte
+	// SpiffeID is the identity in the certificate's URI SAN.
+	SpiffeID string
+	// TrustDomain is the SPIFFE trust domain peers must belong to.
+	TrustDomain string
+}
+
+// Translate builds the resources for proxy p from world w.
+func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
+	r := &Resources{}
+	switch p.Role {
+	case model.RoleGateway:
+		buildOutbound(w, p, r)
+		buildGateway(w, p, r)
+	case model.RoleEastWest:
+		buildEastWest(w, p, r)
+	}
+	r.Secrets = buildSecrets(creds)
+	r.sort()
+	return r
+}
+
+func (r *Resources) sort() {
+	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].GetName() < r.Routes[j].GetName() })
+	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].GetName() < r.Clusters[j].GetName() })
+	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].GetClusterName() < r.Endpoints[j].GetClusterName() })
+	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].GetName() < r.Secrets[j].GetName() })
+	sort.SliceStable(r.Diagnostics, func(i, j int) bool { return r.Diagnostics[i].String() < r.Diagnostics[j].String() })
+}
+
+func (r *Resources) report(object, field, format string, args ...any) {
+	r.Diagnostics = append(r.Diagnostics, Diagnostic{Object: object, Field: field, Message: fmt.Sprintf(format, args...)})
+}
