@@ -55,10 +55,10 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	r := &Resources{}
 	switch p.Role {
 	case model.RoleGateway:
-		buildOutbound(w, p, r)
+		buildOutbound(w, p, trustDomainOf(creds), r)
 		buildGateway(w, p, r)
 	case model.RoleEastWest:
-		buildEastWest(w, p, r)
+		buildEastWest(w, p, trustDomainOf(creds), r)
 	}
 	r.Secrets = buildSecrets(creds)
 	r.sort()

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/causeway-dev/causeway/discovery/file"
+	"github.com/causeway-dev/causeway/examples/demo"
+	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/model"
+)
+
+func TestTopologyOfDemoWorld(t *testing.T) {
+	w, err := file.Parse("demo", demo.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := topologyFrom(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	east := model.Locality{Region: "us-east", Zone: "us-east-1a"}
+	west := model.Locality{Region: "us-west", Zone: "us-west-1a"}
+	b := func(name, addr, cluster, instance, version string) backendSpec {
+		return backendSpec{Name: name, Address: addr, Info: backend.Info{Cluster: cluster, Instance: instance, Version: version}}
+	}
+	want := topology{
+		Proxies: []proxySpec{
+			{Name: "cluster-1-gateway", Role: model.RoleGateway, Cluster: "cluster-1", Locality: east, Address: "127.0.1.1"},
+			{Name: "cluster-1-eastwest-1", Role: model.RoleEastWest, Cluster: "cluster-1", Locality: east, Address: "127.0.1.100"},
+			{Name: "cluster-1-eastwest-2", Role: model.RoleEastWest, Cluster: "cluster-1", Locality: east, Address: "127.0.1.101"},
+			{Name: "cluster-2-eastwest-1", Role: model.RoleEastWest, Cluster: "cluster-2", Locality: west, Address: "127.0.2.100"},
+		},
+		Backends: []backendSpec{
+			b("cluster-1-reviews-v1", "127.0.1.10:9080", "cluster-1", "reviews-v1", "v1"),
+			b("cluster-1-reviews-v2", "127.0.1.11:9080", "cluster-1", "reviews-v2", "v2"),
+			b("cluster-2-reviews-v3", "127.0.2.10:9080", "cluster-2", "reviews-v3", "v3"),
+			b("cluster-2-reviews-v1", "127.0.2.11:9080", "cluster-2", "reviews-v1", "v1"),
+			b("cluster-2-ratings-v1", "127.0.2.12:9080", "cluster-2", "ratings-v1", "v1"),
+		},
+		Listeners: []listenerSpec{{Proxy: "cluster-1-gateway", Address: "127.0.1.1:8080", Hostname: "bookinfo.example.com"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("topology (-want +got):\n%s", diff)
+	}
+	if got.Proxies[0].AdminAddress() != "127.0.1.1:19000" {
+		t.Errorf("gateway admin address = %s", got.Proxies[0].AdminAddress())
+	}
+}
+
+func TestTopologyRejectsGatewayWithoutEastWest(t *testing.T) {
+	w, err := file.Parse("w", []byte(`
+apiVersion: world.causeway.dev/v1alpha1
+kind: Cluster
+metadata: {name: lonely}
+spec: {network: net-1}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: causeway
+  listeners: [{name: http, protocol: HTTP, port: 8080}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topologyFrom(w); err == nil {
+		t.Fatal("want an error: nowhere to place the gateway proxy")
+	}
+}

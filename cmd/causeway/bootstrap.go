@@ -1,0 +1,69 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/causeway-dev/causeway/internal/bootstrap"
+	"github.com/causeway-dev/causeway/model"
+)
+
+// proxyFlags are the flags naming a proxy's identity, shared by bootstrap
+// and translate.
+type proxyFlags struct {
+	role, cluster, region, zone, subzone, bindAddress string
+}
+
+func (f *proxyFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway" or "eastwest"`)
+	fs.StringVar(&f.cluster, "cluster", "", "cluster the proxy runs in (required)")
+	fs.StringVar(&f.region, "region", "", "proxy locality region")
+	fs.StringVar(&f.zone, "zone", "", "proxy locality zone")
+	fs.StringVar(&f.subzone, "subzone", "", "proxy locality subzone")
+	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0)")
+}
+
+func (f *proxyFlags) proxy() model.Proxy {
+	return model.Proxy{
+		Role:        model.Role(f.role),
+		Cluster:     f.cluster,
+		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
+		BindAddress: f.bindAddress,
+	}
+}
+
+func newBootstrapCommand() *cobra.Command {
+	var (
+		pf                               proxyFlags
+		xdsAddress, adminAddress, nodeID string
+	)
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Print the Envoy bootstrap for a proxy",
+		Long: `Print the Envoy bootstrap (YAML) for a gateway or east-west gateway proxy.
+It identifies the proxy to Causeway through node metadata and locality and
+fetches everything else over delta ADS from the xDS server.`,
+		Example: `  causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
+    --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 > gateway.yaml
+  envoy -c gateway.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := pf.proxy()
+			y, err := bootstrap.Build(bootstrap.Options{
+				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress,
+				XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: nodeID,
+			})
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(y)
+			return err
+		},
+	}
+	pf.register(cmd.Flags())
+	cmd.Flags().StringVar(&xdsAddress, "xds-address", bootstrap.DefaultXDSAddress, "host:port of the Causeway xDS server")
+	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")
+	_ = cmd.MarkFlagRequired("cluster")
+	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>")`)
+	return cmd
+}

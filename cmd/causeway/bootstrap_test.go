@@ -1,0 +1,38 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBootstrapCommand(t *testing.T) {
+	code, out, errOut := causeway(t, "bootstrap", "--role", "eastwest", "--cluster", "cluster-2", "--region", "us-west",
+		"--bind-address", "127.0.2.100", "--admin-address", "127.0.2.100:19000", "--xds-address", "127.0.0.1:18001")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"id: eastwest~cluster-2~127.0.2.100", "causeway.cluster: cluster-2", "port_value: 18001", "region: us-west"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bootstrap lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBootstrapBadRole(t *testing.T) {
+	code, out, errOut := causeway(t, "bootstrap", "--role", "sidecar", "--cluster", "c")
+	if code == 0 || out != "" || !strings.Contains(errOut, `role "sidecar" is not "gateway" or "eastwest"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want failure naming the role", code, out, errOut)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if code, out, _ := causeway(t, "version"); code != 0 || !strings.HasPrefix(out, "causeway dev\n") {
+		t.Errorf("version: exit %d, output %q", code, out)
+	}
+	for _, cmd := range []string{"bootstrap", "translate", "serve", "version"} {
+		code, out, _ := causeway(t, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: exit %d, no example:\n%s", cmd, code, out)
+		}
+	}
+}

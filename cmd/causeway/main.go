@@ -1,0 +1,70 @@
+// Command causeway is the Causeway control plane: it serves Envoy
+// configuration over xDS from a world file (serve), prints the bootstrap an
+// Envoy starts with (bootstrap) and shows what a proxy would receive
+// (translate).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes. Scripts can tell a world file that does not load (2) from a
+// world that loads but has problems the translator worked around (1).
+const (
+	exitOK           = 0
+	exitError        = 1 // any failure, including translator diagnostics
+	exitInvalidWorld = 2
+)
+
+// exitCodeError carries a specific exit code out of a command.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the CLI with args and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "causeway: %v\n", err)
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	return exitError
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "causeway",
+		Short: "Causeway, a multi-cluster Envoy xDS control plane",
+		Long: `Causeway configures Envoy gateway and east-west gateway proxies across
+clusters from one world file (clusters, services with endpoints,
+VirtualDestinations, Gateways and HTTPRoutes).`,
+		Example: `  causeway serve --world examples/world.yaml
+  causeway bootstrap --role gateway --cluster cluster-1 > bootstrap.yaml
+  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1 --type clusters`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand())
+	return root
+}

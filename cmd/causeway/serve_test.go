@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// get fetches url, retrying for at most 10 seconds until it answers 200.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(body)
+			}
+			err = &httpStatusError{resp.Status}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type httpStatusError struct{ status string }
+
+func (e *httpStatusError) Error() string { return e.status }
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestServe(t *testing.T) {
+	f := &serveFlags{
+		world: "testdata/world.yaml", xdsAddress: freeAddr(t), metricsAddress: freeAddr(t),
+		caDir: filepath.Join(t.TempDir(), "ca"), trustDomain: "causeway.local", logLevel: "info",
+	}
+	var logs lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, f, &logs) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("runServe: %v\nlogs:\n%s", err, logs.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("runServe did not stop after cancel; logs:\n%s", logs.String())
+		}
+	}()
+
+	if got := get(t, "http://"+f.metricsAddress+"/healthz"); got != "ok\n" {
+		t.Errorf("/healthz = %q", got)
+	}
+	metrics := get(t, "http://"+f.metricsAddress+"/metrics")
+	for _, want := range []string{"causeway_world_last_load_success 1", `causeway_world_reloads_total{result="success"}`, "go_goroutines"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	conn, err := net.DialTimeout("tcp", f.xdsAddress, time.Second)
+	if err != nil {
+		t.Fatalf("xDS address not listening: %v", err)
+	}
+	conn.Close()
+	if _, err := os.Stat(filepath.Join(f.caDir, "root.pem")); err != nil {
+		t.Errorf("CA root not persisted: %v", err)
+	}
+}
+
+func TestServeInvalidWorld(t *testing.T) {
+	path := writeWorld(t, "kind: Nope\n")
+	code, _, errOut := causeway(t, "serve", "--world", path, "--xds-address", freeAddr(t), "--metrics-address", freeAddr(t),
+		"--ca-dir", filepath.Join(t.TempDir(), "ca"))
+	if code != 2 || !strings.Contains(errOut, "document 1") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming document 1", code, errOut)
+	}
+}
+
+// TestServeStopsOnSIGTERM runs the real binary, since signals cannot be
+// sent to the test process safely.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "causeway")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	metrics := freeAddr(t)
+	var logs lockedBuffer
+	cmd := exec.Command(bin, "serve", "--world", "testdata/world.yaml", "--xds-address", freeAddr(t),
+		"--metrics-address", metrics, "--ca-dir", filepath.Join(t.TempDir(), "ca"))
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waited := false
+	defer func() {
+		if !waited {
+			_ = cmd.Process.Kill() // by PID; only on failure paths
+			<-exited
+		}
+	}()
+	get(t, "http://"+metrics+"/healthz")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		waited = true
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\nlogs:\n%s", err, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still running 15s after SIGTERM; logs:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "causeway stopped") {
+		t.Errorf("no clean stop logged:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,15 @@
+// Package file reads the world (clusters, services with endpoints,
+// VirtualDestinations, Gateways and HTTPRoutes) from one multi-document YAML
+// file and keeps a model.Store up to date while the file changes.
+//
+// Every document is decoded strictly (unknown fields are errors) and
+// validated; all problems are reported together, each naming the file, the
+// document's position, kind and name, and the field at fault, e.g.
+//
+//	world.yaml: document 3 (VirtualDestination bookinfo/reviews): spec.ports[0].number: must be 1-65535
+//
+// Defaults applied while loading: namespace "default", endpoint ready=true,
+// endpoint locality from its cluster (fields given override), endpoint ports
+// from the service ports, service targetPort = port, east-west gateway port
+// 15443.
+package file

@@ -1,0 +1,6 @@
+// Package backend is a tiny HTTP app standing in for a service instance in
+// the demo and the end-to-end tests. It answers every request with JSON
+// naming its cluster, instance and version and the peer address that
+// connected, so a caller can tell which instance answered and through which
+// proxy the request came.
+package backend

@@ -1,0 +1,237 @@
+package bootstrap
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// XDSClusterName is the static cluster pointing at the Causeway xDS server.
+const XDSClusterName = "causeway_xds"
+
+// Defaults used when Options leaves an address empty.
+const (
+	DefaultXDSAddress   = "127.0.0.1:18000"
+	DefaultAdminAddress = "127.0.0.1:19000"
+)
+
+// httpProtocolOptionsKey is the typed_extension_protocol_options key Envoy
+// reads upstream HTTP settings from.
+const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+// Options describe the proxy the bootstrap is for.
+type Options struct {
+	Role     model.Role
+	Cluster  string
+	Locality model.Locality
+	// BindAddress is where the proxy's listeners bind and its upstream
+	// connections originate; empty means 0.0.0.0.
+	BindAddress string
+	// XDSAddress is host:port of the xDS server (DefaultXDSAddress if empty).
+	XDSAddress string
+	// AdminAddress is ip:port of Envoy's admin listener (DefaultAdminAddress if empty).
+	AdminAddress string
+	// NodeID defaults to "<role>~<cluster>~<bind address or hostname>".
+	NodeID string
+}
+
+// Build returns the bootstrap as YAML. It validates the options and the
+// resulting proto, so a bootstrap it returns is one Envoy should accept.
+func Build(o Options) ([]byte, error) {
+	b, err := Proto(o)
+	if err != nil {
+		return nil, err
+	}
+	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	return yaml.JSONToYAML(js)
+}
+
+// Proto returns the bootstrap as a validated proto.
+func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
+	p := model.Proxy{Role: o.Role, Cluster: o.Cluster, Locality: o.Locality, BindAddress: o.BindAddress}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if o.BindAddress != "" {
+		if _, err := netip.ParseAddr(o.BindAddress); err != nil {
+			return nil, fmt.Errorf("bootstrap: bind address %q is not an IP address", o.BindAddress)
+		}
+	}
+	xdsHost, xdsPort, err := splitHostPort("xds address", orDefault(o.XDSAddress, DefaultXDSAddress))
+	if err != nil {
+		return nil, err
+	}
+	adminHost, adminPort, err := splitHostPort("admin address", orDefault(o.AdminAddress, DefaultAdminAddress))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := netip.ParseAddr(adminHost); err != nil {
+		return nil, fmt.Errorf("bootstrap: admin address host %q is not an IP address", adminHost)
+	}
+	nodeID := o.NodeID
+	if nodeID == "" {
+		nodeID, err = defaultNodeID(p)
+		if err != nil {
+			return nil, err
+		}
+	}
+	xdsCluster, err := xdsCluster(xdsHost, xdsPort)
+	if err != nil {
+		return nil, err
+	}
+	b := &bootstrapv3.Bootstrap{
+		Node: node(nodeID, p),
+		Admin: &bootstrapv3.Admin{
+			Address: socketAddress(adminHost, adminPort),
+		},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+			Clusters: []*clusterv3.Cluster{xdsCluster},
+		},
+		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
+			AdsConfig: &corev3.ApiConfigSource{
+				ApiType:             corev3.ApiConfigSource_DELTA_GRPC,
+				TransportApiVersion: corev3.ApiVersion_V3,
+				GrpcServices: []*corev3.GrpcService{{
+					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
+					},
+				}},
+				SetNodeOnFirstMessageOnly: true,
+			},
+			LdsConfig: adsSource(),
+			CdsConfig: adsSource(),
+		},
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("bootstrap: invalid: %w", err)
+	}
+	return b, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func splitHostPort(what, addr string) (string, uint32, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("bootstrap: %s %q: %w", what, addr, err)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 || host == "" {
+		return "", 0, fmt.Errorf("bootstrap: %s %q: want host:port with port 1-65535", what, addr)
+	}
+	return host, uint32(n), nil
+}
+
+func defaultNodeID(p model.Proxy) (string, error) {
+	where := p.BindAddress
+	if where == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("bootstrap: no node id given and no hostname: %w", err)
+		}
+		where = h
+	}
+	return fmt.Sprintf("%s~%s~%s", p.Role, p.Cluster, where), nil
+}
+
+// node carries the identity model.ProxyFromNode reads back.
+func node(id string, p model.Proxy) *corev3.Node {
+	md := map[string]*structpb.Value{
+		model.NodeMetaRole:    structpb.NewStringValue(string(p.Role)),
+		model.NodeMetaCluster: structpb.NewStringValue(p.Cluster),
+	}
+	if p.BindAddress != "" {
+		md[model.NodeMetaBindAddress] = structpb.NewStringValue(p.BindAddress)
+	}
+	n := &corev3.Node{
+		Id:       id,
+		Cluster:  "causeway-" + string(p.Role),
+		Metadata: &structpb.Struct{Fields: md},
+	}
+	if p.Locality != (model.Locality{}) {
+		n.Locality = &corev3.Locality{Region: p.Locality.Region, Zone: p.Locality.Zone, SubZone: p.Locality.Subzone}
+	}
+	return n
+}
+
+// xdsCluster reaches the xDS server over HTTP/2 (gRPC). An IP address needs
+// no resolution (STATIC); a hostname is resolved and re-resolved (STRICT_DNS).
+func xdsCluster(host string, port uint32) (*clusterv3.Cluster, error) {
+	discovery := clusterv3.Cluster_STATIC
+	if _, err := netip.ParseAddr(host); err != nil {
+		discovery = clusterv3.Cluster_STRICT_DNS
+	}
+	h2 := &httpv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+			ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+				},
+			},
+		},
+	}
+	// ValidateAll on the bootstrap does not look inside Any payloads.
+	if err := h2.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	opts, err := anypb.New(h2)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	return &clusterv3.Cluster{
+		Name:                 XDSClusterName,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: discovery},
+		ConnectTimeout:       durationpb.New(time.Second),
+		TypedExtensionProtocolOptions: map[string]*anypb.Any{
+			httpProtocolOptionsKey: opts,
+		},
+		LoadAssignment: &endpointv3.ClusterLoadAssignment{
+			ClusterName: XDSClusterName,
+			Endpoints: []*endpointv3.LocalityLbEndpoints{{
+				LbEndpoints: []*endpointv3.LbEndpoint{{
+					HostIdentifier: &endpointv3.LbEndpoint_Endpoint{
+						Endpoint: &endpointv3.Endpoint{Address: socketAddress(host, port)},
+					},
+				}},
+			}},
+		},
+	}, nil
+}
+
+func socketAddress(host string, port uint32) *corev3.Address {
+	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+		Address:       host,
+		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
+	}}}
+}
+
+func adsSource() *corev3.ConfigSource {
+	return &corev3.ConfigSource{
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+	}
+}

@@ -1,0 +1,12 @@
+// Package e2e holds Causeway's end-to-end tests: the real `causeway` binary,
+// real Envoy processes and in-process backends on loopback addresses, with
+// traffic sent through them. The package has no non-test code.
+//
+// Layout (chosen not to collide with a running demo, which uses 127.0.N.x):
+// cluster-1 is 127.0.11.x (gateway proxy 127.0.11.1:8080, east-west gateway
+// 127.0.11.100:15443, backends 127.0.11.1x:9080), cluster-2 is 127.0.12.x
+// (east-west gateways 127.0.12.100 and .101, backends 127.0.12.1x/2x:9080).
+//
+// Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
+// without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.
+package e2e

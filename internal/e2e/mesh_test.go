@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/model"
+	"github.com/causeway-dev/causeway/translator"
+)
+
+// TestMultiCluster runs one topology through a sequence of worlds; the
+// subtests depend on running in order (each rewrites the world file).
+func TestMultiCluster(t *testing.T) {
+	preferClose := worldParams{ReviewsDistribution: model.TrafficDistributionPreferClose, Cluster1ReviewsReady: true}
+	top := startTopology(t, preferClose)
+
+	t.Run("PreferCloseStaysInCluster", func(t *testing.T) {
+		// The Envoys are ready, but their first endpoints may still be on the way.
+		awaitAnswer(t, "/reviews", 20*time.Second, "a direct answer from cluster-1", direct)
+		for i := 0; i < 50; i++ {
+			r, err := get("/reviews")
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			if !direct(r) {
+				t.Fatalf("request %d answered by %+v, want cluster-1 with peer %s (the gateway's bind address)", i, r, gatewayAddress)
+			}
+		}
+	})
+
+	t.Run("PreferCloseFailsOverAndBack", func(t *testing.T) {
+		down := preferClose
+		down.Cluster1ReviewsReady = false
+		writeWorld(t, top.worldPath, down)
+		start := time.Now()
+		took := awaitStreak(t, "/reviews", start, "every answer from cluster-2 via its east-west gateways", viaEastWest)
+		t.Logf("failover to cluster-2: %v after the world file was written", took.Round(time.Millisecond))
+		if took > 2*time.Second {
+			t.Errorf("failover took %v, want <= 2s", took)
+		}
+
+		writeWorld(t, top.worldPath, preferClose)
+		start = time.Now()
+		took = awaitStreak(t, "/reviews", start, "every answer from cluster-1 again", direct)
+		t.Logf("return to cluster-1: %v after the world file was written", took.Round(time.Millisecond))
+	})
+
+	t.Run("UnsetDistributionSpreadsOverClusters", func(t *testing.T) {
+		writeWorld(t, top.worldPath, worldParams{Cluster1ReviewsReady: true})
+		// With PreferClose and cluster-1 ready, cluster-2 never answers: the
+		// first cluster-2 answer shows the new world arrived.
+		awaitAnswer(t, "/reviews", 10*time.Second, "an answer from cluster-2", viaEastWest)
+		instances, peers := map[string]int{}, map[string]int{}
+		for i := 0; i < 100; i++ {
+			r, err := get("/reviews")
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			if !direct(r) && !viaEastWest(r) {
+				t.Fatalf("request %d answered by %+v: neither cluster-1 via the gateway nor cluster-2 via 127.0.12.100/.101", i, r)
+			}
+			instances[r.Instance]++
+			peers[peerHost(r)]++
+		}
+		t.Logf("100 requests: instances %v, peers %v", instances, peers)
+		for _, b := range backends {
+			if strings.HasPrefix(b.Service, "reviews") && instances[b.Instance] == 0 {
+				t.Errorf("instance %s (%s) never answered in 100 requests", b.Instance, b.Cluster)
+			}
+		}
+		for _, ew := range []string{"127.0.12.100", "127.0.12.101"} {
+			if peers[ew] == 0 {
+				t.Errorf("no request went through east-west gateway %s", ew)
+			}
+		}
+	})
+
+	t.Run("RemoteOnlyDestinationBalancedOverInstances", func(t *testing.T) {
+		awaitAnswer(t, "/ratings", 10*time.Second, "an answer from ratings", viaEastWest)
+		seen := map[string]int{}
+		const n = 20
+		for i := 0; i < n; i++ {
+			r, err := get("/ratings")
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			if !viaEastWest(r) || !strings.HasPrefix(r.Instance, "ratings-") {
+				t.Fatalf("request %d answered by %+v, want ratings in cluster-2 via an east-west gateway", i, r)
+			}
+			seen[r.Instance]++
+		}
+		t.Logf("%d ratings requests: %v", n, seen)
+		if seen["ratings-a"] == 0 || seen["ratings-b"] == 0 {
+			t.Errorf("ratings instances answering in %d requests: %v, want both", n, seen)
+		}
+	})
+
+	t.Run("EastWestRequiresCausewayCertificate", func(t *testing.T) {
+		const addr = "127.0.12.100:15443"
+		sni := translator.SNI("reviews.mesh.internal.com", 9080, "")
+		authority, err := ca.LoadOrCreate(top.caDir, "causeway.local")
+		if err != nil {
+			t.Fatalf("load the CA causeway serve created in %s: %v", top.caDir, err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(authority.RootPEM()) {
+			t.Fatal("root PEM has no certificate")
+		}
+		id := authority.SpiffeID("gateway", "cluster-1")
+
+		// Positive control first: without it the refusals below prove nothing.
+		certPEM, keyPEM, _, err := authority.Issue(id, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		good, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body, err := eastWestGET(addr, sni, []tls.Certificate{good}, roots)
+		if err != nil {
+			t.Fatalf("client with a Causeway certificate: %v", err)
+		}
+		r, err := decodeBackend(body)
+		if resp.StatusCode != 200 || err != nil || r.Cluster != "cluster-2" || !strings.HasPrefix(r.Instance, "reviews-v2") {
+			t.Fatalf("client with a Causeway certificate: %s %q (%v), want 200 from reviews in cluster-2", resp.Status, body, err)
+		}
+
+		foreign, err := foreignClientCert(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name  string
+			certs []tls.Certificate
+		}{
+			{"no client certificate", nil},
+			{"certificate from another CA", []tls.Certificate{foreign}},
+		} {
+			resp, body, err := eastWestGET(addr, sni, tc.certs, nil)
+			if err == nil {
+				t.Errorf("%s: got %s %q, want the connection refused", tc.name, resp.Status, body)
+				continue
+			}
+			t.Logf("%s: refused: %v", tc.name, err)
+		}
+	})
+
+	t.Run("NoEnvoyRejectedAnUpdate", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, p := range proxies {
+			stats, err := top.envoys[p.Name].Stats(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Name, err)
+			}
+			var rejected []string
+			var successes uint64
+			for name, v := range stats {
+				if strings.HasSuffix(name, ".update_rejected") && v > 0 {
+					rejected = append(rejected, fmt.Sprintf("%s=%d", name, v))
+				}
+				if strings.HasSuffix(name, ".update_success") {
+					successes += v
+				}
+			}
+			sort.Strings(rejected)
+			if len(rejected) > 0 {
+				t.Errorf("%s rejected updates: %s", p.Name, strings.Join(rejected, ", "))
+			}
+			if successes == 0 {
+				t.Errorf("%s: no *.update_success counter above 0 among %d stats: not reading real xDS stats", p.Name, len(stats))
+			}
+			t.Logf("%s: %d successful updates, %d rejected counters > 0", p.Name, successes, len(rejected))
+		}
+	})
+}
+
+// awaitAnswer polls path until an answer satisfies ok.
+func awaitAnswer(t *testing.T, path string, timeout time.Duration, what string, ok func(backend.Response) bool) {
+	t.Helper()
+	err := eventually(t, timeout, 50*time.Millisecond, func() error {
+		r, err := get(path)
+		if err != nil {
+			return err
+		}
+		if !ok(r) {
+			return fmt.Errorf("answered by %+v", r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("no %s for %s within %v; last: %v", what, path, timeout, err)
+	}
+}
+
+// awaitStreak polls path every 10 ms until 20 answers in a row satisfy ok
+// and returns the time from start to the arrival of the streak's first answer.
+func awaitStreak(t *testing.T, path string, start time.Time, what string, ok func(backend.Response) bool) time.Duration {
+	t.Helper()
+	const streak, timeout, interval = 20, 10 * time.Second, 10 * time.Millisecond
+	var first time.Time
+	run := 0
+	var last string
+	for i := 0; i < int(timeout/interval) && time.Since(start) < timeout; i++ {
+		r, err := get(path)
+		// Conservative: the answer's arrival, not the request's departure.
+		answered := time.Now()
+		switch {
+		case err != nil:
+			run, last = 0, err.Error()
+		case !ok(r):
+			run, last = 0, fmt.Sprintf("answered by %+v", r)
+		default:
+			if run == 0 {
+				first = answered
+			}
+			run++
+			if run == streak {
+				return first.Sub(start)
+			}
+		}
+		time.Sleep(interval)
+	}
+	t.Fatalf("no %s within %v (%d in a row needed); last: %s", what, timeout, streak, last)
+	return 0
+}

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/envoyrun"
+)
+
+// proxySpec is one Envoy of the test topology.
+type proxySpec struct {
+	Name, Role, Cluster, Region, Zone, BindAddress string
+}
+
+func (p proxySpec) adminAddress() string { return p.BindAddress + ":19000" }
+
+const (
+	gatewayAddress = "127.0.11.1"
+	gatewayPort    = 8080 // from the Gateway listener in the world file
+	bookinfoHost   = "bookinfo.example.com"
+)
+
+var proxies = []proxySpec{
+	{"gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", gatewayAddress},
+	{"eastwest-cluster-1", "eastwest", "cluster-1", "us-east", "us-east-1a", "127.0.11.100"},
+	{"eastwest-cluster-2-a", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.100"},
+	{"eastwest-cluster-2-b", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.101"},
+}
+
+// topology is one running control plane with its Envoys and backends.
+type topology struct {
+	dir       string
+	worldPath string
+	caDir     string
+	causeway  *proc
+	envoys    map[string]*envoyrun.Envoy // by proxySpec.Name
+}
+
+// startTopology writes the world, starts `causeway serve`, the backends and
+// every Envoy, and waits until all Envoys are ready. Everything is stopped
+// by t's cleanups, which also dump logs when t failed.
+func startTopology(t *testing.T, world worldParams) *topology {
+	t.Helper()
+	requireEnvoy(t)
+	top := &topology{dir: t.TempDir(), envoys: map[string]*envoyrun.Envoy{}}
+	// The world file gets a directory of its own, as a user's config would:
+	// the control plane watches the directory, and Envoy logs churn in top.dir.
+	top.worldPath = filepath.Join(top.dir, "world", "world.yaml")
+	if err := os.Mkdir(filepath.Dir(top.worldPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	top.caDir = filepath.Join(top.dir, "ca")
+	writeWorld(t, top.worldPath, world)
+
+	xdsAddr := "127.0.0.1:" + freePort(t)
+	metricsAddr := "127.0.0.1:" + freePort(t)
+	top.causeway = startProc(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin,
+		"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
+		"--metrics-address", metricsAddr, "--ca-dir", top.caDir)
+	// One cleanup dumps diagnostics while the Envoys still run, then stops
+	// them (cleanups run last-registered first; causeway stops after this).
+	t.Cleanup(func() {
+		top.dumpOnFailure(t)
+		for _, e := range top.envoys {
+			if err := e.Stop(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err := eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
+		if top.causeway.exited() {
+			return fmt.Errorf("causeway serve exited")
+		}
+		return httpOK("http://" + metricsAddr + "/healthz")
+	}); err != nil {
+		t.Fatalf("causeway serve not healthy: %v\n%s", err, top.causeway.logTail(30))
+	}
+
+	for _, b := range backends {
+		s, err := backend.Start(b.Address, backend.Info{Cluster: b.Cluster, Instance: b.Instance, Version: b.Version})
+		if err != nil {
+			t.Fatalf("backend %s: %v", b.Instance, err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+	}
+
+	for _, p := range proxies {
+		e, err := envoyrun.Start(envoyrun.Options{
+			Binary:       envoyBin,
+			Bootstrap:    proxyBootstrap(t, p, xdsAddr),
+			AdminAddress: p.adminAddress(),
+			Dir:          top.dir,
+			Name:         p.Name,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top.envoys[p.Name] = e
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(proxies))
+	for i, p := range proxies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = top.envoys[p.Name].WaitReady(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return top
+}
+
+// proxyBootstrap runs `causeway bootstrap`, as a user would, for p.
+func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string) []byte {
+	t.Helper()
+	cmd := exec.Command(causewayBin, "bootstrap",
+		"--role", p.Role, "--cluster", p.Cluster,
+		"--region", p.Region, "--zone", p.Zone,
+		"--bind-address", p.BindAddress,
+		"--xds-address", xdsAddr,
+		"--admin-address", p.adminAddress(),
+		"--node-id", p.Name)
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("causeway bootstrap for %s: %v\n%s", p.Name, err, stderr)
+	}
+	return out
+}
+
+// dumpOnFailure logs the tail of every log, and with CAUSEWAY_E2E_ARTIFACTS
+// set copies logs and Envoy config dumps into that directory.
+func (top *topology) dumpOnFailure(t *testing.T) {
+	if !t.Failed() {
+		return
+	}
+	t.Logf("--- causeway serve log tail:\n%s", top.causeway.logTail(40))
+	for _, p := range proxies {
+		e := top.envoys[p.Name]
+		if e == nil {
+			continue
+		}
+		t.Logf("--- %s (pid %d) log tail:\n%s", p.Name, e.Pid(), e.LogTail(25))
+	}
+	dir := os.Getenv("CAUSEWAY_E2E_ARTIFACTS")
+	if dir == "" {
+		t.Log("set CAUSEWAY_E2E_ARTIFACTS=<dir> to keep logs and Envoy config dumps")
+		return
+	}
+	dir = filepath.Join(dir, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Log(err)
+		return
+	}
+	copyFile(t, top.causeway.logPath, filepath.Join(dir, "causeway.log"))
+	copyFile(t, top.worldPath, filepath.Join(dir, "world.yaml"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for name, e := range top.envoys {
+		copyFile(t, e.LogPath(), filepath.Join(dir, name+".log"))
+		if dump, err := e.Admin(ctx, "/config_dump?include_eds"); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), dump, 0o644)
+		}
+		if clusters, err := e.Admin(ctx, "/clusters"); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, name+".clusters.txt"), clusters, 0o644)
+		}
+	}
+	t.Logf("artifacts in %s", dir)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	_ = os.WriteFile(to, data, 0o644)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func httpOK(url string) error {
+	c := &http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}

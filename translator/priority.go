@@ -1,0 +1,64 @@
+package translator
+
+import (
+	"sort"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// Raw locality priorities relative to the client proxy, closest first.
+const (
+	prioritySameSubzone uint32 = iota // same region, zone and subzone
+	prioritySameZone                  // same region and zone
+	prioritySameRegion                // same region
+	priorityOtherRegion               // anywhere else
+)
+
+// localityPriority ranks an endpoint locality relative to the proxy's
+// locality. Levels may be empty; compactPriorities removes the gaps Envoy
+// would reject.
+func localityPriority(proxy, ep model.Locality) uint32 {
+	switch {
+	case proxy.Region != ep.Region:
+		return priorityOtherRegion
+	case proxy.Zone != ep.Zone:
+		return prioritySameRegion
+	case proxy.Subzone != ep.Subzone:
+		return prioritySameZone
+	}
+	return prioritySameSubzone
+}
+
+// priorityFunc gives the raw priority of an endpoint locality.
+type priorityFunc func(model.Locality) uint32
+
+// priorityFor returns the priority function for a VirtualDestination's
+// trafficDistribution: unset spreads over every endpoint (all priority 0),
+// PreferClose prefers the localities closest to the proxy.
+func priorityFor(trafficDistribution string, proxy model.Locality) priorityFunc {
+	if trafficDistribution == model.TrafficDistributionPreferClose {
+		return func(l model.Locality) uint32 { return localityPriority(proxy, l) }
+	}
+	return flatPriority
+}
+
+func flatPriority(model.Locality) uint32 { return 0 }
+
+// compactPriorities maps the raw priorities in use onto 0..n-1, keeping
+// their order: Envoy requires contiguous priorities from 0.
+func compactPriorities(raw []uint32) map[uint32]uint32 {
+	distinct := map[uint32]bool{}
+	for _, p := range raw {
+		distinct[p] = true
+	}
+	levels := make([]uint32, 0, len(distinct))
+	for p := range distinct {
+		levels = append(levels, p)
+	}
+	sort.Slice(levels, func(i, j int) bool { return levels[i] < levels[j] })
+	out := make(map[uint32]uint32, len(levels))
+	for i, p := range levels {
+		out[p] = uint32(i)
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package translator
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+func TestLocalityPriority(t *testing.T) {
+	proxy := model.Locality{Region: "us-east", Zone: "us-east-1a", Subzone: "rack-1"}
+	for _, tc := range []struct {
+		name string
+		ep   model.Locality
+		want uint32
+	}{
+		{"same subzone", model.Locality{Region: "us-east", Zone: "us-east-1a", Subzone: "rack-1"}, 0},
+		{"same zone other subzone", model.Locality{Region: "us-east", Zone: "us-east-1a", Subzone: "rack-2"}, 1},
+		{"same zone no subzone", model.Locality{Region: "us-east", Zone: "us-east-1a"}, 1},
+		{"same region other zone", model.Locality{Region: "us-east", Zone: "us-east-1b", Subzone: "rack-1"}, 2},
+		{"other region same zone name", model.Locality{Region: "eu-west", Zone: "us-east-1a", Subzone: "rack-1"}, 3},
+		{"empty locality", model.Locality{}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := localityPriority(proxy, tc.ep); got != tc.want {
+				t.Errorf("localityPriority(%v, %v) = %d, want %d", proxy, tc.ep, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPriorityForTrafficDistribution(t *testing.T) {
+	proxy := model.Locality{Region: "us-east", Zone: "us-east-1a"}
+	far := model.Locality{Region: "eu-west", Zone: "eu-west-1a"}
+	if got := priorityFor(model.TrafficDistributionDefault, proxy)(far); got != 0 {
+		t.Errorf("unset trafficDistribution: priority %d, want 0", got)
+	}
+	if got := priorityFor(model.TrafficDistributionPreferClose, proxy)(far); got != priorityOtherRegion {
+		t.Errorf("PreferClose: priority %d, want %d", got, priorityOtherRegion)
+	}
+}
+
+func TestCompactPriorities(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		raw  []uint32
+		want map[uint32]uint32
+	}{
+		{"none", nil, map[uint32]uint32{}},
+		{"only zero", []uint32{0, 0}, map[uint32]uint32{0: 0}},
+		{"contiguous stays", []uint32{2, 0, 1}, map[uint32]uint32{0: 0, 1: 1, 2: 2}},
+		{"missing zero", []uint32{3, 1, 2}, map[uint32]uint32{1: 0, 2: 1, 3: 2}},
+		{"gap in the middle", []uint32{0, 3, 3}, map[uint32]uint32{0: 0, 3: 1}},
+		{"only other region", []uint32{3}, map[uint32]uint32{3: 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, compactPriorities(tc.raw)); diff != "" {
+				t.Errorf("compactPriorities(%v) (-want +got):\n%s", tc.raw, diff)
+			}
+		})
+	}
+}
+
+// TestAssignmentPriorities checks the priorities and order of localities in
+// a rendered assignment for PreferClose proxies in different places.
+func TestAssignmentPriorities(t *testing.T) {
+	a := model.Locality{Region: "us-east", Zone: "us-east-1a"}
+	b := model.Locality{Region: "us-east", Zone: "us-east-1b"}
+	c := model.Locality{Region: "us-west", Zone: "us-west-1a"}
+	d := model.Locality{Region: "eu-west", Zone: "eu-west-1a"}
+	set := newEndpointSet()
+	set.addLocal(c, "127.0.1.12", 9080)
+	set.addLocal(a, "127.0.1.10", 9080)
+	set.addLocal(b, "127.0.1.11", 9080)
+	set.addLocal(d, "127.0.1.13", 9080)
+
+	type level struct {
+		Locality string
+		Priority uint32
+	}
+	for _, tc := range []struct {
+		name  string
+		proxy model.Locality
+		want  []level
+	}{
+		{"in zone a", a, []level{{a.String(), 0}, {b.String(), 1}, {d.String(), 2}, {c.String(), 2}}},
+		{"in zone b", b, []level{{b.String(), 0}, {a.String(), 1}, {d.String(), 2}, {c.String(), 2}}},
+		{"in eu-west", d, []level{{d.String(), 0}, {a.String(), 1}, {b.String(), 1}, {c.String(), 1}}},
+		{"nowhere known", model.Locality{Region: "ap-south"}, []level{{d.String(), 0}, {a.String(), 0}, {b.String(), 0}, {c.String(), 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cla := set.assignment("x", priorityFor(model.TrafficDistributionPreferClose, tc.proxy))
+			var got []level
+			for _, e := range cla.GetEndpoints() {
+				l := model.Locality{Region: e.GetLocality().GetRegion(), Zone: e.GetLocality().GetZone(), Subzone: e.GetLocality().GetSubZone()}
+				got = append(got, level{l.String(), e.GetPriority()})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("levels (-want +got):\n%s", diff)
+			}
+			if err := checkPriorities(cla.GetEndpoints()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package translator
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// routeEntry is one Envoy route made from one match of one HTTPRoute rule,
+// with what it takes to order it by Gateway API precedence.
+type routeEntry struct {
+	route       *model.HTTPRoute
+	rule, match int
+	key         matchKey
+	envoy       *routev3.Route
+}
+
+// matchKey is the part of a match the Gateway API ranks routes by.
+type matchKey struct {
+	exactPath bool
+	pathChars int
+	method    bool
+	headers   int
+	query     int
+}
+
+// precedes reports whether a must be tried before b: exact path, longer
+// path, method match, more header matches, more query matches, then the
+// older route, then "namespace/name", then rule and match order.
+func (a *routeEntry) precedes(b *routeEntry) bool {
+	ka, kb := a.key, b.key
+	switch {
+	case ka.exactPath != kb.exactPath:
+		return ka.exactPath
+	case ka.pathChars != kb.pathChars:
+		return ka.pathChars > kb.pathChars
+	case ka.method != kb.method:
+		return ka.method
+	case ka.headers != kb.headers:
+		return ka.headers > kb.headers
+	case ka.query != kb.query:
+		return ka.query > kb.query
+	}
+	if a.route != b.route {
+		ta, tb := a.route.CreationTimestamp.Time, b.route.CreationTimestamp.Time
+		if !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		na, nb := a.route.Namespace+"/"+a.route.Name, b.route.Namespace+"/"+b.route.Name
+		if na != nb {
+			return na < nb
+		}
+	}
+	if a.rule != b.rule {
+		return a.rule < b.rule
+	}
+	return a.match < b.match
+}
+
+// envoyRouteName names an Envoy route after the rule and match it came from
+// so that config dumps point back at the HTTPRoute.
+func envoyRouteName(r *model.HTTPRoute, rule, match int) string {
+	return fmt.Sprintf("%s/%s/rule/%d/match/%d", r.Namespace, r.Name, rule, match)
+}
+
+// defaultMatch is what a rule without matches means: every request.
+var defaultMatch = gwv1.HTTPRouteMatch{}
+
+// translateMatch turns one HTTPRouteMatch into an Envoy RouteMatch. It
+// returns nil (and a reason naming the field under field) when the match
+// cannot be expressed; the caller drops it rather than widening it.
+func translateMatch(m gwv1.HTTPRouteMatch, field string) (*routev3.RouteMatch, matchKey, *fieldError) {
+	rm := &routev3.RouteMatch{}
+	var key matchKey
+	pathType, pathValue := gwv1.PathMatchPathPrefix, "/"
+	if m.Path != nil {
+		if m.Path.Type != nil {
+			pathType = *m.Path.Type
+		}
+		if m.Path.Value != nil {
+			pathValue = *m.Path.Value
+		}
+	}
+	if !strings.HasPrefix(pathValue, "/") || strings.ContainsAny(pathValue, "?#\x00\r\n") {
+		return nil, key, &fieldError{field + ".path.value", fmt.Sprintf("path %q must start with \"/\" and contain no \"?\" or \"#\"", pathValue)}
+	}
+	switch pathType {
+	case gwv1.PathMatchExact:
+		rm.PathSpecifier = &routev3.RouteMatch_Path{Path: pathValue}
+		key.exactPath, key.pathChars = true, len(pathValue)
+	case gwv1.PathMatchPathPrefix:
+		// "/reviews" and "/reviews/" both match "/reviews" and "/reviews/x"
+		// but not "/reviewsx": element-wise, as the Gateway API says.
+		trimmed := strings.TrimRight(pathValue, "/")
+		if trimmed == "" {
+			rm.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: "/"}
+		} else {
+			rm.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: trimmed}
+		}
+		key.pathChars = max(len(trimmed), 1)
+	default:
+		return nil, key, &fieldError{field + ".path.type", fmt.Sprintf("path match type %q is not supported", pathType)}
+	}
+
+	seen := map[string]bool{}
+	for k, h := range m.Headers {
+		name := strings.ToLower(string(h.Name))
+		hf := fmt.Sprintf("%s.headers[%d]", field, k)
+		if !httpTokenPattern.MatchString(name) {
+			return nil, key, &fieldError{hf + ".name", fmt.Sprintf("header name %q is not a valid HTTP header name", h.Name)}
+		}
+		if seen[name] {
+			continue // the Gateway API says the first match for a name wins
+		}
+		seen[name] = true
+		var typ string
+		if h.Type != nil {
+			typ = string(*h.Type)
+		}
+		sm, err := stringMatch(typ, h.Value, hf)
+		if err != nil {
+			return nil, key, err
+		}
+		rm.Headers = append(rm.Headers, &routev3.HeaderMatcher{
+			Name:                 name,
+			HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: sm},
+		})
+		key.headers++
+	}
+	if m.Method != nil {
+		rm.Headers = append(rm.Headers, &routev3.HeaderMatcher{
+			Name: ":method",
+			HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+				MatchPattern: &matcherv3.StringMatcher_Exact{Exact: string(*m.Method)},
+			}},
+		})
+		key.method = true
+	}
+	seen = map[string]bool{}
+	for k, q := range m.QueryParams {
+		name := string(q.Name) // query parameter names are case-sensitive
+		qf := fmt.Sprintf("%s.queryParams[%d]", field, k)
+		if !httpTokenPattern.MatchString(name) {
+			return nil, key, &fieldError{qf + ".name", fmt.Sprintf("query parameter name %q is not valid", q.Name)}
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		var typ string
+		if q.Type != nil {
+			typ = string(*q.Type)
+		}
+		sm, err := stringMatch(typ, q.Value, qf)
+		if err != nil {
+			return nil, key, err
+		}
+		rm.QueryParameters = append(rm.QueryParameters, &routev3.QueryParameterMatcher{
+			Name:                         name,
+			QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: sm},
+		})
+		key.query++
+	}
+	return rm, key, nil
+}
+
+// httpTokenPattern is RFC 7230's token: what header and query names may be.
+var httpTokenPattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// stringMatch builds an exact or RE2 matcher. Regular expressions are checked
+// with Go's regexp, whose syntax is RE2's, so Envoy does not reject them.
+// typ is "" or "Exact" (the default) or "RegularExpression", the values
+// header and query parameter matches share.
+func stringMatch(typ, value, field string) (*matcherv3.StringMatcher, *fieldError) {
+	if strings.ContainsAny(value, "\x00\r\n") {
+		return nil, &fieldError{field + ".value", "value must not contain NUL, CR or LF"}
+	}
+	switch gwv1.HeaderMatchType(typ) {
+	case "", gwv1.HeaderMatchExact:
+		return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: value}}, nil
+	case gwv1.HeaderMatchRegularExpression:
+	default:
+		return nil, &fieldError{field + ".type", fmt.Sprintf("match type %q is not supported", typ)}
+	}
+	if _, err := regexp.Compile(value); err != nil || value == "" {
+		return nil, &fieldError{field + ".value", fmt.Sprintf("invalid regular expression %q", value)}
+	}
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{
+		SafeRegex: &matcherv3.RegexMatcher{Regex: value},
+	}}, nil
+}
+
+// fieldError is a problem with one field of an input object.
+type fieldError struct{ field, message string }
+
+// routeAction forwards to backends (at least one, every weight above 0): a
+// plain cluster for one, weighted clusters for several.
+func routeAction(backends []weightedBackend) *routev3.Route_Route {
+	if len(backends) == 1 {
+		return &routev3.Route_Route{Route: &routev3.RouteAction{
+			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: backends[0].cluster},
+		}}
+	}
+	wc := &routev3.WeightedCluster{}
+	for _, b := range backends {
+		wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{
+			Name:   b.cluster,
+			Weight: wrapperspb.UInt32(b.weight),
+		})
+	}
+	return &routev3.Route_Route{Route: &routev3.RouteAction{
+		ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: wc},
+	}}
+}
+
+// internalError answers 500, what the Gateway API prescribes for requests
+// whose backend is invalid.
+func internalError() *routev3.Route_DirectResponse {
+	return &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 500}}
+}

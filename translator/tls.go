@@ -1,0 +1,85 @@
+package translator
+
+import (
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// DefaultTrustDomain is used when the credentials name none.
+const DefaultTrustDomain = "causeway.local"
+
+const (
+	// tlsTransportSocketName is Envoy's typed extension name for TLS.
+	tlsTransportSocketName = "envoy.transport_sockets.tls"
+	// transportSocketMatchFilter is the endpoint metadata filter Envoy reads
+	// transport_socket_matches against.
+	transportSocketMatchFilter = "envoy.transport_socket_match"
+	// mtlsMatchValue is the TLSMatchKey value that selects mTLS.
+	mtlsMatchValue = "mtls"
+	// mtlsMatchName names the transport socket match (used in stats).
+	mtlsMatchName = "causeway-mtls"
+)
+
+func trustDomainOf(c Credentials) string {
+	if c.TrustDomain == "" {
+		return DefaultTrustDomain
+	}
+	return c.TrustDomain
+}
+
+// mtlsMatch is the match both the cluster's transport_socket_matches entry
+// and an east-west gateway endpoint's metadata carry.
+func mtlsMatch() *structpb.Struct {
+	return &structpb.Struct{Fields: map[string]*structpb.Value{TLSMatchKey: structpb.NewStringValue(mtlsMatchValue)}}
+}
+
+// sdsSecret refers to a secret delivered over the ADS stream.
+func sdsSecret(name string) *tlsv3.SdsSecretConfig {
+	return &tlsv3.SdsSecretConfig{Name: name, SdsConfig: viaADS()}
+}
+
+// meshTLSContext presents the proxy's identity and accepts only peers whose
+// certificate chains to the root and whose URI SAN is in the trust domain.
+func meshTLSContext(trustDomain string) *tlsv3.CommonTlsContext {
+	return &tlsv3.CommonTlsContext{
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{sdsSecret(IdentitySecretName)},
+		ValidationContextType: &tlsv3.CommonTlsContext_CombinedValidationContext{
+			CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
+				DefaultValidationContext: &tlsv3.CertificateValidationContext{
+					MatchTypedSubjectAltNames: []*tlsv3.SubjectAltNameMatcher{{
+						SanType: tlsv3.SubjectAltNameMatcher_URI,
+						Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{
+							Prefix: "spiffe://" + trustDomain + "/",
+						}},
+					}},
+				},
+				ValidationContextSdsSecretConfig: sdsSecret(RootCASecretName),
+			},
+		},
+	}
+}
+
+// upstreamMTLS is the transport socket a gateway uses towards a remote
+// east-west gateway; sni tells that gateway which destination is meant.
+func upstreamMTLS(sni, trustDomain string) *corev3.TransportSocket {
+	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: meshTLSContext(trustDomain), Sni: sni})
+}
+
+// downstreamMTLS is the transport socket of an east-west gateway filter chain.
+func downstreamMTLS(trustDomain string) *corev3.TransportSocket {
+	return tlsSocket(&tlsv3.DownstreamTlsContext{
+		CommonTlsContext:         meshTLSContext(trustDomain),
+		RequireClientCertificate: wrapperspb.Bool(true),
+	})
+}
+
+func tlsSocket(ctx proto.Message) *corev3.TransportSocket {
+	return &corev3.TransportSocket{
+		Name:       tlsTransportSocketName,
+		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: typedAny(ctx)},
+	}
+}

@@ -1,0 +1,56 @@
+package xds
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the server's Prometheus collectors.
+type metrics struct {
+	connected   *prometheus.GaugeVec   // role, cluster
+	classes     prometheus.Gauge       // active classes (valid or not)
+	published   prometheus.Counter     // snapshots handed to the cache
+	rejected    prometheus.Counter     // snapshots that failed validation
+	nacks       *prometheus.CounterVec // type_url
+	invalid     prometheus.Counter     // streams whose node metadata was unusable
+	diagnostics *prometheus.GaugeVec   // class
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "causeway_xds_connected_proxies",
+			Help: "Open xDS streams by proxy role and cluster.",
+		}, []string{"role", "cluster"}),
+		classes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "causeway_xds_active_classes",
+			Help: "Proxy classes with at least one open stream (each holds one snapshot).",
+		}),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "causeway_snapshot_published_total",
+			Help: "Class snapshots published to the xDS cache (new versions only).",
+		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "causeway_snapshot_rejected_total",
+			Help: "Class snapshots that failed validation and were not published; the last good one stays.",
+		}),
+		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_nacks_total",
+			Help: "xDS responses a proxy rejected, by resource type URL.",
+		}, []string{"type_url"}),
+		invalid: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "causeway_xds_invalid_nodes_total",
+			Help: "xDS streams whose node metadata did not name a valid role and cluster; they get no configuration.",
+		}),
+		diagnostics: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "causeway_translation_diagnostics",
+			Help: "Problems with the input found while translating a proxy class's configuration.",
+		}, []string{"class"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,204 @@
+package xds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/model"
+	"github.com/causeway-dev/causeway/translator"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Store holds the world; the server rebuilds every active class when it
+	// publishes a new snapshot.
+	Store *model.Store
+	// CA issues each class's workload certificate.
+	CA *ca.CA
+	// Log receives the server's logs (default slog.Default()).
+	Log *slog.Logger
+	// Registry receives the server's metrics; nil registers nowhere.
+	Registry prometheus.Registerer
+	// CertTTL is the lifetime of issued workload certificates (default
+	// ca.DefaultTTL). They are re-issued when less than half remains.
+	CertTTL time.Duration
+}
+
+// Server serves Envoy configuration over state-of-the-world and delta ADS,
+// one snapshot per proxy class (see the package documentation).
+type Server struct {
+	store   *model.Store
+	ca      *ca.CA
+	log     *slog.Logger
+	certTTL time.Duration
+	metrics *metrics
+	cache   cache.SnapshotCache
+	updates <-chan struct{}
+	// translate is translator.Translate; tests replace it to feed broken output.
+	translate func(*model.Snapshot, model.Proxy, translator.Credentials) *translator.Resources
+
+	// mu guards the class registry, certificates and diagnostics state. It
+	// is held while a class is built so builds never interleave.
+	mu        sync.Mutex
+	classes   map[string]*class
+	certs     map[string]*leaf // by SPIFFE ID
+	diagWorld *model.Snapshot
+	diagSeen  map[string]bool
+
+	// smu guards the per-stream state and node pins; it is never held while
+	// taking mu, so the NodeHash and response callbacks never wait for a build.
+	smu     sync.Mutex
+	streams map[streamKey]*streamState
+	pins    map[string]*pin
+}
+
+// NewServer creates a Server; call Run or Serve to accept proxies.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("xds: Options.Store is required")
+	}
+	if opts.CA == nil {
+		return nil, errors.New("xds: Options.CA is required")
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("xds: register metrics: %w", err)
+	}
+	s := &Server{
+		store:     opts.Store,
+		ca:        opts.CA,
+		log:       opts.Log,
+		certTTL:   opts.CertTTL,
+		metrics:   m,
+		updates:   opts.Store.Subscribe(),
+		translate: translator.Translate,
+		classes:   map[string]*class{},
+		certs:     map[string]*leaf{},
+		streams:   map[streamKey]*streamState{},
+		pins:      map[string]*pin{},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.certTTL <= 0 {
+		s.certTTL = ca.DefaultTTL
+	}
+	s.cache = cache.NewSnapshotCache(true, nodeHash{s}, cacheLogger{s.log})
+	return s, nil
+}
+
+// Run listens on listenAddress and serves until ctx is done.
+func (s *Server) Run(ctx context.Context, listenAddress string) error {
+	lis, err := net.Listen("tcp", listenAddress)
+	if err != nil {
+		return fmt.Errorf("xds: %w", err)
+	}
+	return s.Serve(ctx, lis)
+}
+
+// gRPC keepalive: ping idle proxies so dead connections (and their class
+// registrations) go away, and tolerate Envoy's own keepalive pings.
+var (
+	keepaliveParams = keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}
+	keepalivePolicy = keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}
+	// stopGrace bounds GracefulStop; streams normally end at once because
+	// the xDS handlers return when ctx is done.
+	stopGrace = 5 * time.Second
+)
+
+// Serve serves ADS on lis until ctx is done, then stops gracefully. It
+// closes lis. Call it at most once per Server.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	xdsServer := serverv3.NewServer(ctx, s.cache, callbacks{s})
+	g := grpc.NewServer(
+		grpc.KeepaliveParams(keepaliveParams),
+		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
+	)
+	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, xdsServer)
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.watchStore(ctx) }()
+	go func() { defer wg.Done(); s.renewCertificates(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(lis) }()
+	s.log.Info("xDS server listening", "address", lis.Addr().String())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("xds: serve: %w", err)
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() { g.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(stopGrace):
+		g.Stop()
+		<-stopped
+	}
+	<-served
+	s.log.Info("xDS server stopped")
+	return nil
+}
+
+// debounce coalesces bursts of world updates into one rebuild.
+const debounce = 50 * time.Millisecond
+
+// watchStore rebuilds every active class after the world changes.
+func (s *Server) watchStore(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.updates:
+		}
+		t := time.NewTimer(debounce)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-s.updates: // coalesced into this rebuild
+			case <-t.C:
+				break wait
+			}
+		}
+		s.rebuildAll()
+	}
+}
+
+// renewCertificates re-publishes classes whose certificate passed half its
+// lifetime, so proxies receive a fresh one over SDS long before expiry.
+func (s *Server) renewCertificates(ctx context.Context) {
+	interval := min(max(s.certTTL/20, 50*time.Millisecond), time.Minute)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.renewDue(time.Now())
+		}
+	}
+}
