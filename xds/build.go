@@ -86,7 +86,7 @@ func (s *Server) renewDue(now time.Time) {
 		if c.invalid {
 			continue
 		}
-		if l := s.certs[s.ca.SpiffeID(string(c.proxy.Role), c.proxy.Cluster)]; l == nil || s.dueLocked(l, now) {
+		if l := s.certs[s.ca.SpiffeID(string(c.proxy.Role), c.proxy.Cluster)]; l == nil || l != c.leaf || s.dueLocked(l, now) {
 			s.buildLocked(c, world)
 		}
 	}

@@ -61,9 +61,9 @@ func (s *scenario) diagnose(ctx context.Context, ps *processes) string {
 			}
 		}
 		sort.Strings(rejected)
-		fmt.Fprintf(&b, "%s: xDS rejections: %v; log %s:\n%s", name, rejected, e.LogPath(), indent(e.LogTail(8)))
+		fmt.Fprintf(&b, "%s: xDS rejections: %v; log %s:\n%s", name, rejected, e.LogPath(), indent(e.LogTail(5)))
 	}
-	fmt.Fprintf(&b, "causeway log tail:\n%s", tailFile(ps.logPath, 15))
+	fmt.Fprintf(&b, "causeway log tail:\n%s", tailFile(ps.logPath, 10))
 	return b.String()
 }
 

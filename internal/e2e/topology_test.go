@@ -147,23 +147,23 @@ func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string) []byte {
 	return out
 }
 
-// dumpOnFailure logs the tail of every log, and with CAUSEWAY_E2E_ARTIFACTS
-// set copies logs and Envoy config dumps into that directory.
+// dumpOnFailure logs the tail of every log when t failed, and with
+// CAUSEWAY_E2E_ARTIFACTS set (pass or fail) copies logs and Envoy config
+// dumps into that directory.
 func (top *topology) dumpOnFailure(t *testing.T) {
-	if !t.Failed() {
-		return
-	}
-	t.Logf("--- causeway serve log tail:\n%s", top.causeway.logTail(40))
-	for _, p := range proxies {
-		e := top.envoys[p.Name]
-		if e == nil {
-			continue
-		}
-		t.Logf("--- %s (pid %d) log tail:\n%s", p.Name, e.Pid(), e.LogTail(25))
-	}
 	dir := os.Getenv("CAUSEWAY_E2E_ARTIFACTS")
+	if t.Failed() {
+		t.Logf("--- causeway serve log tail:\n%s", top.causeway.logTail(40))
+		for _, p := range proxies {
+			if e := top.envoys[p.Name]; e != nil {
+				t.Logf("--- %s (pid %d) log tail:\n%s", p.Name, e.Pid(), e.LogTail(25))
+			}
+		}
+		if dir == "" {
+			t.Log("set CAUSEWAY_E2E_ARTIFACTS=<dir> to keep logs and Envoy config dumps")
+		}
+	}
 	if dir == "" {
-		t.Log("set CAUSEWAY_E2E_ARTIFACTS=<dir> to keep logs and Envoy config dumps")
 		return
 	}
 	dir = filepath.Join(dir, t.Name())
