@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
@@ -26,6 +28,12 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	envoyBin, envoyErr = envoyrun.Find()
 	if envoyErr == nil {
+		unlock, err := lockAddresses()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+			return 1
+		}
+		defer unlock()
 		dir, err := os.MkdirTemp("", "causeway-e2e-bin-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -54,4 +62,33 @@ func requireEnvoy(t *testing.T) {
 		t.Fatalf("CAUSEWAY_REQUIRE_E2E=1 but Envoy is missing: %v", envoyErr)
 	}
 	t.Skipf("skipping end-to-end test: real Envoy needed (set CAUSEWAY_ENVOY or run `make envoy`): %v", envoyErr)
+}
+
+// lockAddresses takes a machine-wide lock for the fixed loopback addresses
+// and ports the topology uses, so that two `go test` runs (say, an editor's
+// and `make test`) queue instead of failing with "address already in use".
+// It waits at most 3 minutes.
+func lockAddresses() (unlock func(), err error) {
+	path := filepath.Join(os.TempDir(), "causeway-e2e.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	const attempts, interval = 360, 500 * time.Millisecond
+	for i := 0; i < attempts; i++ {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if i == 0 {
+			fmt.Fprintf(os.Stderr, "e2e: another end-to-end run holds %s; waiting\n", path)
+		}
+		time.Sleep(interval)
+	}
+	f.Close()
+	return nil, fmt.Errorf("another end-to-end run held %s for %v", path, attempts*interval)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/causeway-dev/causeway/internal/backend"
 	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/internal/envoyrun"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
 )
@@ -125,7 +126,7 @@ func TestMultiCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, body, err := eastWestGET(addr, sni, []tls.Certificate{good}, roots)
+		resp, body, err := eastWestGET(addr, sni, &good, roots)
 		if err != nil {
 			t.Fatalf("client with a Causeway certificate: %v", err)
 		}
@@ -138,19 +139,32 @@ func TestMultiCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ew := top.envoys["eastwest-cluster-2-a"]
 		for _, tc := range []struct {
-			name  string
-			certs []tls.Certificate
+			name string
+			cert *tls.Certificate
+			// stat is the suffix of the Envoy TLS counter naming the reason,
+			// so a refusal for another reason does not pass.
+			stat string
 		}{
-			{"no client certificate", nil},
-			{"certificate from another CA", []tls.Certificate{foreign}},
+			{"no client certificate", nil, ".ssl.fail_verify_no_cert"},
+			{"certificate from another CA", &foreign, ".ssl.fail_verify_error"},
 		} {
-			resp, body, err := eastWestGET(addr, sni, tc.certs, nil)
+			before := sumStats(t, ew, tc.stat)
+			resp, body, err := eastWestGET(addr, sni, tc.cert, nil)
 			if err == nil {
 				t.Errorf("%s: got %s %q, want the connection refused", tc.name, resp.Status, body)
 				continue
 			}
 			t.Logf("%s: refused: %v", tc.name, err)
+			if err := eventually(t, 2*time.Second, 50*time.Millisecond, func() error {
+				if after := sumStats(t, ew, tc.stat); after <= before {
+					return fmt.Errorf("*%s stayed at %d", tc.stat, after)
+				}
+				return nil
+			}); err != nil {
+				t.Errorf("%s: refused, but not for that reason: %v", tc.name, err)
+			}
 		}
 	})
 
@@ -232,4 +246,22 @@ func awaitStreak(t *testing.T, path string, start time.Time, what string, ok fun
 	}
 	t.Fatalf("no %s within %v (%d in a row needed); last: %s", what, timeout, streak, last)
 	return 0
+}
+
+// sumStats adds up e's counters whose names end in suffix.
+func sumStats(t *testing.T, e *envoyrun.Envoy, suffix string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stats, err := e.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum uint64
+	for name, v := range stats {
+		if strings.HasSuffix(name, suffix) {
+			sum += v
+		}
+	}
+	return sum
 }

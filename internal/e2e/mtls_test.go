@@ -22,9 +22,9 @@ import (
 )
 
 // eastWestGET opens TLS to an east-west gateway with the given SNI and
-// client certificates, sends one HTTP request over it and returns the
+// client certificate (nil: none), sends one HTTP request over it and returns the
 // response. Any error means no HTTP response came back.
-func eastWestGET(addr, sni string, certs []tls.Certificate, roots *x509.CertPool) (*http.Response, []byte, error) {
+func eastWestGET(addr, sni string, client *tls.Certificate, roots *x509.CertPool) (*http.Response, []byte, error) {
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return nil, nil, err
@@ -32,11 +32,16 @@ func eastWestGET(addr, sni string, certs []tls.Certificate, roots *x509.CertPool
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
 	cfg := &tls.Config{
-		ServerName:   sni,
-		Certificates: certs,
+		ServerName: sni,
 		// Gateway certificates carry a SPIFFE URI, no DNS name, so the
 		// standard hostname check cannot apply; verifyChain checks the chain.
 		InsecureSkipVerify: true,
+	}
+	if client != nil {
+		// Always send it: with Certificates Go would silently send nothing
+		// when the issuer is not among the server's acceptable CAs, and the
+		// foreign-CA case would test nothing beyond the no-certificate one.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return client, nil }
 	}
 	if roots != nil {
 		cfg.VerifyPeerCertificate = verifyChain(roots)
