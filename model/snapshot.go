@@ -14,6 +14,7 @@ type Snapshot struct {
 	virtualDestinations []VirtualDestination
 	gateways            []*Gateway
 	httpRoutes          []*HTTPRoute
+	referenceGrants     []*ReferenceGrant
 
 	clusterByName map[string]*Cluster
 	serviceByKey  map[ServiceKey]*Service
@@ -26,6 +27,7 @@ type World struct {
 	VirtualDestinations []VirtualDestination
 	Gateways            []*Gateway
 	HTTPRoutes          []*HTTPRoute
+	ReferenceGrants     []*ReferenceGrant
 }
 
 // NewSnapshot deep-copies w and sorts every list by name so that the
@@ -52,6 +54,13 @@ func NewSnapshot(w World) *Snapshot {
 	for _, r := range w.HTTPRoutes {
 		s.httpRoutes = append(s.httpRoutes, r.DeepCopy())
 	}
+	for _, g := range w.ReferenceGrants {
+		s.referenceGrants = append(s.referenceGrants, g.DeepCopy())
+	}
+	sort.Slice(s.referenceGrants, func(i, j int) bool {
+		a, b := s.referenceGrants[i], s.referenceGrants[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
 	sort.Slice(s.clusters, func(i, j int) bool { return s.clusters[i].Name < s.clusters[j].Name })
 	sort.Slice(s.services, func(i, j int) bool { return s.services[i].Key().String() < s.services[j].Key().String() })
 	sort.Slice(s.virtualDestinations, func(i, j int) bool {
@@ -138,6 +147,9 @@ func (s *Snapshot) Gateways() []*Gateway { return s.gateways }
 
 // HTTPRoutes returns the HTTPRoutes sorted by namespace and name.
 func (s *Snapshot) HTTPRoutes() []*HTTPRoute { return s.httpRoutes }
+
+// ReferenceGrants returns the ReferenceGrants sorted by namespace and name.
+func (s *Snapshot) ReferenceGrants() []*ReferenceGrant { return s.referenceGrants }
 
 // Matches reports whether the selector selects svc.
 func (sel ServiceSelector) Matches(svc *Service) bool {

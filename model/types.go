@@ -2,6 +2,7 @@ package model
 
 import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 )
 
 // Locality is where an endpoint or proxy runs, as Kubernetes topology labels
@@ -55,6 +56,10 @@ type Endpoint struct {
 	Locality Locality
 	Ready    bool
 	Labels   map[string]string
+	// Stale marks an endpoint last seen in a cluster Causeway cannot reach
+	// any more: it is kept (nothing is lost while there is no alternative)
+	// but ranked below every fresh endpoint.
+	Stale bool
 }
 
 // Service is a Kubernetes Service in one cluster together with its endpoints.
@@ -131,6 +136,10 @@ type Gateway = gwv1.Gateway
 
 // HTTPRoute is an upstream Gateway API HTTPRoute.
 type HTTPRoute = gwv1.HTTPRoute
+
+// ReferenceGrant is an upstream Gateway API ReferenceGrant: it allows
+// references from objects in other namespaces to objects in its own.
+type ReferenceGrant = gwv1beta1.ReferenceGrant
 
 // ClusterAnnotation on a Gateway names the cluster whose gateway proxies serve it.
 const ClusterAnnotation = "causeway.dev/cluster"
