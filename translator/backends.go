@@ -34,11 +34,48 @@ const (
 	kindVirtualDestination = "VirtualDestination"
 )
 
-// resolveBackend maps one backendRef of route to the Envoy cluster that
-// serves it, or explains why it cannot. Service backends get their cluster
-// built here (once per name, added to the output only when a route uses
-// it); VirtualDestination clusters come from buildOutbound.
-func (b *gatewayBuilder) resolveBackend(route *model.HTTPRoute, ref gwv1.BackendObjectReference) (string, error) {
+// refError is a backendRef that does not resolve, with the Gateway API
+// ResolvedRefs reason status reports for it.
+type refError struct {
+	reason gwv1.RouteConditionReason
+	msg    string
+}
+
+func (e *refError) Error() string { return e.msg }
+
+func refErrorf(reason gwv1.RouteConditionReason, format string, args ...any) error {
+	return &refError{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
+
+// reasonOf is the ResolvedRefs reason for a resolution error.
+func reasonOf(err error) gwv1.RouteConditionReason {
+	if re, ok := err.(*refError); ok {
+		return re.reason
+	}
+	return gwv1.RouteReasonBackendNotFound
+}
+
+// backendResolver decides what a backendRef means for the gateway proxies
+// of one cluster. It builds nothing, so Translate (which then builds the
+// clusters) and Statuses (which only reports) share the same rules.
+type backendResolver struct {
+	w       *model.Snapshot
+	cluster string
+	claims  *hostPortClaims
+}
+
+// backendTarget is a resolved backendRef: the Envoy cluster it routes to
+// and, for a Service backendRef, the Service whose cluster must be built.
+type backendTarget struct {
+	cluster string
+	service *model.Service
+	port    uint32
+}
+
+// resolve maps one backendRef of route to the Envoy cluster that serves
+// it, or explains why it cannot (a *refError). VirtualDestination clusters
+// are the ones buildOutbound makes for claimed host:ports.
+func (br backendResolver) resolve(route *model.HTTPRoute, ref gwv1.BackendObjectReference) (backendTarget, error) {
 	group, kind := "", kindService
 	if ref.Group != nil {
 		group = string(*ref.Group)
@@ -54,64 +91,75 @@ func (b *gatewayBuilder) resolveBackend(route *model.HTTPRoute, ref gwv1.Backend
 	var port uint32
 	if ref.Port != nil {
 		if *ref.Port < 1 || *ref.Port > 65535 {
-			return "", fmt.Errorf("%s %q: port %d is out of range", kind, name, *ref.Port)
+			return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "%s %q: port %d is out of range", kind, name, *ref.Port)
 		}
 		port = uint32(*ref.Port)
 	}
 
 	switch {
 	case (group == "" || group == "core") && kind == kindService:
-		return b.resolveService(ns, name, port)
-	case (group == model.IstioAPIGroup || group == model.APIGroup) && kind == kindHostname:
-		if ref.Namespace != nil {
-			return "", fmt.Errorf("Hostname %q: namespace must not be set on a Hostname backendRef", name)
+		if err := br.permitted(route, group, kind, ns, name); err != nil {
+			return backendTarget{}, err
 		}
-		return b.resolveHostname(name, port)
+		return br.resolveService(ns, name, port)
+	case (group == model.IstioAPIGroup || group == model.APIGroup) && kind == kindHostname:
+		// A host is global (like DNS): no namespace, so no ReferenceGrant.
+		if ref.Namespace != nil {
+			return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Hostname %q: namespace must not be set on a Hostname backendRef", name)
+		}
+		return br.resolveHostname(name, port)
 	case group == model.APIGroup && kind == kindVirtualDestination:
-		return b.resolveVirtualDestination(ns, name, port)
+		if err := br.permitted(route, group, kind, ns, name); err != nil {
+			return backendTarget{}, err
+		}
+		return br.resolveVirtualDestination(ns, name, port)
 	default:
-		return "", fmt.Errorf("backendRef group %q kind %q is not supported (use Service, Hostname of %s or %s, or VirtualDestination of %s)",
+		return backendTarget{}, refErrorf(gwv1.RouteReasonInvalidKind,
+			"backendRef group %q kind %q is not supported (use Service, Hostname of %s or %s, or VirtualDestination of %s)",
 			group, kind, model.IstioAPIGroup, model.APIGroup, model.APIGroup)
 	}
 }
 
-func (b *gatewayBuilder) resolveService(ns, name string, port uint32) (string, error) {
-	if port == 0 {
-		return "", fmt.Errorf("Service %s/%s: port is required", ns, name)
+// permitted checks a namespaced backendRef against the ReferenceGrants.
+// It runs before the lookup so that a route cannot probe which objects
+// exist in namespaces that do not trust it.
+func (br backendResolver) permitted(route *model.HTTPRoute, group, kind, ns, name string) error {
+	if referenceAllowed(br.w, route.Namespace, group, kind, ns, name) {
+		return nil
 	}
-	svc := b.w.Service(model.ServiceKey{Cluster: b.p.Cluster, Namespace: ns, Name: name})
+	return refErrorf(gwv1.RouteReasonRefNotPermitted,
+		"%s %s/%s: no ReferenceGrant in namespace %s allows references from HTTPRoutes in namespace %s",
+		kind, ns, name, ns, route.Namespace)
+}
+
+func (br backendResolver) resolveService(ns, name string, port uint32) (backendTarget, error) {
+	if port == 0 {
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s: port is required", ns, name)
+	}
+	svc := br.w.Service(model.ServiceKey{Cluster: br.cluster, Namespace: ns, Name: name})
 	if svc == nil {
-		if elsewhere := b.serviceClustersOf(ns, name); len(elsewhere) > 0 {
-			return "", fmt.Errorf("Service %s/%s not found in cluster %s (it is in %v; a Service backendRef only reaches the gateway's own cluster, use a VirtualDestination to reach others)",
-				ns, name, b.p.Cluster, elsewhere)
+		if elsewhere := serviceClustersOf(br.w, ns, name); len(elsewhere) > 0 {
+			return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound,
+				"Service %s/%s not found in cluster %s (it is in %v; a Service backendRef only reaches the gateway's own cluster, use a VirtualDestination to reach others)",
+				ns, name, br.cluster, elsewhere)
 		}
-		return "", fmt.Errorf("Service %s/%s not found in cluster %s", ns, name, b.p.Cluster)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s not found in cluster %s", ns, name, br.cluster)
 	}
 	if !slices.ContainsFunc(svc.Ports, func(sp model.ServicePort) bool { return sp.Port == port }) {
-		return "", fmt.Errorf("Service %s/%s has no port %d", ns, name, port)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s has no port %d", ns, name, port)
 	}
 	clusterName := ServiceClusterName(ns, name, port)
-	if b.otherClusters[clusterName] {
-		return "", fmt.Errorf("Service %s/%s port %d: cluster name %q is already used by a VirtualDestination", ns, name, port, clusterName)
+	if br.claims.outbound[clusterName] {
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound,
+			"Service %s/%s port %d: cluster name %q is already used by a VirtualDestination", ns, name, port, clusterName)
 	}
-	built, seen := b.serviceClusters[clusterName]
-	if !seen {
-		c, cla := serviceCluster(b.w, b.p, svc, port)
-		if c != nil {
-			built = &builtCluster{cluster: c, endpoints: cla}
-		}
-		b.serviceClusters[clusterName] = built
-	}
-	if built == nil {
-		return "", fmt.Errorf("Service %s/%s port %d: no cluster could be built for it", ns, name, port)
-	}
-	return clusterName, nil
+	return backendTarget{cluster: clusterName, service: svc, port: port}, nil
 }
 
 // serviceClustersOf lists the clusters that have a Service ns/name.
-func (b *gatewayBuilder) serviceClustersOf(ns, name string) []string {
+func serviceClustersOf(w *model.Snapshot, ns, name string) []string {
 	var out []string
-	for _, svc := range b.w.Services() {
+	for _, svc := range w.Services() {
 		if svc.Namespace == ns && svc.Name == name {
 			out = append(out, svc.Cluster)
 		}
@@ -119,50 +167,73 @@ func (b *gatewayBuilder) serviceClustersOf(ns, name string) []string {
 	return out
 }
 
-func (b *gatewayBuilder) resolveHostname(host string, port uint32) (string, error) {
+func (br backendResolver) resolveHostname(host string, port uint32) (backendTarget, error) {
 	if port == 0 {
-		return "", fmt.Errorf("Hostname %q: port is required", host)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Hostname %q: port is required", host)
 	}
-	for i := range b.w.VirtualDestinations() {
-		vd := &b.w.VirtualDestinations()[i]
+	for i := range br.w.VirtualDestinations() {
+		vd := &br.w.VirtualDestinations()[i]
 		if slices.Contains(vd.Hosts, host) && vdHasPort(vd, port) {
-			return b.outboundCluster(host, port)
+			return br.outboundCluster(host, port)
 		}
 	}
-	return "", fmt.Errorf("Hostname %q port %d: no VirtualDestination serves this host and port", host, port)
+	return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Hostname %q port %d: no VirtualDestination serves this host and port", host, port)
 }
 
-func (b *gatewayBuilder) resolveVirtualDestination(ns, name string, port uint32) (string, error) {
+func (br backendResolver) resolveVirtualDestination(ns, name string, port uint32) (backendTarget, error) {
 	var vd *model.VirtualDestination
-	for i := range b.w.VirtualDestinations() {
-		if c := &b.w.VirtualDestinations()[i]; c.Namespace == ns && c.Name == name {
+	for i := range br.w.VirtualDestinations() {
+		if c := &br.w.VirtualDestinations()[i]; c.Namespace == ns && c.Name == name {
 			vd = c
 			break
 		}
 	}
 	switch {
 	case vd == nil:
-		return "", fmt.Errorf("VirtualDestination %s/%s not found", ns, name)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s not found", ns, name)
 	case len(vd.Hosts) == 0:
-		return "", fmt.Errorf("VirtualDestination %s/%s has no hosts", ns, name)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s has no hosts", ns, name)
 	case port == 0 && len(vd.Ports) != 1:
-		return "", fmt.Errorf("VirtualDestination %s/%s has %d ports: port is required", ns, name, len(vd.Ports))
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s has %d ports: port is required", ns, name, len(vd.Ports))
 	case port == 0:
 		port = vd.Ports[0].Number
 	case !vdHasPort(vd, port):
-		return "", fmt.Errorf("VirtualDestination %s/%s has no port %d", ns, name, port)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s has no port %d", ns, name, port)
 	}
-	return b.outboundCluster(vd.Hosts[0], port)
+	return br.outboundCluster(vd.Hosts[0], port)
 }
 
 // outboundCluster names the VirtualDestination cluster for host:port, which
-// buildOutbound must have made: a route never points at a missing cluster.
-func (b *gatewayBuilder) outboundCluster(host string, port uint32) (string, error) {
+// buildOutbound makes for every claimed host:port: a route never points at
+// a missing cluster.
+func (br backendResolver) outboundCluster(host string, port uint32) (backendTarget, error) {
 	name := OutboundClusterName(host, port)
-	if !b.otherClusters[name] {
-		return "", fmt.Errorf("%s port %d: no cluster was built for it (see the VirtualDestination's diagnostics)", host, port)
+	if !br.claims.outbound[name] {
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "%s port %d: no cluster was built for it (see the VirtualDestination's diagnostics)", host, port)
 	}
-	return name, nil
+	return backendTarget{cluster: name, port: port}, nil
+}
+
+// resolveBackend resolves a backendRef for this proxy and, for a Service,
+// builds its cluster (once per name; added to the output only when a route
+// that is not answering 500 uses it).
+func (b *gatewayBuilder) resolveBackend(route *model.HTTPRoute, ref gwv1.BackendObjectReference) (string, error) {
+	t, err := b.resolver.resolve(route, ref)
+	if err != nil || t.service == nil {
+		return t.cluster, err
+	}
+	built, seen := b.serviceClusters[t.cluster]
+	if !seen {
+		c, cla := serviceCluster(b.w, b.p, t.service, t.port)
+		if c != nil {
+			built = &builtCluster{cluster: c, endpoints: cla}
+		}
+		b.serviceClusters[t.cluster] = built
+	}
+	if built == nil {
+		return "", fmt.Errorf("Service %s/%s port %d: no cluster could be built for it", t.service.Namespace, t.service.Name, t.port)
+	}
+	return t.cluster, nil
 }
 
 func vdHasPort(vd *model.VirtualDestination, port uint32) bool {

@@ -53,3 +53,14 @@ func BenchmarkTranslateGateway(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStatuses: the status writer recomputes on every world change.
+func BenchmarkStatuses(b *testing.B) {
+	w := benchWorld(1000, 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if rep := Statuses(w); len(rep.VirtualDestinations) != 1000 {
+			b.Fatalf("got %d VirtualDestination statuses, want 1000", len(rep.VirtualDestinations))
+		}
+	}
+}

@@ -11,23 +11,58 @@ func vdObject(vd *model.VirtualDestination) string {
 }
 
 // hostPortClaims gives each host:port to the first VirtualDestination (in
-// namespace/name order) that lists it, so two VirtualDestinations never
-// produce clusters or SNI filter chains with the same name. Gateway and
-// east-west proxies walk the same order, so they agree on the winner.
-type hostPortClaims map[string]string
+// namespace/name order, then port and host order) that lists it, so two
+// VirtualDestinations never produce clusters or SNI filter chains with the
+// same name. It is decided once per snapshot, so gateway proxies, east-west
+// proxies, backendRef resolution and status all agree on the winner.
+type hostPortClaims struct {
+	// lost maps a losing (VirtualDestination, port, host) to the winner's
+	// "namespace/name".
+	lost map[claimKey]string
+	// outbound holds OutboundClusterName of every claimed host:port: the
+	// VirtualDestination clusters every gateway proxy gets.
+	outbound map[string]bool
+}
 
-// claim reports whether vd owns host:port; the loser gets a Diagnostic.
-func (c hostPortClaims) claim(r *Resources, vd *model.VirtualDestination, hostIndex int, port uint32) bool {
-	host := vd.Hosts[hostIndex]
-	key := fmt.Sprintf("%s:%d", host, port)
-	owner := vd.Namespace + "/" + vd.Name
-	if prev, ok := c[key]; ok {
-		r.report(vdObject(vd), fmt.Sprintf("spec.hosts[%d]", hostIndex),
-			"%s port %d is already defined by VirtualDestination %s; ignored here", host, port, prev)
-		return false
+type claimKey struct {
+	vd         *model.VirtualDestination
+	port, host int
+}
+
+func claimHostPorts(w *model.Snapshot) *hostPortClaims {
+	c := &hostPortClaims{lost: map[claimKey]string{}, outbound: map[string]bool{}}
+	owners := map[string]string{}
+	vds := w.VirtualDestinations()
+	for i := range vds {
+		vd := &vds[i]
+		for pi, vp := range vd.Ports {
+			for hi, host := range vd.Hosts {
+				key := fmt.Sprintf("%s:%d", host, vp.Number)
+				if prev, ok := owners[key]; ok {
+					c.lost[claimKey{vd, pi, hi}] = prev
+					continue
+				}
+				owners[key] = vd.Namespace + "/" + vd.Name
+				c.outbound[OutboundClusterName(host, vp.Number)] = true
+			}
+		}
 	}
-	c[key] = owner
-	return true
+	return c
+}
+
+// owns reports whether vd owns its host hostIndex on port portIndex; the
+// loser gets a Diagnostic on r.
+func (c *hostPortClaims) owns(r *Resources, vd *model.VirtualDestination, portIndex, hostIndex int) bool {
+	prev, lost := c.lost[claimKey{vd, portIndex, hostIndex}]
+	if lost {
+		r.report(vdObject(vd), fmt.Sprintf("spec.hosts[%d]", hostIndex), "%s", claimLostMessage(vd, portIndex, hostIndex, prev))
+	}
+	return !lost
+}
+
+func claimLostMessage(vd *model.VirtualDestination, portIndex, hostIndex int, winner string) string {
+	return fmt.Sprintf("%s port %d is already defined by VirtualDestination %s; ignored here",
+		vd.Hosts[hostIndex], vd.Ports[portIndex].Number, winner)
 }
 
 // gatherEndpoints collects, for port portIndex of vd, the ready endpoints of
@@ -61,9 +96,9 @@ func gatherEndpoints(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestinat
 				loc = cl.Locality
 			}
 			if local {
-				set.addLocal(loc, ep.Address, port)
+				set.addLocal(loc, ep.Stale, ep.Address, port)
 			} else {
-				set.addRemote(loc, svc.Cluster, cl.EastWestGateways)
+				set.addRemote(loc, ep.Stale, svc.Cluster, cl.EastWestGateways)
 			}
 		}
 		if unresolved {

@@ -4,4 +4,11 @@
 // output, sorted by name; it never fails, it reports bad input as
 // Diagnostics and degrades only the object at fault (a route to a missing
 // backend answers 500).
+//
+// Statuses, equally pure, computes what the status of each
+// VirtualDestination, Gateway and HTTPRoute should say. It calls the same
+// code Translate does for host:port claims (claimHostPorts), listener
+// checks and route attachment (attach.go) and backendRef resolution
+// (backendResolver, with ReferenceGrants), so a status never disagrees
+// with the config proxies get.
 package translator

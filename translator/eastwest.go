@@ -27,8 +27,7 @@ const (
 // remote gateway sends, forwarding the decrypted stream to local endpoints.
 // Peers must present a certificate from trustDomain. With no such
 // destination there is no listener (Envoy rejects one without filter chains).
-func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, r *Resources) {
-	claims := hostPortClaims{}
+func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) {
 	var chains []*listenerv3.FilterChain
 	vds := w.VirtualDestinations()
 	for i := range vds {
@@ -39,7 +38,7 @@ func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, r *Reso
 			for hi, host := range vd.Hosts {
 				// Claim even without local services so that every proxy
 				// agrees which VirtualDestination owns a host:port.
-				if !claims.claim(r, vd, hi, vp.Number) || len(local) == 0 {
+				if !claims.owns(r, vd, pi, hi) || len(local) == 0 {
 					continue
 				}
 				if set == nil {

@@ -21,13 +21,20 @@ type hostPort struct {
 	port uint32
 }
 
+// groupKey separates endpoints by locality and by staleness: stale
+// endpoints of a locality get their own, lower, priority level.
+type groupKey struct {
+	locality model.Locality
+	stale    bool
+}
+
 // localityGroup is what one endpoint locality contributes to an assignment:
 // local addresses, and per remote cluster the number of ready endpoints that
 // cluster's east-west gateways stand for.
 type localityGroup struct {
-	locality model.Locality
-	local    map[hostPort]bool
-	remote   map[string]uint32
+	groupKey
+	local  map[hostPort]bool
+	remote map[string]uint32
 }
 
 // size is the number of real ready endpoints in the group.
@@ -43,49 +50,50 @@ func (g *localityGroup) size() uint32 {
 // by locality. Build one with newEndpointSet, turn it into an assignment
 // with assignment.
 type endpointSet struct {
-	groups   map[model.Locality]*localityGroup
+	groups   map[groupKey]*localityGroup
 	gateways map[string][]model.GatewayAddress
 }
 
 func newEndpointSet() *endpointSet {
-	return &endpointSet{groups: map[model.Locality]*localityGroup{}, gateways: map[string][]model.GatewayAddress{}}
+	return &endpointSet{groups: map[groupKey]*localityGroup{}, gateways: map[string][]model.GatewayAddress{}}
 }
 
-func (s *endpointSet) group(l model.Locality) *localityGroup {
-	g := s.groups[l]
+func (s *endpointSet) group(k groupKey) *localityGroup {
+	g := s.groups[k]
 	if g == nil {
-		g = &localityGroup{locality: l, local: map[hostPort]bool{}, remote: map[string]uint32{}}
-		s.groups[l] = g
+		g = &localityGroup{groupKey: k, local: map[hostPort]bool{}, remote: map[string]uint32{}}
+		s.groups[k] = g
 	}
 	return g
 }
 
 // addLocal adds an endpoint the proxy reaches directly. An address:port seen
 // twice in a locality (two Services selecting one pod) counts once.
-func (s *endpointSet) addLocal(l model.Locality, addr string, port uint32) {
-	s.group(l).local[hostPort{addr, port}] = true
+func (s *endpointSet) addLocal(l model.Locality, stale bool, addr string, port uint32) {
+	s.group(groupKey{l, stale}).local[hostPort{addr, port}] = true
 }
 
 // addRemote counts a ready endpoint of another cluster; it is reached through
 // that cluster's east-west gateways (never empty here).
-func (s *endpointSet) addRemote(l model.Locality, cluster string, gateways []model.GatewayAddress) {
-	s.group(l).remote[cluster]++
+func (s *endpointSet) addRemote(l model.Locality, stale bool, cluster string, gateways []model.GatewayAddress) {
+	s.group(groupKey{l, stale}).remote[cluster]++
 	s.gateways[cluster] = gateways
 }
 
 // assignment renders the set as the ClusterLoadAssignment named name.
 // Localities are ordered by priority, then locality; priorities are
 // compacted to 0..n-1. Locality weight is the number of real endpoints.
+// Stale endpoints come after every fresh one (see groupPriority).
 func (s *endpointSet) assignment(name string, prio priorityFunc) *endpointv3.ClusterLoadAssignment {
 	groups := make([]*localityGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
 		groups = append(groups, g)
-		raw = append(raw, prio(g.locality))
+		raw = append(raw, groupPriority(prio, g.groupKey))
 	}
 	compact := compactPriorities(raw)
 	sort.Slice(groups, func(i, j int) bool {
-		pi, pj := prio(groups[i].locality), prio(groups[j].locality)
+		pi, pj := groupPriority(prio, groups[i].groupKey), groupPriority(prio, groups[j].groupKey)
 		if pi != pj {
 			return pi < pj
 		}
@@ -106,7 +114,7 @@ func (s *endpointSet) assignment(name string, prio priorityFunc) *endpointv3.Clu
 			},
 			LbEndpoints:         s.lbEndpoints(g),
 			LoadBalancingWeight: wrapperspb.UInt32(g.size()),
-			Priority:            compact[prio(g.locality)],
+			Priority:            compact[groupPriority(prio, g.groupKey)],
 		})
 	}
 	return cla

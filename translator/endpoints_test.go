@@ -41,11 +41,11 @@ func TestMixedLocalityWeights(t *testing.T) {
 	set := newEndpointSet()
 	gw2 := []model.GatewayAddress{{Address: "127.0.2.101", Port: 15443}, {Address: "127.0.2.100", Port: 15443}}
 	gw3 := []model.GatewayAddress{{Address: "127.0.3.100", Port: 15443}, {Address: "127.0.3.101", Port: 15443}, {Address: "127.0.3.102", Port: 15443}}
-	set.addLocal(loc, "127.0.1.10", 9080)
-	set.addLocal(loc, "127.0.1.10", 9080) // the same pod selected twice counts once
-	set.addRemote(loc, "cluster-2", gw2)
-	set.addRemote(loc, "cluster-2", gw2)
-	set.addRemote(loc, "cluster-3", gw3)
+	set.addLocal(loc, false, "127.0.1.10", 9080)
+	set.addLocal(loc, false, "127.0.1.10", 9080) // the same pod selected twice counts once
+	set.addRemote(loc, false, "cluster-2", gw2)
+	set.addRemote(loc, false, "cluster-2", gw2)
+	set.addRemote(loc, false, "cluster-3", gw3)
 	want := &endpointv3.ClusterLoadAssignment{
 		ClusterName: "c",
 		Endpoints: []*endpointv3.LocalityLbEndpoints{{

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
@@ -17,19 +16,17 @@ import (
 // HTTPRoutes this gateway proxy serves: one listener "gateway_<port>" per
 // distinct HTTP listener port, with a route configuration of the same name
 // holding one virtual host per hostname.
-func buildGateway(w *model.Snapshot, p model.Proxy, r *Resources) {
+func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) {
 	b := &gatewayBuilder{
 		w: w, p: p, r: r,
-		otherClusters:       map[string]bool{},
+		resolver:            backendResolver{w: w, cluster: p.Cluster, claims: claims},
 		serviceClusters:     map[string]*builtCluster{},
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
 	}
-	for _, c := range r.Clusters {
-		b.otherClusters[c.GetName()] = true
-	}
+	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) })
 	ports := b.listenersByPort()
-	attached := b.attachRoutes(ports)
+	attached := b.attachRoutes()
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		r.Listeners = append(r.Listeners, gatewayListener(p.BindAddress, port))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, attached[port])))
@@ -44,24 +41,17 @@ func buildGateway(w *model.Snapshot, p model.Proxy, r *Resources) {
 }
 
 type gatewayBuilder struct {
-	w *model.Snapshot
-	p model.Proxy
-	r *Resources
-	// otherClusters are cluster names other builders already made.
-	otherClusters map[string]bool
+	w        *model.Snapshot
+	p        model.Proxy
+	r        *Resources
+	idx      *gatewayIndex
+	resolver backendResolver
 	// serviceClusters caches serviceCluster results by name (nil: failed).
 	serviceClusters     map[string]*builtCluster
 	usedServiceClusters map[string]bool
 	// entries caches each HTTPRoute's translated rules, so that a route
 	// attached to several ports or hostnames is resolved (and diagnosed) once.
 	entries map[*model.HTTPRoute][]*routeEntry
-}
-
-// gwListener is one usable HTTP listener of a served Gateway.
-type gwListener struct {
-	gw       *model.Gateway
-	listener gwv1.Listener
-	hostname string // lower case; "" matches any host
 }
 
 // attachment is an HTTPRoute attached to a port with the hostnames it
@@ -71,118 +61,53 @@ type attachment struct {
 	hostnames []string
 }
 
-// serves reports whether gateway proxies of this proxy's cluster serve gw.
-func (b *gatewayBuilder) serves(gw *model.Gateway) bool {
+// servedBy reports whether gateway proxies of cluster serve gw: those of
+// the cluster its annotation names, or of every cluster without one.
+func servedBy(gw *model.Gateway, cluster string) bool {
 	c := gw.Annotations[model.ClusterAnnotation]
-	return c == "" || c == b.p.Cluster
+	return c == "" || c == cluster
 }
 
-// listenersByPort collects the HTTP listeners of served Gateways by port.
+// listenersByPort collects the usable listeners of served Gateways by port.
 // Listeners of several Gateways on one port share one Envoy listener.
 func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 	ports := map[uint32][]gwListener{}
 	for _, gw := range b.w.Gateways() {
-		if !b.serves(gw) {
-			continue
-		}
-		obj := "Gateway " + gw.Namespace + "/" + gw.Name
-		for i, l := range gw.Spec.Listeners {
-			field := fmt.Sprintf("spec.listeners[%d]", i)
-			if l.Protocol != gwv1.HTTPProtocolType {
-				b.r.report(obj, field+".protocol", "protocol %q is not supported (only HTTP); listener ignored", l.Protocol)
-				continue
-			}
-			if l.Port < 1 || l.Port > 65535 {
-				b.r.report(obj, field+".port", "port %d is out of range; listener ignored", l.Port)
-				continue
-			}
-			var host string
-			if l.Hostname != nil && *l.Hostname != anyHost {
-				host = strings.ToLower(string(*l.Hostname))
-				if !validHostname(host) {
-					b.r.report(obj, field+".hostname", "hostname %q is not a valid hostname; listener ignored", *l.Hostname)
-					continue
-				}
-			}
-			if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil &&
-				*ar.Namespaces.From == gwv1.NamespacesFromSelector {
-				b.r.report(obj, field+".allowedRoutes.namespaces.from", "Selector is not supported; only routes in namespace %s attach", gw.Namespace)
-			}
-			port := uint32(l.Port)
-			ports[port] = append(ports[port], gwListener{gw: gw, listener: l, hostname: host})
+		for _, l := range b.idx.listeners[gw] {
+			port := uint32(l.listener.Port)
+			ports[port] = append(ports[port], l)
 		}
 	}
 	return ports
 }
 
-// allows reports whether l accepts HTTPRoutes from namespace ns. Without
-// allowedRoutes only the Gateway's own namespace may attach.
-func (l gwListener) allows(ns string) bool {
-	ar := l.listener.AllowedRoutes
-	if ar != nil && len(ar.Kinds) > 0 && !slices.ContainsFunc(ar.Kinds, func(k gwv1.RouteGroupKind) bool {
-		return k.Kind == "HTTPRoute" && (k.Group == nil || *k.Group == gwv1.GroupName)
-	}) {
-		return false
-	}
-	if ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromAll {
-		return true
-	}
-	return ns == l.gw.Namespace
-}
-
 // attachRoutes finds, per port, the HTTPRoutes whose parentRefs select a
-// listener on it, and the hostnames each serves there. Routes keep the
-// snapshot's namespace/name order.
-func (b *gatewayBuilder) attachRoutes(ports map[uint32][]gwListener) map[uint32][]attachment {
+// listener of a served Gateway on it, and the hostnames each serves there.
+// Routes keep the snapshot's namespace/name order.
+func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 	out := map[uint32][]attachment{}
 	for _, route := range b.w.HTTPRoutes() {
 		obj := "HTTPRoute " + route.Namespace + "/" + route.Name
-		hosts, hostsSet := b.routeHostnames(route)
+		hosts, hostsSet := routeHostnames(route, b.r)
 		perPort := map[uint32][]string{}
 		for j, ref := range route.Spec.ParentRefs {
 			field := fmt.Sprintf("spec.parentRefs[%d]", j)
-			if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+			pa := b.idx.attachParent(route, ref, hosts, hostsSet)
+			switch {
+			case pa.notGateway:
 				b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
 				continue
-			}
-			ns := route.Namespace
-			if ref.Namespace != nil && *ref.Namespace != "" {
-				ns = string(*ref.Namespace)
-			}
-			gw := b.gateway(ns, string(ref.Name))
-			if gw == nil {
-				b.r.report(obj, field, "Gateway %s/%s not found", ns, ref.Name)
+			case pa.gw == nil:
+				b.r.report(obj, field, "%s", pa.message)
 				continue
-			}
-			if !b.serves(gw) {
+			case !pa.indexed: // a Gateway this proxy does not serve
 				continue
+			case len(pa.listeners) == 0:
+				b.r.report(obj, field, "%s", pa.message)
 			}
-			var reasons []string
-			attachedAny := false
-			for _, port := range slices.Sorted(maps.Keys(ports)) {
-				for _, l := range ports[port] {
-					switch {
-					case l.gw != gw:
-					case ref.SectionName != nil && *ref.SectionName != l.listener.Name:
-					case ref.Port != nil && *ref.Port != l.listener.Port:
-					case !l.allows(route.Namespace):
-						reasons = append(reasons, fmt.Sprintf("listener %q does not allow routes from namespace %s", l.listener.Name, route.Namespace))
-					default:
-						hs := intersectHostnames(l.hostname, hosts, hostsSet)
-						if len(hs) == 0 {
-							reasons = append(reasons, fmt.Sprintf("no hostname intersects listener %q hostname %q", l.listener.Name, l.hostname))
-							continue
-						}
-						perPort[port] = append(perPort[port], hs...)
-						attachedAny = true
-					}
-				}
-			}
-			if !attachedAny {
-				if len(reasons) == 0 {
-					reasons = append(reasons, "no HTTP listener matches sectionName/port")
-				}
-				b.r.report(obj, field, "not attached to Gateway %s/%s: %s", ns, gw.Name, strings.Join(reasons, "; "))
+			for _, lh := range pa.listeners {
+				port := uint32(lh.l.listener.Port)
+				perPort[port] = append(perPort[port], lh.hostnames...)
 			}
 		}
 		for port, hs := range perPort {
@@ -190,38 +115,6 @@ func (b *gatewayBuilder) attachRoutes(ports map[uint32][]gwListener) map[uint32]
 		}
 	}
 	return out
-}
-
-func refString[T ~string](s *T) string {
-	if s == nil {
-		return ""
-	}
-	return string(*s)
-}
-
-func (b *gatewayBuilder) gateway(ns, name string) *model.Gateway {
-	for _, gw := range b.w.Gateways() {
-		if gw.Namespace == ns && gw.Name == name {
-			return gw
-		}
-	}
-	return nil
-}
-
-// routeHostnames returns the route's valid hostnames, lower case, and
-// whether it named any. A route whose hostnames are all invalid still
-// counts as naming some, so it attaches nowhere instead of everywhere.
-func (b *gatewayBuilder) routeHostnames(route *model.HTTPRoute) ([]string, bool) {
-	var hosts []string
-	for k, h := range route.Spec.Hostnames {
-		lh := strings.ToLower(string(h))
-		if !validHostname(lh) {
-			b.r.report("HTTPRoute "+route.Namespace+"/"+route.Name, fmt.Sprintf("spec.hostnames[%d]", k), "hostname %q is not a valid hostname; ignored", h)
-			continue
-		}
-		hosts = append(hosts, lh)
-	}
-	return hosts, len(route.Spec.Hostnames) > 0
 }
 
 // virtualHosts builds one virtual host per hostname served on the port.

@@ -3,9 +3,12 @@ package translator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -25,8 +28,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the expected files under testdata/translator from the translator's output")
 
-// goldenDir holds one folder per case: world.yaml and proxy.yaml in, the
-// resource lists and diagnostics out.
+// goldenDir holds one folder per case: world.yaml and proxy.yaml in (and
+// optionally stale-clusters.yaml), the resource lists and diagnostics out.
 const goldenDir = "../testdata/translator"
 
 // testCredentials are fixed fake credentials so golden secrets are stable.
@@ -84,6 +87,7 @@ func runGolden(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	world = markStale(t, world, filepath.Join(dir, "stale-clusters.yaml"))
 	p := readProxy(t, filepath.Join(dir, "proxy.yaml"))
 	got := Translate(world, p, testCredentials)
 
@@ -129,6 +133,47 @@ func runGolden(t *testing.T, dir string) {
 	if diff := cmp.Diff(wantDiags, gotDiags); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
+}
+
+// markStale marks every endpoint of the clusters listed in path (a YAML list
+// of cluster names; a missing file lists none) stale, as live discovery does
+// for clusters it has not reached for too long. Staleness is not part of
+// the world file: it is what Causeway observes, not what users declare.
+func markStale(t *testing.T, w *model.Snapshot, path string) *model.Snapshot {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return w
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	if err := yaml.UnmarshalStrict(data, &names); err != nil {
+		t.Fatalf("%s: want a list of cluster names: %v", path, err)
+	}
+	stale := map[string]bool{}
+	for _, n := range names {
+		if w.Cluster(n) == nil {
+			t.Fatalf("%s: cluster %q is not in the world", path, n)
+		}
+		stale[n] = true
+	}
+	world := model.World{
+		Clusters:            w.Clusters(),
+		VirtualDestinations: w.VirtualDestinations(),
+		Gateways:            w.Gateways(),
+		HTTPRoutes:          w.HTTPRoutes(),
+		ReferenceGrants:     w.ReferenceGrants(),
+	}
+	for _, svc := range w.Services() {
+		svc.Endpoints = slices.Clone(svc.Endpoints)
+		for i := range svc.Endpoints {
+			svc.Endpoints[i].Stale = stale[svc.Cluster]
+		}
+		world.Services = append(world.Services, svc)
+	}
+	return model.NewSnapshot(world)
 }
 
 func readProxy(t *testing.T, path string) model.Proxy {

@@ -14,8 +14,7 @@ import (
 // per VirtualDestination host and port. Endpoints in the proxy's cluster are
 // used directly; endpoints elsewhere are reached over mTLS through their
 // cluster's east-west gateways, whose certificates must be in trustDomain.
-func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, r *Resources) {
-	claims := hostPortClaims{}
+func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) {
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		vd := &vds[i]
@@ -28,7 +27,7 @@ func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, r *Reso
 		for pi, vp := range vd.Ports {
 			var set *endpointSet // shared by every host of this port
 			for hi, host := range vd.Hosts {
-				if !claims.claim(r, vd, hi, vp.Number) {
+				if !claims.owns(r, vd, pi, hi) {
 					continue
 				}
 				if set == nil {
@@ -126,7 +125,7 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 			if loc == (model.Locality{}) && cl != nil {
 				loc = cl.Locality
 			}
-			set.addLocal(loc, ep.Address, servicePortTarget(*sp, ep))
+			set.addLocal(loc, ep.Stale, ep.Address, servicePortTarget(*sp, ep))
 		}
 	}
 	c := edsCluster(name, p)

@@ -44,6 +44,21 @@ func priorityFor(trafficDistribution string, proxy model.Locality) priorityFunc 
 
 func flatPriority(model.Locality) uint32 { return 0 }
 
+// staleOffset moves stale endpoints below every fresh priority: their
+// cluster is out of Causeway's sight, so they may be gone, but they are kept
+// (as a last resort) because nothing else may be left. Among themselves they
+// keep the trafficDistribution's order, so with PreferClose the closest
+// stale endpoints still come first.
+const staleOffset = priorityOtherRegion + 1
+
+// groupPriority is the raw priority of a group of endpoints.
+func groupPriority(prio priorityFunc, k groupKey) uint32 {
+	if k.stale {
+		return staleOffset + prio(k.locality)
+	}
+	return prio(k.locality)
+}
+
 // compactPriorities maps the raw priorities in use onto 0..n-1, keeping
 // their order: Envoy requires contiguous priorities from 0.
 func compactPriorities(raw []uint32) map[uint32]uint32 {

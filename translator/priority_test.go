@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,10 +71,10 @@ func TestAssignmentPriorities(t *testing.T) {
 	c := model.Locality{Region: "us-west", Zone: "us-west-1a"}
 	d := model.Locality{Region: "eu-west", Zone: "eu-west-1a"}
 	set := newEndpointSet()
-	set.addLocal(c, "127.0.1.12", 9080)
-	set.addLocal(a, "127.0.1.10", 9080)
-	set.addLocal(b, "127.0.1.11", 9080)
-	set.addLocal(d, "127.0.1.13", 9080)
+	set.addLocal(c, false, "127.0.1.12", 9080)
+	set.addLocal(a, false, "127.0.1.10", 9080)
+	set.addLocal(b, false, "127.0.1.11", 9080)
+	set.addLocal(d, false, "127.0.1.13", 9080)
 
 	type level struct {
 		Locality string
@@ -95,6 +96,65 @@ func TestAssignmentPriorities(t *testing.T) {
 			for _, e := range cla.GetEndpoints() {
 				l := model.Locality{Region: e.GetLocality().GetRegion(), Zone: e.GetLocality().GetZone(), Subzone: e.GetLocality().GetSubZone()}
 				got = append(got, level{l.String(), e.GetPriority()})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("levels (-want +got):\n%s", diff)
+			}
+			if err := checkPriorities(cla.GetEndpoints()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestStalePriorities: stale endpoints rank after every fresh endpoint,
+// whatever the trafficDistribution; among themselves they keep its order.
+func TestStalePriorities(t *testing.T) {
+	a := model.Locality{Region: "us-east", Zone: "us-east-1a"}
+	b := model.Locality{Region: "us-east", Zone: "us-east-1b"}
+	c := model.Locality{Region: "us-west", Zone: "us-west-1a"}
+	type level struct {
+		Locality string
+		Stale    bool
+		Priority uint32
+	}
+	type ep struct {
+		loc   model.Locality
+		stale bool
+	}
+	for _, tc := range []struct {
+		name string
+		td   string
+		eps  []ep
+		want []level
+	}{
+		{"balanced: fresh everywhere, then stale", model.TrafficDistributionDefault,
+			[]ep{{a, true}, {c, false}, {b, true}, {a, false}},
+			[]level{{a.String(), false, 0}, {c.String(), false, 0}, {a.String(), true, 1}, {b.String(), true, 1}}},
+		{"balanced: only stale is priority 0", model.TrafficDistributionDefault,
+			[]ep{{c, true}},
+			[]level{{c.String(), true, 0}}},
+		{"prefer close: a stale local zone ranks below a fresh other region", model.TrafficDistributionPreferClose,
+			[]ep{{a, true}, {c, false}, {b, true}},
+			[]level{{c.String(), false, 0}, {a.String(), true, 1}, {b.String(), true, 2}}},
+		{"prefer close: fresh levels untouched, stale after the last", model.TrafficDistributionPreferClose,
+			[]ep{{a, false}, {b, false}, {c, true}},
+			[]level{{a.String(), false, 0}, {b.String(), false, 1}, {c.String(), true, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := newEndpointSet()
+			stale := map[string]bool{}
+			for i, e := range tc.eps {
+				addr := fmt.Sprintf("10.0.0.%d", i+1)
+				stale[addr] = e.stale
+				set.addLocal(e.loc, e.stale, addr, 9080)
+			}
+			cla := set.assignment("x", priorityFor(tc.td, a))
+			var got []level
+			for _, e := range cla.GetEndpoints() {
+				l := model.Locality{Region: e.GetLocality().GetRegion(), Zone: e.GetLocality().GetZone(), Subzone: e.GetLocality().GetSubZone()}
+				addr := e.GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetAddress()
+				got = append(got, level{l.String(), stale[addr], e.GetPriority()})
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("levels (-want +got):\n%s", diff)

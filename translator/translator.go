@@ -53,12 +53,13 @@ type Credentials struct {
 // Translate builds the resources for proxy p from world w.
 func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	r := &Resources{}
+	claims := claimHostPorts(w)
 	switch p.Role {
 	case model.RoleGateway:
-		buildOutbound(w, p, trustDomainOf(creds), r)
-		buildGateway(w, p, r)
+		buildOutbound(w, p, trustDomainOf(creds), claims, r)
+		buildGateway(w, p, claims, r)
 	case model.RoleEastWest:
-		buildEastWest(w, p, trustDomainOf(creds), r)
+		buildEastWest(w, p, trustDomainOf(creds), claims, r)
 	}
 	r.Secrets = buildSecrets(creds)
 	r.sort()

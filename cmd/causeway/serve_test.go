@@ -94,6 +94,10 @@ func TestServe(t *testing.T) {
 	if got := get(t, "http://"+f.metricsAddress+"/healthz"); got != "ok\n" {
 		t.Errorf("/healthz = %q", got)
 	}
+	// World mode is ready once the world loaded, which precedes serving.
+	if code, body, err := httpGet("http://" + f.metricsAddress + "/readyz"); err != nil || code != 200 || body != "ok\n" {
+		t.Errorf("/readyz = %d %q %v, want 200 ok", code, body, err)
+	}
 	metrics := get(t, "http://"+f.metricsAddress+"/metrics")
 	for _, want := range []string{"causeway_world_last_load_success 1", `causeway_world_reloads_total{result="success"}`, "go_goroutines"} {
 		if !strings.Contains(metrics, want) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/causeway-dev/causeway/discovery/file"
+	"github.com/causeway-dev/causeway/discovery/kube"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
 )
@@ -24,6 +26,9 @@ type translateFlags struct {
 	proxyFlags
 	world, typ, trustDomain string
 	withSecrets             bool
+	// Manifests mode: --kube CLUSTER=PATH (repeatable) and --clusters FILE.
+	kube     []string
+	clusters string
 }
 
 func newTranslateCommand() *cobra.Command {
@@ -31,28 +36,47 @@ func newTranslateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "translate",
 		Short: "Print the xDS resources a proxy would receive",
-		Long: `Translate the world file for one proxy and print the resulting xDS resources
+		Long: `Translate the world for one proxy and print the resulting xDS resources
 as YAML documents grouped by type, each group under a "# <type>" header.
 
-Diagnostics (problems in the world the translator worked around) go to
-stderr. Exit status: 0 clean, 1 diagnostics or another error, 2 the world
-file does not load.
+The world comes from a world file (--world) or, offline, from plain
+Kubernetes manifests (--kube), the objects a user would kubectl apply:
+--kube CLUSTER=PATH reads a YAML file, or a directory's .yaml, .yml and
+.json files, as cluster CLUSTER's; repeat it per cluster. Services,
+EndpointSlices, Pods and Nodes belong to that cluster; VirtualDestinations
+and Causeway's other resources, Gateways, HTTPRoutes and ReferenceGrants are
+configuration whichever file holds them. --clusters FILE (the cluster config
+file of causeway serve) adds networks, default localities and east-west
+gateways; without it each cluster is its own network and its east-west
+gateways come from Services labelled causeway.dev/east-west-gateway: "true".
+The manifests are converted exactly as causeway serve converts what it
+reads from the clusters.
+
+Diagnostics (problems in the world the translator worked around, and in
+--kube mode objects left out as invalid) go to stderr. Exit status: 0
+clean, 1 diagnostics or another error, 2 the world file or a manifest
+does not load.
 
 Secrets are redacted: only their names are printed. Without --with-secrets
 no credentials are used, so no secrets are produced at all.`,
 		Example: `  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1
-  causeway translate --world examples/world.yaml --role eastwest --cluster cluster-2 --type listeners`,
+  causeway translate --world examples/world.yaml --role eastwest --cluster cluster-2 --type listeners
+  causeway translate --kube cluster-1=manifests/cluster-1 --kube cluster-2=manifests/cluster-2 \
+    --clusters clusters.yaml --role gateway --cluster cluster-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTranslate(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.Flags().StringVar(&f.world, "world", "", "world file (required)")
+	cmd.Flags().StringVar(&f.world, "world", "", "world file (this or --kube)")
+	cmd.Flags().StringArrayVar(&f.kube, "kube", nil, "CLUSTER=PATH: Kubernetes manifests (a file or directory) of cluster CLUSTER; repeatable")
+	cmd.Flags().StringVar(&f.clusters, "clusters", "", "with --kube: cluster config file for networks, localities and east-west gateways")
 	cmd.Flags().StringVar(&f.typ, "type", "all", "resources to print: all|"+strings.Join(resourceTypes, "|"))
 	cmd.Flags().StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain peers are checked against")
 	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted)")
-	_ = cmd.MarkFlagRequired("world")
+	cmd.MarkFlagsOneRequired("world", "kube")
+	cmd.MarkFlagsMutuallyExclusive("world", "kube")
 	_ = cmd.MarkFlagRequired("cluster")
 	return cmd
 }
@@ -61,9 +85,26 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if f.typ != "all" && !contains(resourceTypes, f.typ) {
 		return fmt.Errorf("--type %q: want all or one of %s", f.typ, strings.Join(resourceTypes, ", "))
 	}
-	world, err := file.Load(f.world)
+	if f.clusters != "" && len(f.kube) == 0 {
+		return errors.New("--clusters needs --kube")
+	}
+	var (
+		world   *model.Snapshot
+		source  = f.world
+		invalid []error // objects left out of the world, reported like diagnostics
+		err     error
+	)
+	if len(f.kube) > 0 {
+		source = "the --kube clusters"
+		world, invalid, err = loadManifests(f.kube, f.clusters)
+	} else {
+		world, err = file.Load(f.world)
+		if err != nil {
+			err = &exitCodeError{code: exitInvalidWorld, err: err}
+		}
+	}
 	if err != nil {
-		return &exitCodeError{code: exitInvalidWorld, err: err}
+		return err
 	}
 	p := f.proxy()
 	if err := p.Validate(); err != nil {
@@ -71,7 +112,7 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	}
 	c := world.Cluster(p.Cluster)
 	if c == nil {
-		return fmt.Errorf("--cluster %q is not in %s (clusters: %s)", p.Cluster, f.world, clusterNames(world))
+		return fmt.Errorf("--cluster %q is not in %s (clusters: %s)", p.Cluster, source, clusterNames(world))
 	}
 	if p.Locality == (model.Locality{}) {
 		p.Locality = c.Locality // as for an Envoy whose bootstrap names no locality
@@ -90,13 +131,66 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if _, err := stdout.Write(out); err != nil {
 		return err
 	}
+	for _, e := range invalid {
+		fmt.Fprintf(stderr, "diagnostic: %s\n", e)
+	}
 	for _, d := range res.Diagnostics {
 		fmt.Fprintf(stderr, "diagnostic: %s\n", d)
 	}
-	if n := len(res.Diagnostics); n > 0 {
+	if n := len(invalid) + len(res.Diagnostics); n > 0 {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%d diagnostic(s) for %s proxy of %s", n, p.Role, p.Cluster)}
 	}
 	return nil
+}
+
+// loadManifests builds the world from --kube CLUSTER=PATH manifests and the
+// optional cluster config file, through the converter the live Kubernetes
+// discovery uses. A flag in the wrong form or naming a cluster the config
+// file lacks is a usage error (exit 1); a file that does not load exits 2.
+// Objects the converter leaves out are returned with the world, since
+// causeway serve would serve the rest.
+func loadManifests(kubeFlags []string, clustersPath string) (*model.Snapshot, []error, error) {
+	var cfg *kube.ClusterConfig
+	if clustersPath != "" {
+		var err error
+		if cfg, err = kube.LoadClusterConfig(clustersPath); err != nil {
+			return nil, nil, &exitCodeError{code: exitInvalidWorld, err: err}
+		}
+	}
+	set := kube.NewManifestSet()
+	var (
+		infos    []kube.ClusterInfo
+		named    = map[string]bool{}
+		loadErrs []string
+	)
+	for _, kf := range kubeFlags {
+		cluster, path, ok := strings.Cut(kf, "=")
+		if !ok || cluster == "" || path == "" {
+			return nil, nil, fmt.Errorf("--kube %q: want CLUSTER=PATH", kf)
+		}
+		if cfg != nil && cfg.Entry(cluster) == nil {
+			return nil, nil, fmt.Errorf("--kube %q: cluster %q is not in %s", kf, cluster, clustersPath)
+		}
+		if !named[cluster] {
+			named[cluster] = true
+			infos = append(infos, kube.ClusterInfo{Name: cluster})
+		}
+		if err := set.Add(cluster, path); err != nil {
+			loadErrs = append(loadErrs, err.Error())
+		}
+	}
+	if len(loadErrs) > 0 {
+		return nil, nil, &exitCodeError{code: exitInvalidWorld, err: errors.New(strings.Join(loadErrs, "\n"))}
+	}
+	if cfg != nil {
+		// Every configured cluster exists, with or without manifests here.
+		infos = infos[:0]
+		for _, e := range cfg.Clusters {
+			infos = append(infos, e.Info())
+		}
+	}
+	world, invalid := kube.BuildWorld(infos, set.Workloads, &set.Config)
+	return model.NewSnapshot(world), invalid, nil
 }
 
 // renderResources prints each selected type as "# <type>" followed by one

@@ -1,5 +1,5 @@
 // Package file reads the world (clusters, services with endpoints,
-// VirtualDestinations, Gateways and HTTPRoutes) from one multi-document YAML
+// VirtualDestinations, Gateways, HTTPRoutes and ReferenceGrants) from one multi-document YAML
 // file and keeps a model.Store up to date while the file changes.
 //
 // Every document is decoded strictly (unknown fields are errors) and

@@ -278,3 +278,37 @@ func (p *parser) parseHTTPRoute(d docRef, data []byte) {
 		p.world.HTTPRoutes = append(p.world.HTTPRoutes, &r)
 	}
 }
+
+func (p *parser) parseReferenceGrant(d docRef, data []byte) {
+	var g model.ReferenceGrant
+	if !p.decodeStrict(d, data, &g) {
+		return
+	}
+	ok := p.checkName(d, g.Name)
+	g.Namespace = d.namespace
+	// As the CRD requires: a grant without both sides would allow nothing
+	// and is almost certainly a mistake worth pointing at.
+	if len(g.Spec.From) == 0 {
+		p.errorf(d, "spec.from", "at least one entry is required")
+		ok = false
+	}
+	if len(g.Spec.To) == 0 {
+		p.errorf(d, "spec.to", "at least one entry is required")
+		ok = false
+	}
+	for i, from := range g.Spec.From {
+		if from.Kind == "" || from.Namespace == "" {
+			p.errorf(d, fmt.Sprintf("spec.from[%d]", i), "kind and namespace are required")
+			ok = false
+		}
+	}
+	for i, to := range g.Spec.To {
+		if to.Kind == "" {
+			p.errorf(d, fmt.Sprintf("spec.to[%d].kind", i), "is required")
+			ok = false
+		}
+	}
+	if ok && p.unique(d, fmt.Sprintf("ReferenceGrant %s/%s", g.Namespace, g.Name)) {
+		p.world.ReferenceGrants = append(p.world.ReferenceGrants, &g)
+	}
+}

@@ -173,9 +173,11 @@ func (p *parser) parseDocument(index int, raw rawDocument) {
 		p.parseGateway(d, data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "HTTPRoute":
 		p.parseHTTPRoute(d, data)
+	case h.APIVersion == gatewayBetaAPIVersion && h.Kind == "ReferenceGrant":
+		p.parseReferenceGrant(d, data)
 	default:
-		p.errorf(d, "", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, %s Gateway or HTTPRoute)",
-			h.APIVersion, h.Kind, worldAPIVersion, networkAPIVersion, gatewayAPIVersion)
+		p.errorf(d, "", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, %s Gateway or HTTPRoute, %s ReferenceGrant)",
+			h.APIVersion, h.Kind, worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/causeway-dev/causeway/model"
 )
@@ -247,6 +248,24 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`document 1 (HTTPRoute ns/r): `, `unknown field "spec.rules[0].backendRef"`},
 		},
 		{
+			name: "referencegrant strict",
+			docs: []string{"apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: ns}\nspec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: a}], to: [{kind: Service, nmae: x}]}\n"},
+			want: []string{`document 1 (ReferenceGrant ns/g): `, `unknown field "spec.to[0].nmae"`},
+		},
+		{
+			name: "referencegrant without sides",
+			docs: []string{"apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: ns}\nspec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute}]}\n"},
+			want: []string{
+				"document 1 (ReferenceGrant ns/g): spec.to: at least one entry is required",
+				"document 1 (ReferenceGrant ns/g): spec.from[0]: kind and namespace are required",
+			},
+		},
+		{
+			name: "referencegrant in gateway v1 is not served",
+			docs: []string{"apiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {name: g}\nspec: {}\n"},
+			want: []string{`document 1 (ReferenceGrant default/g): unsupported apiVersion "gateway.networking.k8s.io/v1" kind "ReferenceGrant"`},
+		},
+		{
 			name: "every error is reported",
 			docs: []string{service("  cluster: nope\n"), vd("  hosts: [a.b]\n  ports: [{number: 0}]\n  services: [{}]\n")},
 			want: []string{"document 1 (Service bookinfo/reviews-v1): spec.cluster", "document 2 (VirtualDestination bookinfo/reviews): spec.ports[0].number"},
@@ -264,6 +283,34 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseReferenceGrant(t *testing.T) {
+	data := `apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: routes-from-gloo, namespace: bookinfo}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: gloo-system}]
+  to: [{group: networking.causeway.dev, kind: VirtualDestination}, {group: "", kind: Service, name: ratings}]
+`
+	snap, err := Parse("world.yaml", []byte(data))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := []*model.ReferenceGrant{{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1beta1", Kind: "ReferenceGrant"},
+		ObjectMeta: metav1.ObjectMeta{Name: "routes-from-gloo", Namespace: "bookinfo"},
+		Spec: gwv1beta1.ReferenceGrantSpec{
+			From: []gwv1beta1.ReferenceGrantFrom{{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute", Namespace: "gloo-system"}},
+			To: []gwv1beta1.ReferenceGrantTo{
+				{Group: "networking.causeway.dev", Kind: "VirtualDestination"},
+				{Group: "", Kind: "Service", Name: ptr(gwv1beta1.ObjectName("ratings"))},
+			},
+		},
+	}}
+	if diff := cmp.Diff(want, snap.ReferenceGrants()); diff != "" {
+		t.Errorf("ReferenceGrants (-want +got):\n%s", diff)
 	}
 }
 

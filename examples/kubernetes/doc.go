@@ -1,0 +1,6 @@
+// Package kubernetes holds the manifests that install Causeway into a
+// management cluster (kustomization.yaml) and prepare workload clusters
+// (workload-cluster/); see README.md. Its test decodes every manifest
+// strictly with the typed API schemes, so a misspelt field fails CI rather
+// than a user's kubectl apply.
+package kubernetes

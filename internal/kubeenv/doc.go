@@ -1,0 +1,37 @@
+// Package kubeenv runs real Kubernetes API servers for tests: one etcd and
+// one kube-apiserver per named cluster, each apiserver keeping its objects
+// under its own etcd prefix (/<name>), so several "clusters" cost one etcd.
+//
+// No controller-manager or scheduler runs: tests create Nodes, Services,
+// EndpointSlices and Pods directly, which is all discovery reads. The
+// ServiceAccount admission plugin is off so Pods can be created without the
+// token controller; authentication is a static token (AdminToken) and
+// authorization AlwaysAllow.
+//
+// Binaries come from $CAUSEWAY_KUBE_BIN_DIR, else
+// ${XDG_CACHE_HOME:-$HOME/.cache}/causeway/kube, as built by build.sh
+// (`make kube-bins`). When they are missing, Start skips the test, or fails
+// it when CAUSEWAY_REQUIRE_E2E=1.
+//
+// Starting costs a few seconds of CPU per apiserver, so a package with
+// several tests should share one Env through TestMain:
+//
+//	var kube = kubeenv.NewShared("management", "cluster-1", "cluster-2")
+//
+//	func TestMain(m *testing.M) { os.Exit(kube.Run(m)) }
+//
+//	func TestSomething(t *testing.T) {
+//		env := kube.Env(t) // started on first use; skips like Start
+//		env.InstallCRDs(t, "management")
+//		...
+//	}
+//
+// Tests sharing an Env must not step on each other: each uses its own
+// namespaces (and names for cluster-scoped objects such as Nodes), and a
+// test that stops a cluster starts it again before it ends and does not run
+// in parallel with others.
+//
+// Every process is started in its own process group with SIGKILL as its
+// parent-death signal and stopped by PID (SIGKILL: API servers shut down
+// slowly, and the tests do not need a graceful end).
+package kubeenv

@@ -1,0 +1,18 @@
+// Package status writes what Causeway has to say about its input objects
+// back into the management cluster: VirtualDestination status (state,
+// message, selected services and their clusters), HTTPRoute
+// status.parents (Accepted, ResolvedRefs) and Gateway status (Accepted,
+// Programmed, listeners).
+//
+// Every replica runs a Writer, but only the one holding the Lease (client-go
+// leader election) writes, so replicas never fight over status; the others
+// keep their caches warm to take over quickly. The leader recomputes
+// translator.Statuses on every model change and every change of the objects
+// themselves (debounced), and writes only what differs from the live object,
+// keeping lastTransitionTime where a condition's status did not change. The
+// statuses come from the translator's own rules, so they describe exactly
+// the config the proxies get.
+//
+// Objects of other controllers are left alone: HTTPRoute status.parents
+// entries with another controllerName are kept as they are.
+package status

@@ -1,0 +1,203 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/api/v1alpha1"
+	"github.com/causeway-dev/causeway/translator"
+)
+
+// Object kinds (label "kind").
+const (
+	kindVirtualDestination = "VirtualDestination"
+	kindHTTPRoute          = "HTTPRoute"
+	kindGateway            = "Gateway"
+)
+
+// sync computes the statuses of the current model and writes those that
+// differ from the live objects. Objects the model has but the API server
+// does not (yet) are skipped: the informer event when they appear brings
+// another sync. Objects of a kind whose informer has not synced are skipped
+// too (e.g. a CRD not installed yet).
+func (w *Writer) sync(ctx context.Context) error {
+	rep := translator.Statuses(w.opts.Store.Load())
+	now := metav1.Now()
+	var errs []error
+	if w.vdInformer.HasSynced() {
+		for _, st := range rep.VirtualDestinations {
+			errs = append(errs, w.writeVirtualDestination(ctx, st))
+		}
+	}
+	if w.routeInformer.HasSynced() {
+		for _, st := range rep.HTTPRoutes {
+			errs = append(errs, w.writeHTTPRoute(ctx, st, now))
+		}
+	}
+	if w.gatewayInformer.HasSynced() {
+		for _, st := range rep.Gateways {
+			errs = append(errs, w.writeGateway(ctx, st, now))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writeSteps are what write needs to know about one kind.
+type writeSteps[T metav1.Object] struct {
+	kind string
+	// get reads the object from the API server (after a conflict).
+	get func(context.Context) (T, error)
+	// next returns a copy of live with the desired status, or false when
+	// live already has it.
+	next   func(live T) (T, bool, error)
+	update func(context.Context, T) (T, error)
+}
+
+// write brings one object's status to what next says, starting from the
+// informer's copy and, after a conflict, from a fresh read: at most
+// maxAttempts updates.
+func write[T metav1.Object](ctx context.Context, w *Writer, s writeSteps[T], cached T) error {
+	key := s.kind + " " + cached.GetNamespace() + "/" + cached.GetName()
+	live := latest(w, key, cached)
+	for attempt := 1; ; attempt++ {
+		obj, changed, err := s.next(live)
+		if err != nil {
+			w.metrics.writes.WithLabelValues(s.kind, resultError).Inc()
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if !changed {
+			w.metrics.writes.WithLabelValues(s.kind, resultUnchanged).Inc()
+			return nil
+		}
+		out, err := s.update(ctx, obj)
+		switch {
+		case err == nil:
+			w.metrics.writes.WithLabelValues(s.kind, resultUpdated).Inc()
+			w.remember(key, live.GetResourceVersion(), out)
+			return nil
+		case apierrors.IsNotFound(err):
+			return nil // deleted meanwhile: nothing to report on
+		case apierrors.IsConflict(err) && attempt < maxAttempts:
+			w.metrics.writes.WithLabelValues(s.kind, resultConflict).Inc()
+			if live, err = s.get(ctx); apierrors.IsNotFound(err) {
+				return nil
+			} else if err != nil {
+				w.metrics.writes.WithLabelValues(s.kind, resultError).Inc()
+				return fmt.Errorf("%s: reading after a conflict: %w", key, err)
+			}
+		default:
+			w.metrics.writes.WithLabelValues(s.kind, resultError).Inc()
+			return fmt.Errorf("%s: writing status (attempt %d): %w", key, attempt, err)
+		}
+	}
+}
+
+// latest is the newer of the informer's copy and this replica's own last
+// write: right after a write the informer may not have seen it yet, and
+// comparing against its stale copy would write again only to conflict.
+func latest[T metav1.Object](w *Writer, key string, cached T) T {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r, ok := w.recent[key]; ok {
+		if r.fromVersion == cached.GetResourceVersion() {
+			if obj, ok := r.obj.(T); ok {
+				return obj
+			}
+		}
+		delete(w.recent, key) // the informer caught up (or someone else wrote)
+	}
+	return cached
+}
+
+func (w *Writer) remember(key, fromVersion string, obj metav1.Object) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.recent[key] = written{fromVersion: fromVersion, obj: obj}
+}
+
+func (w *Writer) writeVirtualDestination(ctx context.Context, st translator.VirtualDestinationStatus) error {
+	item, ok, err := w.vdInformer.GetStore().GetByKey(st.Namespace + "/" + st.Name)
+	if err != nil || !ok {
+		return err
+	}
+	client := w.dyn.Resource(virtualDestinations).Namespace(st.Namespace)
+	return write(ctx, w, writeSteps[*unstructured.Unstructured]{
+		kind: kindVirtualDestination,
+		get: func(ctx context.Context) (*unstructured.Unstructured, error) {
+			return client.Get(ctx, st.Name, metav1.GetOptions{})
+		},
+		next: func(live *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
+			desired := virtualDestinationStatus(st, live.GetGeneration())
+			var current v1alpha1.VirtualDestinationStatus
+			if m, found, _ := unstructured.NestedMap(live.Object, "status"); found {
+				// A status that does not convert is simply different.
+				_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &current)
+			}
+			if equality.Semantic.DeepEqual(current, desired) {
+				return nil, false, nil
+			}
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&desired)
+			if err != nil {
+				return nil, false, err
+			}
+			obj := live.DeepCopy()
+			obj.Object["status"] = m
+			return obj, true, nil
+		},
+		update: func(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+		},
+	}, item.(*unstructured.Unstructured))
+}
+
+func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStatus, now metav1.Time) error {
+	item, ok, err := w.routeInformer.GetStore().GetByKey(st.Namespace + "/" + st.Name)
+	if err != nil || !ok {
+		return err
+	}
+	client := w.gw.GatewayV1().HTTPRoutes(st.Namespace)
+	return write(ctx, w, writeSteps[*gwv1.HTTPRoute]{
+		kind: kindHTTPRoute,
+		get: func(ctx context.Context) (*gwv1.HTTPRoute, error) {
+			return client.Get(ctx, st.Name, metav1.GetOptions{})
+		},
+		next: func(live *gwv1.HTTPRoute) (*gwv1.HTTPRoute, bool, error) {
+			obj := live.DeepCopy()
+			obj.Status.Parents = routeParents(live.Status.Parents, st.Parents, live.Namespace, live.Generation, now)
+			return obj, !equality.Semantic.DeepEqual(live.Status, obj.Status), nil
+		},
+		update: func(ctx context.Context, obj *gwv1.HTTPRoute) (*gwv1.HTTPRoute, error) {
+			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+		},
+	}, item.(*gwv1.HTTPRoute))
+}
+
+func (w *Writer) writeGateway(ctx context.Context, st translator.GatewayStatus, now metav1.Time) error {
+	item, ok, err := w.gatewayInformer.GetStore().GetByKey(st.Namespace + "/" + st.Name)
+	if err != nil || !ok {
+		return err
+	}
+	client := w.gw.GatewayV1().Gateways(st.Namespace)
+	return write(ctx, w, writeSteps[*gwv1.Gateway]{
+		kind: kindGateway,
+		get: func(ctx context.Context) (*gwv1.Gateway, error) {
+			return client.Get(ctx, st.Name, metav1.GetOptions{})
+		},
+		next: func(live *gwv1.Gateway) (*gwv1.Gateway, bool, error) {
+			obj := live.DeepCopy()
+			obj.Status = gatewayStatus(live.Status, st, live.Generation, now)
+			return obj, !equality.Semantic.DeepEqual(live.Status, obj.Status), nil
+		},
+		update: func(ctx context.Context, obj *gwv1.Gateway) (*gwv1.Gateway, error) {
+			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+		},
+	}, item.(*gwv1.Gateway))
+}

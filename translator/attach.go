@@ -1,0 +1,237 @@
+package translator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// The Gateway API rules that do not depend on which proxy asks: which
+// listeners are usable and which HTTPRoutes attach to them with which
+// hostnames. Translate (per proxy) and Statuses (per object) both read
+// them from here, so the config a proxy gets and the status a user reads
+// cannot disagree.
+
+// gwListener is one usable HTTP listener of a Gateway.
+type gwListener struct {
+	gw       *model.Gateway
+	index    int // in spec.listeners
+	listener gwv1.Listener
+	hostname string // lower case; "" matches any host
+}
+
+// listenerProblem says why a listener cannot be used.
+type listenerProblem struct {
+	reason  gwv1.ListenerConditionReason
+	message string
+}
+
+// listenerReasonUnsupportedValue is what Causeway reports for a listener
+// value it cannot use; the Gateway API has no constant for it.
+const listenerReasonUnsupportedValue gwv1.ListenerConditionReason = "UnsupportedValue"
+
+// checkListeners sorts gw's listeners into usable ones (ordered by port,
+// then spec order) and problems (by listener index), reporting each
+// problem on r.
+func checkListeners(gw *model.Gateway, r *Resources) ([]gwListener, map[int]listenerProblem) {
+	obj := "Gateway " + gw.Namespace + "/" + gw.Name
+	var usable []gwListener
+	problems := map[int]listenerProblem{}
+	bad := func(i int, field string, reason gwv1.ListenerConditionReason, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		r.report(obj, fmt.Sprintf("spec.listeners[%d]%s", i, field), "%s; listener ignored", msg)
+		problems[i] = listenerProblem{reason: reason, message: msg}
+	}
+	for i, l := range gw.Spec.Listeners {
+		if l.Protocol != gwv1.HTTPProtocolType {
+			bad(i, ".protocol", gwv1.ListenerReasonUnsupportedProtocol, "protocol %q is not supported (only HTTP)", l.Protocol)
+			continue
+		}
+		if l.Port < 1 || l.Port > 65535 {
+			bad(i, ".port", gwv1.ListenerReasonPortUnavailable, "port %d is out of range", l.Port)
+			continue
+		}
+		var host string
+		if l.Hostname != nil && *l.Hostname != anyHost {
+			host = strings.ToLower(string(*l.Hostname))
+			if !validHostname(host) {
+				bad(i, ".hostname", listenerReasonUnsupportedValue, "hostname %q is not a valid hostname", *l.Hostname)
+				continue
+			}
+		}
+		if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil &&
+			*ar.Namespaces.From == gwv1.NamespacesFromSelector {
+			r.report(obj, fmt.Sprintf("spec.listeners[%d].allowedRoutes.namespaces.from", i),
+				"Selector is not supported; only routes in namespace %s attach", gw.Namespace)
+		}
+		usable = append(usable, gwListener{gw: gw, index: i, listener: l, hostname: host})
+	}
+	slices.SortStableFunc(usable, func(a, b gwListener) int { return cmp.Compare(a.listener.Port, b.listener.Port) })
+	return usable, problems
+}
+
+// allowsHTTPRoute reports whether the listener's allowedRoutes.kinds admit
+// HTTPRoutes (no kinds: the protocol's default, HTTPRoute for HTTP).
+func allowsHTTPRoute(l gwv1.Listener) bool {
+	ar := l.AllowedRoutes
+	return ar == nil || len(ar.Kinds) == 0 || slices.ContainsFunc(ar.Kinds, func(k gwv1.RouteGroupKind) bool {
+		return k.Kind == "HTTPRoute" && (k.Group == nil || *k.Group == gwv1.GroupName)
+	})
+}
+
+// allows reports whether l accepts HTTPRoutes from namespace ns. Without
+// allowedRoutes only the Gateway's own namespace may attach.
+func (l gwListener) allows(ns string) bool {
+	if !allowsHTTPRoute(l.listener) {
+		return false
+	}
+	ar := l.listener.AllowedRoutes
+	if ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromAll {
+		return true
+	}
+	return ns == l.gw.Namespace
+}
+
+// gatewayIndex holds the checked listeners of the Gateways one computation
+// looks at (a proxy: the Gateways it serves; status: all of them).
+type gatewayIndex struct {
+	w         *model.Snapshot
+	listeners map[*model.Gateway][]gwListener
+	problems  map[*model.Gateway]map[int]listenerProblem
+}
+
+// newGatewayIndex checks the listeners of every Gateway include accepts,
+// reporting their problems on r.
+func newGatewayIndex(w *model.Snapshot, r *Resources, include func(*model.Gateway) bool) *gatewayIndex {
+	idx := &gatewayIndex{w: w, listeners: map[*model.Gateway][]gwListener{}, problems: map[*model.Gateway]map[int]listenerProblem{}}
+	for _, gw := range w.Gateways() {
+		if include(gw) {
+			idx.listeners[gw], idx.problems[gw] = checkListeners(gw, r)
+		}
+	}
+	return idx
+}
+
+func (idx *gatewayIndex) gateway(ns, name string) *model.Gateway {
+	for _, gw := range idx.w.Gateways() {
+		if gw.Namespace == ns && gw.Name == name {
+			return gw
+		}
+	}
+	return nil
+}
+
+// listenerHosts is a listener a route attached to, with the hostnames the
+// route serves there.
+type listenerHosts struct {
+	l         gwListener
+	hostnames []string
+}
+
+// parentAttachment is the outcome of one parentRef of a route.
+type parentAttachment struct {
+	// notGateway: the parentRef names something other than a Gateway;
+	// Causeway leaves it (and its status) alone.
+	notGateway bool
+	gw         *model.Gateway // nil: not found
+	// indexed: gw's listeners were checked (false for a Gateway the proxy
+	// does not serve); only then do listeners and reason mean anything.
+	indexed   bool
+	listeners []listenerHosts
+	// reason is the Accepted reason; message explains a refusal.
+	reason  gwv1.RouteConditionReason
+	message string
+}
+
+// attachParent finds the listeners parentRef ref of route attaches to.
+// hosts and hostsSet are the route's hostnames (routeHostnames).
+func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentReference, hosts []string, hostsSet bool) parentAttachment {
+	if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+		return parentAttachment{notGateway: true}
+	}
+	ns := parentNamespace(route, ref)
+	gw := idx.gateway(ns, string(ref.Name))
+	if gw == nil {
+		return parentAttachment{reason: gwv1.RouteReasonNoMatchingParent, message: fmt.Sprintf("Gateway %s/%s not found", ns, ref.Name)}
+	}
+	listeners, indexed := idx.listeners[gw]
+	pa := parentAttachment{gw: gw, indexed: indexed}
+	if !indexed {
+		return pa
+	}
+	var reasons []string
+	notAllowed, hostMismatch := false, false
+	for _, l := range listeners {
+		switch {
+		case ref.SectionName != nil && *ref.SectionName != l.listener.Name:
+		case ref.Port != nil && *ref.Port != l.listener.Port:
+		case !l.allows(route.Namespace):
+			notAllowed = true
+			reasons = append(reasons, fmt.Sprintf("listener %q does not allow routes from namespace %s", l.listener.Name, route.Namespace))
+		default:
+			hs := intersectHostnames(l.hostname, hosts, hostsSet)
+			if len(hs) == 0 {
+				hostMismatch = true
+				reasons = append(reasons, fmt.Sprintf("no hostname intersects listener %q hostname %q", l.listener.Name, l.hostname))
+				continue
+			}
+			pa.listeners = append(pa.listeners, listenerHosts{l: l, hostnames: hs})
+		}
+	}
+	switch {
+	case len(pa.listeners) > 0:
+		pa.reason = gwv1.RouteReasonAccepted
+		var names []string
+		for _, lh := range pa.listeners {
+			names = append(names, fmt.Sprintf("%q", lh.l.listener.Name))
+		}
+		pa.message = fmt.Sprintf("attached to Gateway %s/%s listener %s", ns, gw.Name, strings.Join(names, ", "))
+	case hostMismatch:
+		pa.reason = gwv1.RouteReasonNoMatchingListenerHostname
+	case notAllowed:
+		pa.reason = gwv1.RouteReasonNotAllowedByListeners
+	default:
+		pa.reason = gwv1.RouteReasonNoMatchingParent
+		reasons = append(reasons, "no HTTP listener matches sectionName/port")
+	}
+	if len(pa.listeners) == 0 {
+		pa.message = fmt.Sprintf("not attached to Gateway %s/%s: %s", ns, gw.Name, strings.Join(reasons, "; "))
+	}
+	return pa
+}
+
+func parentNamespace(route *model.HTTPRoute, ref gwv1.ParentReference) string {
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		return string(*ref.Namespace)
+	}
+	return route.Namespace
+}
+
+// routeHostnames returns the route's valid hostnames, lower case, and
+// whether it named any, reporting invalid ones on r. A route whose
+// hostnames are all invalid still counts as naming some, so it attaches
+// nowhere instead of everywhere.
+func routeHostnames(route *model.HTTPRoute, r *Resources) ([]string, bool) {
+	var hosts []string
+	for k, h := range route.Spec.Hostnames {
+		lh := strings.ToLower(string(h))
+		if !validHostname(lh) {
+			r.report("HTTPRoute "+route.Namespace+"/"+route.Name, fmt.Sprintf("spec.hostnames[%d]", k), "hostname %q is not a valid hostname; ignored", h)
+			continue
+		}
+		hosts = append(hosts, lh)
+	}
+	return hosts, len(route.Spec.Hostnames) > 0
+}
+
+func refString[T ~string](s *T) string {
+	if s == nil {
+		return ""
+	}
+	return string(*s)
+}

@@ -1,0 +1,48 @@
+package translator
+
+import (
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// referenceAllowed reports whether an HTTPRoute in namespace fromNS may
+// refer to the object group/kind toNS/toName. References inside a namespace
+// are always allowed; across namespaces the target namespace must hold a
+// ReferenceGrant allowing HTTPRoutes from fromNS to that kind (and name, if
+// the grant names one), as the Gateway API requires: otherwise anyone able
+// to create a route could expose any namespace's backends.
+func referenceAllowed(w *model.Snapshot, fromNS, toGroup, toKind, toNS, toName string) bool {
+	if fromNS == toNS {
+		return true
+	}
+	for _, g := range w.ReferenceGrants() {
+		if g.Namespace != toNS || !grantsFrom(g, fromNS) {
+			continue
+		}
+		for _, to := range g.Spec.To {
+			if coreGroup(string(to.Group)) == coreGroup(toGroup) && string(to.Kind) == toKind &&
+				(to.Name == nil || *to.Name == "" || string(*to.Name) == toName) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func grantsFrom(g *model.ReferenceGrant, ns string) bool {
+	for _, from := range g.Spec.From {
+		if string(from.Group) == gwv1.GroupName && from.Kind == "HTTPRoute" && string(from.Namespace) == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// coreGroup folds the spellings of the core API group ("" and "core") into one.
+func coreGroup(g string) string {
+	if g == "core" {
+		return ""
+	}
+	return g
+}

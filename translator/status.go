@@ -1,0 +1,137 @@
+package translator
+
+import (
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// VirtualDestination approval states, as users know them.
+const (
+	// StateAccepted: every host and port is served.
+	StateAccepted = "ACCEPTED"
+	// StateWarning: served, but something is off (it selects no Service,
+	// or some of its host:ports belong to another VirtualDestination).
+	StateWarning = "WARNING"
+	// StateInvalid: nothing of it is served.
+	StateInvalid = "INVALID"
+)
+
+// ControllerName is Causeway's controllerName in HTTPRoute status.parents.
+const ControllerName gwv1.GatewayController = "causeway.dev/gateway-controller"
+
+// StatusReport is what Causeway has to say about each input object, computed
+// from a snapshot by Statuses. Conditions carry neither ObservedGeneration nor
+// LastTransitionTime: the status writer fills them from the live object.
+type StatusReport struct {
+	VirtualDestinations []VirtualDestinationStatus
+	Gateways            []GatewayStatus
+	HTTPRoutes          []HTTPRouteStatus
+}
+
+// VirtualDestinationStatus is one VirtualDestination's status. Message
+// names the field at fault when the state is not ACCEPTED.
+type VirtualDestinationStatus struct {
+	Namespace, Name string
+	State           string
+	Message         string
+	// SelectedServices counts the backing Services selected, in all clusters.
+	SelectedServices int
+	// Clusters are the clusters those Services are in, sorted.
+	Clusters []string
+}
+
+// GatewayStatus is one Gateway's conditions (Accepted, Programmed) and its
+// listeners' statuses in spec order.
+type GatewayStatus struct {
+	Namespace, Name string
+	Conditions      []metav1.Condition
+	Listeners       []gwv1.ListenerStatus
+}
+
+// HTTPRouteStatus is one HTTPRoute's status for each of its parentRefs that
+// names a Gateway (in spec order), with ControllerName set.
+type HTTPRouteStatus struct {
+	Namespace, Name string
+	Parents         []gwv1.RouteParentStatus
+}
+
+// Statuses computes the status of every VirtualDestination, Gateway and
+// HTTPRoute in w. It is pure, and it applies the same rules as Translate
+// (host:port claims, listener checks, route attachment, backendRef
+// resolution and ReferenceGrants) by calling the same code.
+//
+// A Gateway's routes are resolved for every cluster whose gateway proxies
+// serve it: a Service backendRef that resolves in one cluster but not in
+// another makes ResolvedRefs False, since requests through the other
+// cluster's gateways get 500.
+func Statuses(w *model.Snapshot) *StatusReport {
+	// Diagnostics are Translate's business; status carries its own messages.
+	scratch := &Resources{}
+	claims := claimHostPorts(w)
+	idx := newGatewayIndex(w, scratch, func(*model.Gateway) bool { return true })
+	rep := &StatusReport{VirtualDestinations: virtualDestinationStatuses(w, claims)}
+	var attached attachedRoutes
+	rep.HTTPRoutes, attached = routeStatuses(w, idx, claims, scratch)
+	rep.Gateways = gatewayStatuses(w, idx, attached)
+	return rep
+}
+
+func virtualDestinationStatuses(w *model.Snapshot, claims *hostPortClaims) []VirtualDestinationStatus {
+	vds := w.VirtualDestinations()
+	out := make([]VirtualDestinationStatus, 0, len(vds))
+	for i := range vds {
+		vd := &vds[i]
+		services := w.SelectedServices(vd)
+		var clusters []string
+		for _, svc := range services {
+			clusters = append(clusters, svc.Cluster)
+		}
+		st := VirtualDestinationStatus{
+			Namespace: vd.Namespace, Name: vd.Name,
+			SelectedServices: len(services),
+			Clusters:         sortedUnique(clusters),
+		}
+		var lost []string
+		for pi := range vd.Ports {
+			for hi := range vd.Hosts {
+				if winner, ok := claims.lost[claimKey{vd, pi, hi}]; ok {
+					lost = append(lost, fmt.Sprintf("spec.hosts[%d]: %s", hi, claimLostMessage(vd, pi, hi, winner)))
+				}
+			}
+		}
+		var warnings []string
+		switch {
+		case len(vd.Hosts) == 0 || len(vd.Ports) == 0:
+			st.State, st.Message = StateInvalid, "spec.hosts, spec.ports: at least one host and one port are required"
+		case len(lost) == len(vd.Hosts)*len(vd.Ports):
+			st.State, st.Message = StateInvalid, strings.Join(lost, "; ")
+		default:
+			warnings = lost
+			if len(services) == 0 {
+				warnings = append(warnings, "spec.services: selects no Service; its clusters have no endpoints")
+			}
+			if len(warnings) > 0 {
+				st.State, st.Message = StateWarning, strings.Join(warnings, "; ")
+			} else {
+				st.State = StateAccepted
+				st.Message = fmt.Sprintf("selects %d Service(s) in %s", len(services), strings.Join(st.Clusters, ", "))
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// condition builds a condition that is True when ok.
+func condition[R ~string](typ string, ok bool, reason R, message string) metav1.Condition {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	return metav1.Condition{Type: typ, Status: status, Reason: string(reason), Message: message}
+}
