@@ -1,5 +1,5 @@
 // Command causeway is the Causeway control plane: it serves Envoy
-// configuration over xDS from a world file (serve), prints the bootstrap an
+// configuration over xDS from Kubernetes clusters or a world file (serve), prints the bootstrap an
 // Envoy starts with (bootstrap) and shows what a proxy would receive
 // (translate).
 package main
@@ -57,11 +57,14 @@ func newRootCommand() *cobra.Command {
 		Use:   "causeway",
 		Short: "Causeway, a multi-cluster Envoy xDS control plane",
 		Long: `Causeway configures Envoy gateway and east-west gateway proxies across
-clusters from one world file (clusters, services with endpoints,
-VirtualDestinations, Gateways and HTTPRoutes).`,
-		Example: `  causeway serve --world examples/world.yaml
+clusters. It reads Services, EndpointSlices, Pods and Nodes from workload
+clusters and VirtualDestinations, Gateways, HTTPRoutes and ReferenceGrants
+from a management cluster (serve --clusters), or everything from one world
+file (serve --world).`,
+		Example: `  causeway serve --clusters clusters.yaml --management-kubeconfig mgmt.kubeconfig
+  causeway serve --world examples/demo/world.yaml
   causeway bootstrap --role gateway --cluster cluster-1 > bootstrap.yaml
-  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1 --type clusters`,
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --type clusters`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

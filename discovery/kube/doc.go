@@ -12,4 +12,14 @@
 // LoadClusterConfig reads the cluster config file (`--clusters`): which
 // clusters exist, how to reach them, and their network, default locality
 // and east-west gateways.
+//
+// Controller is the live side: a registry of clusters (the config file plus
+// Secrets labelled causeway.dev/cluster on the management cluster, added,
+// removed and rotated at runtime; a rotated kubeconfig is synced before the
+// old client stops), shared informers per cluster with transforms that drop
+// what the model does not need, management informers for Causeway CRs and
+// Gateway API objects, and a health probe per cluster. A cluster that stays
+// unreachable for StaleAfter keeps its last endpoints but marks them stale,
+// so the translator ranks them below every fresh endpoint. Every change is
+// debounced, rebuilt with BuildWorld and published to the model.Store.
 package kube
