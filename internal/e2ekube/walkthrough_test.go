@@ -1,0 +1,260 @@
+package e2ekube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/envoyrun"
+	"github.com/causeway-dev/causeway/model"
+)
+
+// envoySpec is one Envoy of the walk-through.
+type envoySpec struct {
+	name     string
+	role     model.Role
+	cluster  string
+	locality model.Locality
+	bind     string // listeners and upstream connections
+}
+
+func (e envoySpec) admin() string { return e.bind + ":19000" }
+
+var (
+	gatewayEnvoy  = envoySpec{"gateway-cluster-1", model.RoleGateway, "cluster-1", gateway1Locality, "127.0.21.1"}
+	eastWestEnvoy = envoySpec{"eastwest-cluster-2", model.RoleEastWest, "cluster-2", gateway2Locality, "127.0.22.100"}
+)
+
+// backendSpec is one reviews instance of the walk-through.
+type backendSpec struct {
+	cluster, instance, version, address string
+}
+
+var walkThroughBackends = []backendSpec{
+	{"cluster-1", "reviews-v1-0", "v1", v1Address},
+	{"cluster-1", "reviews-v2-0", "v2", v2Address},
+	{"cluster-2", "reviews-v3-0", "v3", v3Address},
+}
+
+// testWalkThrough is step 5 of the seed walk-through for real: requests
+// through cluster-1's gateway Envoy to the HTTPRoute whose backendRef is the
+// VirtualDestination's host reach reviews v1, v2 (cluster-1, directly) and
+// v3 (cluster-2, through its east-west Envoy), with trafficDistribution
+// unset as in the walk-through.
+func (s *suite) testWalkThrough(t *testing.T) {
+	requireEnvoy(t)
+	lockAddresses(t)
+	hosts := startHosts(t) // skips (or fails) when namespaces cannot be made
+	for _, b := range walkThroughBackends {
+		hosts[b.cluster].startBackend(t, b)
+	}
+
+	s.mgmt.apply(t, render(configTemplate, config{PreferClose: false}))
+	s.gw1.await(t, convergeWithin, "trafficDistribution unset", equals(concat(
+		group(0, c1Locality, local(v1Address), local(v2Address)),
+		group(0, c2Locality, viaEastWest(cluster2EastWest, 1)))...))
+
+	dir := t.TempDir()
+	envoys := map[string]*envoyrun.Envoy{}
+	t.Cleanup(func() {
+		dumpEnvoys(t, envoys)
+		for _, e := range envoys {
+			if err := e.Stop(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	for _, spec := range []envoySpec{gatewayEnvoy, eastWestEnvoy} {
+		e, err := envoyrun.Start(envoyrun.Options{
+			Binary: envoyBin, Bootstrap: s.bootstrap(t, spec), AdminAddress: spec.admin(), Dir: dir, Name: spec.name,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envoys[spec.name] = e
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name, e := range envoys {
+		if err := e.WaitReady(ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+
+	// The first answer from v3 shows the whole path works; until then the
+	// Envoys may still be taking their endpoints and certificates.
+	first := time.Now()
+	if err := eventually(20*time.Second, 100*time.Millisecond, func() error {
+		r, err := getReviews()
+		if err != nil {
+			return err
+		}
+		if r.Version != "v3" {
+			return fmt.Errorf("answered by %s", r.Instance)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("no answer from reviews v3 (cluster-2) through the gateway within 20s: %v", err)
+	}
+	t.Logf("first answer from v3 through the east-west gateway %v after both Envoys were ready", time.Since(first).Round(time.Millisecond))
+
+	// Who connects to each backend: the gateway itself in cluster-1, the
+	// east-west gateway in cluster-2 (both bind their upstream connections
+	// to their own address), so the peer shows the path a request took.
+	wantPeer := map[string]string{"v1": gatewayEnvoy.bind, "v2": gatewayEnvoy.bind, "v3": eastWestEnvoy.bind}
+	// Bounded: at least 30 requests, then until every version answered, at
+	// most 60. With locality weights 2:1 between the clusters, a version is
+	// missing from 60 answers with probability below 1e-10.
+	const minRequests, maxRequests = 30, 60
+	seen := map[string]int{}
+	n := 0
+	for n < minRequests || (n < maxRequests && len(seen) < len(walkThroughBackends)) {
+		n++
+		r, err := getReviews()
+		if err != nil {
+			t.Fatalf("request %d: %v", n, err)
+		}
+		peer, _, _ := net.SplitHostPort(r.Peer)
+		if want, ok := wantPeer[r.Version]; !ok || peer != want {
+			t.Fatalf("request %d answered by %+v: want v1 or v2 reached from %s, or v3 from %s",
+				n, r, gatewayEnvoy.bind, eastWestEnvoy.bind)
+		}
+		seen[r.Version]++
+	}
+	t.Logf("%d requests through the gateway: versions %v", n, seen)
+	for _, b := range walkThroughBackends {
+		if seen[b.version] == 0 {
+			t.Errorf("reviews %s (%s, %s) never answered in %d requests", b.version, b.cluster, b.address, n)
+		}
+	}
+	checkNoRejectedUpdates(t, envoys)
+}
+
+var reviewsClient = &http.Client{Timeout: 3 * time.Second}
+
+// getReviews sends GET /reviews to the gateway, as the walk-through's
+// curl does, and decodes the backend's answer; anything else is an error.
+func getReviews() (backend.Response, error) {
+	var r backend.Response
+	req, err := http.NewRequest(http.MethodGet, "http://"+gatewayEnvoy.bind+":8080/reviews/0", nil)
+	if err != nil {
+		return r, err
+	}
+	req.Host = "www.example.com"
+	resp, err := reviewsClient.Do(req)
+	if err != nil {
+		return r, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return r, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return r, fmt.Errorf("%s: %.200s", resp.Status, body)
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, fmt.Errorf("not a backend's answer: %v: %.200s", err, body)
+	}
+	return r, nil
+}
+
+// bootstrap runs `causeway bootstrap`, as a user would, for spec.
+func (s *suite) bootstrap(t *testing.T, spec envoySpec) []byte {
+	t.Helper()
+	cmd := exec.Command(causewayBin, "bootstrap",
+		"--role", string(spec.role), "--cluster", spec.cluster,
+		"--region", spec.locality.Region, "--zone", spec.locality.Zone,
+		"--bind-address", spec.bind,
+		"--xds-address", s.cp.xdsAddr,
+		"--admin-address", spec.admin(),
+		"--node-id", spec.name)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("causeway bootstrap for %s: %v\n%s", spec.name, err, stderr)
+	}
+	return out
+}
+
+// checkNoRejectedUpdates fails t when an Envoy NACKed anything.
+func checkNoRejectedUpdates(t *testing.T, envoys map[string]*envoyrun.Envoy) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for name, e := range envoys {
+		stats, err := e.Stats(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var rejected []string
+		var successes uint64
+		for k, v := range stats {
+			if strings.HasSuffix(k, ".update_rejected") && v > 0 {
+				rejected = append(rejected, fmt.Sprintf("%s=%d", k, v))
+			}
+			if strings.HasSuffix(k, ".update_success") {
+				successes += v
+			}
+		}
+		sort.Strings(rejected)
+		if len(rejected) > 0 {
+			t.Errorf("%s rejected updates: %s", name, strings.Join(rejected, ", "))
+		}
+		if successes == 0 {
+			t.Errorf("%s: no *.update_success above 0 among %d stats", name, len(stats))
+		}
+	}
+}
+
+// dumpEnvoys logs the Envoys' log tails when t failed, and with
+// CAUSEWAY_E2E_ARTIFACTS set keeps their logs and config dumps.
+func dumpEnvoys(t *testing.T, envoys map[string]*envoyrun.Envoy) {
+	artifacts := os.Getenv("CAUSEWAY_E2E_ARTIFACTS") != ""
+	if !t.Failed() && !artifacts {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for name, e := range envoys {
+		if t.Failed() {
+			t.Logf("--- %s (pid %d) log tail:\n%s", name, e.Pid(), indent(e.LogTail(25)))
+			if clusters, err := e.Admin(ctx, "/clusters"); err == nil {
+				t.Logf("--- %s /clusters (outbound):\n%s", name, indent(grepLines(string(clusters), "outbound|")))
+			}
+		}
+		if artifacts {
+			copyToArtifacts(t, e.LogPath(), name+".log")
+			if dump, err := e.Admin(ctx, "/config_dump?include_eds"); err == nil {
+				tmp := filepath.Join(t.TempDir(), name+".json")
+				if os.WriteFile(tmp, dump, 0o644) == nil {
+					copyToArtifacts(t, tmp, name+".config_dump.json")
+				}
+			}
+		}
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
