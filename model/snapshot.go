@@ -15,6 +15,10 @@ type Snapshot struct {
 	gateways            []*Gateway
 	httpRoutes          []*HTTPRoute
 	referenceGrants     []*ReferenceGrant
+	externalServices    []*ExternalService
+	failoverPolicies    []*FailoverPolicy
+	outlierPolicies     []*OutlierDetectionPolicy
+	workspaces          []Workspace
 
 	clusterByName map[string]*Cluster
 	serviceByKey  map[ServiceKey]*Service
@@ -22,12 +26,16 @@ type Snapshot struct {
 
 // World is the mutable input to NewSnapshot.
 type World struct {
-	Clusters            []Cluster
-	Services            []Service
-	VirtualDestinations []VirtualDestination
-	Gateways            []*Gateway
-	HTTPRoutes          []*HTTPRoute
-	ReferenceGrants     []*ReferenceGrant
+	Clusters                 []Cluster
+	Services                 []Service
+	VirtualDestinations      []VirtualDestination
+	Gateways                 []*Gateway
+	HTTPRoutes               []*HTTPRoute
+	ReferenceGrants          []*ReferenceGrant
+	ExternalServices         []*ExternalService
+	FailoverPolicies         []*FailoverPolicy
+	OutlierDetectionPolicies []*OutlierDetectionPolicy
+	Workspaces               []Workspace
 }
 
 // NewSnapshot deep-copies w and sorts every list by name so that the
@@ -57,6 +65,22 @@ func NewSnapshot(w World) *Snapshot {
 	for _, g := range w.ReferenceGrants {
 		s.referenceGrants = append(s.referenceGrants, g.DeepCopy())
 	}
+	for _, o := range w.ExternalServices {
+		s.externalServices = append(s.externalServices, o.DeepCopy())
+	}
+	for _, o := range w.FailoverPolicies {
+		s.failoverPolicies = append(s.failoverPolicies, o.DeepCopy())
+	}
+	for _, o := range w.OutlierDetectionPolicies {
+		s.outlierPolicies = append(s.outlierPolicies, o.DeepCopy())
+	}
+	for _, ws := range w.Workspaces {
+		s.workspaces = append(s.workspaces, copyWorkspace(ws))
+	}
+	sortByNamespacedName(s.externalServices)
+	sortByNamespacedName(s.failoverPolicies)
+	sortByNamespacedName(s.outlierPolicies)
+	sort.Slice(s.workspaces, func(i, j int) bool { return s.workspaces[i].Name < s.workspaces[j].Name })
 	sort.Slice(s.referenceGrants, func(i, j int) bool {
 		a, b := s.referenceGrants[i], s.referenceGrants[j]
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
@@ -80,6 +104,34 @@ func NewSnapshot(w World) *Snapshot {
 		s.serviceByKey[s.services[i].Key()] = &s.services[i]
 	}
 	return s
+}
+
+// namespacedObject is what sortByNamespacedName needs of a Kubernetes object.
+type namespacedObject interface {
+	GetNamespace() string
+	GetName() string
+}
+
+func sortByNamespacedName[T namespacedObject](objs []T) {
+	sort.Slice(objs, func(i, j int) bool {
+		return objs[i].GetNamespace()+"/"+objs[i].GetName() < objs[j].GetNamespace()+"/"+objs[j].GetName()
+	})
+}
+
+func copyWorkspace(ws Workspace) Workspace {
+	ws.Namespaces = append([]WorkspaceNamespace(nil), ws.Namespaces...)
+	ws.ImportFrom = append([]string(nil), ws.ImportFrom...)
+	ws.ExportTo = append([]string(nil), ws.ExportTo...)
+	if ws.Federation != nil {
+		f := *ws.Federation
+		f.Selectors = make([]ServiceSelector, len(ws.Federation.Selectors))
+		for i, sel := range ws.Federation.Selectors {
+			sel.Labels = copyMap(sel.Labels)
+			f.Selectors[i] = sel
+		}
+		ws.Federation = &f
+	}
+	return ws
 }
 
 func copyMap(m map[string]string) map[string]string {
@@ -124,6 +176,19 @@ func copyVirtualDestination(vd VirtualDestination) VirtualDestination {
 		sels[i] = sel
 	}
 	vd.Services = sels
+	vd.Labels = copyMap(vd.Labels)
+	ext := make([]ServiceSelector, len(vd.ExternalServices))
+	for i, sel := range vd.ExternalServices {
+		sel.Labels = copyMap(sel.Labels)
+		ext[i] = sel
+	}
+	vd.ExternalServices = ext
+	subsets := make([]Subset, len(vd.Subsets))
+	for i, sub := range vd.Subsets {
+		sub.Labels = copyMap(sub.Labels)
+		subsets[i] = sub
+	}
+	vd.Subsets = subsets
 	return vd
 }
 
@@ -150,6 +215,18 @@ func (s *Snapshot) HTTPRoutes() []*HTTPRoute { return s.httpRoutes }
 
 // ReferenceGrants returns the ReferenceGrants sorted by namespace and name.
 func (s *Snapshot) ReferenceGrants() []*ReferenceGrant { return s.referenceGrants }
+
+// ExternalServices returns the ExternalServices sorted by namespace and name.
+func (s *Snapshot) ExternalServices() []*ExternalService { return s.externalServices }
+
+// FailoverPolicies returns the FailoverPolicies sorted by namespace and name.
+func (s *Snapshot) FailoverPolicies() []*FailoverPolicy { return s.failoverPolicies }
+
+// OutlierDetectionPolicies returns the OutlierDetectionPolicies sorted by namespace and name.
+func (s *Snapshot) OutlierDetectionPolicies() []*OutlierDetectionPolicy { return s.outlierPolicies }
+
+// Workspaces returns the workspaces sorted by name (none: one implicit workspace).
+func (s *Snapshot) Workspaces() []Workspace { return s.workspaces }
 
 // Matches reports whether the selector selects svc.
 func (sel ServiceSelector) Matches(svc *Service) bool {

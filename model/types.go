@@ -127,6 +127,14 @@ type VirtualDestination struct {
 	Ports               []VirtualDestinationPort `json:"ports"`
 	Services            []ServiceSelector        `json:"services"`
 	TrafficDistribution string                   `json:"trafficDistribution,omitempty"`
+	// Labels are the object's labels; policies select VirtualDestinations by them.
+	Labels map[string]string `json:"-"`
+	// ExternalServices selects ExternalServices (labels, name, namespace).
+	ExternalServices []ServiceSelector `json:"externalServices,omitempty"`
+	// Subsets name parts of the backends a route can target.
+	Subsets []Subset `json:"subsets,omitempty"`
+	// Age decides host conflicts: the older VirtualDestination wins.
+	Age Age `json:"-"`
 }
 
 // Gateway is an upstream Gateway API Gateway. Gateways are served by gateway
