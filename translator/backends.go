@@ -11,10 +11,12 @@ import (
 	"github.com/causeway-dev/causeway/model"
 )
 
-// weightedBackend is a resolved backendRef: the Envoy cluster and its share.
+// weightedBackend is a resolved backendRef: the Envoy cluster, its share
+// and its header filters (filters.go).
 type weightedBackend struct {
 	cluster string
 	weight  uint32
+	headers headerFilters
 }
 
 // maxWeight is the Gateway API's limit; it keeps Envoy's weight sum in range.
@@ -62,6 +64,8 @@ type backendResolver struct {
 	w       *model.Snapshot
 	cluster string
 	claims  *hostPortClaims
+	// workspace is the route's, set by resolve (see workspace_backends.go).
+	workspace string
 }
 
 // backendTarget is a resolved backendRef: the Envoy cluster it routes to
@@ -70,12 +74,16 @@ type backendTarget struct {
 	cluster string
 	service *model.Service
 	port    uint32
+	// dest is the destination of a Hostname or VirtualDestination
+	// backendRef (a Subset filter narrows it; see resolveRef).
+	dest DestinationKey
 }
 
 // resolve maps one backendRef of route to the Envoy cluster that serves
 // it, or explains why it cannot (a *refError). VirtualDestination clusters
 // are the ones buildOutbound makes for claimed host:ports.
 func (br backendResolver) resolve(route *model.HTTPRoute, ref gwv1.BackendObjectReference) (backendTarget, error) {
+	br.workspace, _ = br.claims.ws.ofObject(route.Namespace)
 	group, kind := "", kindService
 	if ref.Group != nil {
 		group = string(*ref.Group)
@@ -145,6 +153,9 @@ func (br backendResolver) resolveService(ns, name string, port uint32) (backendT
 		}
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s not found in cluster %s", ns, name, br.cluster)
 	}
+	if err := br.serviceVisible(svc); err != nil {
+		return backendTarget{}, err
+	}
 	if !slices.ContainsFunc(svc.Ports, func(sp model.ServicePort) bool { return sp.Port == port }) {
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s has no port %d", ns, name, port)
 	}
@@ -171,13 +182,11 @@ func (br backendResolver) resolveHostname(host string, port uint32) (backendTarg
 	if port == 0 {
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Hostname %q: port is required", host)
 	}
-	for i := range br.w.VirtualDestinations() {
-		vd := &br.w.VirtualDestinations()[i]
-		if slices.Contains(vd.Hosts, host) && vdHasPort(vd, port) {
-			return br.outboundCluster(host, port)
-		}
+	dest, err := br.hostDestination(host, port)
+	if err != nil {
+		return backendTarget{}, err
 	}
-	return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Hostname %q port %d: no VirtualDestination serves this host and port", host, port)
+	return backendTarget{cluster: dest.ClusterName(), port: port, dest: dest}, nil
 }
 
 func (br backendResolver) resolveVirtualDestination(ns, name string, port uint32) (backendTarget, error) {
@@ -200,18 +209,22 @@ func (br backendResolver) resolveVirtualDestination(ns, name string, port uint32
 	case !vdHasPort(vd, port):
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s has no port %d", ns, name, port)
 	}
-	return br.outboundCluster(vd.Hosts[0], port)
+	ws, err := br.virtualDestinationWorkspace(vd)
+	if err != nil {
+		return backendTarget{}, err
+	}
+	return br.outboundCluster(DestinationKey{Workspace: ws, Host: vd.Hosts[0], Port: port})
 }
 
 // outboundCluster names the VirtualDestination cluster for host:port, which
 // buildOutbound makes for every claimed host:port: a route never points at
 // a missing cluster.
-func (br backendResolver) outboundCluster(host string, port uint32) (backendTarget, error) {
-	name := OutboundClusterName(host, port)
+func (br backendResolver) outboundCluster(key DestinationKey) (backendTarget, error) {
+	name := key.ClusterName()
 	if !br.claims.outbound[name] {
-		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "%s port %d: no cluster was built for it (see the VirtualDestination's diagnostics)", host, port)
+		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "%s port %d: no cluster was built for it (see the VirtualDestination's diagnostics)", key.Host, key.Port)
 	}
-	return backendTarget{cluster: name, port: port}, nil
+	return backendTarget{cluster: name, port: key.Port, dest: key}, nil
 }
 
 // resolveBackend resolves a backendRef for this proxy and, for a Service,
@@ -243,7 +256,9 @@ func vdHasPort(vd *model.VirtualDestination, port uint32) bool {
 // resolveRule resolves every backendRef of a rule. ok is false when any of
 // them is unusable or no weight is left: the rule then answers 500 rather
 // than silently shifting its traffic to the remaining backends.
-func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule gwv1.HTTPRouteRule) ([]weightedBackend, bool) {
+// headers are the backendRefs' header filters by index (compileRule
+// reports the problems of backendRef filters).
+func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule gwv1.HTTPRouteRule, headers []headerFilters) ([]weightedBackend, bool) {
 	obj := "HTTPRoute " + route.Namespace + "/" + route.Name
 	ruleField := fmt.Sprintf("spec.rules[%d]", ruleIdx)
 	if len(rule.BackendRefs) == 0 {
@@ -254,9 +269,6 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 	var out []weightedBackend
 	for j, ref := range rule.BackendRefs {
 		field := fmt.Sprintf("%s.backendRefs[%d]", ruleField, j)
-		for k, f := range ref.Filters {
-			b.r.report(obj, fmt.Sprintf("%s.filters[%d]", field, k), "backendRef filter %q is not supported; ignored", f.Type)
-		}
 		weight := int32(1)
 		if ref.Weight != nil {
 			weight = *ref.Weight
@@ -266,7 +278,7 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 			ok = false
 			continue
 		}
-		cluster, err := b.resolveBackend(route, ref.BackendObjectReference)
+		cluster, err := b.resolveHTTPBackend(route, ref)
 		if err != nil {
 			b.r.report(obj, field, "%v; matching requests get 500", err)
 			ok = false
@@ -275,12 +287,20 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 		if weight == 0 {
 			continue
 		}
+		var h headerFilters
+		if j < len(headers) {
+			h = headers[j]
+		}
 		// Two refs to the same cluster add up: Envoy wants each cluster once.
 		if i := slices.IndexFunc(out, func(w weightedBackend) bool { return w.cluster == cluster }); i >= 0 {
+			if !out[i].headers.equal(h) {
+				b.r.report(obj, field+".filters", "another backendRef of the rule routes to cluster %s with other filters; matching requests get 500", cluster)
+				ok = false
+			}
 			out[i].weight += uint32(weight)
 			continue
 		}
-		out = append(out, weightedBackend{cluster: cluster, weight: uint32(weight)})
+		out = append(out, weightedBackend{cluster: cluster, weight: uint32(weight), headers: h})
 	}
 	if !ok {
 		return nil, false
@@ -289,10 +309,13 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 		b.r.report(obj, ruleField+".backendRefs", "every backendRef has weight 0; matching requests get 500")
 		return nil, false
 	}
-	for _, wb := range out {
-		if b.serviceClusters[wb.cluster] != nil {
-			b.usedServiceClusters[wb.cluster] = true
-		}
-	}
 	return out, true
+}
+
+// useCluster keeps the Service cluster name (if it is one) in the output:
+// called for the backends and mirrors of rules that are served.
+func (b *gatewayBuilder) useCluster(name string) {
+	if b.serviceClusters[name] != nil {
+		b.usedServiceClusters[name] = true
+	}
 }

@@ -156,6 +156,9 @@ func referencedClusters(m proto.Message) []string {
 			for _, wc := range x.GetWeightedClusters().GetClusters() {
 				out = append(out, wc.GetName())
 			}
+			for _, mp := range x.GetRequestMirrorPolicies() {
+				out = append(out, mp.GetCluster())
+			}
 		case *tcpproxyv3.TcpProxy:
 			if c := x.GetCluster(); c != "" {
 				out = append(out, c)

@@ -23,34 +23,51 @@ const (
 
 // buildEastWest adds the east-west gateway's mTLS listener and its inbound
 // clusters with local endpoints: one filter chain per VirtualDestination
-// host×port with a Service in the proxy's cluster, picked by the SNI a
-// remote gateway sends, forwarding the decrypted stream to local endpoints.
-// Peers must present a certificate from trustDomain. With no such
-// destination there is no listener (Envoy rejects one without filter chains).
+// host×port with a Service in the proxy's cluster, and one per declared
+// subset of it (with only the local endpoints the subset selects), picked
+// by the SNI a remote gateway sends, forwarding the decrypted stream to
+// local endpoints. ExternalService endpoints are never served here: every
+// gateway reaches them directly. Peers must present a certificate from
+// trustDomain. With no such destination there is no listener (Envoy
+// rejects one without filter chains).
+//
+// Outlier policies do not apply here: the chains proxy TCP, so only the
+// gateways (which see HTTP responses) can tell a failing endpoint.
 func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) {
 	var chains []*listenerv3.FilterChain
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		vd := &vds[i]
-		local := localServices(w.SelectedServices(vd), p.Cluster)
-		for pi, vp := range vd.Ports {
-			var set *endpointSet
-			for hi, host := range vd.Hosts {
+		local := localServices(claims.selectedServices(w, vd), p.Cluster)
+		subsets := subsetsOf(vd, r)
+		for pi := range vd.Ports {
+			var sets map[string]*endpointSet
+			for hi := range vd.Hosts {
 				// Claim even without local services so that every proxy
 				// agrees which VirtualDestination owns a host:port.
 				if !claims.owns(r, vd, pi, hi) || len(local) == 0 {
 					continue
 				}
-				if set == nil {
-					set = gatherEndpoints(w, p, vd, pi, local, false, r)
+				if sets == nil {
+					cands := collectCandidates(w, p, vd, pi, local, nil, false, r)
+					sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, nil, labelSet{})}
+					for si := range subsets {
+						sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], nil, labelSet{})
+					}
 				}
-				name := InboundClusterName(host, vp.Number)
-				r.Clusters = append(r.Clusters, edsCluster(name, p))
-				r.Endpoints = append(r.Endpoints, set.assignment(name, flatPriority))
-				chains = append(chains, eastWestChain(SNI(host, vp.Number, ""), name, trustDomain))
+				base := claims.destination(vd, pi, hi)
+				for _, sub := range append([]string{""}, subsetNames(subsets)...) {
+					key := base
+					key.Subset = sub
+					name := key.InboundName()
+					r.Clusters = append(r.Clusters, edsCluster(name, p))
+					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, flatPriority))
+					chains = append(chains, eastWestChain(key.SNI(), name, trustDomain))
+				}
 			}
 		}
 	}
+	chains = append(chains, federatedEastWestChains(w, p, trustDomain, claims, r)...)
 	if len(chains) == 0 {
 		return
 	}

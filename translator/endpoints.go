@@ -21,11 +21,13 @@ type hostPort struct {
 	port uint32
 }
 
-// groupKey separates endpoints by locality and by staleness: stale
-// endpoints of a locality get their own, lower, priority level.
+// groupKey separates endpoints by locality, by staleness (stale endpoints
+// of a locality get their own, lower, priority level) and by label rank
+// (priorityLabels of a FailoverPolicy; 0 otherwise).
 type groupKey struct {
 	locality model.Locality
 	stale    bool
+	rank     uint32
 }
 
 // localityGroup is what one endpoint locality contributes to an assignment:
@@ -70,21 +72,32 @@ func (s *endpointSet) group(k groupKey) *localityGroup {
 // addLocal adds an endpoint the proxy reaches directly. An address:port seen
 // twice in a locality (two Services selecting one pod) counts once.
 func (s *endpointSet) addLocal(l model.Locality, stale bool, addr string, port uint32) {
-	s.group(groupKey{l, stale}).local[hostPort{addr, port}] = true
+	s.addLocalRanked(groupKey{locality: l, stale: stale}, addr, port)
+}
+
+// addLocalRanked is addLocal into the group k (which carries a label rank).
+func (s *endpointSet) addLocalRanked(k groupKey, addr string, port uint32) {
+	s.group(k).local[hostPort{addr, port}] = true
 }
 
 // addRemote counts a ready endpoint of another cluster; it is reached through
 // that cluster's east-west gateways (never empty here).
 func (s *endpointSet) addRemote(l model.Locality, stale bool, cluster string, gateways []model.GatewayAddress) {
-	s.group(groupKey{l, stale}).remote[cluster]++
+	s.addRemoteRanked(groupKey{locality: l, stale: stale}, cluster, gateways)
+}
+
+// addRemoteRanked is addRemote into the group k (which carries a label rank).
+func (s *endpointSet) addRemoteRanked(k groupKey, cluster string, gateways []model.GatewayAddress) {
+	s.group(k).remote[cluster]++
 	s.gateways[cluster] = gateways
 }
 
 // assignment renders the set as the ClusterLoadAssignment named name.
 // Localities are ordered by priority, then locality; priorities are
-// compacted to 0..n-1. Locality weight is the number of real endpoints.
-// Stale endpoints come after every fresh one (see groupPriority).
-func (s *endpointSet) assignment(name string, prio priorityFunc) *endpointv3.ClusterLoadAssignment {
+// compacted to 0..n-1. Locality weight is the number of real endpoints
+// times the ranking's weight for the locality. Stale endpoints come after
+// every fresh one (see groupPriority).
+func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterLoadAssignment {
 	groups := make([]*localityGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
@@ -113,11 +126,21 @@ func (s *endpointSet) assignment(name string, prio priorityFunc) *endpointv3.Clu
 				SubZone: g.locality.Subzone,
 			},
 			LbEndpoints:         s.lbEndpoints(g),
-			LoadBalancingWeight: wrapperspb.UInt32(g.size()),
+			LoadBalancingWeight: wrapperspb.UInt32(scaledWeight(g.size(), prio.weight(g.locality))),
 			Priority:            compact[groupPriority(prio, g.groupKey)],
 		})
 	}
 	return cla
+}
+
+// maxLocalityWeight caps one locality's weight so that a level's sum stays
+// far below Envoy's uint32 limit even with FailoverPolicy weights (up to
+// 1,000,000) applied to large localities.
+const maxLocalityWeight = 1 << 24
+
+func scaledWeight(n, factor uint32) uint32 {
+	w := uint64(n) * uint64(max(factor, 1))
+	return uint32(min(w, maxLocalityWeight))
 }
 
 type weightedHost struct {

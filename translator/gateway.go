@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -29,7 +30,7 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 	attached := b.attachRoutes()
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		r.Listeners = append(r.Listeners, gatewayListener(p.BindAddress, port))
-		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, attached[port])))
+		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
 	}
 	for _, name := range slices.Sorted(maps.Keys(b.usedServiceClusters)) {
 		bc := b.serviceClusters[name]
@@ -54,10 +55,12 @@ type gatewayBuilder struct {
 	entries map[*model.HTTPRoute][]*routeEntry
 }
 
-// attachment is an HTTPRoute attached to a port with the hostnames it
-// serves there.
+// attachment is an HTTPRoute attached to the listeners with one hostname
+// on a port, with the hostnames it serves there.
 type attachment struct {
-	route     *model.HTTPRoute
+	route *model.HTTPRoute
+	// listener is the listeners' hostname (anyHost for none).
+	listener  string
 	hostnames []string
 }
 
@@ -89,7 +92,7 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 	for _, route := range b.w.HTTPRoutes() {
 		obj := "HTTPRoute " + route.Namespace + "/" + route.Name
 		hosts, hostsSet := routeHostnames(route, b.r)
-		perPort := map[uint32][]string{}
+		perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
 		for j, ref := range route.Spec.ParentRefs {
 			field := fmt.Sprintf("spec.parentRefs[%d]", j)
 			pa := b.idx.attachParent(route, ref, hosts, hostsSet)
@@ -107,25 +110,40 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 			}
 			for _, lh := range pa.listeners {
 				port := uint32(lh.l.listener.Port)
-				perPort[port] = append(perPort[port], lh.hostnames...)
+				if perPort[port] == nil {
+					perPort[port] = map[string][]string{}
+				}
+				lhost := cmp.Or(lh.l.hostname, anyHost)
+				perPort[port][lhost] = append(perPort[port][lhost], lh.hostnames...)
 			}
 		}
-		for port, hs := range perPort {
-			out[port] = append(out[port], attachment{route: route, hostnames: sortedUnique(hs)})
+		for port, byListener := range perPort {
+			for _, lhost := range slices.Sorted(maps.Keys(byListener)) {
+				out[port] = append(out[port], attachment{route: route, listener: lhost, hostnames: sortedUnique(byListener[lhost])})
+			}
 		}
 	}
 	return out
 }
 
 // virtualHosts builds one virtual host per hostname served on the port.
-// A request for a host also falls through to the rules of routes with a
-// less specific hostname covering it (a wildcard, or no hostname at all),
-// after the more specific ones, as the Gateway API orders them.
-func (b *gatewayBuilder) virtualHosts(port uint32, attached []attachment) []*routev3.VirtualHost {
-	var hosts []string
+// A request belongs to the listener with the most specific hostname that
+// matches it (Gateway API: exact, then longer wildcards, then none), and
+// only routes attached to that listener serve it; so a listener hostname
+// that a less specific virtual host would cover gets its own virtual host,
+// empty (404) when no route attached there. Within the listener, a request
+// for a host also falls through to the rules of routes with a less
+// specific hostname covering it (a wildcard, or no hostname at all), after
+// the more specific ones, as the Gateway API orders them.
+func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attached []attachment) []*routev3.VirtualHost {
+	var hosts, listenerHosts []string
 	for _, a := range attached {
 		hosts = append(hosts, a.hostnames...)
 	}
+	for _, l := range listeners {
+		listenerHosts = append(listenerHosts, cmp.Or(l.hostname, anyHost))
+	}
+	hosts = append(hosts, shadowedListenerHosts(listenerHosts, hosts)...)
 	rc := GatewayListenerName(port)
 	var out []*routev3.VirtualHost
 	for _, h := range sortedUnique(hosts) {
@@ -133,8 +151,12 @@ func (b *gatewayBuilder) virtualHosts(port uint32, attached []attachment) []*rou
 			e    *routeEntry
 			spec hostSpecificity
 		}
+		listener := mostSpecificListener(listenerHosts, h)
 		var entries []ranked
 		for _, a := range attached {
+			if a.listener != listener {
+				continue
+			}
 			best, found := hostSpecificity{}, false
 			for _, g := range a.hostnames {
 				if s := specificityOf(g); hostCovers(g, h) && (!found || s.moreSpecific(best)) {
@@ -163,7 +185,11 @@ func (b *gatewayBuilder) virtualHosts(port uint32, attached []attachment) []*rou
 		})
 		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}}
 		for _, x := range entries {
-			vh.Routes = append(vh.Routes, proto.Clone(x.e.envoy).(*routev3.Route))
+			er := proto.Clone(x.e.envoy).(*routev3.Route)
+			if x.e.listenerPort {
+				er.GetRedirect().PortRedirect = port
+			}
+			vh.Routes = append(vh.Routes, er)
 		}
 		out = append(out, vh)
 	}
@@ -182,19 +208,29 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 	}
 	for i, rule := range route.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		for k, f := range rule.Filters {
-			b.r.report(obj, fmt.Sprintf("%s.filters[%d]", field, k), "filter %q is not supported; ignored", f.Type)
-		}
-		if rule.Timeouts != nil {
-			b.r.report(obj, field+".timeouts", "timeouts are not supported; ignored")
-		}
-		if rule.Retry != nil {
-			b.r.report(obj, field+".retry", "retry is not supported; ignored")
-		}
 		if rule.SessionPersistence != nil {
 			b.r.report(obj, field+".sessionPersistence", "sessionPersistence is not supported; ignored")
 		}
-		backends, ok := b.resolveRule(route, i, rule)
+		cr := compileRule(rule, field)
+		for _, p := range cr.problems {
+			b.r.report(obj, p.field, "%s; matching requests get 500", p.message)
+		}
+		ok := cr.servable()
+		var backends []weightedBackend
+		if cr.redirect == nil || len(rule.BackendRefs) > 0 {
+			var resolved bool
+			backends, resolved = b.resolveRule(route, i, rule, cr.backendHeaders)
+			ok = ok && resolved
+		}
+		mirrors := b.mirrorPolicies(route, cr)
+		if ok {
+			for _, wb := range backends {
+				b.useCluster(wb.cluster)
+			}
+			for _, m := range mirrors {
+				b.useCluster(m.GetCluster())
+			}
+		}
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gwv1.HTTPRouteMatch{defaultMatch}
@@ -205,15 +241,28 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 				b.r.report(obj, ferr.field, "%s; match ignored", ferr.message)
 				continue
 			}
-			er := &routev3.Route{Name: envoyRouteName(route, i, k), Match: rm}
-			if ok {
-				er.Action = routeAction(backends)
-			} else {
-				er.Action = internalError()
-			}
-			es = append(es, &routeEntry{route: route, rule: i, match: k, key: key, envoy: er})
+			es = append(es, &routeEntry{
+				route: route, rule: i, match: k, key: key,
+				envoy:        cr.envoyRoute(envoyRouteName(route, i, k), rm, backends, mirrors, ok),
+				listenerPort: ok && cr.servable() && cr.redirect != nil && cr.redirect.listenerPort,
+			})
 		}
 	}
 	b.entries[route] = es
 	return es
+}
+
+// mirrorPolicies resolves the rule's mirrors; one that does not resolve is
+// dropped (with a diagnostic) and the rule still serves.
+func (b *gatewayBuilder) mirrorPolicies(route *model.HTTPRoute, cr *compiledRule) []*routev3.RouteAction_RequestMirrorPolicy {
+	var out []*routev3.RouteAction_RequestMirrorPolicy
+	for _, m := range cr.mirrors {
+		cluster, err := b.resolveBackend(route, m.ref)
+		if err != nil {
+			b.r.report("HTTPRoute "+route.Namespace+"/"+route.Name, m.field, "%v; mirror dropped", err)
+			continue
+		}
+		out = append(out, m.mirrorPolicy(cluster))
+	}
+	return out
 }

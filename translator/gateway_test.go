@@ -90,6 +90,33 @@ func TestHostSpecificity(t *testing.T) {
 	}
 }
 
+// TestListenerPrecedence: a request belongs to the most specific listener
+// hostname covering it; listener hostnames a served hostname would cover get
+// their own virtual host.
+func TestListenerPrecedence(t *testing.T) {
+	listeners := []string{"*", "*.example.com", "*.foo.example.com", "api.example.com"}
+	for host, want := range map[string]string{
+		"api.example.com":   "api.example.com",
+		"x.example.com":     "*.example.com",
+		"a.foo.example.com": "*.foo.example.com",
+		"*.foo.example.com": "*.foo.example.com",
+		"*.example.com":     "*.example.com",
+		"other.org":         "*",
+		"*":                 "*",
+	} {
+		if got := mostSpecificListener(listeners, host); got != want {
+			t.Errorf("mostSpecificListener(%q) = %q, want %q", host, got, want)
+		}
+	}
+	got := shadowedListenerHosts(listeners, []string{"*.example.com", "api.example.com"})
+	if diff := cmp.Diff([]string{"*.foo.example.com"}, got); diff != "" {
+		t.Errorf("shadowedListenerHosts (-want +got):\n%s", diff)
+	}
+	if got := shadowedListenerHosts([]string{"a.example.com"}, []string{"b.example.com"}); got != nil {
+		t.Errorf("shadowedListenerHosts without overlap = %q, want none", got)
+	}
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func TestTranslateMatch(t *testing.T) {
@@ -168,7 +195,37 @@ func TestTranslateMatch(t *testing.T) {
 		{
 			name:    "regex path",
 			in:      gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchRegularExpression), Value: ptr("/a.*")}},
+			want:    &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "/a.*"}}},
+			wantKey: matchKey{regexPath: true, pathChars: 4},
+		},
+		{
+			name:    "regex path that RE2 does not parse",
+			in:      gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchRegularExpression), Value: ptr("/(?<=a)b")}},
+			wantErr: "m.path.value",
+		},
+		{
+			name:    "regex path too large for Envoy",
+			in:      gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchRegularExpression), Value: ptr("/[a-z]{1,50}")}},
+			wantErr: "m.path.value",
+		},
+		{
+			name:    "unknown path match type",
+			in:      gwv1.HTTPRouteMatch{Path: &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchType("Glob")), Value: ptr("/a*")}},
 			wantErr: "m.path.type",
+		},
+		{
+			name: "regex query parameter",
+			in:   gwv1.HTTPRouteMatch{QueryParams: []gwv1.HTTPQueryParamMatch{{Name: "id", Type: ptr(gwv1.QueryParamMatchRegularExpression), Value: "[0-9]+"}}},
+			want: &routev3.RouteMatch{
+				PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
+				QueryParameters: []*routev3.QueryParameterMatcher{{
+					Name: "id",
+					QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+						MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "[0-9]+"}},
+					}},
+				}},
+			},
+			wantKey: matchKey{pathChars: 1, query: 1},
 		},
 		{
 			name:    "bad regex",
@@ -216,8 +273,9 @@ func TestTranslateMatch(t *testing.T) {
 }
 
 // TestRoutePrecedence checks the Gateway API order across routes: exact
-// path, longest prefix, method, most headers, most query params, then the
-// older route, then namespace/name, then rule and match order.
+// path, regular expression (Causeway's choice, longest first), longest
+// prefix, method, most headers, most query params, then the older route,
+// then namespace/name, then rule and match order.
 func TestRoutePrecedence(t *testing.T) {
 	old := metav1.NewTime(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	newer := metav1.NewTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -230,6 +288,9 @@ func TestRoutePrecedence(t *testing.T) {
 	}
 	prefix := func(p string) *gwv1.HTTPPathMatch {
 		return &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchPathPrefix), Value: ptr(p)}
+	}
+	regex := func(p string) *gwv1.HTTPPathMatch {
+		return &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchRegularExpression), Value: ptr(p)}
 	}
 	hdr := func(n string) gwv1.HTTPHeaderMatch {
 		return gwv1.HTTPHeaderMatch{Name: gwv1.HTTPHeaderName(n), Value: "1"}
@@ -254,10 +315,13 @@ func TestRoutePrecedence(t *testing.T) {
 			[]gwv1.HTTPRouteMatch{{Path: prefix("/a"), Headers: []gwv1.HTTPHeaderMatch{hdr("x"), hdr("y")}}},
 			[]gwv1.HTTPRouteMatch{{Path: &gwv1.HTTPPathMatch{Type: ptr(gwv1.PathMatchExact), Value: ptr("/a")}}},
 			[]gwv1.HTTPRouteMatch{{Path: prefix("/a/long")}},
+			[]gwv1.HTTPRouteMatch{{Path: regex("/a/[0-9]+")}, {Path: regex("/a/.*")}},
 		),
 	}
 	want := []string{
 		"a/old/rule/2/match/0",   // exact path
+		"a/old/rule/4/match/0",   // the longer regex
+		"a/old/rule/4/match/1",   // the shorter regex
 		"a/old/rule/3/match/0",   // longest prefix
 		"b/old/rule/2/match/0",   // method
 		"a/old/rule/1/match/0",   // two headers

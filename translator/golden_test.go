@@ -165,6 +165,11 @@ func markStale(t *testing.T, w *model.Snapshot, path string) *model.Snapshot {
 		Gateways:            w.Gateways(),
 		HTTPRoutes:          w.HTTPRoutes(),
 		ReferenceGrants:     w.ReferenceGrants(),
+		// Everything else passes through unchanged.
+		ExternalServices:         w.ExternalServices(),
+		FailoverPolicies:         w.FailoverPolicies(),
+		OutlierDetectionPolicies: w.OutlierDetectionPolicies(),
+		Workspaces:               w.Workspaces(),
 	}
 	for _, svc := range w.Services() {
 		svc.Endpoints = slices.Clone(svc.Endpoints)

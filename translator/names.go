@@ -5,16 +5,63 @@ import "fmt"
 // Resource names shared by the translator's builders. Cluster names follow
 // the Istio convention users read in config dumps.
 
-// OutboundClusterName is the EDS cluster a gateway uses for a
-// VirtualDestination host and port.
-func OutboundClusterName(host string, port uint32) string {
-	return fmt.Sprintf("outbound|%d||%s", port, host)
+// DestinationKey identifies one destination a gateway can route to: a host
+// and port (of a VirtualDestination, ExternalService or federated hostname),
+// optionally narrowed to a subset, inside a workspace. Every name derived
+// from it (cluster, inbound cluster, SNI) is built here so that gateways,
+// east-west gateways, backendRef resolution and status agree.
+//
+// Workspace "" is the implicit workspace of a world without workspaces; its
+// names carry no workspace segment, so worlds without workspaces keep the
+// names they always had. A named workspace adds a segment so that the same
+// host:port in two unconnected workspaces gets distinct, stable names.
+type DestinationKey struct {
+	Workspace string
+	Host      string
+	Port      uint32
+	Subset    string
 }
 
-// InboundClusterName is the EDS cluster an east-west gateway forwards a
-// VirtualDestination host and port to (local endpoints only).
+// ClusterName is the EDS (or DNS) cluster a gateway uses for the
+// destination: outbound|<port>|<subset>|<host>[|<workspace>].
+func (k DestinationKey) ClusterName() string {
+	return k.withWorkspace(fmt.Sprintf("outbound|%d|%s|%s", k.Port, k.Subset, k.Host))
+}
+
+// InboundName is the cluster an east-west gateway forwards the destination
+// to (its local endpoints only): inbound|<port>|<subset>|<host>[|<workspace>].
+func (k DestinationKey) InboundName() string {
+	return k.withWorkspace(fmt.Sprintf("inbound|%d|%s|%s", k.Port, k.Subset, k.Host))
+}
+
+// SNI is the server name a gateway sends to a remote east-west gateway so it
+// can pick the destination: outbound_.<port>_.<subset>_.<host>, with
+// ".<workspace>.causeway-ws" appended for a named workspace (an SNI must
+// stay a DNS-like name, so the segment is a suffix rather than a "|" part).
+func (k DestinationKey) SNI() string {
+	sni := fmt.Sprintf("outbound_.%d_.%s_.%s", k.Port, k.Subset, k.Host)
+	if k.Workspace != "" {
+		sni += "." + k.Workspace + ".causeway-ws"
+	}
+	return sni
+}
+
+func (k DestinationKey) withWorkspace(name string) string {
+	if k.Workspace == "" {
+		return name
+	}
+	return name + "|" + k.Workspace
+}
+
+// OutboundClusterName is DestinationKey{Host: host, Port: port}.ClusterName():
+// the whole-destination cluster in the implicit workspace.
+func OutboundClusterName(host string, port uint32) string {
+	return DestinationKey{Host: host, Port: port}.ClusterName()
+}
+
+// InboundClusterName is DestinationKey{Host: host, Port: port}.InboundName().
 func InboundClusterName(host string, port uint32) string {
-	return fmt.Sprintf("inbound|%d||%s", port, host)
+	return DestinationKey{Host: host, Port: port}.InboundName()
 }
 
 // ServiceClusterName is the EDS cluster for a Service backendRef in the
@@ -23,10 +70,10 @@ func ServiceClusterName(namespace, name string, port uint32) string {
 	return fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, name, namespace)
 }
 
-// SNI is the server name a gateway sends to a remote east-west gateway so it
-// can pick the destination: outbound_.<port>_.<subset>_.<host>.
+// SNI is DestinationKey{Host: host, Port: port, Subset: subset}.SNI(), for
+// the implicit workspace.
 func SNI(host string, port uint32, subset string) string {
-	return fmt.Sprintf("outbound_.%d_.%s_.%s", port, subset, host)
+	return DestinationKey{Host: host, Port: port, Subset: subset}.SNI()
 }
 
 // Secret names delivered over SDS.

@@ -11,45 +11,71 @@ import (
 )
 
 // buildOutbound adds, for a gateway proxy, one EDS cluster and its endpoints
-// per VirtualDestination host and port. Endpoints in the proxy's cluster are
+// per VirtualDestination host and port, and per declared subset of it, then
+// the ExternalServices' own clusters (buildExternalOutbound). Endpoints in
+// the proxy's cluster and IP endpoints of selected ExternalServices are
 // used directly; endpoints elsewhere are reached over mTLS through their
 // cluster's east-west gateways, whose certificates must be in trustDomain.
+// Policies attached to a VirtualDestination shape its clusters (outlier
+// detection) and the priorities of its endpoints (failover).
 func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) {
+	policies := indexPolicies(w, p.Locality, r)
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		vd := &vds[i]
-		services := w.SelectedServices(vd)
-		if len(services) == 0 {
+		services := claims.selectedServices(w, vd)
+		externals := selectedExternalServices(w, claims, vd)
+		if len(services) == 0 && len(externals) == 0 {
 			r.report(vdObject(vd), "spec.services", "selects no Service; its clusters have no endpoints")
 		}
 		reportUnreachableClusters(w, p, vd, services, r)
-		prio := priorityFor(vd.TrafficDistribution, p.Locality)
+		reportExternalDNS(vd, externals, r)
+		subsets := subsetsOf(vd, r)
+		pol := policies[vd]
+		var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
+		if pol.prioritized(vd) {
+			rank = failoverRanking{proxy: p.Locality, mapping: pol.mapping}
+		}
+		proxyLabels := labelSet{cluster: p.Cluster, locality: p.Locality}
 		for pi, vp := range vd.Ports {
-			var set *endpointSet // shared by every host of this port
-			for hi, host := range vd.Hosts {
+			var sets map[string]*endpointSet // by subset, shared by every host of this port
+			for hi := range vd.Hosts {
 				if !claims.owns(r, vd, pi, hi) {
 					continue
 				}
-				if set == nil {
-					set = gatherEndpoints(w, p, vd, pi, services, true, r)
+				if sets == nil {
+					cands := collectCandidates(w, p, vd, pi, services, externals, true, r)
+					sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, pol.labels, proxyLabels)}
+					for si := range subsets {
+						sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], pol.labels, proxyLabels)
+					}
 				}
-				name := OutboundClusterName(host, vp.Number)
-				c := edsCluster(name, p)
-				// Always present, so a remote endpoint appearing or leaving
-				// changes only EDS, never the cluster (which would drain it).
-				c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{{
-					Name:            mtlsMatchName,
-					Match:           mtlsMatch(),
-					TransportSocket: upstreamMTLS(SNI(host, vp.Number, ""), trustDomain),
-				}}
-				if isHTTP2Protocol(vp.Protocol) {
-					useHTTP2(c)
+				base := claims.destination(vd, pi, hi)
+				for _, sub := range append([]string{""}, subsetNames(subsets)...) {
+					key := base
+					key.Subset = sub
+					name := key.ClusterName()
+					c := edsCluster(name, p)
+					// Always present, so a remote endpoint appearing or leaving
+					// changes only EDS, never the cluster (which would drain it).
+					c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{{
+						Name:            mtlsMatchName,
+						Match:           mtlsMatch(),
+						TransportSocket: upstreamMTLS(key.SNI(), trustDomain),
+					}}
+					if isHTTP2Protocol(vp.Protocol) {
+						useHTTP2(c)
+					}
+					if pol.outlier != nil {
+						applyOutlier(c, pol.outlierConfig)
+					}
+					r.Clusters = append(r.Clusters, c)
+					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, rank))
 				}
-				r.Clusters = append(r.Clusters, c)
-				r.Endpoints = append(r.Endpoints, set.assignment(name, prio))
 			}
 		}
 	}
+	buildExternalOutbound(w, p, claims, r)
 }
 
 // reportUnreachableClusters reports, once per remote cluster, ready

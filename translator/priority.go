@@ -29,8 +29,21 @@ func localityPriority(proxy, ep model.Locality) uint32 {
 	return prioritySameSubzone
 }
 
-// priorityFunc gives the raw priority of an endpoint locality.
+// ranking orders the locality groups of one assignment: level is the raw
+// priority of a locality (compacted later), weight multiplies the locality's
+// load_balancing_weight (1 when nothing asks for more).
+type ranking interface {
+	level(model.Locality) uint32
+	weight(model.Locality) uint32
+}
+
+// priorityFunc gives the raw priority of an endpoint locality; every
+// locality keeps its natural weight.
 type priorityFunc func(model.Locality) uint32
+
+func (f priorityFunc) level(l model.Locality) uint32 { return f(l) }
+
+func (priorityFunc) weight(model.Locality) uint32 { return 1 }
 
 // priorityFor returns the priority function for a VirtualDestination's
 // trafficDistribution: unset spreads over every endpoint (all priority 0),
@@ -42,21 +55,31 @@ func priorityFor(trafficDistribution string, proxy model.Locality) priorityFunc 
 	return flatPriority
 }
 
-func flatPriority(model.Locality) uint32 { return 0 }
+// flatPriority puts every locality at priority 0.
+var flatPriority priorityFunc = func(model.Locality) uint32 { return 0 }
 
-// staleOffset moves stale endpoints below every fresh priority: their
-// cluster is out of Causeway's sight, so they may be gone, but they are kept
-// (as a last resort) because nothing else may be left. Among themselves they
-// keep the trafficDistribution's order, so with PreferClose the closest
-// stale endpoints still come first.
-const staleOffset = priorityOtherRegion + 1
+// A group's raw priority packs, from most to least significant: staleness,
+// the label rank a FailoverPolicy's priorityLabels gave it, and the
+// ranking's locality level. Stale endpoints come below every fresh priority:
+// their cluster is out of Causeway's sight, so they may be gone, but they are
+// kept (as a last resort) because nothing else may be left. Among themselves
+// they keep the same order, so with PreferClose the closest stale endpoints
+// still come first. Locality levels stay below maxLocalityLevels and label
+// ranks below maxLabelRanks (see validFailover), so the fields never overlap.
+const (
+	maxLocalityLevels = 256
+	maxLabelRanks     = 32
+	rankStride        = maxLocalityLevels
+	staleStride       = rankStride * maxLabelRanks
+)
 
 // groupPriority is the raw priority of a group of endpoints.
-func groupPriority(prio priorityFunc, k groupKey) uint32 {
+func groupPriority(rk ranking, k groupKey) uint32 {
+	p := k.rank*rankStride + rk.level(k.locality)
 	if k.stale {
-		return staleOffset + prio(k.locality)
+		p += staleStride
 	}
-	return prio(k.locality)
+	return p
 }
 
 // compactPriorities maps the raw priorities in use onto 0..n-1, keeping

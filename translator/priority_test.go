@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -163,5 +164,41 @@ func TestStalePriorities(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestAssignmentRanksAndWeights checks that label ranks order before
+// localities, stale endpoints come after every fresh rank, and a ranking's
+// weight multiplies the locality weight.
+func TestAssignmentRanksAndWeights(t *testing.T) {
+	us := model.Locality{Region: "us-east", Zone: "us-east-1a"}
+	eu := model.Locality{Region: "eu-west", Zone: "eu-west-1a"}
+	set := newEndpointSet()
+	set.addLocalRanked(groupKey{locality: us, rank: 1}, "127.0.1.10", 9080)
+	set.addLocalRanked(groupKey{locality: eu, rank: 0}, "127.0.3.10", 9080)
+	set.addLocalRanked(groupKey{locality: eu, rank: 0}, "127.0.3.11", 9080)
+	set.addLocalRanked(groupKey{locality: us, rank: 0, stale: true}, "127.0.1.20", 9080)
+	set.addLocalRanked(groupKey{locality: eu, rank: 1}, "127.0.3.12", 9080)
+	rk := failoverRanking{proxy: us, mapping: &v1alpha1.LocalityMapping{
+		From: v1alpha1.Locality{Region: "us-east"},
+		To:   []v1alpha1.WeightedLocality{{Region: "eu-west", Weight: 5}},
+	}}
+	type level struct {
+		Locality string
+		Priority uint32
+		Weight   uint32
+	}
+	var got []level
+	for _, l := range set.assignment("x", rk).GetEndpoints() {
+		got = append(got, level{l.GetLocality().GetRegion(), l.GetPriority(), l.GetLoadBalancingWeight().GetValue()})
+	}
+	want := []level{
+		{"eu-west", 0, 10}, // rank 0 beats the proxy's own region; weight 2 endpoints x 5
+		{"us-east", 1, 1},  // rank 1, closest
+		{"eu-west", 2, 5},  // rank 1, mapped target
+		{"us-east", 3, 1},  // stale, whatever its rank
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("levels (-want +got):\n%s", diff)
 	}
 }

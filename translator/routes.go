@@ -20,25 +20,35 @@ type routeEntry struct {
 	rule, match int
 	key         matchKey
 	envoy       *routev3.Route
+	// listenerPort: envoy is a redirect to the port of the listener the
+	// request came in on, which each virtual host sets.
+	listenerPort bool
 }
 
 // matchKey is the part of a match the Gateway API ranks routes by.
 type matchKey struct {
 	exactPath bool
+	regexPath bool
 	pathChars int
 	method    bool
 	headers   int
 	query     int
 }
 
-// precedes reports whether a must be tried before b: exact path, longer
-// path, method match, more header matches, more query matches, then the
-// older route, then "namespace/name", then rule and match order.
+// precedes reports whether a must be tried before b: exact path, regular
+// expression path, longer path, method match, more header matches, more
+// query matches, then the older route, then "namespace/name", then rule
+// and match order. The Gateway API leaves the rank of regular expressions
+// to implementations: Causeway puts them between exact paths and prefixes
+// (as Envoy Gateway does), longer expressions first, so that a catch-all
+// prefix never shadows them.
 func (a *routeEntry) precedes(b *routeEntry) bool {
 	ka, kb := a.key, b.key
 	switch {
 	case ka.exactPath != kb.exactPath:
 		return ka.exactPath
+	case ka.regexPath != kb.regexPath:
+		return ka.regexPath
 	case ka.pathChars != kb.pathChars:
 		return ka.pathChars > kb.pathChars
 	case ka.method != kb.method:
@@ -88,14 +98,23 @@ func translateMatch(m gwv1.HTTPRouteMatch, field string) (*routev3.RouteMatch, m
 			pathValue = *m.Path.Value
 		}
 	}
-	if !strings.HasPrefix(pathValue, "/") || strings.ContainsAny(pathValue, "?#\x00\r\n") {
-		return nil, key, &fieldError{field + ".path.value", fmt.Sprintf("path %q must start with \"/\" and contain no \"?\" or \"#\"", pathValue)}
-	}
 	switch pathType {
-	case gwv1.PathMatchExact:
-		rm.PathSpecifier = &routev3.RouteMatch_Path{Path: pathValue}
-		key.exactPath, key.pathChars = true, len(pathValue)
-	case gwv1.PathMatchPathPrefix:
+	case gwv1.PathMatchRegularExpression:
+		// Envoy matches the whole path (without the query) against it.
+		if err := checkRegex(pathValue); err != nil {
+			return nil, key, &fieldError{field + ".path.value", err.Error()}
+		}
+		rm.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: pathValue}}
+		key.regexPath, key.pathChars = true, len(pathValue)
+	case gwv1.PathMatchExact, gwv1.PathMatchPathPrefix:
+		if !strings.HasPrefix(pathValue, "/") || strings.ContainsAny(pathValue, "?#\x00\r\n") {
+			return nil, key, &fieldError{field + ".path.value", fmt.Sprintf("path %q must start with \"/\" and contain no \"?\" or \"#\"", pathValue)}
+		}
+		if pathType == gwv1.PathMatchExact {
+			rm.PathSpecifier = &routev3.RouteMatch_Path{Path: pathValue}
+			key.exactPath, key.pathChars = true, len(pathValue)
+			break
+		}
 		// "/reviews" and "/reviews/" both match "/reviews" and "/reviews/x"
 		// but not "/reviewsx": element-wise, as the Gateway API says.
 		trimmed := strings.TrimRight(pathValue, "/")
@@ -174,8 +193,8 @@ func translateMatch(m gwv1.HTTPRouteMatch, field string) (*routev3.RouteMatch, m
 // httpTokenPattern is RFC 7230's token: what header and query names may be.
 var httpTokenPattern = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
-// stringMatch builds an exact or RE2 matcher. Regular expressions are checked
-// with Go's regexp, whose syntax is RE2's, so Envoy does not reject them.
+// stringMatch builds an exact or RE2 matcher. Regular expressions are
+// checked (checkRegex) so that Envoy does not reject them.
 // typ is "" or "Exact" (the default) or "RegularExpression", the values
 // header and query parameter matches share.
 func stringMatch(typ, value, field string) (*matcherv3.StringMatcher, *fieldError) {
@@ -189,8 +208,8 @@ func stringMatch(typ, value, field string) (*matcherv3.StringMatcher, *fieldErro
 	default:
 		return nil, &fieldError{field + ".type", fmt.Sprintf("match type %q is not supported", typ)}
 	}
-	if _, err := regexp.Compile(value); err != nil || value == "" {
-		return nil, &fieldError{field + ".value", fmt.Sprintf("invalid regular expression %q", value)}
+	if err := checkRegex(value); err != nil {
+		return nil, &fieldError{field + ".value", err.Error()}
 	}
 	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{
 		SafeRegex: &matcherv3.RegexMatcher{Regex: value},
@@ -201,23 +220,24 @@ func stringMatch(typ, value, field string) (*matcherv3.StringMatcher, *fieldErro
 type fieldError struct{ field, message string }
 
 // routeAction forwards to backends (at least one, every weight above 0): a
-// plain cluster for one, weighted clusters for several.
-func routeAction(backends []weightedBackend) *routev3.Route_Route {
-	if len(backends) == 1 {
-		return &routev3.Route_Route{Route: &routev3.RouteAction{
-			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: backends[0].cluster},
-		}}
+// plain cluster for one without header filters, else weighted clusters,
+// which carry each backendRef's header filters.
+func routeAction(backends []weightedBackend) *routev3.RouteAction {
+	if len(backends) == 1 && backends[0].headers.empty() {
+		return &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: backends[0].cluster}}
 	}
 	wc := &routev3.WeightedCluster{}
 	for _, b := range backends {
 		wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{
-			Name:   b.cluster,
-			Weight: wrapperspb.UInt32(b.weight),
+			Name:                    b.cluster,
+			Weight:                  wrapperspb.UInt32(b.weight),
+			RequestHeadersToAdd:     b.headers.requestAdd,
+			RequestHeadersToRemove:  b.headers.requestRemove,
+			ResponseHeadersToAdd:    b.headers.responseAdd,
+			ResponseHeadersToRemove: b.headers.responseRemove,
 		})
 	}
-	return &routev3.Route_Route{Route: &routev3.RouteAction{
-		ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: wc},
-	}}
+	return &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}}
 }
 
 // internalError answers 500, what the Gateway API prescribes for requests

@@ -65,6 +65,11 @@ type HTTPRouteStatus struct {
 // (host:port claims, listener checks, route attachment, backendRef
 // resolution and ReferenceGrants) by calling the same code.
 //
+// With workspaces, objects outside every workspace are reported as such
+// (VirtualDestination INVALID, Gateway and route parents not Accepted) and
+// take part in nothing else; host conflicts and backendRef resolution
+// follow workspace visibility (claims.go, workspace_backends.go).
+//
 // A Gateway's routes are resolved for every cluster whose gateway proxies
 // serve it: a Service backendRef that resolves in one cluster but not in
 // another makes ResolvedRefs False, since requests through the other
@@ -72,12 +77,16 @@ type HTTPRouteStatus struct {
 func Statuses(w *model.Snapshot) *StatusReport {
 	// Diagnostics are Translate's business; status carries its own messages.
 	scratch := &Resources{}
-	claims := claimHostPorts(w)
+	orig := w
+	w, claims, unscoped := scopeWorld(w)
 	idx := newGatewayIndex(w, scratch, func(*model.Gateway) bool { return true })
 	rep := &StatusReport{VirtualDestinations: virtualDestinationStatuses(w, claims)}
 	var attached attachedRoutes
 	rep.HTTPRoutes, attached = routeStatuses(w, idx, claims, scratch)
 	rep.Gateways = gatewayStatuses(w, idx, attached)
+	if len(unscoped) > 0 {
+		addUnscopedStatuses(rep, orig, claims.ws, unscoped)
+	}
 	return rep
 }
 
@@ -86,7 +95,7 @@ func virtualDestinationStatuses(w *model.Snapshot, claims *hostPortClaims) []Vir
 	out := make([]VirtualDestinationStatus, 0, len(vds))
 	for i := range vds {
 		vd := &vds[i]
-		services := w.SelectedServices(vd)
+		services := claims.selectedServices(w, vd)
 		var clusters []string
 		for _, svc := range services {
 			clusters = append(clusters, svc.Cluster)
@@ -100,7 +109,7 @@ func virtualDestinationStatuses(w *model.Snapshot, claims *hostPortClaims) []Vir
 		for pi := range vd.Ports {
 			for hi := range vd.Hosts {
 				if winner, ok := claims.lost[claimKey{vd, pi, hi}]; ok {
-					lost = append(lost, fmt.Sprintf("spec.hosts[%d]: %s", hi, claimLostMessage(vd, pi, hi, winner)))
+					lost = append(lost, fmt.Sprintf("spec.hosts[%d]: %s", hi, claims.lostMessage(vd.Hosts[hi], winner)))
 				}
 			}
 		}

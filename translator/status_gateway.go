@@ -20,6 +20,7 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 	out := make([]HTTPRouteStatus, 0, len(w.HTTPRoutes()))
 	for _, route := range w.HTTPRoutes() {
 		hosts, hostsSet := routeHostnames(route, scratch)
+		check := checkRoute(route)
 		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
 		counted := map[*model.Gateway]map[int]bool{}
 		seen := map[string]bool{}
@@ -41,14 +42,11 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 					attached[pa.gw][lh.l.index]++
 				}
 			}
-			reason, message := resolvedRefs(w, claims, route, servingClusters(w, pa.gw))
+			reason, message := resolvedRefs(w, claims, route, check, servingClusters(w, pa.gw))
 			st.Parents = append(st.Parents, gwv1.RouteParentStatus{
 				ParentRef:      ref,
 				ControllerName: ControllerName,
-				Conditions: []metav1.Condition{
-					condition(string(gwv1.RouteConditionAccepted), pa.reason == gwv1.RouteReasonAccepted, pa.reason, pa.message),
-					condition(string(gwv1.RouteConditionResolvedRefs), reason == gwv1.RouteReasonResolvedRefs, reason, message),
-				},
+				Conditions:     check.parentConditions(pa, reason, message),
 			})
 		}
 		out = append(out, st)
@@ -86,17 +84,22 @@ func servingClusters(w *model.Snapshot, gw *model.Gateway) []string {
 	return out
 }
 
-// resolvedRefs resolves every backendRef of route for the gateway proxies
-// of each cluster, as Translate does. The first failure gives the reason;
-// the message lists every distinct failure.
-func resolvedRefs(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRoute, clusters []string) (gwv1.RouteConditionReason, string) {
+// resolvedRefs resolves every backendRef and RequestMirror backendRef of
+// route for the gateway proxies of each cluster, as Translate does, and
+// adds check's unresolvable ExtensionRef filters. The first failure gives
+// the reason; the message lists every distinct failure.
+func resolvedRefs(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRoute, check routeCheck, clusters []string) (gwv1.RouteConditionReason, string) {
 	var reason gwv1.RouteConditionReason
-	var msgs []string
+	if len(check.refs) > 0 {
+		reason = gwv1.RouteReasonInvalidKind
+	}
+	msgs := slices.Clone(check.refs)
+	var mirrorMsgs []string
 	for _, c := range clusters {
 		br := backendResolver{w: w, cluster: c, claims: claims}
 		for i, rule := range route.Spec.Rules {
 			for j, ref := range rule.BackendRefs {
-				_, err := br.resolve(route, ref.BackendObjectReference)
+				_, err := br.resolveRef(route, ref)
 				if err == nil {
 					continue
 				}
@@ -108,11 +111,28 @@ func resolvedRefs(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRo
 				}
 			}
 		}
+		for _, m := range check.mirrors {
+			if _, err := br.resolve(route, m.ref); err != nil {
+				if reason == "" {
+					reason = reasonOf(err)
+				}
+				if msg := fmt.Sprintf("%s: %v", m.field, err); !slices.Contains(mirrorMsgs, msg) {
+					mirrorMsgs = append(mirrorMsgs, msg)
+				}
+			}
+		}
 	}
 	if reason == "" {
 		return gwv1.RouteReasonResolvedRefs, "every backendRef resolved"
 	}
-	return reason, strings.Join(msgs, "; ") + "; requests matching those rules get 500"
+	var parts []string
+	if len(msgs) > 0 {
+		parts = append(parts, strings.Join(msgs, "; ")+"; requests matching those rules get 500")
+	}
+	if len(mirrorMsgs) > 0 {
+		parts = append(parts, strings.Join(mirrorMsgs, "; ")+"; those mirrors are dropped")
+	}
+	return reason, strings.Join(parts, "; ")
 }
 
 func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRoutes) []GatewayStatus {

@@ -53,10 +53,12 @@ type Credentials struct {
 // Translate builds the resources for proxy p from world w.
 func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	r := &Resources{}
-	claims := claimHostPorts(w)
+	w, claims, unscoped := scopeWorld(w)
+	reportUnscoped(claims.ws, unscoped, r)
 	switch p.Role {
 	case model.RoleGateway:
 		buildOutbound(w, p, trustDomainOf(creds), claims, r)
+		buildFederatedOutbound(w, p, trustDomainOf(creds), claims, r)
 		buildGateway(w, p, claims, r)
 	case model.RoleEastWest:
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)

@@ -128,6 +128,59 @@ var admissionCases = []admissionCase{
   services: [{labels: {app: reviews}}]
   trafficDistribution: PreferFar
 `), wantErr: []string{"spec.trafficDistribution", "Unsupported value"}},
+	{name: "valid-subsets", yaml: vd("valid-subsets", `
+  hosts: [reviews.mesh.internal.com]
+  ports: [{number: 9080}]
+  services: [{labels: {app: reviews}}]
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: east, labels: {causeway.dev/cluster: cluster-1}}
+`)},
+	{name: "bad-subsets", yaml: vd("bad-subsets", `
+  hosts: [reviews.mesh.internal.com]
+  ports: [{number: 9080}]
+  services: [{labels: {app: reviews}}]
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v1, labels: {version: v2}}
+  - {name: V_3, labels: {}}
+`), wantErr: []string{
+		"spec.subsets", "subset names must be unique",
+		"spec.subsets[2].name", "should match",
+		"spec.subsets[2].labels", "should have at least 1 properties",
+	}},
+	{name: "workspace-valid", yaml: `
+apiVersion: networking.causeway.dev/v1alpha1
+kind: Workspace
+metadata: {name: workspace-valid}
+spec:
+  workloadClusters:
+  - {name: "*", namespaces: [{name: bookinfo}]}
+  - {name: cluster-1, namespaces: [{name: "*"}]}
+  importFrom: [{name: shared}]
+  exportTo: [{name: "*"}]
+  federation: {enabled: true, serviceSelector: [{labels: {app: reviews}, namespace: bookinfo}]}
+`},
+	{name: "workspace-bad", yaml: `
+apiVersion: networking.causeway.dev/v1alpha1
+kind: Workspace
+metadata: {name: workspace-bad}
+spec:
+  workloadClusters:
+  - {name: cluster-1, namespaces: [{name: "Book_Info"}]}
+  - {name: cluster-2, namespaces: []}
+  federation: {enabled: true, hostSuffix: "-bad-"}
+`, wantErr: []string{
+		"spec.workloadClusters[0].namespaces[0].name", "should match",
+		"spec.workloadClusters[1].namespaces", "should have at least 1 items",
+		"spec.federation.hostSuffix",
+	}},
+	{name: "workspace-no-clusters", yaml: `
+apiVersion: networking.causeway.dev/v1alpha1
+kind: Workspace
+metadata: {name: workspace-no-clusters}
+spec: {}
+`, wantErr: []string{"spec.workloadClusters", "Required value"}},
 	{name: "external-service-valid", yaml: `
 apiVersion: networking.causeway.dev/v1alpha1
 kind: ExternalService
@@ -223,7 +276,7 @@ func TestAdmission(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(tc.yaml), &obj.Object); err != nil {
 				t.Fatal(err)
 			}
-			_, err := dyn.Resource(resourceOf(obj)).Namespace(testNamespace).Create(ctx, obj, metav1.CreateOptions{})
+			_, err := resourceClient(dyn, obj).Create(ctx, obj, metav1.CreateOptions{})
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("valid object rejected: %v", err)
@@ -267,6 +320,22 @@ spec:
 		want := []any{unset.ConsecutiveErrorsOrDefault(), unset.IntervalOrDefault(), unset.BaseEjectionTimeOrDefault(), unset.MaxEjectionPercentOrDefault()}
 		if diff := cmp.Diff(want, gotDefaults); diff != "" {
 			t.Errorf("defaults (-go accessors +API server):\n%s", diff)
+		}
+	})
+
+	t.Run("workspace-defaults", func(t *testing.T) {
+		got, err := dyn.Resource(v1alpha1.SchemeGroupVersion.WithResource("workspaces")).Get(ctx, "workspace-valid", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws v1alpha1.Workspace
+		if err := fromUnstructured(got, &ws); err != nil {
+			t.Fatal(err)
+		}
+		// The API server's default and the Go accessor (offline) agree.
+		var unset *v1alpha1.WorkspaceFederation
+		if ws.Spec.Federation == nil || ws.Spec.Federation.HostSuffix != unset.HostSuffixOrDefault() {
+			t.Errorf("federation after defaulting %+v, want hostSuffix %q", ws.Spec.Federation, unset.HostSuffixOrDefault())
 		}
 	})
 
@@ -345,7 +414,7 @@ spec:
 			got[r.Name] = strings.Join(r.ShortNames, ",")
 		}
 		want := map[string]string{"virtualdestinations": "vd", "externalservices": "extsvc",
-			"failoverpolicies": "fp", "outlierdetectionpolicies": "odp"}
+			"failoverpolicies": "fp", "outlierdetectionpolicies": "odp", "workspaces": "ws"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("resources and short names (-want +got):\n%s", diff)
 		}
@@ -359,6 +428,16 @@ func resourceOf(obj *unstructured.Unstructured) schema.GroupVersionResource {
 		plural = strings.TrimSuffix(plural, "ys") + "ies"
 	}
 	return obj.GroupVersionKind().GroupVersion().WithResource(plural)
+}
+
+// resourceClient is the client for obj's resource, in testNamespace unless
+// the kind is cluster-scoped (Workspace).
+func resourceClient(dyn dynamic.Interface, obj *unstructured.Unstructured) dynamic.ResourceInterface {
+	res := dyn.Resource(resourceOf(obj))
+	if obj.GetKind() == "Workspace" {
+		return res
+	}
+	return res.Namespace(testNamespace)
 }
 
 func fromUnstructured(u *unstructured.Unstructured, into any) error {

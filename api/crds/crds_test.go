@@ -60,6 +60,7 @@ func rules(path string, s *apiextensionsv1.JSONSchemaProps, out *[]string) {
 func TestCRDs(t *testing.T) {
 	tests := []struct {
 		kind, plural string
+		scope        apiextensionsv1.ResourceScope
 		shortNames   []string
 		columns      []string
 		rules        []string
@@ -71,6 +72,7 @@ func TestCRDs(t *testing.T) {
 				"spec: at least one of spec.services or spec.externalServices must select a backend",
 				"spec.ports: port numbers must be unique",
 				"spec.ports[].targetPort: exactly one of number or name must be set",
+				"spec.subsets: subset names must be unique",
 			},
 		},
 		{
@@ -106,6 +108,10 @@ func TestCRDs(t *testing.T) {
 				"spec.config.interval: interval must be positive",
 			},
 		},
+		{
+			kind: "Workspace", plural: "workspaces", scope: apiextensionsv1.ClusterScoped, shortNames: []string{"ws"},
+			columns: []string{"State", "Age"},
+		},
 	}
 	all := loadCRDs(t)
 	if len(all) != len(tests) {
@@ -120,7 +126,11 @@ func TestCRDs(t *testing.T) {
 			if want := tt.plural + ".networking.causeway.dev"; crd.Name != want {
 				t.Errorf("name %q, want %q", crd.Name, want)
 			}
-			if crd.Spec.Group != "networking.causeway.dev" || crd.Spec.Scope != apiextensionsv1.NamespaceScoped {
+			scope := tt.scope
+			if scope == "" {
+				scope = apiextensionsv1.NamespaceScoped
+			}
+			if crd.Spec.Group != "networking.causeway.dev" || crd.Spec.Scope != scope {
 				t.Errorf("group %q scope %q", crd.Spec.Group, crd.Spec.Scope)
 			}
 			if diff := cmp.Diff(tt.shortNames, crd.Spec.Names.ShortNames); diff != "" {

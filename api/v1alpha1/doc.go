@@ -1,6 +1,7 @@
 // Package v1alpha1 holds Causeway's Kubernetes API types (group
 // networking.causeway.dev, version v1alpha1): VirtualDestination,
-// ExternalService, FailoverPolicy and OutlierDetectionPolicy.
+// ExternalService, FailoverPolicy, OutlierDetectionPolicy and Workspace
+// (cluster-scoped).
 //
 // The field names follow the product documents users already know (hosts,
 // ports, services, applyToDestinations, ...). The CRD manifests in api/crds

@@ -31,6 +31,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ExternalService{}, &ExternalServiceList{},
 		&FailoverPolicy{}, &FailoverPolicyList{},
 		&OutlierDetectionPolicy{}, &OutlierDetectionPolicyList{},
+		&Workspace{}, &WorkspaceList{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -84,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 			yaml: `
 apiVersion: networking.causeway.dev/v1alpha1
 kind: VirtualDestination
-metadata: {name: reviews-vd, namespace: bookinfo, generation: 3}
+metadata: {name: reviews-vd, namespace: bookinfo, generation: 3, labels: {failover: "true"}}
 spec:
   hosts: [reviews.mesh.internal.com]
   ports:
@@ -94,6 +94,9 @@ spec:
   - {labels: {app: reviews}, name: reviews, namespace: bookinfo, cluster: cluster-1}
   externalServices:
   - {labels: {app: reviews}, name: reviews-vm, namespace: bookinfo}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: east, labels: {causeway.dev/cluster: cluster-1, version: v2}}
   trafficDistribution: PreferClose
 status:
   state: WARNING
@@ -108,6 +111,14 @@ status:
 				want := v1alpha1.VirtualDestinationPort{Number: 9080, Protocol: "HTTP", TargetPort: &v1alpha1.TargetPort{Name: "http"}}
 				if diff := cmp.Diff(want, vd.Spec.Ports[0]); diff != "" {
 					t.Errorf("ports[0] (-want +got):\n%s", diff)
+				}
+				wantSubsets := []v1alpha1.Subset{{Name: "v1", Labels: map[string]string{"version": "v1"}},
+					{Name: "east", Labels: map[string]string{"causeway.dev/cluster": "cluster-1", "version": "v2"}}}
+				if diff := cmp.Diff(wantSubsets, vd.Spec.Subsets); diff != "" {
+					t.Errorf("subsets (-want +got):\n%s", diff)
+				}
+				if vd.Labels["failover"] != "true" {
+					t.Errorf("labels = %v", vd.Labels)
 				}
 				if vd.Spec.Services[0].Cluster != "cluster-1" || vd.Spec.TrafficDistribution != v1alpha1.TrafficDistributionPreferClose {
 					t.Errorf("spec = %+v", vd.Spec)
@@ -208,6 +219,44 @@ status: {state: ACCEPTED}
 				}
 			},
 		},
+		{
+			name: "Workspace",
+			yaml: `
+apiVersion: networking.causeway.dev/v1alpha1
+kind: Workspace
+metadata: {name: team-a}
+spec:
+  workloadClusters:
+  - name: "*"
+    namespaces: [{name: bookinfo}, {name: team-a}]
+  - name: cluster-2
+    namespaces: [{name: "*"}]
+  importFrom: [{name: shared}]
+  exportTo: [{name: "*"}]
+  federation:
+    enabled: true
+    hostSuffix: global
+    serviceSelector: [{labels: {app: reviews}, name: reviews, namespace: bookinfo}]
+status: {state: ACCEPTED, observedGeneration: 2}
+`,
+			into: func() any { return &v1alpha1.Workspace{} },
+			check: func(t *testing.T, obj any) {
+				ws := obj.(*v1alpha1.Workspace)
+				want := v1alpha1.WorkspaceSpec{
+					WorkloadClusters: []v1alpha1.WorkspaceCluster{
+						{Name: "*", Namespaces: []v1alpha1.WorkspaceNamespace{{Name: "bookinfo"}, {Name: "team-a"}}},
+						{Name: "cluster-2", Namespaces: []v1alpha1.WorkspaceNamespace{{Name: "*"}}},
+					},
+					ImportFrom: []v1alpha1.WorkspaceRef{{Name: "shared"}},
+					ExportTo:   []v1alpha1.WorkspaceRef{{Name: "*"}},
+					Federation: &v1alpha1.WorkspaceFederation{Enabled: true, HostSuffix: "global",
+						ServiceSelector: []v1alpha1.ExternalServiceSelector{{Labels: map[string]string{"app": "reviews"}, Name: "reviews", Namespace: "bookinfo"}}},
+				}
+				if diff := cmp.Diff(want, ws.Spec); diff != "" {
+					t.Errorf("spec (-want +got):\n%s", diff)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +303,18 @@ spec:
 	}
 	if !strings.Contains(err.Error(), `"port"`) {
 		t.Errorf("error %q does not name the field", err)
+	}
+}
+
+// TestHostSuffixDefault: offline readers get the API server's default.
+func TestHostSuffixDefault(t *testing.T) {
+	for _, tt := range []struct {
+		f    *v1alpha1.WorkspaceFederation
+		want string
+	}{{nil, "global"}, {&v1alpha1.WorkspaceFederation{Enabled: true}, "global"}, {&v1alpha1.WorkspaceFederation{HostSuffix: "mesh"}, "mesh"}} {
+		if got := tt.f.HostSuffixOrDefault(); got != tt.want {
+			t.Errorf("HostSuffixOrDefault(%+v) = %q, want %q", tt.f, got, tt.want)
+		}
 	}
 }
 

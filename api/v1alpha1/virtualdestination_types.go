@@ -54,6 +54,14 @@ type VirtualDestinationSpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	ExternalServices []ExternalServiceSelector `json:"externalServices,omitempty"`
 
+	// Subsets name parts of the backends (for example one version) that an
+	// HTTPRoute backendRef can target with an ExtensionRef filter of kind
+	// Subset. Each gets its own Envoy cluster.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(s, self.exists_one(t, t.name == s.name))",message="subset names must be unique"
+	Subsets []Subset `json:"subsets,omitempty"`
+
 	// TrafficDistribution, as Service.spec.trafficDistribution: unset
 	// balances over every ready backend in every cluster; PreferClose
 	// prefers the client's locality and fails over to the next-closest.
@@ -96,6 +104,24 @@ type TargetPort struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Name string `json:"name,omitempty"`
+}
+
+// Subset is a named part of a VirtualDestination's backends: the endpoints
+// whose labels (endpoint labels first, then the Service's) match every
+// label, where the key causeway.dev/cluster matches the endpoint's cluster.
+type Subset struct {
+	// Name is used in cluster and SNI names, so it is a DNS label.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// Labels the subset's endpoints carry; at least one, or the subset
+	// would be the whole destination.
+	// +required
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=32
+	Labels map[string]string `json:"labels"`
 }
 
 // ServiceSelector selects Kubernetes Services. Empty fields match

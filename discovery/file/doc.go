@@ -1,6 +1,10 @@
 // Package file reads the world (clusters, services with endpoints,
-// VirtualDestinations, Gateways, HTTPRoutes and ReferenceGrants) from one multi-document YAML
-// file and keeps a model.Store up to date while the file changes.
+// VirtualDestinations, ExternalServices, FailoverPolicies,
+// OutlierDetectionPolicies, Workspaces, Gateways, HTTPRoutes and
+// ReferenceGrants) from one multi-document YAML file and keeps a
+// model.Store up to date while the file changes. Causeway's policy kinds
+// and Workspaces use exactly the CRDs' format (api/v1alpha1), checked as
+// the CRDs check them (discovery/apiconv).
 //
 // Every document is decoded strictly (unknown fields are errors) and
 // validated; all problems are reported together, each naming the file, the
@@ -11,5 +15,6 @@
 // Defaults applied while loading: namespace "default", endpoint ready=true,
 // endpoint locality from its cluster (fields given override), endpoint ports
 // from the service ports, service targetPort = port, east-west gateway port
-// 15443.
+// 15443. A VirtualDestination's age (older wins host conflicts) is its
+// metadata.creationTimestamp when given, then its document position.
 package file

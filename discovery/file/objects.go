@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/causeway-dev/causeway/discovery/apiconv"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -182,7 +183,10 @@ func (p *parser) parseVirtualDestination(d docRef, data []byte) {
 	}
 	ok := p.checkName(d, doc.Metadata.Name)
 	spec := doc.Spec
-	vd := model.VirtualDestination{Namespace: d.namespace, Name: doc.Metadata.Name, TrafficDistribution: spec.TrafficDistribution}
+	vd := model.VirtualDestination{Namespace: d.namespace, Name: doc.Metadata.Name, TrafficDistribution: spec.TrafficDistribution,
+		Labels: doc.Metadata.Labels}
+	age, ageOK := p.age(d, doc.Metadata.CreationTimestamp)
+	vd.Age, ok = age, ok && ageOK
 	if len(spec.Hosts) == 0 {
 		p.errorf(d, "spec.hosts", "at least one host is required")
 		ok = false
@@ -220,13 +224,19 @@ func (p *parser) parseVirtualDestination(d docRef, data []byte) {
 		}
 		vd.Ports = append(vd.Ports, out)
 	}
-	if len(spec.Services) == 0 {
-		p.errorf(d, "spec.services", "at least one service selector is required")
+	if len(spec.Services) == 0 && len(spec.ExternalServices) == 0 {
+		p.errorf(d, "spec.services", "at least one of spec.services or spec.externalServices must select a backend")
 		ok = false
 	}
 	for _, sel := range spec.Services {
 		vd.Services = append(vd.Services, model.ServiceSelector(sel))
 	}
+	for _, sel := range spec.ExternalServices {
+		vd.ExternalServices = append(vd.ExternalServices, model.ServiceSelector{Labels: sel.Labels, Name: sel.Name, Namespace: sel.Namespace})
+	}
+	subsets, subsetErrs := apiconv.Subsets(spec.Subsets)
+	ok = p.fieldErrors(d, subsetErrs) && ok
+	vd.Subsets = subsets
 	switch spec.TrafficDistribution {
 	case model.TrafficDistributionDefault, model.TrafficDistributionPreferClose:
 	default:

@@ -154,8 +154,9 @@ func (p *parser) parseDocument(index int, raw rawDocument) {
 		return
 	}
 	d.kind, d.name = h.Kind, h.Metadata.Name
-	switch d.kind {
-	case "Cluster":
+	switch {
+	case d.kind == "Cluster", d.kind == "Workspace" && h.APIVersion == networkAPIVersion:
+		// cluster-scoped
 	default:
 		d.namespace = h.Metadata.Namespace
 		if d.namespace == "" {
@@ -169,6 +170,14 @@ func (p *parser) parseDocument(index int, raw rawDocument) {
 		p.parseService(d, data)
 	case h.APIVersion == networkAPIVersion && h.Kind == "VirtualDestination":
 		p.parseVirtualDestination(d, data)
+	case h.APIVersion == networkAPIVersion && h.Kind == "ExternalService":
+		p.parseExternalService(d, data)
+	case h.APIVersion == networkAPIVersion && h.Kind == "FailoverPolicy":
+		p.parseFailoverPolicy(d, data)
+	case h.APIVersion == networkAPIVersion && h.Kind == "OutlierDetectionPolicy":
+		p.parseOutlierDetectionPolicy(d, data)
+	case h.APIVersion == networkAPIVersion && h.Kind == "Workspace":
+		p.parseWorkspace(d, data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "Gateway":
 		p.parseGateway(d, data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "HTTPRoute":
@@ -176,7 +185,7 @@ func (p *parser) parseDocument(index int, raw rawDocument) {
 	case h.APIVersion == gatewayBetaAPIVersion && h.Kind == "ReferenceGrant":
 		p.parseReferenceGrant(d, data)
 	default:
-		p.errorf(d, "", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, %s Gateway or HTTPRoute, %s ReferenceGrant)",
+		p.errorf(d, "", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s Gateway or HTTPRoute, %s ReferenceGrant)",
 			h.APIVersion, h.Kind, worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
 	}
 }

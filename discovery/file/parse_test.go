@@ -3,6 +3,7 @@ package file
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,6 +71,14 @@ func TestLoadValidWorld(t *testing.T) {
 		Ports:               []model.VirtualDestinationPort{{Number: 9080, Protocol: "HTTP", TargetPort: &model.TargetPort{Name: "http"}}},
 		Services:            []model.ServiceSelector{{Labels: map[string]string{"app": "reviews"}}},
 		TrafficDistribution: model.TrafficDistributionPreferClose,
+		Labels:              map[string]string{"failover": "true"},
+		ExternalServices:    []model.ServiceSelector{{Labels: map[string]string{"app": "reviews"}, Namespace: "bookinfo"}},
+		Subsets: []model.Subset{
+			{Name: "v1", Labels: map[string]string{"version": "v1"}},
+			{Name: "east", Labels: map[string]string{model.SubsetClusterLabel: "cluster-1"}},
+		},
+		// Seq is the document index (comments-only documents not counted).
+		Age: model.Age{CreationTimestamp: time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), Seq: 5},
 	}}
 	wantGateways := []*model.Gateway{{
 		TypeMeta: metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "Gateway"},
@@ -146,7 +155,7 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				"document 1 (VirtualDestination bookinfo/reviews): spec.hosts: at least one host is required",
 				"document 1 (VirtualDestination bookinfo/reviews): spec.ports: at least one port is required",
-				"document 1 (VirtualDestination bookinfo/reviews): spec.services: at least one service selector is required",
+				"document 1 (VirtualDestination bookinfo/reviews): spec.services: at least one of spec.services or spec.externalServices must select a backend",
 			},
 		},
 		{

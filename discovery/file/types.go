@@ -1,5 +1,7 @@
 package file
 
+import "github.com/causeway-dev/causeway/api/v1alpha1"
+
 // Document shapes of the world file. Ports are int64 so that out-of-range
 // values reach validation (with a field path) instead of failing decoding.
 
@@ -24,6 +26,10 @@ type objectMeta struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// CreationTimestamp (RFC 3339) is optional: it lets a world file say
+	// which of two conflicting objects is older, as in Kubernetes; without
+	// it document order decides.
+	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }
 
 // header is decoded leniently first, to dispatch and to name the document
@@ -95,10 +101,19 @@ type virtualDestinationDoc struct {
 }
 
 type virtualDestinationSpec struct {
-	Hosts               []string          `json:"hosts"`
-	Ports               []vdPort          `json:"ports"`
-	Services            []serviceSelector `json:"services"`
-	TrafficDistribution string            `json:"trafficDistribution,omitempty"`
+	Hosts               []string                  `json:"hosts"`
+	Ports               []vdPort                  `json:"ports"`
+	Services            []serviceSelector         `json:"services,omitempty"`
+	ExternalServices    []externalServiceSelector `json:"externalServices,omitempty"`
+	Subsets             []v1alpha1.Subset         `json:"subsets,omitempty"`
+	TrafficDistribution string                    `json:"trafficDistribution,omitempty"`
+}
+
+// externalServiceSelector has no cluster: ExternalServices are not in one.
+type externalServiceSelector struct {
+	Labels    map[string]string `json:"labels,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Namespace string            `json:"namespace,omitempty"`
 }
 
 type vdPort struct {

@@ -141,6 +141,7 @@ func newFakeEnv(t *testing.T, crs ...runtime.Object) *fakeEnv {
 		gvrExternalService:        "ExternalServiceList",
 		gvrFailoverPolicy:         "FailoverPolicyList",
 		gvrOutlierDetectionPolicy: "OutlierDetectionPolicyList",
+		gvrWorkspace:              "WorkspaceList",
 	}
 	return &fakeEnv{
 		t:        t,

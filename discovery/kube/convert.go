@@ -39,17 +39,15 @@ type WorkloadObjects struct {
 
 // ConfigObjects are the objects read from the management cluster.
 type ConfigObjects struct {
-	VirtualDestinations []*v1alpha1.VirtualDestination
-	// ExternalServices, FailoverPolicies and OutlierDetectionPolicies are
-	// read and kept so that their CRs are accepted everywhere, but the model
-	// has no place for them yet: BuildWorld ignores them until the
-	// translator implements them (a later issue).
+	VirtualDestinations      []*v1alpha1.VirtualDestination
 	ExternalServices         []*v1alpha1.ExternalService
 	FailoverPolicies         []*v1alpha1.FailoverPolicy
 	OutlierDetectionPolicies []*v1alpha1.OutlierDetectionPolicy
-	Gateways                 []*gwv1.Gateway
-	HTTPRoutes               []*gwv1.HTTPRoute
-	ReferenceGrants          []*gwv1beta1.ReferenceGrant
+	// Workspaces are cluster-scoped.
+	Workspaces      []*v1alpha1.Workspace
+	Gateways        []*gwv1.Gateway
+	HTTPRoutes      []*gwv1.HTTPRoute
+	ReferenceGrants []*gwv1beta1.ReferenceGrant
 }
 
 // Labels and keys Causeway reads from workload clusters.

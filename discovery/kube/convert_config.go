@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/causeway-dev/causeway/api/v1alpha1"
+	"github.com/causeway-dev/causeway/discovery/apiconv"
 	"github.com/causeway-dev/causeway/model"
 )
 
-// convertConfig adds the management cluster's objects to w.
-//
-// ExternalServices, FailoverPolicies and OutlierDetectionPolicies are not
-// converted: the model and translator do not implement them yet (a later
-// issue), so they are accepted and kept in ConfigObjects only.
+// convertConfig adds the management cluster's objects to w. Invalid
+// objects are reported and left out; the policy kinds are the API types in
+// the model too, so they are checked and copied.
 func convertConfig(config *ConfigObjects, w *model.World) []error {
 	var errs []error
 	for _, vd := range config.VirtualDestinations {
@@ -27,6 +27,30 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			continue
 		}
 		w.VirtualDestinations = append(w.VirtualDestinations, out)
+	}
+	for _, es := range config.ExternalServices {
+		if es != nil && check(&errs, "ExternalService", es, apiconv.ExternalService(es)) {
+			w.ExternalServices = append(w.ExternalServices, es.DeepCopy())
+		}
+	}
+	for _, fp := range config.FailoverPolicies {
+		if fp != nil && check(&errs, "FailoverPolicy", fp, apiconv.FailoverPolicy(fp)) {
+			w.FailoverPolicies = append(w.FailoverPolicies, fp.DeepCopy())
+		}
+	}
+	for _, odp := range config.OutlierDetectionPolicies {
+		if odp != nil && check(&errs, "OutlierDetectionPolicy", odp, apiconv.OutlierDetectionPolicy(odp)) {
+			w.OutlierDetectionPolicies = append(w.OutlierDetectionPolicies, odp.DeepCopy())
+		}
+	}
+	for _, ws := range config.Workspaces {
+		if ws == nil {
+			continue
+		}
+		out, wsErrs := apiconv.Workspace(ws)
+		if check(&errs, "Workspace", ws, wsErrs) {
+			w.Workspaces = append(w.Workspaces, out)
+		}
 	}
 	for _, g := range config.Gateways {
 		if g != nil {
@@ -46,6 +70,19 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 	return errs
 }
 
+// check appends one error per field error, naming the object, and reports
+// whether there were none.
+func check(errs *[]error, kind string, obj metav1.Object, fieldErrs []apiconv.FieldError) bool {
+	id := obj.GetName()
+	if obj.GetNamespace() != "" {
+		id = obj.GetNamespace() + "/" + id
+	}
+	for _, e := range fieldErrs {
+		*errs = append(*errs, fmt.Errorf("%s %s: %w", kind, id, e))
+	}
+	return len(fieldErrs) == 0
+}
+
 // ConvertVirtualDestination converts vd to the model, checking what the
 // CRD's schema and CEL rules check at admission: objects can get past them
 // (manifests read offline, a CRD older than this binary), and a bad one
@@ -62,6 +99,10 @@ func ConvertVirtualDestination(vd *v1alpha1.VirtualDestination) (model.VirtualDe
 		Name:                vd.Name,
 		Hosts:               append([]string(nil), spec.Hosts...),
 		TrafficDistribution: spec.TrafficDistribution,
+		Labels:              copyLabels(vd.Labels),
+		// Older wins host conflicts; objects of one API server have
+		// distinct-enough timestamps, ties fall back to namespace/name.
+		Age: model.Age{CreationTimestamp: vd.CreationTimestamp.Time},
 	}
 	if len(spec.Hosts) == 0 {
 		bad("spec.hosts", "at least one host is required")
@@ -122,6 +163,18 @@ func ConvertVirtualDestination(vd *v1alpha1.VirtualDestination) (model.VirtualDe
 			Cluster:   sel.Cluster,
 		})
 	}
+	for _, sel := range spec.ExternalServices {
+		out.ExternalServices = append(out.ExternalServices, model.ServiceSelector{
+			Labels:    copyLabels(sel.Labels),
+			Name:      sel.Name,
+			Namespace: sel.Namespace,
+		})
+	}
+	subsets, subsetErrs := apiconv.Subsets(spec.Subsets)
+	for _, e := range subsetErrs {
+		bad(e.Field, "%s", e.Message)
+	}
+	out.Subsets = subsets
 	switch spec.TrafficDistribution {
 	case model.TrafficDistributionDefault, model.TrafficDistributionPreferClose:
 	default:

@@ -3,6 +3,7 @@ package kube
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -77,7 +78,53 @@ func node(name string, labels map[string]string) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
 }
 
-func virtualDestination(ns, name string, mutate func(*v1alpha1.VirtualDestinationSpec)) *v1alpha1.VirtualDestination {
+// created is a creationTimestamp, as the API server sets it.
+var created = metav1.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+
+// withMeta sets an object's creationTimestamp and labels.
+func withMeta(t metav1.Time, labels map[string]string) func(*metav1.ObjectMeta) {
+	return func(m *metav1.ObjectMeta) { m.CreationTimestamp, m.Labels = t, labels }
+}
+
+var (
+	validExternalService = &v1alpha1.ExternalService{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "ratings-vm", Labels: map[string]string{"app": "ratings"}},
+		Spec: v1alpha1.ExternalServiceSpec{
+			Hosts:     []string{"ratings.vm.example.com"},
+			Ports:     []v1alpha1.ExternalServicePort{{Number: 9080, Name: "http"}},
+			Endpoints: []v1alpha1.ExternalEndpoint{{Address: "192.0.2.10", Ports: map[string]int32{"http": 8080}}, {Address: "ratings.example.com"}},
+		},
+	}
+	validFailoverPolicy = &v1alpha1.FailoverPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "failover", CreationTimestamp: created},
+		Spec: v1alpha1.FailoverPolicySpec{
+			ApplyToDestinations: []v1alpha1.DestinationSelector{{Selector: v1alpha1.ObjectSelector{Labels: map[string]string{"failover": "true"}}}},
+			Config:              v1alpha1.FailoverConfig{PriorityLabels: &v1alpha1.PriorityLabels{Labels: []string{"topology.kubernetes.io/region"}}},
+		},
+	}
+	validOutlierPolicy = &v1alpha1.OutlierDetectionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "outliers"},
+		Spec: v1alpha1.OutlierDetectionPolicySpec{
+			ApplyToDestinations: []v1alpha1.DestinationSelector{{Selector: v1alpha1.ObjectSelector{Name: "reviews"}}},
+			Config:              v1alpha1.OutlierDetectionConfig{ConsecutiveErrors: ptr.To(int32(3))},
+		},
+	}
+	validWorkspace = &v1alpha1.Workspace{
+		ObjectMeta: metav1.ObjectMeta{Name: "team-a"},
+		Spec: v1alpha1.WorkspaceSpec{
+			WorkloadClusters: []v1alpha1.WorkspaceCluster{
+				{Name: "*", Namespaces: []v1alpha1.WorkspaceNamespace{{Name: "bookinfo"}}},
+				{Name: "cluster-1", Namespaces: []v1alpha1.WorkspaceNamespace{{Name: "*"}}},
+			},
+			ImportFrom: []v1alpha1.WorkspaceRef{{Name: "shared"}},
+			ExportTo:   []v1alpha1.WorkspaceRef{{Name: "*"}},
+			// The API server defaults hostSuffix; offline objects may lack it.
+			Federation: &v1alpha1.WorkspaceFederation{Enabled: true, ServiceSelector: []v1alpha1.ExternalServiceSelector{{Namespace: "bookinfo"}}},
+		},
+	}
+)
+
+func virtualDestination(ns, name string, mutate func(*v1alpha1.VirtualDestinationSpec), meta ...func(*metav1.ObjectMeta)) *v1alpha1.VirtualDestination {
 	vd := &v1alpha1.VirtualDestination{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: v1alpha1.VirtualDestinationSpec{
@@ -88,6 +135,9 @@ func virtualDestination(ns, name string, mutate func(*v1alpha1.VirtualDestinatio
 	}
 	if mutate != nil {
 		mutate(&vd.Spec)
+	}
+	for _, m := range meta {
+		m(&vd.ObjectMeta)
 	}
 	return vd
 }
@@ -346,15 +396,17 @@ func TestBuildWorld(t *testing.T) {
 					s.Ports = append(s.Ports, v1alpha1.VirtualDestinationPort{Number: 9443, Protocol: "GRPC", TargetPort: &v1alpha1.TargetPort{Name: "grpc"}},
 						v1alpha1.VirtualDestinationPort{Number: 9444, TargetPort: &v1alpha1.TargetPort{Number: 19444}})
 					s.Services = append(s.Services, v1alpha1.ServiceSelector{Name: "ratings", Namespace: "bookinfo", Cluster: "cluster-2"})
-					s.ExternalServices = []v1alpha1.ExternalServiceSelector{{Name: "ignored-for-now"}}
+					s.ExternalServices = []v1alpha1.ExternalServiceSelector{{Name: "ratings-vm", Labels: map[string]string{"app": "ratings"}}}
+					s.Subsets = []v1alpha1.Subset{{Name: "v1", Labels: map[string]string{"version": "v1"}}}
 					s.TrafficDistribution = "PreferClose"
-				})},
-				ExternalServices:         []*v1alpha1.ExternalService{{ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "kept-not-modelled"}}},
+				}, withMeta(created, map[string]string{"failover": "true"}))},
+				ExternalServices:         []*v1alpha1.ExternalService{validExternalService},
 				Gateways:                 []*gwv1.Gateway{{ObjectMeta: metav1.ObjectMeta{Namespace: "gloo-system", Name: "http"}, Spec: gwv1.GatewaySpec{GatewayClassName: "causeway"}}},
 				HTTPRoutes:               []*gwv1.HTTPRoute{{ObjectMeta: metav1.ObjectMeta{Namespace: "gloo-system", Name: "reviews"}}},
 				ReferenceGrants:          []*gwv1beta1.ReferenceGrant{{ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "from-gloo"}}},
-				FailoverPolicies:         []*v1alpha1.FailoverPolicy{{}},
-				OutlierDetectionPolicies: []*v1alpha1.OutlierDetectionPolicy{{}},
+				FailoverPolicies:         []*v1alpha1.FailoverPolicy{validFailoverPolicy},
+				OutlierDetectionPolicies: []*v1alpha1.OutlierDetectionPolicy{validOutlierPolicy},
+				Workspaces:               []*v1alpha1.Workspace{validWorkspace},
 			},
 			want: model.World{
 				Clusters: world1().Clusters,
@@ -371,6 +423,19 @@ func TestBuildWorld(t *testing.T) {
 						{Name: "ratings", Namespace: "bookinfo", Cluster: "cluster-2"},
 					},
 					TrafficDistribution: "PreferClose",
+					Labels:              map[string]string{"failover": "true"},
+					ExternalServices:    []model.ServiceSelector{{Name: "ratings-vm", Labels: map[string]string{"app": "ratings"}}},
+					Subsets:             []model.Subset{{Name: "v1", Labels: map[string]string{"version": "v1"}}},
+					Age:                 model.Age{CreationTimestamp: created.Time},
+				}},
+				ExternalServices:         []*model.ExternalService{validExternalService},
+				FailoverPolicies:         []*model.FailoverPolicy{validFailoverPolicy},
+				OutlierDetectionPolicies: []*model.OutlierDetectionPolicy{validOutlierPolicy},
+				Workspaces: []model.Workspace{{
+					Name:       "team-a",
+					Namespaces: []model.WorkspaceNamespace{{Cluster: "*", Namespace: "bookinfo"}, {Cluster: "cluster-1", Namespace: "*"}},
+					ImportFrom: []string{"shared"}, ExportTo: []string{"*"},
+					Federation: &model.Federation{HostSuffix: "global", Selectors: []model.ServiceSelector{{Namespace: "bookinfo"}}},
 				}},
 				Gateways:        []*gwv1.Gateway{{ObjectMeta: metav1.ObjectMeta{Namespace: "gloo-system", Name: "http"}, Spec: gwv1.GatewaySpec{GatewayClassName: "causeway"}}},
 				HTTPRoutes:      []*gwv1.HTTPRoute{{ObjectMeta: metav1.ObjectMeta{Namespace: "gloo-system", Name: "reviews"}}},
@@ -392,6 +457,9 @@ func TestBuildWorld(t *testing.T) {
 				virtualDestination("bookinfo", "no-backends", func(s *v1alpha1.VirtualDestinationSpec) { s.Services = nil }),
 				virtualDestination("bookinfo", "bad-distribution", func(s *v1alpha1.VirtualDestinationSpec) { s.TrafficDistribution = "PreferFar" }),
 				virtualDestination("bookinfo", "empty", func(s *v1alpha1.VirtualDestinationSpec) { s.Hosts, s.Ports = nil, nil }),
+				virtualDestination("bookinfo", "bad-subsets", func(s *v1alpha1.VirtualDestinationSpec) {
+					s.Subsets = []v1alpha1.Subset{{Name: "v1", Labels: map[string]string{"a": "b"}}, {Name: "v1"}}
+				}),
 				virtualDestination("bookinfo", "good", nil),
 			}},
 			want: model.World{
@@ -412,6 +480,45 @@ func TestBuildWorld(t *testing.T) {
 				`VirtualDestination bookinfo/bad-distribution: spec.trafficDistribution: "PreferFar" is not supported`,
 				`VirtualDestination bookinfo/empty: spec.hosts: at least one host is required`,
 				`VirtualDestination bookinfo/empty: spec.ports: at least one port is required`,
+				`VirtualDestination bookinfo/bad-subsets: spec.subsets[1].name: duplicate subset "v1"`,
+				`VirtualDestination bookinfo/bad-subsets: spec.subsets[1].labels: at least one label is required`,
+			},
+		},
+		{
+			name:     "invalid policies and workspaces are reported and left out, valid ones kept",
+			clusters: []ClusterInfo{cluster1},
+			config: &ConfigObjects{
+				ExternalServices: []*v1alpha1.ExternalService{
+					{ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "empty"}},
+					validExternalService,
+				},
+				FailoverPolicies: []*v1alpha1.FailoverPolicy{
+					{ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "empty"}},
+					validFailoverPolicy,
+				},
+				OutlierDetectionPolicies: []*v1alpha1.OutlierDetectionPolicy{
+					{ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "bad"}, Spec: v1alpha1.OutlierDetectionPolicySpec{
+						ApplyToDestinations: validOutlierPolicy.Spec.ApplyToDestinations,
+						Config:              v1alpha1.OutlierDetectionConfig{MaxEjectionPercent: ptr.To(int32(101))},
+					}},
+					validOutlierPolicy,
+				},
+				Workspaces: []*v1alpha1.Workspace{{ObjectMeta: metav1.ObjectMeta{Name: "empty"}}},
+			},
+			want: model.World{
+				Clusters:                 world1().Clusters,
+				ExternalServices:         []*model.ExternalService{validExternalService},
+				FailoverPolicies:         []*model.FailoverPolicy{validFailoverPolicy},
+				OutlierDetectionPolicies: []*model.OutlierDetectionPolicy{validOutlierPolicy},
+			},
+			wantErrs: []string{
+				`ExternalService bookinfo/empty: spec.hosts: at least one host is required`,
+				`ExternalService bookinfo/empty: spec.ports: at least one port is required`,
+				`ExternalService bookinfo/empty: spec.endpoints: at least one endpoint is required`,
+				`FailoverPolicy bookinfo/empty: spec.applyToDestinations: at least one selector is required`,
+				`FailoverPolicy bookinfo/empty: spec.config: set localityMappings or priorityLabels`,
+				`OutlierDetectionPolicy bookinfo/bad: spec.config.maxEjectionPercent: must be 0-100, got 101`,
+				`Workspace empty: spec.workloadClusters: at least one cluster is required`,
 			},
 		},
 	} {

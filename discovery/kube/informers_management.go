@@ -35,6 +35,8 @@ var (
 	gvrExternalService        = schema.GroupVersionResource{Group: "networking.causeway.dev", Version: "v1alpha1", Resource: "externalservices"}
 	gvrFailoverPolicy         = schema.GroupVersionResource{Group: "networking.causeway.dev", Version: "v1alpha1", Resource: "failoverpolicies"}
 	gvrOutlierDetectionPolicy = schema.GroupVersionResource{Group: "networking.causeway.dev", Version: "v1alpha1", Resource: "outlierdetectionpolicies"}
+	// Workspaces are cluster-scoped; the all-namespaces informer lists them.
+	gvrWorkspace = schema.GroupVersionResource{Group: "networking.causeway.dev", Version: "v1alpha1", Resource: "workspaces"}
 )
 
 // managementClients are the clients of the management cluster.
@@ -79,7 +81,7 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 		return nil, err
 	}
 	m.secrets = secrets.Lister()
-	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy} {
+	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace} {
 		gi := m.dynF.ForResource(gvr)
 		if err := m.add(gvr.Resource, gi.Informer(), transformMeta, kick); err != nil {
 			return nil, err
@@ -173,6 +175,7 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.ExternalServices = convertCRs[v1alpha1.ExternalService](m.crs[gvrExternalService], "ExternalService", &errs)
 	cfg.FailoverPolicies = convertCRs[v1alpha1.FailoverPolicy](m.crs[gvrFailoverPolicy], "FailoverPolicy", &errs)
 	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", &errs)
+	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", &errs)
 	cfg.Gateways, _ = m.gateways.List(all)
 	cfg.HTTPRoutes, _ = m.httpRoutes.List(all)
 	cfg.ReferenceGrants, _ = m.refGrants.List(all)

@@ -54,6 +54,7 @@ var manifestKinds = []schema.GroupVersionKind{
 	v1alpha1.SchemeGroupVersion.WithKind("ExternalService"),
 	v1alpha1.SchemeGroupVersion.WithKind("FailoverPolicy"),
 	v1alpha1.SchemeGroupVersion.WithKind("OutlierDetectionPolicy"),
+	v1alpha1.SchemeGroupVersion.WithKind("Workspace"),
 	gwv1.SchemeGroupVersion.WithKind("Gateway"),
 	gwv1.SchemeGroupVersion.WithKind("HTTPRoute"),
 	gwv1beta1.SchemeGroupVersion.WithKind("Gateway"),
@@ -184,7 +185,7 @@ func (s *ManifestSet) addDocument(cluster, where string, data []byte) []error {
 		return errs
 	}
 	gvk := schema.FromAPIVersionAndKind(h.APIVersion, h.Kind)
-	namespaced := gvk.Kind != "Node"
+	namespaced := gvk.Kind != "Node" && gvk != v1alpha1.SchemeGroupVersion.WithKind("Workspace")
 	namespace := h.Metadata.Namespace
 	if namespaced && namespace == "" {
 		namespace = "default" // as kubectl applies it without --namespace
@@ -273,6 +274,9 @@ func (s *ManifestSet) store(cluster, namespace string, obj runtime.Object) {
 	case *v1alpha1.OutlierDetectionPolicy:
 		o.Namespace = namespace
 		c.OutlierDetectionPolicies = append(c.OutlierDetectionPolicies, o)
+	case *v1alpha1.Workspace:
+		o.Namespace = "" // cluster-scoped, as for a Node
+		c.Workspaces = append(c.Workspaces, o)
 	case *gwv1.Gateway:
 		o.Namespace = namespace
 		c.Gateways = append(c.Gateways, o)

@@ -125,6 +125,12 @@ kind: OutlierDetectionPolicy
 metadata: {name: odp, namespace: bookinfo}
 spec:
   applyToDestinations: [{selector: {labels: {app: reviews}}}]
+---
+apiVersion: networking.causeway.dev/v1alpha1
+kind: Workspace
+metadata: {name: team-a, namespace: ignored}   # cluster-scoped, as kubectl treats it
+spec:
+  workloadClusters: [{name: "*", namespaces: [{name: bookinfo}]}]
 `,
 		"ignored.txt": "not a manifest",
 	})
@@ -145,6 +151,9 @@ spec:
 	}
 	if len(c.ReferenceGrants) != 1 || len(c.OutlierDetectionPolicies) != 1 || c.OutlierDetectionPolicies[0].Namespace != "bookinfo" {
 		t.Errorf("config objects: %d ReferenceGrants, %d OutlierDetectionPolicies", len(c.ReferenceGrants), len(c.OutlierDetectionPolicies))
+	}
+	if len(c.Workspaces) != 1 || c.Workspaces[0].Name != "team-a" || c.Workspaces[0].Namespace != "" || c.Workspaces[0].Spec.WorkloadClusters[0].Namespaces[0].Name != "bookinfo" {
+		t.Errorf("Workspace not decoded as cluster-scoped team-a: %+v", c.Workspaces)
 	}
 
 	// The same workload object in another cluster is a different object;
@@ -184,7 +193,7 @@ func TestManifestsErrors(t *testing.T) {
 			content: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\n",
 			want: []string{`document 1 (Deployment default/reviews-v1): unsupported apiVersion "apps/v1" kind "Deployment"; supported: v1 Service, v1 Pod, v1 Node, discovery.k8s.io/v1 EndpointSlice, ` +
 				`networking.causeway.dev/v1alpha1 VirtualDestination, networking.causeway.dev/v1alpha1 ExternalService, networking.causeway.dev/v1alpha1 FailoverPolicy, ` +
-				`networking.causeway.dev/v1alpha1 OutlierDetectionPolicy, gateway.networking.k8s.io/v1 Gateway, gateway.networking.k8s.io/v1 HTTPRoute, ` +
+				`networking.causeway.dev/v1alpha1 OutlierDetectionPolicy, networking.causeway.dev/v1alpha1 Workspace, gateway.networking.k8s.io/v1 Gateway, gateway.networking.k8s.io/v1 HTTPRoute, ` +
 				`gateway.networking.k8s.io/v1beta1 Gateway, gateway.networking.k8s.io/v1beta1 HTTPRoute, gateway.networking.k8s.io/v1beta1 ReferenceGrant`},
 		},
 		{

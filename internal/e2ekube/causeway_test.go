@@ -3,7 +3,6 @@ package e2ekube
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
 // staleAfter is `causeway serve --stale-after`: short, so the outage test
@@ -19,7 +20,7 @@ const staleAfter = 3 * time.Second
 
 // controlPlane is one `causeway serve` in kube mode.
 type controlPlane struct {
-	proc        *proc
+	proc        *e2eutil.Process
 	dir         string
 	xdsAddr     string
 	metricsAddr string
@@ -50,10 +51,10 @@ func startCauseway(t *testing.T, managementKubeconfig, cluster1Kubeconfig string
 	if err := os.WriteFile(clustersPath, []byte(clusters), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cp.xdsAddr = "127.0.0.1:" + freePort(t)
-	cp.metricsAddr = "127.0.0.1:" + freePort(t)
+	cp.xdsAddr = "127.0.0.1:" + e2eutil.FreePort(t)
+	cp.metricsAddr = "127.0.0.1:" + e2eutil.FreePort(t)
 	start := time.Now()
-	cp.proc = startProc(t, "causeway serve", filepath.Join(cp.dir, "causeway.log"), causewayBin, "serve",
+	cp.proc = e2eutil.Start(t, "causeway serve", filepath.Join(cp.dir, "causeway.log"), causewayBin, "serve",
 		"--clusters", clustersPath,
 		"--management-kubeconfig", managementKubeconfig,
 		"--namespace", controlNamespace,
@@ -64,13 +65,13 @@ func startCauseway(t *testing.T, managementKubeconfig, cluster1Kubeconfig string
 		"--ca-dir", filepath.Join(cp.dir, "ca"),
 		"--log-level", "debug")
 	t.Cleanup(func() { cp.dumpOnFailure(t) })
-	if err := eventually(45*time.Second, 100*time.Millisecond, func() error {
-		if cp.proc.exited() {
+	if err := e2eutil.Eventually(45*time.Second, 100*time.Millisecond, func() error {
+		if cp.proc.Exited() {
 			return fmt.Errorf("causeway serve exited")
 		}
-		return httpOK("http://" + cp.metricsAddr + "/readyz")
+		return e2eutil.HTTPOK("http://" + cp.metricsAddr + "/readyz")
 	}); err != nil {
-		t.Fatalf("causeway serve not ready: %v\n%s", err, indent(cp.proc.logTail(40)))
+		t.Fatalf("causeway serve not ready: %v\n%s", err, e2eutil.Indent(cp.proc.LogTail(40)))
 	}
 	t.Logf("causeway serve ready (/readyz 200) %v after start", time.Since(start).Round(time.Millisecond))
 	return cp
@@ -80,16 +81,14 @@ func startCauseway(t *testing.T, managementKubeconfig, cluster1Kubeconfig string
 // CAUSEWAY_E2E_ARTIFACTS set copies the whole log there.
 func (cp *controlPlane) dumpOnFailure(t *testing.T) {
 	if t.Failed() {
-		t.Logf("--- causeway serve log tail:\n%s", indent(cp.proc.logTail(60)))
+		t.Logf("--- causeway serve log tail:\n%s", e2eutil.Indent(cp.proc.LogTail(60)))
 	}
-	if dir := os.Getenv("CAUSEWAY_E2E_ARTIFACTS"); dir != "" {
-		copyToArtifacts(t, cp.proc.logPath, "causeway.log")
-	}
+	e2eutil.CopyToArtifacts(t, cp.proc.LogPath, "causeway.log")
 }
 
 // logOffset is the current size of causeway's log, for logSince.
 func (cp *controlPlane) logOffset() int64 {
-	fi, err := os.Stat(cp.proc.logPath)
+	fi, err := os.Stat(cp.proc.LogPath)
 	if err != nil {
 		return 0
 	}
@@ -98,9 +97,9 @@ func (cp *controlPlane) logOffset() int64 {
 
 // logSince returns the last n lines causeway logged after offset.
 func (cp *controlPlane) logSince(offset int64, n int) string {
-	data, err := os.ReadFile(cp.proc.logPath)
+	data, err := os.ReadFile(cp.proc.LogPath)
 	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", cp.proc.logPath, err)
+		return fmt.Sprintf("(cannot read %s: %v)", cp.proc.LogPath, err)
 	}
 	if offset > int64(len(data)) {
 		offset = 0
@@ -110,23 +109,6 @@ func (cp *controlPlane) logSince(offset int64, n int) string {
 		lines = append([]string{fmt.Sprintf("(%d earlier lines left out)", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// copyToArtifacts copies from into $CAUSEWAY_E2E_ARTIFACTS/<test name>/name.
-func copyToArtifacts(t *testing.T, from, name string) {
-	dir := filepath.Join(os.Getenv("CAUSEWAY_E2E_ARTIFACTS"), t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Log(err)
-		return
-	}
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Log(err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-		t.Log(err)
-	}
 }
 
 // metric returns the value of the sample named exactly sample (name and
@@ -156,7 +138,7 @@ func (cp *controlPlane) metric(sample string) (float64, error) {
 // awaitMetric waits at most timeout until sample has value want.
 func (cp *controlPlane) awaitMetric(t *testing.T, timeout time.Duration, sample string, want float64) {
 	t.Helper()
-	err := eventually(timeout, 100*time.Millisecond, func() error {
+	err := e2eutil.Eventually(timeout, 100*time.Millisecond, func() error {
 		got, err := cp.metric(sample)
 		if err != nil {
 			return err
@@ -169,27 +151,4 @@ func (cp *controlPlane) awaitMetric(t *testing.T, timeout time.Duration, sample 
 	if err != nil {
 		t.Errorf("within %v: %v", timeout, err)
 	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func httpOK(url string) error {
-	c := &http.Client{Timeout: time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return nil
 }

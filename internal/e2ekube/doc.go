@@ -23,7 +23,7 @@
 //     internal/netns allocates to the walk-through). Envoy binds its upstream
 //     connections to its loopback bind address, so the test also lets the
 //     namespaces route 127.0.0.0/8 back over the veth, with both veth ends
-//     accepting loopback addresses (route_localnet).
+//     accepting loopback addresses (netns.Namespace.RouteLoopbackBack).
 //
 // Requirements: kube-apiserver and etcd (CAUSEWAY_KUBE_BIN_DIR, see
 // internal/kubeenv), Envoy (CAUSEWAY_ENVOY) and root for network namespaces.

@@ -6,13 +6,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/netns"
 )
 
@@ -42,35 +39,10 @@ func startHosts(t *testing.T) map[string]*host {
 	out := map[string]*host{}
 	for _, l := range hostLayout {
 		h := &host{cluster: l.cluster, ns: netns.Create(t, l.cluster, l.host, l.addrs...)}
-		h.routeLoopbackBack(t)
+		h.ns.RouteLoopbackBack(t)
 		out[l.cluster] = h
 	}
 	return out
-}
-
-// routeLoopbackBack lets connections from loopback addresses of the root
-// namespace reach the namespace and be answered. Envoy binds its upstream
-// connections to its loopback bind address (127.0.21.1, 127.0.22.100), so
-// such packets cross the veth: both ends must accept loopback addresses
-// (route_localnet), and the namespace must route 127.0.0.0/8 back over the
-// veth instead of to its own loopback. Nothing inside listens on loopback.
-func (h *host) routeLoopbackBack(t *testing.T) {
-	t.Helper()
-	path := filepath.Join("/proc/sys/net/ipv4/conf", h.ns.HostLink, "route_localnet")
-	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	name := h.ns.Name
-	for _, args := range [][]string{
-		{"netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.conf.all.route_localnet=1", "net.ipv4.conf.eth0.route_localnet=1"},
-		{"-n", name, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"},
-		{"-n", name, "route", "del", "local", "127.0.0.1", "dev", "lo", "table", "local"},
-		{"-n", name, "route", "add", "127.0.0.0/8", "via", h.ns.HostAddr.Addr().String(), "dev", "eth0"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
 }
 
 // startBackend runs cmd/sample-backend for b inside the namespace (stopped
@@ -94,20 +66,12 @@ func (h *host) startBackend(t *testing.T, b backendSpec) {
 		}).DialContext},
 	}
 	url := "http://" + net.JoinHostPort(b.address, "9080") + "/healthz"
-	if err := eventually(10*time.Second, 100*time.Millisecond, func() error {
+	if err := e2eutil.Eventually(10*time.Second, 100*time.Millisecond, func() error {
 		if p.Exited() {
 			return fmt.Errorf("exited: %v", p.Err())
 		}
-		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %s", url, resp.Status)
-		}
-		return nil
+		return e2eutil.HTTPOKWith(client, url)
 	}); err != nil {
-		t.Fatalf("backend %s in %s not reachable from %s: %v\n%s", b.instance, h.ns.Name, source, err, indent(p.LogTail(10)))
+		t.Fatalf("backend %s in %s not reachable from %s: %v\n%s", b.instance, h.ns.Name, source, err, e2eutil.Indent(p.LogTail(10)))
 	}
 }

@@ -3,6 +3,8 @@ package e2ekube
 import (
 	"fmt"
 	"testing"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
 // TestKube starts one etcd, three API servers and one control plane, and
@@ -34,7 +36,7 @@ func TestKube(t *testing.T) {
 			logStart := s.cp.logOffset()
 			t.Cleanup(func() {
 				if t.Failed() {
-					t.Logf("--- causeway serve log during %s:\n%s", sc.name, indent(s.cp.logSince(logStart, 80)))
+					t.Logf("--- causeway serve log during %s:\n%s", sc.name, e2eutil.Indent(s.cp.logSince(logStart, 80)))
 				}
 				if err := s.restoreBaseline(); err != nil {
 					t.Errorf("restore the baseline for the next scenario: %v", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
 // fieldManager owns every field this package applies.
@@ -181,7 +182,7 @@ func decode(manifests string) ([]*unstructured.Unstructured, error) {
 func (k *kube) awaitObject(t *testing.T, timeout time.Duration, kind, namespace, name string, check func(*unstructured.Unstructured) error) *unstructured.Unstructured {
 	t.Helper()
 	var obj *unstructured.Unstructured
-	err := eventually(timeout, 200*time.Millisecond, func() error {
+	err := e2eutil.Eventually(timeout, 200*time.Millisecond, func() error {
 		var err error
 		if obj, err = k.get(kind, namespace, name); err != nil {
 			return err
@@ -192,27 +193,4 @@ func (k *kube) awaitObject(t *testing.T, timeout time.Duration, kind, namespace,
 		t.Fatalf("%s %s/%s in %s: not as expected within %v: %v", kind, namespace, name, k.name, timeout, err)
 	}
 	return obj
-}
-
-// eventually calls fn every interval until it returns nil, at most
-// timeout/interval+1 times and never past timeout, and returns the last error.
-func eventually(timeout, interval time.Duration, fn func() error) error {
-	attempts := int(timeout/interval) + 1
-	deadline := time.Now().Add(timeout)
-	var err error
-	for i := 0; i < attempts; i++ {
-		if err = fn(); err == nil {
-			return nil
-		}
-		if time.Now().Add(interval).After(deadline) {
-			break
-		}
-		time.Sleep(interval)
-	}
-	return err
-}
-
-// indent prefixes every line of s with two spaces.
-func indent(s string) string {
-	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
 // testClusterSecret: cluster-2 registered by a Secret leaves with the
@@ -34,7 +36,7 @@ func (s *suite) testClusterSecretRotation(t *testing.T) {
 	mark := s.gw1.mark()
 	start := time.Now()
 	s.applyClusterSecret(t, rotated)
-	if err := eventually(convergeWithin, 50*time.Millisecond, func() error {
+	if err := e2eutil.Eventually(convergeWithin, 50*time.Millisecond, func() error {
 		if n := fwd.connections(); n == 0 {
 			return fmt.Errorf("no connection through the rotated kubeconfig's server %s", fwd.addr())
 		}

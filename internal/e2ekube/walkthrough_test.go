@@ -2,20 +2,15 @@ package e2ekube
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 	"github.com/causeway-dev/causeway/model"
 )
@@ -53,8 +48,10 @@ var walkThroughBackends = []backendSpec{
 // v3 (cluster-2, through its east-west Envoy), with trafficDistribution
 // unset as in the walk-through.
 func (s *suite) testWalkThrough(t *testing.T) {
-	requireEnvoy(t)
-	lockAddresses(t)
+	envoyBin := e2eutil.RequireEnvoy(t)
+	// The fixed addresses, ports and namespaces: queue behind other
+	// end-to-end runs (internal/e2e holds the lock for its whole run).
+	e2eutil.LockT(t, 4*time.Minute)
 	hosts := startHosts(t) // skips (or fails) when namespaces cannot be made
 	for _, b := range walkThroughBackends {
 		hosts[b.cluster].startBackend(t, b)
@@ -68,7 +65,7 @@ func (s *suite) testWalkThrough(t *testing.T) {
 	dir := t.TempDir()
 	envoys := map[string]*envoyrun.Envoy{}
 	t.Cleanup(func() {
-		dumpEnvoys(t, envoys)
+		e2eutil.DumpEnvoys(t, envoys)
 		for _, e := range envoys {
 			if err := e.Stop(); err != nil {
 				t.Error(err)
@@ -95,7 +92,7 @@ func (s *suite) testWalkThrough(t *testing.T) {
 	// The first answer from v3 shows the whole path works; until then the
 	// Envoys may still be taking their endpoints and certificates.
 	first := time.Now()
-	if err := eventually(20*time.Second, 100*time.Millisecond, func() error {
+	if err := e2eutil.Eventually(20*time.Second, 100*time.Millisecond, func() error {
 		r, err := getReviews()
 		if err != nil {
 			return err
@@ -138,7 +135,7 @@ func (s *suite) testWalkThrough(t *testing.T) {
 			t.Errorf("reviews %s (%s, %s) never answered in %d requests", b.version, b.cluster, b.address, n)
 		}
 	}
-	checkNoRejectedUpdates(t, envoys)
+	e2eutil.CheckNoRejectedUpdates(t, envoys)
 }
 
 var reviewsClient = &http.Client{Timeout: 3 * time.Second}
@@ -146,28 +143,12 @@ var reviewsClient = &http.Client{Timeout: 3 * time.Second}
 // getReviews sends GET /reviews to the gateway, as the walk-through's
 // curl does, and decodes the backend's answer; anything else is an error.
 func getReviews() (backend.Response, error) {
-	var r backend.Response
 	req, err := http.NewRequest(http.MethodGet, "http://"+gatewayEnvoy.bind+":8080/reviews/0", nil)
 	if err != nil {
-		return r, err
+		return backend.Response{}, err
 	}
 	req.Host = "www.example.com"
-	resp, err := reviewsClient.Do(req)
-	if err != nil {
-		return r, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return r, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("%s: %.200s", resp.Status, body)
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return r, fmt.Errorf("not a backend's answer: %v: %.200s", err, body)
-	}
-	return r, nil
+	return e2eutil.GetBackend(reviewsClient, req)
 }
 
 // bootstrap runs `causeway bootstrap`, as a user would, for spec.
@@ -189,72 +170,4 @@ func (s *suite) bootstrap(t *testing.T, spec envoySpec) []byte {
 		t.Fatalf("causeway bootstrap for %s: %v\n%s", spec.name, err, stderr)
 	}
 	return out
-}
-
-// checkNoRejectedUpdates fails t when an Envoy NACKed anything.
-func checkNoRejectedUpdates(t *testing.T, envoys map[string]*envoyrun.Envoy) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for name, e := range envoys {
-		stats, err := e.Stats(ctx)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var rejected []string
-		var successes uint64
-		for k, v := range stats {
-			if strings.HasSuffix(k, ".update_rejected") && v > 0 {
-				rejected = append(rejected, fmt.Sprintf("%s=%d", k, v))
-			}
-			if strings.HasSuffix(k, ".update_success") {
-				successes += v
-			}
-		}
-		sort.Strings(rejected)
-		if len(rejected) > 0 {
-			t.Errorf("%s rejected updates: %s", name, strings.Join(rejected, ", "))
-		}
-		if successes == 0 {
-			t.Errorf("%s: no *.update_success above 0 among %d stats", name, len(stats))
-		}
-	}
-}
-
-// dumpEnvoys logs the Envoys' log tails when t failed, and with
-// CAUSEWAY_E2E_ARTIFACTS set keeps their logs and config dumps.
-func dumpEnvoys(t *testing.T, envoys map[string]*envoyrun.Envoy) {
-	artifacts := os.Getenv("CAUSEWAY_E2E_ARTIFACTS") != ""
-	if !t.Failed() && !artifacts {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for name, e := range envoys {
-		if t.Failed() {
-			t.Logf("--- %s (pid %d) log tail:\n%s", name, e.Pid(), indent(e.LogTail(25)))
-			if clusters, err := e.Admin(ctx, "/clusters"); err == nil {
-				t.Logf("--- %s /clusters (outbound):\n%s", name, indent(grepLines(string(clusters), "outbound|")))
-			}
-		}
-		if artifacts {
-			copyToArtifacts(t, e.LogPath(), name+".log")
-			if dump, err := e.Admin(ctx, "/config_dump?include_eds"); err == nil {
-				tmp := filepath.Join(t.TempDir(), name+".json")
-				if os.WriteFile(tmp, dump, 0o644) == nil {
-					copyToArtifacts(t, tmp, name+".config_dump.json")
-				}
-			}
-		}
-	}
-}
-
-func grepLines(s, substr string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -79,7 +79,9 @@ func Start(opts Options) (*Envoy, error) {
 	cmd.Stderr = logFile
 	// Own process group: a Ctrl-C in the terminal of a `go test` does not
 	// reach Envoy half-way, and Stop can signal the whole group it made.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: should the caller die without calling Stop (a test binary
+	// killed by -timeout), Envoy dies with it instead of holding its ports.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("envoyrun: start %s: %w", opts.Binary, err)

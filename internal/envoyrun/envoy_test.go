@@ -77,6 +77,9 @@ func TestStartServeStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Stop() })
+	if a := e.cmd.SysProcAttr; a == nil || !a.Setpgid || a.Pdeathsig != syscall.SIGKILL {
+		t.Errorf("SysProcAttr = %+v, want its own process group and Pdeathsig SIGKILL", a)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

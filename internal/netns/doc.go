@@ -11,6 +11,10 @@
 // Every namespace address must lie in the host address's subnet, so the
 // host's connected route reaches them.
 //
+// RouteLoopbackBack additionally lets connections from the root
+// namespace's loopback addresses in and their answers out, for a proxy
+// (Envoy) that binds its upstream connections to a 127.0.0.0/8 address.
+//
 // Subnets must be unique machine-wide while in use, also across test
 // packages that `go test` runs at the same time; Create fails when a host
 // interface already holds an address in the chosen subnet. Allocation:

@@ -1,0 +1,96 @@
+package file
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/causeway-dev/causeway/api/v1alpha1"
+	"github.com/causeway-dev/causeway/discovery/apiconv"
+	"github.com/causeway-dev/causeway/model"
+)
+
+// fieldErrors records errs against document d and reports whether there
+// were none.
+func (p *parser) fieldErrors(d docRef, errs []apiconv.FieldError) bool {
+	for _, e := range errs {
+		p.errorf(d, e.Field, "%s", e.Message)
+	}
+	return len(errs) == 0
+}
+
+// age is the document's model.Age: its position in the file, and its
+// metadata.creationTimestamp when given (then it decides, as in Kubernetes).
+func (p *parser) age(d docRef, timestamp string) (model.Age, bool) {
+	age := model.Age{Seq: d.index}
+	if timestamp == "" {
+		return age, true
+	}
+	t, err := time.Parse(time.RFC3339, timestamp)
+	if err != nil {
+		p.errorf(d, "metadata.creationTimestamp", "%q is not an RFC 3339 time (like 2024-05-01T10:00:00Z)", timestamp)
+		return age, false
+	}
+	age.CreationTimestamp = t
+	return age, true
+}
+
+// The policy kinds are decoded straight into the API types (the world file
+// and the CRDs share one format) and checked as the CRDs would check them.
+
+func (p *parser) parseExternalService(d docRef, data []byte) {
+	var es v1alpha1.ExternalService
+	if !p.decodeStrict(d, data, &es) {
+		return
+	}
+	ok := p.checkName(d, es.Name)
+	es.Namespace = d.namespace
+	ok = p.fieldErrors(d, apiconv.ExternalService(&es)) && ok
+	if ok && p.unique(d, fmt.Sprintf("ExternalService %s/%s", es.Namespace, es.Name)) {
+		p.world.ExternalServices = append(p.world.ExternalServices, &es)
+	}
+}
+
+func (p *parser) parseFailoverPolicy(d docRef, data []byte) {
+	var fp v1alpha1.FailoverPolicy
+	if !p.decodeStrict(d, data, &fp) {
+		return
+	}
+	ok := p.checkName(d, fp.Name)
+	fp.Namespace = d.namespace
+	ok = p.fieldErrors(d, apiconv.FailoverPolicy(&fp)) && ok
+	if ok && p.unique(d, fmt.Sprintf("FailoverPolicy %s/%s", fp.Namespace, fp.Name)) {
+		p.world.FailoverPolicies = append(p.world.FailoverPolicies, &fp)
+	}
+}
+
+func (p *parser) parseOutlierDetectionPolicy(d docRef, data []byte) {
+	var odp v1alpha1.OutlierDetectionPolicy
+	if !p.decodeStrict(d, data, &odp) {
+		return
+	}
+	ok := p.checkName(d, odp.Name)
+	odp.Namespace = d.namespace
+	ok = p.fieldErrors(d, apiconv.OutlierDetectionPolicy(&odp)) && ok
+	if ok && p.unique(d, fmt.Sprintf("OutlierDetectionPolicy %s/%s", odp.Namespace, odp.Name)) {
+		p.world.OutlierDetectionPolicies = append(p.world.OutlierDetectionPolicies, &odp)
+	}
+}
+
+// parseWorkspace reads a Workspace, cluster-scoped like its CRD: a
+// namespace would suggest it is confined to one, so it is an error.
+func (p *parser) parseWorkspace(d docRef, data []byte) {
+	var ws v1alpha1.Workspace
+	if !p.decodeStrict(d, data, &ws) {
+		return
+	}
+	ok := p.checkName(d, ws.Name)
+	if ws.Namespace != "" {
+		p.errorf(d, "metadata.namespace", "Workspace is cluster-scoped; remove the namespace")
+		ok = false
+	}
+	out, errs := apiconv.Workspace(&ws)
+	ok = p.fieldErrors(d, errs) && ok
+	if ok && p.unique(d, "Workspace "+ws.Name) {
+		p.world.Workspaces = append(p.world.Workspaces, out)
+	}
+}

@@ -1,0 +1,95 @@
+package translator
+
+import (
+	"fmt"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// candidate is one ready backend endpoint of a VirtualDestination port, as
+// the proxy reaches it, before subset selection and ranking: directly
+// (addr:port) or, for an endpoint of a remote cluster, through that
+// cluster's east-west gateways.
+type candidate struct {
+	labels   labelSet // cluster ("" for an ExternalService), locality and labels
+	stale    bool
+	addr     string
+	port     uint32
+	gateways []model.GatewayAddress // set: reached through these
+}
+
+// collectCandidates lists, for port portIndex of vd, the ready endpoints of
+// services (those in the proxy's cluster directly; the others, when remote
+// is true, behind their cluster's east-west gateways) and the IP endpoints
+// of externals (always directly; never through an east-west gateway, so
+// east-west proxies pass none). Remote clusters without gateways are
+// skipped here; reportUnreachableClusters reports them.
+func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestination, portIndex int,
+	services []*model.Service, externals []*model.ExternalService, remote bool, r *Resources) []candidate {
+	vp := vd.Ports[portIndex]
+	var out []candidate
+	for _, svc := range services {
+		local := svc.Cluster == p.Cluster
+		cl := w.Cluster(svc.Cluster)
+		if !local && (!remote || cl == nil || len(cl.EastWestGateways) == 0) {
+			continue
+		}
+		unresolved := false
+		for i := range svc.Endpoints {
+			ep := &svc.Endpoints[i]
+			if !ep.Ready {
+				continue
+			}
+			port, ok := endpointPort(vp, svc, ep)
+			if !ok {
+				unresolved = true
+				continue
+			}
+			loc := ep.Locality
+			if loc == (model.Locality{}) && cl != nil {
+				loc = cl.Locality
+			}
+			c := candidate{
+				labels: labelSet{cluster: svc.Cluster, locality: loc, own: ep.Labels, parent: svc.Labels},
+				stale:  ep.Stale,
+			}
+			if local {
+				c.addr, c.port = ep.Address, port
+			} else {
+				c.gateways = cl.EastWestGateways
+			}
+			out = append(out, c)
+		}
+		if unresolved {
+			r.report(vdObject(vd), fmt.Sprintf("spec.ports[%d].targetPort.name", portIndex),
+				"Service %s/%s in cluster %s has no port named %q; its endpoints are not used",
+				svc.Namespace, svc.Name, svc.Cluster, vp.TargetPort.Name)
+		}
+	}
+	for _, es := range externals {
+		out = append(out, externalCandidates(vd, portIndex, es, r)...)
+	}
+	return out
+}
+
+// endpointSetFor builds the endpoint set of the candidates subset selects
+// (nil: all), each in the group of its locality, staleness and label rank
+// under the priorityLabels keys (none: rank 0).
+func endpointSetFor(cands []candidate, subset *model.Subset, keys []string, proxy labelSet) *endpointSet {
+	set := newEndpointSet()
+	for _, c := range cands {
+		if !subsetSelects(subset, c.labels) {
+			continue
+		}
+		k := groupKey{locality: c.labels.locality, stale: c.stale}
+		if len(keys) > 0 {
+			k.rank = labelRank(keys, proxy, c.labels)
+		}
+		if c.gateways != nil {
+			set.addRemoteRanked(k, c.labels.cluster, c.gateways)
+		} else {
+			set.addLocalRanked(k, c.addr, c.port)
+		}
+	}
+	return set
+}

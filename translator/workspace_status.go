@@ -1,0 +1,78 @@
+package translator
+
+import (
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/causeway-dev/causeway/model"
+)
+
+// reasonNotInWorkspace is the (implementation-specific) Accepted reason
+// for a Gateway or HTTPRoute outside every workspace.
+const reasonNotInWorkspace = "NotInWorkspace"
+
+// addUnscopedStatuses reports the objects scopeWorld dropped, so a user
+// sees why they do nothing instead of a stale status: VirtualDestinations
+// INVALID, Gateways and the Gateway parents of HTTPRoutes not Accepted.
+// orig is the unscoped snapshot the objects come from.
+func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces, dropped []unscopedObject) {
+	isDropped := map[string]bool{}
+	for _, o := range dropped {
+		isDropped[o.String()] = true
+	}
+	for _, vd := range orig.VirtualDestinations() {
+		if isDropped["VirtualDestination "+vd.Namespace+"/"+vd.Name] {
+			rep.VirtualDestinations = append(rep.VirtualDestinations, VirtualDestinationStatus{
+				Namespace: vd.Namespace, Name: vd.Name, State: StateInvalid,
+				Message: "metadata.namespace: " + ws.notInWorkspaceMessage(vd.Namespace),
+			})
+		}
+	}
+	slices.SortFunc(rep.VirtualDestinations, func(a, b VirtualDestinationStatus) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for _, gw := range orig.Gateways() {
+		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] {
+			continue
+		}
+		msg := ws.notInWorkspaceMessage(gw.Namespace)
+		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, Conditions: []metav1.Condition{
+			condition(string(gwv1.GatewayConditionAccepted), false, reasonNotInWorkspace, msg),
+			condition(string(gwv1.GatewayConditionProgrammed), false, gwv1.GatewayReasonInvalid, msg),
+		}}
+		for _, l := range gw.Spec.Listeners {
+			st.Listeners = append(st.Listeners, gwv1.ListenerStatus{Name: l.Name, SupportedKinds: supportedKinds(l), Conditions: []metav1.Condition{
+				condition(string(gwv1.ListenerConditionAccepted), false, reasonNotInWorkspace, msg),
+				condition(string(gwv1.ListenerConditionProgrammed), false, gwv1.ListenerReasonInvalid, msg),
+			}})
+		}
+		rep.Gateways = append(rep.Gateways, st)
+	}
+	slices.SortFunc(rep.Gateways, func(a, b GatewayStatus) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for _, route := range orig.HTTPRoutes() {
+		if !isDropped["HTTPRoute "+route.Namespace+"/"+route.Name] {
+			continue
+		}
+		msg := ws.notInWorkspaceMessage(route.Namespace)
+		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
+		seen := map[string]bool{}
+		for _, ref := range route.Spec.ParentRefs {
+			if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") || seen[parentRefKey(ref)] {
+				continue
+			}
+			seen[parentRefKey(ref)] = true
+			st.Parents = append(st.Parents, gwv1.RouteParentStatus{ParentRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{
+				condition(string(gwv1.RouteConditionAccepted), false, reasonNotInWorkspace, msg),
+			}})
+		}
+		rep.HTTPRoutes = append(rep.HTTPRoutes, st)
+	}
+	slices.SortFunc(rep.HTTPRoutes, func(a, b HTTPRouteStatus) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+}
