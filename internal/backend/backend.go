@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -27,22 +28,48 @@ type Response struct {
 	Path string `json:"path"`
 }
 
-// Handler answers /healthz with "ok" and every other path with a Response.
+// Handler answers /healthz with "ok", ModePath with the failure mode (see
+// Knobs) and every other path with a Response. The returned handler starts
+// healthy and its mode can only be changed through ModePath; use Start for
+// a Server whose mode a test can also set in-process.
+func Handler(info Info) http.Handler { return newHandler(info, &Knobs{}) }
+
+// newHandler serves info with the failure mode held by k.
 //
 // Every response closes its connection. East-west gateways forward TCP, so
 // they pick a backend per connection; without the close, a proxy's pooled
 // connection would pin all its requests to one instance and hide how load
 // is spread.
-func Handler(info Info) http.Handler {
+func newHandler(info Info, k *Knobs) http.Handler {
 	mux := http.NewServeMux()
+	// Neither /healthz nor ModePath follows the failure mode: a readiness
+	// probe would otherwise turn an outlier test into a readiness test, and
+	// a delayed or failing mode could not be undone.
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.HandleFunc(ModePath, k.serveHTTP)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		mode := k.Mode()
+		if mode.Delay > 0 {
+			t := time.NewTimer(mode.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				// The caller gave up (a proxy's timeout): nobody reads the answer.
+				t.Stop()
+				return
+			}
+		}
+		status := http.StatusOK
+		if mode.Status != 0 {
+			status = mode.Status
+		}
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(Response{
 			Cluster:  info.Cluster,
 			Instance: info.Instance,
@@ -56,21 +83,28 @@ func Handler(info Info) http.Handler {
 
 // Server is a running backend.
 type Server struct {
+	*Knobs
 	srv  *http.Server
 	addr string
 	done chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start listens on addr (host:port) and serves Handler(info) until Close.
+// The Server's Knobs set its failure mode at runtime.
 func Start(addr string, info Info) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	k := &Knobs{}
 	s := &Server{
-		srv:  &http.Server{Handler: Handler(info), ReadHeaderTimeout: 5 * time.Second},
-		addr: ln.Addr().String(),
-		done: make(chan error, 1),
+		Knobs: k,
+		srv:   &http.Server{Handler: newHandler(info, k), ReadHeaderTimeout: 5 * time.Second},
+		addr:  ln.Addr().String(),
+		done:  make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
@@ -79,8 +113,15 @@ func Start(addr string, info Info) (*Server, error) {
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.addr }
 
-// Close stops the server, giving in-flight requests up to 2 s.
+// Close stops the server, giving in-flight requests up to 2 s. Calling it
+// again returns the first call's result, so a test may close a backend
+// early and still leave the Close in its cleanup.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

@@ -1,14 +1,13 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
 var gatewayClient = &http.Client{Timeout: 2 * time.Second}
@@ -17,28 +16,12 @@ var gatewayClient = &http.Client{Timeout: 2 * time.Second}
 // returns the answering backend's report; anything but a 200 from a backend
 // is an error.
 func get(path string) (backend.Response, error) {
-	var r backend.Response
 	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s:%d%s", gatewayAddress, gatewayPort, path), nil)
 	if err != nil {
-		return r, err
+		return backend.Response{}, err
 	}
 	req.Host = bookinfoHost
-	resp, err := gatewayClient.Do(req)
-	if err != nil {
-		return r, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return r, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("GET %s: %s: %.200s", path, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return r, fmt.Errorf("GET %s: not a backend answer: %v: %.200s", path, err, body)
-	}
-	return r, nil
+	return e2eutil.GetBackend(gatewayClient, req)
 }
 
 // peerHost is the address part of the backend's peer: the proxy that

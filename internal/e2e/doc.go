@@ -6,6 +6,10 @@
 // cluster-1 is 127.0.11.x (gateway proxy 127.0.11.1:8080, east-west gateway
 // 127.0.11.100:15443, backends 127.0.11.1x:9080), cluster-2 is 127.0.12.x
 // (east-west gateways 127.0.12.100 and .101, backends 127.0.12.1x/2x:9080).
+// TestTrafficPolicies (issue 4's policies) has its own three clusters,
+// 127.0.31.x to 127.0.33.x (gateway proxy 127.0.31.1:8080, east-west
+// gateways 127.0.32.100 and 127.0.33.100, backends 127.0.3N.x:9080); its
+// backends fail or stall on demand through their knobs (internal/backend).
 //
 // Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
 // without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.

@@ -5,13 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/backend"
 	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
@@ -157,7 +157,7 @@ func TestMultiCluster(t *testing.T) {
 				continue
 			}
 			t.Logf("%s: refused: %v", tc.name, err)
-			if err := eventually(t, 2*time.Second, 50*time.Millisecond, func() error {
+			if err := e2eutil.Eventually(2*time.Second, 50*time.Millisecond, func() error {
 				if after := sumStats(t, ew, tc.stat); after <= before {
 					return fmt.Errorf("*%s stayed at %d", tc.stat, after)
 				}
@@ -169,39 +169,14 @@ func TestMultiCluster(t *testing.T) {
 	})
 
 	t.Run("NoEnvoyRejectedAnUpdate", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, p := range proxies {
-			stats, err := top.envoys[p.Name].Stats(ctx)
-			if err != nil {
-				t.Fatalf("%s: %v", p.Name, err)
-			}
-			var rejected []string
-			var successes uint64
-			for name, v := range stats {
-				if strings.HasSuffix(name, ".update_rejected") && v > 0 {
-					rejected = append(rejected, fmt.Sprintf("%s=%d", name, v))
-				}
-				if strings.HasSuffix(name, ".update_success") {
-					successes += v
-				}
-			}
-			sort.Strings(rejected)
-			if len(rejected) > 0 {
-				t.Errorf("%s rejected updates: %s", p.Name, strings.Join(rejected, ", "))
-			}
-			if successes == 0 {
-				t.Errorf("%s: no *.update_success counter above 0 among %d stats: not reading real xDS stats", p.Name, len(stats))
-			}
-			t.Logf("%s: %d successful updates, %d rejected counters > 0", p.Name, successes, len(rejected))
-		}
+		e2eutil.CheckNoRejectedUpdates(t, top.envoys)
 	})
 }
 
 // awaitAnswer polls path until an answer satisfies ok.
 func awaitAnswer(t *testing.T, path string, timeout time.Duration, what string, ok func(backend.Response) bool) {
 	t.Helper()
-	err := eventually(t, timeout, 50*time.Millisecond, func() error {
+	err := e2eutil.Eventually(timeout, 50*time.Millisecond, func() error {
 		r, err := get(path)
 		if err != nil {
 			return err

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/backend"
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
 
@@ -41,17 +40,32 @@ type topology struct {
 	dir       string
 	worldPath string
 	caDir     string
-	causeway  *proc
+	causeway  *e2eutil.Process
 	envoys    map[string]*envoyrun.Envoy // by proxySpec.Name
+	backends  map[string]*backend.Server // by backendSpec.Instance
 }
 
-// startTopology writes the world, starts `causeway serve`, the backends and
-// every Envoy, and waits until all Envoys are ready. Everything is stopped
-// by t's cleanups, which also dump logs when t failed.
+// meshSpec is what startMesh runs: the world file's first contents, its
+// backends and its Envoys.
+type meshSpec struct {
+	world    []byte
+	backends []backendSpec
+	proxies  []proxySpec
+}
+
+// startTopology starts TestMultiCluster's mesh (proxies, backends) in world.
 func startTopology(t *testing.T, world worldParams) *topology {
 	t.Helper()
-	requireEnvoy(t)
-	top := &topology{dir: t.TempDir(), envoys: map[string]*envoyrun.Envoy{}}
+	return startMesh(t, meshSpec{world: renderWorld(world), backends: backends, proxies: proxies})
+}
+
+// startMesh writes the world, starts `causeway serve`, the backends and
+// every Envoy, and waits until all Envoys are ready. Everything is stopped
+// by t's cleanups, which also dump logs when t failed.
+func startMesh(t *testing.T, m meshSpec) *topology {
+	t.Helper()
+	envoyBin := e2eutil.RequireEnvoy(t)
+	top := &topology{dir: t.TempDir(), envoys: map[string]*envoyrun.Envoy{}, backends: map[string]*backend.Server{}}
 	// The world file gets a directory of its own, as a user's config would:
 	// the control plane watches the directory, and Envoy logs churn in top.dir.
 	top.worldPath = filepath.Join(top.dir, "world", "world.yaml")
@@ -59,11 +73,11 @@ func startTopology(t *testing.T, world worldParams) *topology {
 		t.Fatal(err)
 	}
 	top.caDir = filepath.Join(top.dir, "ca")
-	writeWorld(t, top.worldPath, world)
+	writeWorldFile(t, top.worldPath, m.world)
 
-	xdsAddr := "127.0.0.1:" + freePort(t)
-	metricsAddr := "127.0.0.1:" + freePort(t)
-	top.causeway = startProc(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin,
+	xdsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
+	metricsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
+	top.causeway = e2eutil.Start(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin,
 		"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
 		"--metrics-address", metricsAddr, "--ca-dir", top.caDir)
 	// One cleanup dumps diagnostics while the Envoys still run, then stops
@@ -76,24 +90,25 @@ func startTopology(t *testing.T, world worldParams) *topology {
 			}
 		}
 	})
-	if err := eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
-		if top.causeway.exited() {
+	if err := e2eutil.Eventually(15*time.Second, 100*time.Millisecond, func() error {
+		if top.causeway.Exited() {
 			return fmt.Errorf("causeway serve exited")
 		}
-		return httpOK("http://" + metricsAddr + "/healthz")
+		return e2eutil.HTTPOK("http://" + metricsAddr + "/healthz")
 	}); err != nil {
-		t.Fatalf("causeway serve not healthy: %v\n%s", err, top.causeway.logTail(30))
+		t.Fatalf("causeway serve not healthy: %v\n%s", err, top.causeway.LogTail(30))
 	}
 
-	for _, b := range backends {
+	for _, b := range m.backends {
 		s, err := backend.Start(b.Address, backend.Info{Cluster: b.Cluster, Instance: b.Instance, Version: b.Version})
 		if err != nil {
 			t.Fatalf("backend %s: %v", b.Instance, err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
+		top.backends[b.Instance] = s
 	}
 
-	for _, p := range proxies {
+	for _, p := range m.proxies {
 		e, err := envoyrun.Start(envoyrun.Options{
 			Binary:       envoyBin,
 			Bootstrap:    proxyBootstrap(t, p, xdsAddr),
@@ -109,8 +124,8 @@ func startTopology(t *testing.T, world worldParams) *topology {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make([]error, len(proxies))
-	for i, p := range proxies {
+	errs := make([]error, len(m.proxies))
+	for i, p := range m.proxies {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -151,70 +166,16 @@ func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string) []byte {
 // CAUSEWAY_E2E_ARTIFACTS set (pass or fail) copies logs and Envoy config
 // dumps into that directory.
 func (top *topology) dumpOnFailure(t *testing.T) {
-	dir := os.Getenv("CAUSEWAY_E2E_ARTIFACTS")
 	if t.Failed() {
-		t.Logf("--- causeway serve log tail:\n%s", top.causeway.logTail(40))
-		for _, p := range proxies {
-			if e := top.envoys[p.Name]; e != nil {
-				t.Logf("--- %s (pid %d) log tail:\n%s", p.Name, e.Pid(), e.LogTail(25))
-			}
-		}
-		if dir == "" {
-			t.Log("set CAUSEWAY_E2E_ARTIFACTS=<dir> to keep logs and Envoy config dumps")
-		}
+		t.Logf("--- causeway serve log tail:\n%s", top.causeway.LogTail(40))
 	}
-	if dir == "" {
-		return
+	e2eutil.DumpEnvoys(t, top.envoys)
+	if t.Failed() && e2eutil.ArtifactsDir(t) == "" {
+		t.Log("set CAUSEWAY_E2E_ARTIFACTS=<dir> to keep logs and Envoy config dumps")
 	}
-	dir = filepath.Join(dir, t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Log(err)
-		return
+	if dir := e2eutil.ArtifactsDir(t); dir != "" {
+		e2eutil.CopyToArtifacts(t, top.causeway.LogPath, "causeway.log")
+		e2eutil.CopyToArtifacts(t, top.worldPath, "world.yaml")
+		t.Logf("artifacts in %s", dir)
 	}
-	copyFile(t, top.causeway.logPath, filepath.Join(dir, "causeway.log"))
-	copyFile(t, top.worldPath, filepath.Join(dir, "world.yaml"))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for name, e := range top.envoys {
-		copyFile(t, e.LogPath(), filepath.Join(dir, name+".log"))
-		if dump, err := e.Admin(ctx, "/config_dump?include_eds"); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, name+".config_dump.json"), dump, 0o644)
-		}
-		if clusters, err := e.Admin(ctx, "/clusters"); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, name+".clusters.txt"), clusters, 0o644)
-		}
-	}
-	t.Logf("artifacts in %s", dir)
-}
-
-func copyFile(t *testing.T, from, to string) {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Log(err)
-		return
-	}
-	_ = os.WriteFile(to, data, 0o644)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func httpOK(url string) error {
-	c := &http.Client{Timeout: time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return nil
 }

@@ -132,13 +132,19 @@ func renderWorld(p worldParams) []byte {
 	return buf.Bytes()
 }
 
-// writeWorld replaces the world file atomically (write a sibling, rename),
-// the way configuration management and Kubernetes volume updates do, so the
-// control plane never reads a half-written file.
+// writeWorld replaces the world file with the world for p.
 func writeWorld(t *testing.T, path string, p worldParams) {
 	t.Helper()
+	writeWorldFile(t, path, renderWorld(p))
+}
+
+// writeWorldFile replaces the world file atomically (write a sibling,
+// rename), the way configuration management and Kubernetes volume updates
+// do, so the control plane never reads a half-written file.
+func writeWorldFile(t *testing.T, path string, data []byte) {
+	t.Helper()
 	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp", filepath.Base(path)))
-	if err := os.WriteFile(tmp, renderWorld(p), 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
