@@ -1,6 +1,8 @@
 package translator
 
 import (
+	"regexp"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -43,8 +45,8 @@ func sdsSecret(name string) *tlsv3.SdsSecretConfig {
 }
 
 // meshTLSContext presents the proxy's identity and accepts only peers whose
-// certificate chains to the root and whose URI SAN is in the trust domain.
-func meshTLSContext(trustDomain string) *tlsv3.CommonTlsContext {
+// certificate chains to the trust roots and whose URI SAN matches peer.
+func meshTLSContext(peer *matcherv3.StringMatcher) *tlsv3.CommonTlsContext {
 	return &tlsv3.CommonTlsContext{
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{sdsSecret(IdentitySecretName)},
 		ValidationContextType: &tlsv3.CommonTlsContext_CombinedValidationContext{
@@ -52,9 +54,7 @@ func meshTLSContext(trustDomain string) *tlsv3.CommonTlsContext {
 				DefaultValidationContext: &tlsv3.CertificateValidationContext{
 					MatchTypedSubjectAltNames: []*tlsv3.SubjectAltNameMatcher{{
 						SanType: tlsv3.SubjectAltNameMatcher_URI,
-						Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{
-							Prefix: "spiffe://" + trustDomain + "/",
-						}},
+						Matcher: peer,
 					}},
 				},
 				ValidationContextSdsSecretConfig: sdsSecret(RootCASecretName),
@@ -63,16 +63,34 @@ func meshTLSContext(trustDomain string) *tlsv3.CommonTlsContext {
 	}
 }
 
+// trustDomainPeer matches any identity of the trust domain: what a gateway
+// accepts from the east-west gateway it connects to.
+func trustDomainPeer(trustDomain string) *matcherv3.StringMatcher {
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: "spiffe://" + trustDomain + "/"}}
+}
+
+// gatewayPeer matches exactly the ingress gateways of the trust domain, in
+// any cluster. An east-west gateway forwards into its cluster whatever a
+// peer asks for by SNI, so a certificate that merely chains to the root (a
+// workload's, or another east-west gateway's) must not be enough: only the
+// proxies whose traffic is meant to cross clusters may.
+func gatewayPeer(trustDomain string) *matcherv3.StringMatcher {
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{
+		Regex: "^spiffe://" + regexp.QuoteMeta(trustDomain) + "/cluster/[^/]+/ns/causeway-system/sa/causeway-gateway$",
+	}}}
+}
+
 // upstreamMTLS is the transport socket a gateway uses towards a remote
 // east-west gateway; sni tells that gateway which destination is meant.
 func upstreamMTLS(sni, trustDomain string) *corev3.TransportSocket {
-	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: meshTLSContext(trustDomain), Sni: sni})
+	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: meshTLSContext(trustDomainPeer(trustDomain)), Sni: sni})
 }
 
-// downstreamMTLS is the transport socket of an east-west gateway filter chain.
+// downstreamMTLS is the transport socket of an east-west gateway filter
+// chain: a client certificate is required and must be a gateway's.
 func downstreamMTLS(trustDomain string) *corev3.TransportSocket {
 	return tlsSocket(&tlsv3.DownstreamTlsContext{
-		CommonTlsContext:         meshTLSContext(trustDomain),
+		CommonTlsContext:         meshTLSContext(gatewayPeer(trustDomain)),
 		RequireClientCertificate: wrapperspb.Bool(true),
 	})
 }

@@ -40,7 +40,7 @@ func (s *Server) credentialsLocked(p model.Proxy, now time.Time) (translator.Cre
 	return translator.Credentials{
 		CertChainPEM:  l.certPEM,
 		PrivateKeyPEM: l.keyPEM,
-		RootCAPEM:     s.ca.RootPEM(),
+		RootCAPEM:     s.ca.RootsPEM(), // root + trust bundle, for root rotation
 		SpiffeID:      id,
 		TrustDomain:   s.ca.TrustDomain(),
 	}, l, nil

@@ -165,8 +165,9 @@ type harness struct {
 	ca    *ca.CA
 	reg   *prometheus.Registry
 	log   *syncBuffer
-	conn  *grpc.ClientConn
-	stop  func() // stops the server and waits for Serve to return
+	conn  *grpc.ClientConn // plaintext; nil unless Options.Insecure
+	addr  string           // the server's address
+	stop  func()           // stops the server and waits for Serve to return
 }
 
 // start runs a Server on a loopback port with testWorld(worldOptions{}).
@@ -214,7 +215,11 @@ func start(t *testing.T, opts Options, configure ...func(*Server)) *harness {
 			t.Logf("server log:\n%s", h.log.String())
 		}
 	})
-	if h.conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	h.addr = lis.Addr().String()
+	if !opts.Insecure {
+		return h // TLS: tests dial with the credentials they test (auth_test.go)
+	}
+	if h.conn, err = grpc.NewClient(h.addr, grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.conn.Close() })
@@ -292,12 +297,19 @@ type sotwClient struct {
 	in      chan *discoveryv3.DiscoveryResponse
 	pending map[string][]*discoveryv3.DiscoveryResponse
 	first   bool
+	err     error // why the stream ended; read after in is closed
 }
 
 func (h *harness) sotw(n *corev3.Node) *sotwClient {
 	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(h.conn).StreamAggregatedResources(ctx)
+	return h.sotwOn(context.Background(), h.conn, n)
+}
+
+// sotwOn opens a stream on conn with ctx (which may carry metadata).
+func (h *harness) sotwOn(ctx context.Context, conn *grpc.ClientConn, n *corev3.Node) *sotwClient {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	if err != nil {
 		cancel()
 		h.t.Fatal(err)
@@ -309,6 +321,7 @@ func (h *harness) sotw(n *corev3.Node) *sotwClient {
 		for {
 			r, err := stream.Recv()
 			if err != nil {
+				c.err = err
 				return
 			}
 			c.in <- r
@@ -422,12 +435,19 @@ type deltaClient struct {
 	cancel context.CancelFunc
 	in     chan *discoveryv3.DeltaDiscoveryResponse
 	first  bool
+	err    error // why the stream ended; read after in is closed
 }
 
 func (h *harness) delta(n *corev3.Node) *deltaClient {
 	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(h.conn).DeltaAggregatedResources(ctx)
+	return h.deltaOn(context.Background(), h.conn, n)
+}
+
+// deltaOn opens a delta stream on conn with ctx (which may carry metadata).
+func (h *harness) deltaOn(ctx context.Context, conn *grpc.ClientConn, n *corev3.Node) *deltaClient {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
 	if err != nil {
 		cancel()
 		h.t.Fatal(err)
@@ -438,6 +458,7 @@ func (h *harness) delta(n *corev3.Node) *deltaClient {
 		for {
 			r, err := stream.Recv()
 			if err != nil {
+				c.err = err
 				return
 			}
 			c.in <- r

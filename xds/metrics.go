@@ -4,13 +4,14 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the server's Prometheus collectors.
 type metrics struct {
-	connected   *prometheus.GaugeVec   // role, cluster
-	classes     prometheus.Gauge       // active classes (valid or not)
-	published   prometheus.Counter     // snapshots handed to the cache
-	rejected    prometheus.Counter     // snapshots that failed validation
-	nacks       *prometheus.CounterVec // type_url
-	invalid     prometheus.Counter     // streams whose node metadata was unusable
-	diagnostics *prometheus.GaugeVec   // class
+	connected    *prometheus.GaugeVec   // role, cluster
+	classes      prometheus.Gauge       // active classes (valid or not)
+	published    prometheus.Counter     // snapshots handed to the cache
+	rejected     prometheus.Counter     // snapshots that failed validation
+	nacks        *prometheus.CounterVec // type_url
+	invalid      prometheus.Counter     // streams whose node metadata was unusable
+	diagnostics  *prometheus.GaugeVec   // class
+	authFailures *prometheus.CounterVec // reason
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -43,11 +44,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "causeway_translation_diagnostics",
 			Help: "Problems with the input found while translating a proxy class's configuration.",
 		}, []string{"class"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_auth_failures_total",
+			Help: "xDS streams refused by authentication, identity binding or the per-identity stream limit, by reason.",
+		}, []string{"reason"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics} {
+	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

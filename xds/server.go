@@ -14,6 +14,7 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/causeway-dev/causeway/internal/ca"
@@ -35,6 +36,26 @@ type Options struct {
 	// CertTTL is the lifetime of issued workload certificates (default
 	// ca.DefaultTTL). They are re-issued when less than half remains.
 	CertTTL time.Duration
+
+	// Insecure serves plaintext gRPC without authenticating proxies
+	// (development only): any client can then fetch any class's
+	// configuration and private key.
+	Insecure bool
+	// ServerNames are the DNS SANs of the xDS serving certificate (default
+	// "localhost"); IP SANs come from the listen address.
+	ServerNames []string
+	// TokenReviewer authenticates "authorization: Bearer" service-account
+	// tokens; nil turns token authentication off (client certificates only).
+	TokenReviewer TokenReviewer
+	// ProxyNamespace is the namespace whose causeway-gateway and
+	// causeway-eastwest service accounts may authenticate with tokens
+	// (default "causeway-system").
+	ProxyNamespace string
+	// MaxStreamsPerIdentity bounds the open ADS streams of one identity
+	// (default 16), so one leaked credential cannot exhaust the server.
+	MaxStreamsPerIdentity int
+	// MaxRecvMsgSize bounds a request message in bytes (default 4 MiB).
+	MaxRecvMsgSize int
 }
 
 // Server serves Envoy configuration over state-of-the-world and delta ADS,
@@ -63,7 +84,25 @@ type Server struct {
 	smu     sync.Mutex
 	streams map[streamKey]*streamState
 	pins    map[string]*pin
+
+	// Transport security and authentication (see Options).
+	insecure       bool
+	serverNames    []string
+	reviewer       TokenReviewer
+	proxyNamespace string
+	maxStreams     int
+	maxRecv        int
+	// amu guards perIdentity, the open streams of each identity.
+	amu         sync.Mutex
+	perIdentity map[string]int
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxStreamsPerIdentity = 16
+	DefaultMaxRecvMsgSize        = 4 << 20
+	DefaultServerName            = "localhost"
+)
 
 // NewServer creates a Server; call Run or Serve to accept proxies.
 func NewServer(opts Options) (*Server, error) {
@@ -89,6 +128,26 @@ func NewServer(opts Options) (*Server, error) {
 		certs:     map[string]*leaf{},
 		streams:   map[streamKey]*streamState{},
 		pins:      map[string]*pin{},
+
+		insecure:       opts.Insecure,
+		serverNames:    opts.ServerNames,
+		reviewer:       opts.TokenReviewer,
+		proxyNamespace: opts.ProxyNamespace,
+		maxStreams:     opts.MaxStreamsPerIdentity,
+		maxRecv:        opts.MaxRecvMsgSize,
+		perIdentity:    map[string]int{},
+	}
+	if len(s.serverNames) == 0 {
+		s.serverNames = []string{DefaultServerName}
+	}
+	if s.proxyNamespace == "" {
+		s.proxyNamespace = ca.ProxyNamespace
+	}
+	if s.maxStreams <= 0 {
+		s.maxStreams = DefaultMaxStreamsPerIdentity
+	}
+	if s.maxRecv <= 0 {
+		s.maxRecv = DefaultMaxRecvMsgSize
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -125,11 +184,24 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	xdsServer := serverv3.NewServer(ctx, s.cache, callbacks{s})
-	g := grpc.NewServer(
+	gopts := []grpc.ServerOption{
 		grpc.KeepaliveParams(keepaliveParams),
 		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
-	)
+		grpc.MaxRecvMsgSize(s.maxRecv),
+	}
+	if s.insecure {
+		s.log.Warn("xDS server is PLAINTEXT and does not authenticate proxies (--xds-insecure): " +
+			"any client can fetch any proxy's configuration and private keys; for development only")
+	} else {
+		cfg, err := s.tlsConfig(lis.Addr())
+		if err != nil {
+			lis.Close()
+			return err
+		}
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(cfg)), grpc.StreamInterceptor(s.authenticate))
+	}
+	xdsServer := serverv3.NewServer(ctx, s.cache, callbacks{s})
+	g := grpc.NewServer(gopts...)
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, xdsServer)
 
 	var wg sync.WaitGroup
@@ -140,7 +212,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()
-	s.log.Info("xDS server listening", "address", lis.Addr().String())
+	s.log.Info("xDS server listening", "address", lis.Addr().String(), "tls", !s.insecure)
 
 	select {
 	case err := <-served:

@@ -128,7 +128,7 @@ func endpointAddresses(clas []*endpointv3.ClusterLoadAssignment, name string) []
 }
 
 func TestStateOfTheWorldServesClassAndUpdates(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	c := h.sotw(gatewayNode("gateway-a"))
 	got, want := fetchAll(t, h, c, gatewayProxy)
 	diffAll(t, want, got)
@@ -169,7 +169,7 @@ func TestStateOfTheWorldServesClassAndUpdates(t *testing.T) {
 }
 
 func TestNACKIsCountedAndNotResent(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	c := h.sotw(gatewayNode("gateway-a"))
 	c.send(resource.ClusterType, "", "", nil, "")
 	r := c.expect(resource.ClusterType)
@@ -198,7 +198,7 @@ func TestNACKIsCountedAndNotResent(t *testing.T) {
 }
 
 func TestDisconnectClearsClass(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	c := h.sotw(gatewayNode("gateway-a"))
 	c.send(resource.ClusterType, "", "", nil, "")
 	c.expect(resource.ClusterType)
@@ -235,7 +235,7 @@ func TestDisconnectClearsClass(t *testing.T) {
 }
 
 func TestDeltaServesSameResources(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	d := h.delta(gatewayNode("gateway-delta"))
 	clusters := deltaSubscribe[*clusterv3.Cluster](d, resource.ClusterType, nil)
 	want := h.want(gatewayProxy)
@@ -276,7 +276,7 @@ func TestDeltaServesSameResources(t *testing.T) {
 }
 
 func TestSameClassSharesOneSnapshot(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	a := h.sotw(gatewayNode("gateway-a"))
 	b := h.sotw(gatewayNode("gateway-b"))
 	other := h.sotw(node("gateway-c", model.RoleGateway, "cluster-1", model.Locality{Region: "us-east", Zone: "us-east-1b"}))
@@ -328,7 +328,7 @@ func TestSameClassSharesOneSnapshot(t *testing.T) {
 }
 
 func TestInvalidNodeGetsNothing(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	c := h.sotw(node("sidecar-1", "sidecar", "cluster-1", model.Locality{}))
 	c.send(resource.ClusterType, "", "", nil, "")
 	c.expectNone(resource.ClusterType)
@@ -351,7 +351,7 @@ func TestInvalidNodeGetsNothing(t *testing.T) {
 // fails validation (a priority gap) and checks proxies keep the last good one.
 func TestRejectedSnapshotKeepsLastGood(t *testing.T) {
 	var broken atomic.Bool
-	h := start(t, Options{}, func(s *Server) {
+	h := start(t, Options{Insecure: true}, func(s *Server) {
 		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
 			r := translator.Translate(w, p, c)
 			if broken.Load() {
@@ -392,7 +392,7 @@ func TestRejectedSnapshotKeepsLastGood(t *testing.T) {
 }
 
 func TestDiagnosticsLoggedOncePerWorld(t *testing.T) {
-	h := start(t, Options{}, func(s *Server) {
+	h := start(t, Options{Insecure: true}, func(s *Server) {
 		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
 			r := translator.Translate(w, p, c)
 			r.Diagnostics = []translator.Diagnostic{{Object: "HTTPRoute bookinfo/reviews", Field: "spec.rules[0].backendRefs[0]", Message: "test problem"}}
@@ -420,7 +420,7 @@ func TestDiagnosticsLoggedOncePerWorld(t *testing.T) {
 }
 
 func TestCertificateRenewal(t *testing.T) {
-	h := start(t, Options{CertTTL: 2 * time.Second})
+	h := start(t, Options{Insecure: true, CertTTL: 2 * time.Second})
 	// Two classes (two zones) share the gateway identity of cluster-1 and
 	// so one certificate; both must get the renewed one.
 	clients := []*sotwClient{
@@ -454,7 +454,7 @@ func TestCertificateRenewal(t *testing.T) {
 }
 
 func TestServeStopsWithOpenStreams(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	c := h.sotw(gatewayNode("gateway-a"))
 	c.send(resource.ClusterType, "", "", nil, "")
 	c.expect(resource.ClusterType)
@@ -472,7 +472,7 @@ func TestServeStopsWithOpenStreams(t *testing.T) {
 }
 
 func TestRunRejectsBadAddress(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Options{Insecure: true})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := h.srv.Run(ctx, "127.0.0.1:notaport"); err == nil {

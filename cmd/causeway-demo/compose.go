@@ -125,6 +125,7 @@ func composeData(t topology) composeView {
 		Causeway: composeService{Name: "causeway", IP: composeXDSIP, Ports: []string{"9091:9091"}, Command: []string{
 			"serve", "--world", "/etc/causeway/world.yaml", "--xds-address", "0.0.0.0:18000",
 			"--metrics-address", "0.0.0.0:9091", "--ca-dir", "/home/nonroot/ca",
+			"--xds-insecure", // like the demo: plaintext xDS, development only (README.md)
 		}},
 	}
 	for _, p := range t.Proxies {

@@ -113,3 +113,21 @@ func TestComposeServices(t *testing.T) {
 		}
 	}
 }
+
+// TestComposePlaintextMatches: the compose control plane serves plaintext
+// xDS, so every bootstrap must connect in plaintext too (a TLS bootstrap
+// against it, or the reverse, would never get configuration).
+func TestComposePlaintextMatches(t *testing.T) {
+	files, err := generateCompose(demo.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(files["docker-compose.yaml"]), `"--xds-insecure"`) {
+		t.Fatal("compose causeway serve does not run with --xds-insecure")
+	}
+	for name, data := range files {
+		if strings.HasPrefix(name, "envoy/") && strings.Contains(string(data), "transport_socket") {
+			t.Errorf("%s uses TLS towards a plaintext control plane", name)
+		}
+	}
+}

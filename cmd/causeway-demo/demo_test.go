@@ -52,7 +52,7 @@ func TestDemoCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"healthy:", "down:", "up:", "check passed"} {
+	for _, want := range []string{"healthy:", "down:", "up:", "check passed", "plaintext xDS without authentication (causeway serve --xds-insecure)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -85,13 +85,20 @@ func start(ctx context.Context, cfg config, worldPath string, t topology, log io
 	return ps, nil
 }
 
-// bootstrapOptions is how proxy p finds the control plane.
+// bootstrapOptions is how proxy p finds the control plane: over plaintext
+// xDS (--xds-insecure), like the demo's control plane; see plaintextNote.
 func bootstrapOptions(p proxySpec, xdsAddress, adminAddress string) bootstrap.Options {
 	return bootstrap.Options{
 		Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.Address,
 		XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: p.Name,
+		Security: bootstrap.Security{Insecure: true},
 	}
 }
+
+// plaintextNote is what the demo says about its xDS transport, so nobody
+// takes its setup as a template for production.
+const plaintextNote = "NOTE: the demo runs plaintext xDS without authentication (causeway serve --xds-insecure) for development; " +
+	"real deployments use TLS with client certificates or service-account tokens (README, Security)"
 
 // startCauseway runs `causeway serve` in its own process group (a Ctrl-C
 // reaches the demo, which then stops it in order) and waits for /healthz.
@@ -106,6 +113,7 @@ func (ps *processes) startCauseway(ctx context.Context, cfg config, worldPath st
 		"--xds-address", cfg.XDSAddress,
 		"--metrics-address", cfg.MetricsAddress,
 		"--ca-dir", filepath.Join(cfg.WorkDir, "ca"),
+		"--xds-insecure", // development only: see plaintextNote
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -120,6 +128,7 @@ func (ps *processes) startCauseway(ctx context.Context, cfg config, worldPath st
 		close(ps.exited)
 	}()
 	fmt.Fprintf(ps.log, "started causeway serve pid %d (xDS %s, metrics %s, log %s)\n", cmd.Process.Pid, cfg.XDSAddress, cfg.MetricsAddress, logPath)
+	fmt.Fprintln(ps.log, plaintextNote)
 
 	client := &http.Client{Timeout: time.Second}
 	url := "http://" + cfg.MetricsAddress + "/healthz"

@@ -36,22 +36,36 @@ func newBootstrapCommand() *cobra.Command {
 	var (
 		pf                               proxyFlags
 		xdsAddress, adminAddress, nodeID string
+		sf                               xdsSecurityFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Print the Envoy bootstrap for a proxy",
 		Long: `Print the Envoy bootstrap (YAML) for a gateway or east-west gateway proxy.
 It identifies the proxy to Causeway through node metadata and locality and
-fetches everything else over delta ADS from the xDS server.`,
-		Example: `  causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
-    --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 > gateway.yaml
+fetches everything else over delta ADS from the xDS server.
+
+xDS is TLS: the proxy checks the server against --xds-ca and its SPIFFE ID
+spiffe://<--trust-domain>/ns/causeway-system/sa/causeway, and authenticates
+with a client certificate (--xds-cert, --xds-key; see causeway certs issue)
+or a service-account token (--xds-token-file, Kubernetes mode), or both.
+Without a credential the command refuses; --xds-insecure (plaintext, no
+authentication, development only) must be asked for explicitly.`,
+		Example: `  causeway certs issue --ca-dir ./.causeway/ca --role gateway --cluster cluster-1 --out gw1
+  causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
+    --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 \
+    --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > gateway.yaml
   envoy -c gateway.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := pf.proxy()
+			sec, err := sf.security()
+			if err != nil {
+				return err
+			}
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress,
-				XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: nodeID,
+				XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 			})
 			if err != nil {
 				return err
@@ -65,5 +79,6 @@ fetches everything else over delta ADS from the xDS server.`,
 	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")
 	_ = cmd.MarkFlagRequired("cluster")
 	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>")`)
+	sf.register(cmd.Flags())
 	return cmd
 }

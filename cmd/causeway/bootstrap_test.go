@@ -7,7 +7,7 @@ import (
 
 func TestBootstrapCommand(t *testing.T) {
 	code, out, errOut := causeway(t, "bootstrap", "--role", "eastwest", "--cluster", "cluster-2", "--region", "us-west",
-		"--bind-address", "127.0.2.100", "--admin-address", "127.0.2.100:19000", "--xds-address", "127.0.0.1:18001")
+		"--bind-address", "127.0.2.100", "--admin-address", "127.0.2.100:19000", "--xds-address", "127.0.0.1:18001", "--xds-insecure")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -29,8 +29,8 @@ func TestVersionAndHelp(t *testing.T) {
 	if code, out, _ := causeway(t, "version"); code != 0 || !strings.HasPrefix(out, "causeway dev\n") {
 		t.Errorf("version: exit %d, output %q", code, out)
 	}
-	for _, cmd := range []string{"bootstrap", "translate", "serve", "version"} {
-		code, out, _ := causeway(t, cmd, "--help")
+	for _, cmd := range []string{"bootstrap", "translate", "serve", "version", "certs", "certs issue"} {
+		code, out, _ := causeway(t, append(strings.Fields(cmd), "--help")...)
 		if code != 0 || !strings.Contains(out, "Examples:") {
 			t.Errorf("%s --help: exit %d, no example:\n%s", cmd, code, out)
 		}

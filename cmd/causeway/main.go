@@ -1,7 +1,7 @@
 // Command causeway is the Causeway control plane: it serves Envoy
 // configuration over xDS from Kubernetes clusters or a world file (serve), prints the bootstrap an
-// Envoy starts with (bootstrap) and shows what a proxy would receive
-// (translate).
+// Envoy starts with (bootstrap), issues proxies' xDS client certificates
+// (certs issue) and shows what a proxy would receive (translate).
 package main
 
 import (
@@ -63,11 +63,12 @@ from a management cluster (serve --clusters), or everything from one world
 file (serve --world).`,
 		Example: `  causeway serve --clusters clusters.yaml --management-kubeconfig mgmt.kubeconfig
   causeway serve --world examples/demo/world.yaml
-  causeway bootstrap --role gateway --cluster cluster-1 > bootstrap.yaml
+  causeway certs issue --role gateway --cluster cluster-1 --out gw1
+  causeway bootstrap --role gateway --cluster cluster-1 --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > bootstrap.yaml
   causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --type clusters`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand())
+	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
 	return root
 }

@@ -18,13 +18,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/causeway-dev/causeway/discovery/file"
-	"github.com/causeway-dev/causeway/internal/ca"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/xds"
 )
 
 type serveFlags struct {
 	world, xdsAddress, metricsAddress, caDir, trustDomain, logLevel string
+	// xDS transport security: plaintext without authentication, the
+	// serving certificate's DNS names, and the per-identity stream limit.
+	xdsInsecure    bool
+	xdsServerNames []string
+	xdsMaxStreams  int
+	ca             caFlags
 	// kube holds the Kubernetes mode flags, used when world is empty.
 	kube kubeFlags
 }
@@ -58,6 +63,15 @@ World mode (--world) serves a world file instead, reloading it when it
 changes; a world file that stops loading is logged and the last good world
 stays in effect. --world excludes the Kubernetes flags.
 
+xDS is served over TLS with a certificate from the built-in CA (DNS names
+--xds-server-name, IP addresses of --xds-address), renewed at half its
+lifetime. Every stream must authenticate: a client certificate from the CA
+(causeway certs issue) whose identity is the proxy's role and cluster, or in
+Kubernetes mode a service-account token (causeway-<role> in
+--proxy-namespace) accepted by the TokenReview API of the cluster the proxy
+claims. A node claiming another role or cluster is refused. --xds-insecure
+serves plaintext without any authentication, for development only.
+
 Workload certificates are issued by a built-in CA whose root is kept in
 --ca-dir. Metrics are served on --metrics-address at /metrics, liveness at
 /healthz and readiness at /readyz (Kubernetes mode: once every cluster synced
@@ -86,7 +100,11 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz")
 	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (created with a new root when empty)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
+	addCAFlags(fs, &f.ca)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
+	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
+	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -128,11 +146,21 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		ready = kubeM.controller.Ready
 		source = "kubernetes"
 	}
-	authority, err := ca.LoadOrCreate(f.caDir, f.trustDomain)
+	authority, err := f.ca.loadCA(f.caDir, f.trustDomain)
 	if err != nil {
 		return err
 	}
-	srv, err := xds.NewServer(xds.Options{Store: store, CA: authority, Log: log, Registry: reg})
+	if f.xdsMaxStreams < 0 {
+		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
+	}
+	opts := xds.Options{
+		Store: store, CA: authority, Log: log, Registry: reg, CertTTL: f.ca.certTTL,
+		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
+	}
+	if kubeM != nil {
+		opts.ProxyNamespace, opts.TokenReviewer = f.kube.proxyNamespace, kubeM.tokenReviewer
+	}
+	srv, err := xds.NewServer(opts)
 	if err != nil {
 		return err
 	}
@@ -147,7 +175,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		return fmt.Errorf("--metrics-address: %w", err)
 	}
 	log.Info("causeway serving", "version", version, "source", source, "xds", xdsLis.Addr().String(),
-		"metrics", metricsLis.Addr().String(), "trustDomain", f.trustDomain)
+		"metrics", metricsLis.Addr().String(), "trustDomain", f.trustDomain, "xdsTLS", !f.xdsInsecure)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

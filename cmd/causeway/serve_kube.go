@@ -14,20 +14,24 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/causeway-dev/causeway/discovery/kube"
+	"github.com/causeway-dev/causeway/internal/ca"
 	"github.com/causeway-dev/causeway/internal/status"
 	"github.com/causeway-dev/causeway/model"
+	"github.com/causeway-dev/causeway/xds"
 )
 
 // kubeFlags are `causeway serve`'s Kubernetes mode flags.
 type kubeFlags struct {
 	clusters, managementKubeconfig, namespace, leaseName string
-	staleAfter, syncTimeout                              time.Duration
-	leaderElect                                          bool
+	// proxyNamespace is where proxies' service accounts live (token auth).
+	proxyNamespace          string
+	staleAfter, syncTimeout time.Duration
+	leaderElect             bool
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
 // them.
-var kubeFlagNames = []string{"clusters", "management-kubeconfig", "namespace", "stale-after", "sync-timeout", "leader-elect", "lease-name"}
+var kubeFlagNames = []string{"clusters", "management-kubeconfig", "namespace", "stale-after", "sync-timeout", "leader-elect", "lease-name", "proxy-namespace"}
 
 func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.StringVar(&f.clusters, "clusters", "", "Kubernetes mode: clusters file (workload clusters: kubeconfig, network, locality, east-west gateways); clusters also come from Secrets labelled causeway.dev/cluster=true in --namespace")
@@ -36,6 +40,7 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.DurationVar(&f.staleAfter, "stale-after", 0, "Kubernetes mode: a cluster unreachable this long has its endpoints ranked below every fresh one (default: the clusters file's staleAfter, else 60s)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 0, "Kubernetes mode: /readyz waits at most this long for every cluster's first sync (default: the clusters file's syncTimeout, else 60s)")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Kubernetes mode: write status to VirtualDestinations, HTTPRoutes and Gateways from the one replica holding the Lease --lease-name; false: this replica never writes status (every replica serves xDS either way)")
+	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest) whose tokens authenticate xDS streams")
 	fs.StringVar(&f.leaseName, "lease-name", status.DefaultLeaseName, "Kubernetes mode: name of the Lease in --namespace that elects the status writer")
 }
 
@@ -63,6 +68,9 @@ type kubeMode struct {
 	writer     *status.Writer // nil with --leader-elect=false
 	store      *model.Store
 	log        *slog.Logger
+	// tokenReviewer authenticates proxies' service-account tokens over
+	// xDS; nil: client certificates only.
+	tokenReviewer xds.TokenReviewer
 }
 
 // newKubeMode checks the flags, reads the clusters file and makes the
@@ -86,7 +94,9 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	if err != nil {
 		return nil, err
 	}
-	m := &kubeMode{controller: ctl, store: store, log: log}
+	// Proxies without a client certificate authenticate with their
+	// service-account token, reviewed by the cluster they claim.
+	m := &kubeMode{controller: ctl, store: store, log: log, tokenReviewer: xds.TokenReviewFunc(ctl.ReviewToken)}
 	if f.leaderElect {
 		m.writer, err = status.NewWriter(status.Options{
 			Config: mgmt, Store: store, Namespace: f.namespace, LeaseName: f.leaseName, Log: log, Registry: reg,

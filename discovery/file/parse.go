@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 
 	"regexp"
@@ -19,7 +18,7 @@ import (
 
 // Load reads and parses the world file at path.
 func Load(path string) (*model.Snapshot, error) {
-	data, err := os.ReadFile(path)
+	data, err := readWorld(path)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +28,9 @@ func Load(path string) (*model.Snapshot, error) {
 // Parse parses a multi-document world file; name prefixes every error. It
 // returns every problem found, not just the first, as a *multierror.Error.
 func Parse(name string, data []byte) (*model.Snapshot, error) {
+	if len(data) > MaxWorldFileBytes {
+		return nil, errTooLarge(name, int64(len(data)))
+	}
 	p := &parser{file: name, seen: map[string]int{}}
 	index := 0
 	for _, raw := range splitDocuments(data) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -109,7 +108,7 @@ type loader struct {
 }
 
 func (l *loader) load() error {
-	data, err := os.ReadFile(l.path)
+	data, err := readWorld(l.path)
 	if err == nil && l.last != nil && bytes.Equal(data, l.last) {
 		return nil
 	}

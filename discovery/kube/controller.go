@@ -69,6 +69,9 @@ type Controller struct {
 
 	ready   atomic.Bool
 	running atomic.Bool
+	// clients are the active workload clusters' clients by name, read by
+	// ReviewToken from xDS goroutines; written by the Run loop.
+	clients atomic.Pointer[map[string]kubernetes.Interface]
 	kickCh  chan struct{}
 	// reconcileCh asks for the cluster set to be brought in line with the
 	// clusters file and Secrets.
@@ -201,6 +204,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		if c.mgmt != nil {
 			c.mgmt.shutdown()
 		}
+		c.publishClients(nil)
 		c.reg.stopAll()
 	}()
 	c.log.Info("Kubernetes discovery starting", "clustersFile", c.opts.ClusterConfigPath, "fileClusters", len(c.fileSpecs),
@@ -266,6 +270,7 @@ func (c *Controller) reconcileClusters() {
 	if c.reg.reconcile(c.reg.desired(c.fileSpecs, c.secretsIfSynced())) {
 		c.kick()
 	}
+	c.publishClients(c.reg.activeClients())
 	if c.mgmt == nil || c.mgmt.secretsSynced() {
 		c.secretsReconciled = true
 	}

@@ -22,4 +22,8 @@
 // unreachable for StaleAfter keeps its last endpoints but marks them stale,
 // so the translator ranks them below every fresh endpoint. Every change is
 // debounced, rebuilt with BuildWorld and published to the model.Store.
+//
+// Controller.ReviewToken authenticates proxies' service-account tokens for
+// the xDS server with the TokenReview API of the cluster a proxy claims,
+// through that cluster's active client.
 package kube

@@ -87,18 +87,19 @@ func newWorkloadCluster(spec clusterSpec, client kubernetes.Interface, probeInte
 	pods := f.Core().V1().Pods()
 	nodes := f.Core().V1().Nodes()
 	type entry struct {
+		kind      string
 		inf       cache.SharedIndexInformer
 		transform cache.TransformFunc
 		// filterNoops skips updates the transform made identical.
 		filterNoops bool
 	}
 	for _, e := range []entry{
-		{svc.Informer(), transformMeta, false},
-		{slicesInf, transformMeta, false},
-		{pods.Informer(), transformPod, true},
-		{nodes.Informer(), transformNode, true},
+		{"Service", svc.Informer(), transformMeta, false},
+		{"EndpointSlice", slicesInf, transformMeta, false},
+		{"Pod", pods.Informer(), transformPod, true},
+		{"Node", nodes.Informer(), transformNode, true},
 	} {
-		if err := e.inf.SetTransform(e.transform); err != nil {
+		if err := e.inf.SetTransform(sizeLimited(e.kind, e.inf.GetStore(), MaxObjectBytes, wc.log, e.transform)); err != nil {
 			return nil, err
 		}
 		if err := e.inf.SetWatchErrorHandler(wc.watchError); err != nil {
@@ -270,10 +271,10 @@ func (wc *workloadCluster) objects() *WorkloadObjects {
 	o.EndpointSlices, _ = wc.endpointSlices.List(all)
 	o.Pods, _ = wc.pods.List(all)
 	o.Nodes, _ = wc.nodes.List(all)
-	sortByKey(o.Services)
-	sortByKey(o.EndpointSlices)
-	sortByKey(o.Pods)
-	sortByKey(o.Nodes)
+	o.Services = modelObjects(o.Services)
+	o.EndpointSlices = modelObjects(o.EndpointSlices)
+	o.Pods = modelObjects(o.Pods)
+	o.Nodes = modelObjects(o.Nodes)
 	return o
 }
 

@@ -104,7 +104,7 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 }
 
 func (m *managementInformers) add(name string, inf cache.SharedIndexInformer, transform cache.TransformFunc, kick func()) error {
-	if err := inf.SetTransform(transform); err != nil {
+	if err := inf.SetTransform(sizeLimited(name, inf.GetStore(), MaxObjectBytes, m.log, transform)); err != nil {
 		return err
 	}
 	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { m.watchError(name, err) }); err != nil {
@@ -160,8 +160,7 @@ func (m *managementInformers) secretsSynced() bool { return m.hasSynced[0]() }
 
 func (m *managementInformers) clusterSecrets() []*corev1.Secret {
 	s, _ := m.secrets.List(labels.Everything())
-	sortByKey(s)
-	return s
+	return modelObjects(s)
 }
 
 // objects lists the configuration objects, sorted by namespace/name. Custom
@@ -179,9 +178,9 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.Gateways, _ = m.gateways.List(all)
 	cfg.HTTPRoutes, _ = m.httpRoutes.List(all)
 	cfg.ReferenceGrants, _ = m.refGrants.List(all)
-	sortByKey(cfg.Gateways)
-	sortByKey(cfg.HTTPRoutes)
-	sortByKey(cfg.ReferenceGrants)
+	cfg.Gateways = modelObjects(cfg.Gateways)
+	cfg.HTTPRoutes = modelObjects(cfg.HTTPRoutes)
+	cfg.ReferenceGrants = modelObjects(cfg.ReferenceGrants)
 	return cfg, errs
 }
 
@@ -196,7 +195,7 @@ func convertCRs[T any, PT interface {
 	out := make([]PT, 0, len(objs))
 	for _, o := range objs {
 		u, ok := o.(*unstructured.Unstructured)
-		if !ok {
+		if !ok || isOversized(u) {
 			continue
 		}
 		var t PT = new(T)

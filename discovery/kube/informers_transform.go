@@ -1,13 +1,18 @@
 package kube
 
 import (
+	"encoding/json"
+	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
 )
 
 // Informer caches hold every object of a kind in every cluster, so they keep
@@ -121,4 +126,107 @@ func sameApartFromResourceVersion(oldObj, newObj interface{}) bool {
 	cm, _ := meta.Accessor(c)
 	cm.SetResourceVersion(om.GetResourceVersion())
 	return reflect.DeepEqual(o, c)
+}
+
+// MaxObjectBytes bounds one object entering the model, measured after the
+// transform (so a large last-applied-configuration annotation or a Node's
+// image list, which are dropped anyway, do not count). Every cached object
+// is kept in memory per cluster and walked on every rebuild; an object this
+// large is a mistake or an attack (anyone allowed to write an HTTPRoute or a
+// Service could otherwise make the control plane slow for every proxy).
+const MaxObjectBytes = 512 << 10
+
+// OversizedAnnotation marks the stand-in of an object dropped for its size
+// that had no earlier version in the cache; the model builders skip it.
+const OversizedAnnotation = "causeway.dev/oversized"
+
+// objectSize is the object's serialized size: its protobuf size for
+// built-in kinds, its JSON size otherwise (custom resources).
+func objectSize(obj interface{}) int {
+	if s, ok := obj.(interface{ Size() int }); ok {
+		return s.Size()
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// sizeLimited wraps transform so objects over limit never enter the cache
+// (and so the model). A transform cannot drop an object, and returning an
+// error would make client-go log the whole object and, during a list, abort
+// the relist so the kind never syncs. Instead an oversized object is
+// replaced by the version already cached (the update is ignored and the
+// model keeps what it had) or, when there is none, by a stand-in carrying
+// only its identity and OversizedAnnotation. Either way an error names the
+// object and its size.
+func sizeLimited(kind string, cached cache.Store, limit int, log *slog.Logger, transform cache.TransformFunc) cache.TransformFunc {
+	return func(obj interface{}) (interface{}, error) {
+		obj, err := transform(obj)
+		if err != nil {
+			return obj, err
+		}
+		size := objectSize(obj)
+		if size <= limit {
+			return obj, nil
+		}
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return obj, nil
+		}
+		key := m.GetName()
+		if m.GetNamespace() != "" {
+			key = m.GetNamespace() + "/" + key
+		}
+		if prev, ok, _ := cached.GetByKey(key); ok {
+			log.Error("object exceeds the size limit; ignoring this version and keeping the previous one",
+				"kind", kind, "namespace", m.GetNamespace(), "name", m.GetName(), "bytes", size, "limit", limit)
+			return prev, nil
+		}
+		log.Error("object exceeds the size limit; left out of the model",
+			"kind", kind, "namespace", m.GetNamespace(), "name", m.GetName(), "bytes", size, "limit", limit)
+		return oversizedStandIn(obj, m, size), nil
+	}
+}
+
+// oversizedStandIn is an empty object of obj's type with obj's identity.
+func oversizedStandIn(obj interface{}, m metav1.Object, size int) interface{} {
+	out := reflect.New(reflect.TypeOf(obj).Elem()).Interface()
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		stand := &unstructured.Unstructured{Object: map[string]interface{}{}}
+		stand.SetGroupVersionKind(u.GroupVersionKind())
+		out = stand
+	}
+	sm, err := meta.Accessor(out)
+	if err != nil {
+		return obj
+	}
+	sm.SetNamespace(m.GetNamespace())
+	sm.SetName(m.GetName())
+	sm.SetUID(m.GetUID())
+	sm.SetResourceVersion(m.GetResourceVersion())
+	sm.SetGeneration(m.GetGeneration())
+	sm.SetCreationTimestamp(m.GetCreationTimestamp())
+	sm.SetAnnotations(map[string]string{OversizedAnnotation: strconv.Itoa(size)})
+	return out
+}
+
+// isOversized reports whether o is a stand-in made by sizeLimited.
+func isOversized(o metav1.Object) bool {
+	_, ok := o.GetAnnotations()[OversizedAnnotation]
+	return ok
+}
+
+// modelObjects leaves out stand-ins and sorts by namespace/name: what the
+// model builders see of a lister's objects.
+func modelObjects[T metav1.Object](objs []T) []T {
+	out := objs[:0]
+	for _, o := range objs {
+		if !isOversized(o) {
+			out = append(out, o)
+		}
+	}
+	sortByKey(out)
+	return out
 }

@@ -234,6 +234,16 @@ func (r *registry) clusters() []*workloadCluster {
 	return out
 }
 
+// activeClients returns the active clusters' clients by name (a new map,
+// safe to hand to other goroutines).
+func (r *registry) activeClients() map[string]kubernetes.Interface {
+	out := make(map[string]kubernetes.Interface, len(r.active))
+	for name, wc := range r.active {
+		out[name] = wc.client
+	}
+	return out
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -194,7 +194,8 @@ func TestDeploymentWiring(t *testing.T) {
 	}
 	c := pod.Containers[0]
 	wantArgs := []string{"serve", "--clusters=/etc/causeway/clusters.yaml", "--namespace=causeway-system",
-		"--xds-address=:18000", "--metrics-address=:9091", "--ca-dir=/var/run/causeway/ca"}
+		"--xds-address=:18000", "--metrics-address=:9091", "--ca-dir=/var/run/causeway/ca",
+		"--xds-server-name=causeway.causeway-system.svc,causeway.causeway-system.svc.cluster.local"}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("args (-want +got):\n%s", diff)
 	}

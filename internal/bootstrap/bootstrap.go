@@ -49,6 +49,9 @@ type Options struct {
 	AdminAddress string
 	// NodeID defaults to "<role>~<cluster>~<bind address or hostname>".
 	NodeID string
+	// Security protects the xDS connection; its zero value is refused
+	// (see Security).
+	Security Security
 }
 
 // Build returns the bootstrap as YAML. It validates the options and the
@@ -94,8 +97,14 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 			return nil, err
 		}
 	}
+	if err := o.Security.check(); err != nil {
+		return nil, err
+	}
 	xdsCluster, err := xdsCluster(xdsHost, xdsPort)
 	if err != nil {
+		return nil, err
+	}
+	if xdsCluster.TransportSocket, err = o.Security.transportSocket(); err != nil {
 		return nil, err
 	}
 	b := &bootstrapv3.Bootstrap{
@@ -114,6 +123,7 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
 						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
 					},
+					InitialMetadata: o.Security.initialMetadata(),
 				}},
 				SetNodeOnFirstMessageOnly: true,
 			},

@@ -32,6 +32,7 @@ var gatewayOpts = Options{
 	BindAddress:  "127.0.1.1",
 	XDSAddress:   "127.0.0.1:18000",
 	AdminAddress: "127.0.1.1:19000",
+	Security:     Security{Insecure: true},
 }
 
 // parse reads a bootstrap YAML back the way Envoy does (YAML → JSON → proto).
@@ -120,7 +121,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildDefaults(t *testing.T) {
-	y, err := Build(Options{Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "xds.example.internal:18000"})
+	y, err := Build(Options{Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "xds.example.internal:18000", Security: Security{Insecure: true}})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -141,7 +142,7 @@ func TestBuildDefaults(t *testing.T) {
 	if got := b.GetAdmin().GetAddress().GetSocketAddress().GetPortValue(); got != 19000 {
 		t.Errorf("admin port = %d, want default 19000", got)
 	}
-	custom, err := Build(Options{Role: model.RoleEastWest, Cluster: "c", NodeID: "my-node"})
+	custom, err := Build(Options{Role: model.RoleEastWest, Cluster: "c", NodeID: "my-node", Security: Security{Insecure: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,20 +200,27 @@ func findEnvoy(t *testing.T) string {
 // parses the bootstrap and builds the static config without serving.
 func TestEnvoyAcceptsBootstrap(t *testing.T) {
 	envoy := findEnvoy(t)
-	for _, o := range []Options{gatewayOpts, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001"}} {
+	for _, o := range []Options{gatewayOpts, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
 		y, err := Build(o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(t.TempDir(), "bootstrap.yaml")
-		if err := os.WriteFile(path, y, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		out, err := exec.CommandContext(ctx, envoy, "--mode", "validate", "-c", path, "--use-dynamic-base-id", "-l", "warning").CombinedOutput()
-		cancel()
-		if err != nil {
+		if out, err := envoyValidate(t, envoy, y); err != nil {
 			t.Errorf("envoy --mode validate (%s %s): %v\n%s\n--- bootstrap ---\n%s", o.Role, o.Cluster, err, out, y)
 		}
 	}
+}
+
+// envoyValidate runs `envoy --mode validate` on bootstrap y: Envoy parses
+// it and builds the static configuration, TLS contexts included, without
+// serving.
+func envoyValidate(t *testing.T, envoy string, y []byte) ([]byte, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bootstrap.yaml")
+	if err := os.WriteFile(path, y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, envoy, "--mode", "validate", "-c", path, "--use-dynamic-base-id", "-l", "warning").CombinedOutput()
 }

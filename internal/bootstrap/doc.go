@@ -2,4 +2,10 @@
 // with: its identity (node id, locality, metadata Causeway reads back with
 // model.ProxyFromNode), an admin listener, and delta ADS over HTTP/2 to the
 // Causeway xDS server for everything else.
+//
+// The xDS connection is TLS by default, verifying the server by CA and
+// SPIFFE ID and authenticating the proxy with a client certificate or a
+// service-account token (Security); plaintext needs an explicit opt-in.
+// Certificates are referenced by file path, never fetched over SDS: the
+// xDS cluster is static and has to work before ADS does.
 package bootstrap

@@ -37,12 +37,32 @@ type CA struct {
 	root        *x509.Certificate
 	rootPEM     []byte
 	key         *ecdsa.PrivateKey
+	// roots are root and the trust bundle's roots, deduplicated.
+	roots []*x509.Certificate
 }
 
 // LoadOrCreate loads the root from dir, or creates dir and a new root when
 // neither file exists. A half-present pair is an error rather than a silent
 // new root: replacing a root breaks every proxy that trusts the old one.
-func LoadOrCreate(dir, trustDomain string) (*CA, error) {
+// The trust bundle (TrustBundleFile in dir, WithTrustBundle) is loaded too.
+func LoadOrCreate(dir, trustDomain string, opts ...Option) (*CA, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c, err := loadOrCreateRoot(dir, trustDomain)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := loadBundle(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	c.roots = dedupRoots(c.root, bundle)
+	return c, nil
+}
+
+func loadOrCreateRoot(dir, trustDomain string) (*CA, error) {
 	if trustDomain == "" {
 		return nil, errors.New("ca: trust domain is required")
 	}
@@ -169,26 +189,55 @@ func (c *CA) Issue(spiffeID string, ttl time.Duration) (certPEM, keyPEM []byte, 
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	id, err := url.Parse(spiffeID)
+	id, err := c.workloadID(spiffeID)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("ca: spiffe id %q: %w", spiffeID, err)
-	}
-	if id.Scheme != "spiffe" || id.Host != c.trustDomain || id.Path == "" {
-		return nil, nil, time.Time{}, fmt.Errorf("ca: %q is not a workload id in trust domain %q", spiffeID, c.trustDomain)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("ca: generate key: %w", err)
+		return nil, nil, time.Time{}, err
 	}
 	now := time.Now()
 	notAfter = now.Add(ttl).Truncate(time.Second)
 	if notAfter.After(c.root.NotAfter) {
 		notAfter = c.root.NotAfter
 	}
+	return c.issue(id, now.Add(-backdate), notAfter)
+}
+
+// IssueWithValidity signs a leaf for spiffeID valid from notBefore to
+// notAfter exactly, which may lie in the past. It exists for tests that
+// need expired or not-yet-valid certificates; the server uses Issue.
+func (c *CA) IssueWithValidity(spiffeID string, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
+	id, err := c.workloadID(spiffeID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !notAfter.After(notBefore) {
+		return nil, nil, fmt.Errorf("ca: %s: notAfter %v is not after notBefore %v", spiffeID, notAfter, notBefore)
+	}
+	certPEM, keyPEM, _, err = c.issue(id, notBefore, notAfter)
+	return certPEM, keyPEM, err
+}
+
+// workloadID parses spiffeID and checks it is in the CA's trust domain.
+func (c *CA) workloadID(spiffeID string) (*url.URL, error) {
+	id, err := url.Parse(spiffeID)
+	if err != nil {
+		return nil, fmt.Errorf("ca: spiffe id %q: %w", spiffeID, err)
+	}
+	if id.Scheme != "spiffe" || id.Host != c.trustDomain || id.Path == "" {
+		return nil, fmt.Errorf("ca: %q is not a workload id in trust domain %q", spiffeID, c.trustDomain)
+	}
+	return id, nil
+}
+
+// issue signs a leaf for id with a fresh key.
+func (c *CA) issue(id *url.URL, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, _ time.Time, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("ca: generate key: %w", err)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: newSerial(),
 		Subject:      pkix.Name{Organization: []string{"Causeway"}},
-		NotBefore:    now.Add(-backdate),
+		NotBefore:    notBefore,
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
@@ -196,7 +245,7 @@ func (c *CA) Issue(spiffeID string, ttl time.Duration) (certPEM, keyPEM []byte, 
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.root, &key.PublicKey, c.key)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("ca: sign %s: %w", spiffeID, err)
+		return nil, nil, time.Time{}, fmt.Errorf("ca: sign %s: %w", id, err)
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
@@ -207,7 +256,8 @@ func (c *CA) Issue(spiffeID string, ttl time.Duration) (certPEM, keyPEM []byte, 
 	return certPEM, keyPEM, notAfter, nil
 }
 
-// RootPEM returns the root certificate, PEM encoded.
+// RootPEM returns the signing root certificate, PEM encoded. What peers
+// should trust is RootsPEM, which adds the trust bundle.
 func (c *CA) RootPEM() []byte { return append([]byte(nil), c.rootPEM...) }
 
 // TrustDomain returns the SPIFFE trust domain, e.g. "causeway.local".

@@ -111,7 +111,7 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 	for _, p := range m.proxies {
 		e, err := envoyrun.Start(envoyrun.Options{
 			Binary:       envoyBin,
-			Bootstrap:    proxyBootstrap(t, p, xdsAddr),
+			Bootstrap:    proxyBootstrap(t, p, xdsAddr, e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))),
 			AdminAddress: p.adminAddress(),
 			Dir:          top.dir,
 			Name:         p.Name,
@@ -141,16 +141,18 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 	return top
 }
 
-// proxyBootstrap runs `causeway bootstrap`, as a user would, for p.
-func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string) []byte {
+// proxyBootstrap runs `causeway bootstrap`, as a user would, for p, with
+// xdsCreds (IssueProxyCert): Envoy reaches the control plane over TLS with
+// its client certificate, the path production takes.
+func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string, xdsCreds []string) []byte {
 	t.Helper()
-	cmd := exec.Command(causewayBin, "bootstrap",
+	cmd := exec.Command(causewayBin, append([]string{"bootstrap",
 		"--role", p.Role, "--cluster", p.Cluster,
 		"--region", p.Region, "--zone", p.Zone,
 		"--bind-address", p.BindAddress,
 		"--xds-address", xdsAddr,
 		"--admin-address", p.adminAddress(),
-		"--node-id", p.Name)
+		"--node-id", p.Name}, xdsCreds...)...)
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""

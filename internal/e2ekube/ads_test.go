@@ -2,6 +2,7 @@ package e2ekube
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,7 +14,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/causeway-dev/causeway/model"
@@ -51,11 +52,13 @@ type edsWatch struct {
 	changed chan struct{} // closed and replaced on every update or error
 }
 
-// watchEDS opens a delta ADS stream to xdsAddr as node and subscribes to the
+// watchEDS opens a delta ADS stream to xdsAddr as node, authenticated over
+// TLS with creds (e2eutil.ProxyTLSConfig: a client certificate whose
+// identity matches node, as serve requires), and subscribes to the
 // ClusterLoadAssignment name. The stream is closed by t's cleanup.
-func watchEDS(t *testing.T, xdsAddr string, node *corev3.Node, name string) *edsWatch {
+func watchEDS(t *testing.T, xdsAddr string, creds *tls.Config, node *corev3.Node, name string) *edsWatch {
 	t.Helper()
-	conn, err := grpc.NewClient(xdsAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(xdsAddr, grpc.WithTransportCredentials(credentials.NewTLS(creds)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,9 @@ type controlPlane struct {
 	dir         string
 	xdsAddr     string
 	metricsAddr string
+	// caDir is serve's --ca-dir: the test issues proxies' xDS client
+	// certificates from it, since serve accepts only authenticated proxies.
+	caDir string
 }
 
 // startCauseway writes the clusters file (cluster-1 only; cluster-2 comes
@@ -53,6 +56,7 @@ func startCauseway(t *testing.T, managementKubeconfig, cluster1Kubeconfig string
 	}
 	cp.xdsAddr = "127.0.0.1:" + e2eutil.FreePort(t)
 	cp.metricsAddr = "127.0.0.1:" + e2eutil.FreePort(t)
+	cp.caDir = filepath.Join(cp.dir, "ca")
 	start := time.Now()
 	cp.proc = e2eutil.Start(t, "causeway serve", filepath.Join(cp.dir, "causeway.log"), causewayBin, "serve",
 		"--clusters", clustersPath,
@@ -62,7 +66,7 @@ func startCauseway(t *testing.T, managementKubeconfig, cluster1Kubeconfig string
 		"--sync-timeout", "30s",
 		"--xds-address", cp.xdsAddr,
 		"--metrics-address", cp.metricsAddr,
-		"--ca-dir", filepath.Join(cp.dir, "ca"),
+		"--ca-dir", cp.caDir,
 		"--log-level", "debug")
 	t.Cleanup(func() { cp.dumpOnFailure(t) })
 	if err := e2eutil.Eventually(45*time.Second, 100*time.Millisecond, func() error {

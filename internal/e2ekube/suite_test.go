@@ -10,6 +10,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/kubeenv"
 	"github.com/causeway-dev/causeway/model"
 )
@@ -65,8 +66,10 @@ func newSuite(t *testing.T, env *kubeenv.Env) *suite {
 	s.applyClusterSecret(t, s.cluster2Original)
 
 	s.cp = startCauseway(t, env.Cluster("management").KubeconfigPath, env.Cluster("cluster-1").KubeconfigPath)
-	s.gw1 = watchEDS(t, s.cp.xdsAddr, proxyNode("e2ekube-gateway-1", model.RoleGateway, "cluster-1", gateway1Locality), reviewsCluster)
-	s.gw2 = watchEDS(t, s.cp.xdsAddr, proxyNode("e2ekube-gateway-2", model.RoleGateway, "cluster-2", gateway2Locality), reviewsCluster)
+	s.gw1 = watchEDS(t, s.cp.xdsAddr, e2eutil.ProxyTLSConfig(t, s.cp.caDir, string(model.RoleGateway), "cluster-1"),
+		proxyNode("e2ekube-gateway-1", model.RoleGateway, "cluster-1", gateway1Locality), reviewsCluster)
+	s.gw2 = watchEDS(t, s.cp.xdsAddr, e2eutil.ProxyTLSConfig(t, s.cp.caDir, string(model.RoleGateway), "cluster-2"),
+		proxyNode("e2ekube-gateway-2", model.RoleGateway, "cluster-2", gateway2Locality), reviewsCluster)
 	return s
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func (s *suite) testWalkThrough(t *testing.T) {
 	})
 	for _, spec := range []envoySpec{gatewayEnvoy, eastWestEnvoy} {
 		e, err := envoyrun.Start(envoyrun.Options{
-			Binary: envoyBin, Bootstrap: s.bootstrap(t, spec), AdminAddress: spec.admin(), Dir: dir, Name: spec.name,
+			Binary: envoyBin, Bootstrap: s.bootstrap(t, spec, dir), AdminAddress: spec.admin(), Dir: dir, Name: spec.name,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -151,16 +152,18 @@ func getReviews() (backend.Response, error) {
 	return e2eutil.GetBackend(reviewsClient, req)
 }
 
-// bootstrap runs `causeway bootstrap`, as a user would, for spec.
-func (s *suite) bootstrap(t *testing.T, spec envoySpec) []byte {
+// bootstrap runs `causeway certs issue` and `causeway bootstrap`, as a user
+// would, for spec: Envoy reaches serve over TLS with its client certificate.
+func (s *suite) bootstrap(t *testing.T, spec envoySpec, dir string) []byte {
 	t.Helper()
-	cmd := exec.Command(causewayBin, "bootstrap",
+	creds := e2eutil.IssueProxyCert(t, causewayBin, s.cp.caDir, string(spec.role), spec.cluster, filepath.Join(dir, "xds-certs", spec.name))
+	cmd := exec.Command(causewayBin, append([]string{"bootstrap",
 		"--role", string(spec.role), "--cluster", spec.cluster,
 		"--region", spec.locality.Region, "--zone", spec.locality.Zone,
 		"--bind-address", spec.bind,
 		"--xds-address", s.cp.xdsAddr,
 		"--admin-address", spec.admin(),
-		"--node-id", spec.name)
+		"--node-id", spec.name}, creds...)...)
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr string

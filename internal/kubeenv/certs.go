@@ -18,11 +18,11 @@ import (
 
 // pki holds the files every apiserver of an Env shares: a CA and a serving
 // certificate it signed for 127.0.0.1/localhost, so clients verify the
-// server instead of skipping TLS checks, and the service-account key pair.
+// server instead of skipping TLS checks. Service-account signing keys are
+// per cluster (writeSAKey), as in real clusters.
 type pki struct {
-	caPEM                []byte
-	certFile, keyFile    string
-	saPubFile, saKeyFile string
+	caPEM             []byte
+	certFile, keyFile string
 }
 
 func writePKI(dir string) (*pki, error) {
@@ -70,22 +70,10 @@ func writePKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Service-account tokens are signed with RSA (the apiserver's default
-	// algorithm); 2048 bits keeps generation well under a second.
-	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
-	saPubDER, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
-	if err != nil {
-		return nil, err
-	}
 	p := &pki{
-		caPEM:     pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certFile:  filepath.Join(dir, "apiserver.crt"),
-		keyFile:   filepath.Join(dir, "apiserver.key"),
-		saPubFile: filepath.Join(dir, "sa.pub"),
-		saKeyFile: filepath.Join(dir, "sa.key"),
+		caPEM:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		certFile: filepath.Join(dir, "apiserver.crt"),
+		keyFile:  filepath.Join(dir, "apiserver.key"),
 	}
 	files := []struct {
 		path string
@@ -94,8 +82,6 @@ func writePKI(dir string) (*pki, error) {
 		{filepath.Join(dir, "ca.crt"), p.caPEM},
 		{p.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER})},
 		{p.keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: srvKeyDER})},
-		{p.saPubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER})},
-		{p.saKeyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)})},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
@@ -103,4 +89,34 @@ func writePKI(dir string) (*pki, error) {
 		}
 	}
 	return p, nil
+}
+
+// writeSAKey writes a cluster's service-account signing key pair into dir
+// (sa.pub, sa.key) unless it is there already (a restarted apiserver keeps
+// its key, so tokens it minted stay valid). Each cluster has its own key,
+// as real clusters do: a token one apiserver minted does not verify at
+// another, which token authentication across clusters relies on.
+func writeSAKey(dir string) (pubFile, keyFile string, err error) {
+	pubFile, keyFile = filepath.Join(dir, "sa.pub"), filepath.Join(dir, "sa.key")
+	if _, err := os.Stat(keyFile); err == nil {
+		return pubFile, keyFile, nil
+	}
+	// Service-account tokens are signed with RSA (the apiserver's default
+	// algorithm); 2048 bits keeps generation well under a second.
+	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", "", err
+	}
+	saPubDER, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER}), 0o600); err != nil {
+		return "", "", fmt.Errorf("write %s: %w", pubFile, err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)})
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return "", "", fmt.Errorf("write %s: %w", keyFile, err)
+	}
+	return pubFile, keyFile, nil
 }

@@ -36,8 +36,11 @@ type Cluster struct {
 
 	env  *Env
 	port int
-	mu   sync.Mutex
-	proc *process
+	// saPubFile and saKeyFile are the cluster's own service-account
+	// signing key pair.
+	saPubFile, saKeyFile string
+	mu                   sync.Mutex
+	proc                 *process
 }
 
 // Clientset returns a typed client for the cluster.
@@ -99,9 +102,12 @@ func (c *Cluster) first() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var err error
+	if c.saPubFile, c.saKeyFile, err = writeSAKey(dir); err != nil {
+		return fmt.Errorf("cluster %s: service-account key: %w", c.Name, err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if c.port, err = freePort(); err != nil {
 			return err
@@ -151,8 +157,8 @@ func (c *Cluster) launch() error {
 		"--cert-dir", filepath.Join(dir, "certs"),
 		"--token-auth-file", filepath.Join(e.dir, "tokens.csv"),
 		"--authorization-mode", "AlwaysAllow",
-		"--service-account-key-file", e.pki.saPubFile,
-		"--service-account-signing-key-file", e.pki.saKeyFile,
+		"--service-account-key-file", c.saPubFile,
+		"--service-account-signing-key-file", c.saKeyFile,
 		"--service-account-issuer", "https://kubernetes.default.svc",
 		"--service-cluster-ip-range", "10.96.0.0/16",
 		// No token controller runs to create the "default" ServiceAccount

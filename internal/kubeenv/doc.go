@@ -6,7 +6,9 @@
 // EndpointSlices and Pods directly, which is all discovery reads. The
 // ServiceAccount admission plugin is off so Pods can be created without the
 // token controller; authentication is a static token (AdminToken) and
-// authorization AlwaysAllow.
+// authorization AlwaysAllow. Each apiserver signs service-account tokens
+// (TokenRequest) with its own key, so a token verifies (TokenReview) only at
+// the cluster that minted it, as with real clusters.
 //
 // Binaries come from $CAUSEWAY_KUBE_BIN_DIR, else
 // ${XDG_CACHE_HOME:-$HOME/.cache}/causeway/kube, as built by build.sh

@@ -1,0 +1,210 @@
+package e2esec
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/internal/e2eutil"
+)
+
+// TestLeafRotationUnderTraffic: with --cert-ttl 20s every proxy certificate
+// is renewed every 10 s over SDS; 32 s of back-to-back requests through
+// gateway → east-west → backend must all succeed while the east-west
+// gateway's serving certificate changes.
+func TestLeafRotationUnderTraffic(t *testing.T) {
+	top := startTopology(t, "--cert-ttl", "20s")
+	ew := top.envoys[eastWestProxy.name]
+	seen := map[string]time.Time{}
+	tr := startTraffic()
+	start := time.Now()
+	for time.Since(start) < 32*time.Second {
+		chain, err := presented(ew)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range chain {
+			if _, ok := seen[s]; !ok {
+				seen[s] = time.Now()
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	ok, fail, failures := tr.finish()
+	t.Logf("%d requests in %v, %d failed; east-west presented %d distinct certificates", ok+fail, time.Since(start).Round(time.Second), fail, len(seen))
+	if fail > 0 || ok == 0 {
+		t.Errorf("%d of %d requests failed during leaf rotation, want none; first: %v", fail, ok+fail, failures)
+	}
+	if len(seen) < 2 {
+		t.Errorf("east-west certificate serials seen over 32 s: %v, want it to change at least once (renewal at half of 20 s)", slices.Collect(maps.Keys(seen)))
+	}
+}
+
+// TestRootRotation rotates the CA root from A to B the documented way,
+// restarting causeway serve for each step while traffic flows:
+//  1. A signs, B in trust-bundle.pem: every proxy learns to trust B;
+//  2. B signs, A in the bundle: leaves re-issue from B; leaves of A and
+//     B are both accepted (the overlap);
+//  3. B alone: a leaf of A is refused, B's accepted.
+//
+// xDS itself runs in plaintext here when serve has --xds-insecure: a
+// proxy's xDS client certificate is a bootstrap file Envoy reads once, so
+// rotating it means re-issuing it and restarting the proxy — another
+// procedure. This test is about the mesh roots delivered over SDS.
+func TestRootRotation(t *testing.T) {
+	var args []string
+	if xdsTLS {
+		args = append(args, "--xds-insecure")
+	}
+	top := startTopology(t, args...)
+	ew := top.envoys[eastWestProxy.name]
+	rootA := readFile(t, filepath.Join(top.caDir, ca.RootCertFile))
+	authA, err := ca.LoadOrCreate(top.caDir, trustDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirB := t.TempDir()
+	authB, err := ca.LoadOrCreate(dirB, trustDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootB := readFile(t, filepath.Join(dirB, ca.RootCertFile))
+	serialA, serialB := serial(pemCert(t, rootA)), serial(pemCert(t, rootB))
+	gatewayID := authA.SpiffeID("gateway", "cluster-1")
+	leafA, leafB := issue(t, authA, gatewayID), issue(t, authB, gatewayID)
+	bundle := filepath.Join(top.caDir, ca.TrustBundleFile)
+
+	tr := startTraffic()
+	start := time.Now()
+	// 1. A signs, B is trusted too.
+	top.restartCauseway(t, func() { writeFile(t, bundle, rootB) })
+	awaitRoots(t, top, map[string]bool{serialA: true, serialB: true}, "step 1 (A signs, B in the bundle)")
+	before := chainSerials(t, top)
+
+	// 2. B signs, A stays trusted.
+	top.restartCauseway(t, func() {
+		writeFile(t, filepath.Join(top.caDir, ca.RootKeyFile), readFile(t, filepath.Join(dirB, ca.RootKeyFile)))
+		writeFile(t, filepath.Join(top.caDir, ca.RootCertFile), rootB)
+		writeFile(t, bundle, rootA)
+	})
+	awaitRoots(t, top, map[string]bool{serialA: true, serialB: true}, "step 2 (B signs, A in the bundle)")
+	awaitNewLeaves(t, top, before, "step 2")
+	for name, leaf := range map[string]*tls.Certificate{"leaf of A": leafA, "leaf of B": leafB} {
+		if status, err := eastWestGET(leaf); err != nil || status != 200 {
+			t.Errorf("overlap: gateway %s: status %d, err %v; want 200", name, status, err)
+		}
+	}
+
+	// 3. B alone.
+	top.restartCauseway(t, func() {
+		if err := os.Remove(bundle); err != nil {
+			t.Fatal(err)
+		}
+	})
+	awaitRoots(t, top, map[string]bool{serialB: true}, "step 3 (B alone)")
+	if status, err := eastWestGET(leafB); err != nil || status != 200 {
+		t.Errorf("after the rotation: gateway leaf of B: status %d, err %v; want 200", status, err)
+	}
+	refusedBefore := sumStats(t, ew, ".ssl.fail_verify_error")
+	if status, err := eastWestGET(leafA); err == nil {
+		t.Errorf("after A left the bundle: gateway leaf of A got HTTP %d, want the connection refused", status)
+	} else if after := sumStats(t, ew, ".ssl.fail_verify_error"); after <= refusedBefore {
+		t.Errorf("leaf of A refused (%v) but *.ssl.fail_verify_error stayed at %d", err, after)
+	}
+	ok, fail, failures := tr.finish()
+	t.Logf("root rotation (3 control-plane restarts) took %v: %d requests through the gateway, %d failed",
+		time.Since(start).Round(100*time.Millisecond), ok+fail, fail)
+	if fail > 0 || ok == 0 {
+		t.Errorf("%d of %d requests failed during the root rotation, want none; first: %v", fail, ok+fail, failures)
+	}
+	e2eutil.CheckNoRejectedUpdates(t, top.envoys)
+}
+
+// awaitRoots waits until both Envoys trust exactly want (root serials).
+func awaitRoots(t *testing.T, top *topology, want map[string]bool, step string) {
+	t.Helper()
+	start := time.Now()
+	err := e2eutil.Eventually(20*time.Second, 100*time.Millisecond, func() error {
+		for name, e := range top.envoys {
+			roots, err := trustedRoots(e)
+			if err != nil {
+				return err
+			}
+			if !maps.Equal(roots, want) {
+				return fmt.Errorf("%s trusts %v, want %v", name, slices.Sorted(maps.Keys(roots)), slices.Sorted(maps.Keys(want)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	t.Logf("%s: both Envoys trust the new roots %v after the restart", step, time.Since(start).Round(10*time.Millisecond))
+}
+
+// chainSerials are the serials both Envoys present.
+func chainSerials(t *testing.T, top *topology) map[string]bool {
+	t.Helper()
+	all := map[string]bool{}
+	for _, e := range top.envoys {
+		chain, err := presented(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(all, chain)
+	}
+	return all
+}
+
+// awaitNewLeaves waits until neither Envoy presents a certificate of old.
+func awaitNewLeaves(t *testing.T, top *topology, old map[string]bool, step string) {
+	t.Helper()
+	err := e2eutil.Eventually(20*time.Second, 100*time.Millisecond, func() error {
+		for s := range chainSerials(t, top) {
+			if old[s] {
+				return fmt.Errorf("an Envoy still presents certificate %s", s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func pemCert(t *testing.T, b []byte) *x509.Certificate {
+	t.Helper()
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("no PEM block")
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
