@@ -43,6 +43,31 @@ func (e *errs) port(field string, n int32) {
 	}
 }
 
+// hosts checks spec.hosts: at least one, each a DNS name, no repeats.
+func (e *errs) hosts(hosts []string) {
+	if len(hosts) == 0 {
+		e.add("spec.hosts", "at least one host is required")
+	}
+	seen := map[string]bool{}
+	for i, h := range hosts {
+		field := fmt.Sprintf("spec.hosts[%d]", i)
+		e.dnsSubdomain(field, "hostname", h)
+		if seen[h] {
+			e.add(field, "duplicate host %q", h)
+		}
+		seen[h] = true
+	}
+}
+
+// uniquePort checks a port number and that seen does not hold it yet.
+func (e *errs) uniquePort(field string, n int32, seen map[int32]bool) {
+	e.port(field, n)
+	if seen[n] {
+		e.add(field, "duplicate port %d", n)
+	}
+	seen[n] = true
+}
+
 func (e *errs) protocol(field, p string) {
 	switch p {
 	case "", "HTTP", "HTTP2", "GRPC", "H2C":

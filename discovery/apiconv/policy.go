@@ -10,29 +10,14 @@ import (
 func ExternalService(es *v1alpha1.ExternalService) []FieldError {
 	var e errs
 	spec := &es.Spec
-	if len(spec.Hosts) == 0 {
-		e.add("spec.hosts", "at least one host is required")
-	}
-	hosts := map[string]bool{}
-	for i, h := range spec.Hosts {
-		field := fmt.Sprintf("spec.hosts[%d]", i)
-		e.dnsSubdomain(field, "hostname", h)
-		if hosts[h] {
-			e.add(field, "duplicate host %q", h)
-		}
-		hosts[h] = true
-	}
+	e.hosts(spec.Hosts)
 	if len(spec.Ports) == 0 {
 		e.add("spec.ports", "at least one port is required")
 	}
 	names, numbers := map[string]bool{}, map[int32]bool{}
 	for i, p := range spec.Ports {
 		field := fmt.Sprintf("spec.ports[%d]", i)
-		e.port(field+".number", p.Number)
-		if numbers[p.Number] {
-			e.add(field+".number", "duplicate port %d", p.Number)
-		}
-		numbers[p.Number] = true
+		e.uniquePort(field+".number", p.Number, numbers)
 		e.dnsLabel(field+".name", "port name", p.Name)
 		if names[p.Name] {
 			e.add(field+".name", "duplicate port name %q", p.Name)

@@ -66,27 +66,6 @@ func (e *errs) refs(field string, refs []v1alpha1.WorkspaceRef) []string {
 	return out
 }
 
-// Subsets checks a VirtualDestination's spec.subsets as its CRD does and
-// converts them.
-func Subsets(subsets []v1alpha1.Subset) ([]model.Subset, []FieldError) {
-	var e errs
-	var out []model.Subset
-	names := map[string]bool{}
-	for i, s := range subsets {
-		field := fmt.Sprintf("spec.subsets[%d]", i)
-		e.dnsLabel(field+".name", "subset name", s.Name)
-		if names[s.Name] {
-			e.add(field+".name", "duplicate subset %q", s.Name)
-		}
-		names[s.Name] = true
-		if len(s.Labels) == 0 {
-			e.add(field+".labels", "at least one label is required")
-		}
-		out = append(out, model.Subset{Name: s.Name, Labels: maps.Clone(s.Labels)})
-	}
-	return out, e
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }

@@ -7,7 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/causeway-dev/causeway/discovery/apiconv"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -174,78 +173,6 @@ func overrideLocality(base model.Locality, l locality) model.Locality {
 		base.Subzone = l.Subzone
 	}
 	return base
-}
-
-func (p *parser) parseVirtualDestination(d docRef, data []byte) {
-	var doc virtualDestinationDoc
-	if !p.decodeStrict(d, data, &doc) {
-		return
-	}
-	ok := p.checkName(d, doc.Metadata.Name)
-	spec := doc.Spec
-	vd := model.VirtualDestination{Namespace: d.namespace, Name: doc.Metadata.Name, TrafficDistribution: spec.TrafficDistribution,
-		Labels: doc.Metadata.Labels}
-	age, ageOK := p.age(d, doc.Metadata.CreationTimestamp)
-	vd.Age, ok = age, ok && ageOK
-	if len(spec.Hosts) == 0 {
-		p.errorf(d, "spec.hosts", "at least one host is required")
-		ok = false
-	}
-	for i, h := range spec.Hosts {
-		if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 {
-			p.errorf(d, fmt.Sprintf("spec.hosts[%d]", i), "%q is not a valid hostname: %s", h, strings.Join(errs, "; "))
-			ok = false
-		}
-	}
-	vd.Hosts = spec.Hosts
-	if len(spec.Ports) == 0 {
-		p.errorf(d, "spec.ports", "at least one port is required")
-		ok = false
-	}
-	numbers := map[int64]bool{}
-	for i, port := range spec.Ports {
-		field := fmt.Sprintf("spec.ports[%d]", i)
-		ok = p.checkPort(d, field+".number", port.Number) && ok
-		if numbers[port.Number] {
-			p.errorf(d, field+".number", "duplicate port %d", port.Number)
-			ok = false
-		}
-		numbers[port.Number] = true
-		out := model.VirtualDestinationPort{Number: uint32(port.Number), Protocol: port.Protocol}
-		if tp := port.TargetPort; tp != nil {
-			switch {
-			case (tp.Number != 0) == (tp.Name != ""):
-				p.errorf(d, field+".targetPort", "set exactly one of number or name")
-				ok = false
-			case tp.Number != 0:
-				ok = p.checkPort(d, field+".targetPort.number", tp.Number) && ok
-			}
-			out.TargetPort = &model.TargetPort{Number: uint32(tp.Number), Name: tp.Name}
-		}
-		vd.Ports = append(vd.Ports, out)
-	}
-	if len(spec.Services) == 0 && len(spec.ExternalServices) == 0 {
-		p.errorf(d, "spec.services", "at least one of spec.services or spec.externalServices must select a backend")
-		ok = false
-	}
-	for _, sel := range spec.Services {
-		vd.Services = append(vd.Services, model.ServiceSelector(sel))
-	}
-	for _, sel := range spec.ExternalServices {
-		vd.ExternalServices = append(vd.ExternalServices, model.ServiceSelector{Labels: sel.Labels, Name: sel.Name, Namespace: sel.Namespace})
-	}
-	subsets, subsetErrs := apiconv.Subsets(spec.Subsets)
-	ok = p.fieldErrors(d, subsetErrs) && ok
-	vd.Subsets = subsets
-	switch spec.TrafficDistribution {
-	case model.TrafficDistributionDefault, model.TrafficDistributionPreferClose:
-	default:
-		p.errorf(d, "spec.trafficDistribution", "%q is not supported (use %q or leave it unset)", spec.TrafficDistribution, model.TrafficDistributionPreferClose)
-		ok = false
-	}
-	if ok && p.unique(d, fmt.Sprintf("VirtualDestination %s/%s", vd.Namespace, vd.Name)) {
-		p.world.VirtualDestinations = append(p.world.VirtualDestinations, vd)
-	}
 }
 
 func (p *parser) parseGateway(d docRef, data []byte) {

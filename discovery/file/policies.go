@@ -37,6 +37,26 @@ func (p *parser) age(d docRef, timestamp string) (model.Age, bool) {
 // The policy kinds are decoded straight into the API types (the world file
 // and the CRDs share one format) and checked as the CRDs would check them.
 
+// parseVirtualDestination converts the document as discovery/kube converts
+// the object; only its Age is the world file's own.
+func (p *parser) parseVirtualDestination(d docRef, data []byte) {
+	var doc virtualDestinationDoc
+	if !p.decodeStrict(d, data, &doc) {
+		return
+	}
+	vd := doc.VirtualDestination
+	vd.ObjectMeta = doc.Metadata.ObjectMeta
+	vd.Namespace = d.namespace
+	ok := p.checkName(d, vd.Name)
+	age, ageOK := p.age(d, doc.Metadata.CreationTimestamp)
+	out, errs := apiconv.VirtualDestination(&vd)
+	out.Age = age
+	ok = p.fieldErrors(d, errs) && ok && ageOK
+	if ok && p.unique(d, fmt.Sprintf("VirtualDestination %s/%s", out.Namespace, out.Name)) {
+		p.world.VirtualDestinations = append(p.world.VirtualDestinations, out)
+	}
+}
+
 func (p *parser) parseExternalService(d docRef, data []byte) {
 	var es v1alpha1.ExternalService
 	if !p.decodeStrict(d, data, &es) {

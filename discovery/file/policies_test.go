@@ -115,6 +115,15 @@ func TestParsePolicyErrors(t *testing.T) {
 			want: []string{`unknown field "spec.externalServices[0].cluster"`},
 		},
 		{
+			name: "vd checks shared with discovery/kube",
+			docs: []string{vd("  hosts: [a.b, a.b]\n  ports: [{number: 80, protocol: UDP}, {number: 81, targetPort: {name: Not_A_Port}}]\n  services: [{}]\n")},
+			want: []string{
+				"document 1 (VirtualDestination bookinfo/reviews): spec.hosts[1]: duplicate host \"a.b\"",
+				"spec.ports[0].protocol: \"UDP\" is not supported (use HTTP, HTTP2, GRPC or H2C)",
+				"spec.ports[1].targetPort.name: \"Not_A_Port\" is not a valid port name",
+			},
+		},
+		{
 			name: "vd creation timestamp",
 			docs: []string{"apiVersion: networking.causeway.dev/v1alpha1\nkind: VirtualDestination\nmetadata: {name: r, creationTimestamp: yesterday}\nspec:\n" + okVDSpec},
 			want: []string{`document 1 (VirtualDestination default/r): metadata.creationTimestamp: "yesterday" is not an RFC 3339 time`},

@@ -1,6 +1,10 @@
 package file
 
-import "github.com/causeway-dev/causeway/api/v1alpha1"
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/causeway-dev/causeway/api/v1alpha1"
+)
 
 // Document shapes of the world file. Ports are int64 so that out-of-range
 // values reach validation (with a field path) instead of failing decoding.
@@ -94,42 +98,15 @@ type endpointPort struct {
 	Port int64  `json:"port"`
 }
 
+// virtualDestinationDoc is a v1alpha1.VirtualDestination whose
+// metadata.creationTimestamp is read as text: parser.age reports a bad one
+// naming the field, where decoding a metav1.Time would fail the document.
 type virtualDestinationDoc struct {
-	typeMeta `json:",inline"`
-	Metadata objectMeta             `json:"metadata"`
-	Spec     virtualDestinationSpec `json:"spec"`
+	v1alpha1.VirtualDestination `json:",inline"`
+	Metadata                    textTimestampMeta `json:"metadata"`
 }
 
-type virtualDestinationSpec struct {
-	Hosts               []string                  `json:"hosts"`
-	Ports               []vdPort                  `json:"ports"`
-	Services            []serviceSelector         `json:"services,omitempty"`
-	ExternalServices    []externalServiceSelector `json:"externalServices,omitempty"`
-	Subsets             []v1alpha1.Subset         `json:"subsets,omitempty"`
-	TrafficDistribution string                    `json:"trafficDistribution,omitempty"`
-}
-
-// externalServiceSelector has no cluster: ExternalServices are not in one.
-type externalServiceSelector struct {
-	Labels    map[string]string `json:"labels,omitempty"`
-	Name      string            `json:"name,omitempty"`
-	Namespace string            `json:"namespace,omitempty"`
-}
-
-type vdPort struct {
-	Number     int64       `json:"number"`
-	Protocol   string      `json:"protocol,omitempty"`
-	TargetPort *targetPort `json:"targetPort,omitempty"`
-}
-
-type targetPort struct {
-	Number int64  `json:"number,omitempty"`
-	Name   string `json:"name,omitempty"`
-}
-
-type serviceSelector struct {
-	Labels    map[string]string `json:"labels,omitempty"`
-	Name      string            `json:"name,omitempty"`
-	Namespace string            `json:"namespace,omitempty"`
-	Cluster   string            `json:"cluster,omitempty"`
+type textTimestampMeta struct {
+	metav1.ObjectMeta `json:",inline"`
+	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }
