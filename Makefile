@@ -43,6 +43,8 @@ test: $(ENVOY) kube-bins check-generated ## vet, gofmt check, every test includi
 	$(GO) vet ./...
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(ENVOY_ENV) $(KUBE_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
+	@# Every benchmark once, so they cannot rot; timings are make bench's.
+	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 10m ./...
 
 # Generated from api/v1alpha1: deepcopy code and the CRD manifests. Old
 # manifests are removed first so a renamed or deleted kind leaves nothing behind.
@@ -77,9 +79,21 @@ demo: $(ENVOY) build ## run control plane, gateways, east-west gateways and samp
 check-demo: $(ENVOY) build ## run the demo's scripted failover scenario without a prompt
 	$(ENVOY_ENV) bin/causeway-demo --causeway-bin bin/causeway --check
 
+# make bench: the go benchmarks (translation and the endpoint fast path at
+# their sizes, full push against the marshalling floor, offline translate),
+# then the load tool (cmd/causeway-load) at the issue's scale: a generated
+# world served to 1,000 ADS clients (memory, convergence), a kube-apiserver
+# world (convergence of an EndpointSlice change), offline translate's wall
+# time and peak RSS. It prints the table and writes $(BENCH_OUT)/results.json,
+# results.png and pprof profiles of serve. LOAD_FLAGS= for a quick run.
+BENCH_OUT  ?= .cache/bench
+LOAD_FLAGS ?= --full --changes 3 --budget 9m --converge-timeout 60s --sync-timeout 2m
 .PHONY: bench
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: kube-bins build ## benchmarks and the load tool (table, .cache/bench/results.json and .png, pprof)
+	@mkdir -p $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=1s -timeout 15m ./translator ./xds ./cmd/causeway >$(BENCH_OUT)/gobench.txt 2>&1; \
+		status=$$?; cat $(BENCH_OUT)/gobench.txt; exit $$status
+	$(KUBE_ENV) bin/causeway-load --causeway-bin bin/causeway --out $(BENCH_OUT) --go-bench-output $(BENCH_OUT)/gobench.txt $(LOAD_FLAGS)
 
 .PHONY: golden
 golden: ## rewrite translator golden files (review the diff)

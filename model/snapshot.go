@@ -22,6 +22,12 @@ type Snapshot struct {
 
 	clusterByName map[string]*Cluster
 	serviceByKey  map[ServiceKey]*Service
+
+	svcIndex serviceIndex
+	// endpointHashes[i] fingerprints services[i].Endpoints, so that
+	// EndpointsOnlyDiff need not compare every endpoint.
+	endpointHashes []uint64
+	shapeHash      uint64
 }
 
 // World is the mutable input to NewSnapshot.
@@ -86,11 +92,8 @@ func NewSnapshot(w World) *Snapshot {
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 	})
 	sort.Slice(s.clusters, func(i, j int) bool { return s.clusters[i].Name < s.clusters[j].Name })
-	sort.Slice(s.services, func(i, j int) bool { return s.services[i].Key().String() < s.services[j].Key().String() })
-	sort.Slice(s.virtualDestinations, func(i, j int) bool {
-		a, b := s.virtualDestinations[i], s.virtualDestinations[j]
-		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
-	})
+	sortByKey(s.services, func(svc *Service) string { return svc.Key().String() })
+	sortByKey(s.virtualDestinations, func(vd *VirtualDestination) string { return vd.Namespace + "/" + vd.Name })
 	sort.Slice(s.gateways, func(i, j int) bool {
 		return s.gateways[i].Namespace+"/"+s.gateways[i].Name < s.gateways[j].Namespace+"/"+s.gateways[j].Name
 	})
@@ -103,6 +106,11 @@ func NewSnapshot(w World) *Snapshot {
 	for i := range s.services {
 		s.serviceByKey[s.services[i].Key()] = &s.services[i]
 	}
+	s.endpointHashes = make([]uint64, len(s.services))
+	for i := range s.services {
+		s.endpointHashes[i] = endpointsHash(s.services[i].Endpoints)
+	}
+	s.shapeHash = shapeHash(s.services, s.virtualDestinations)
 	return s
 }
 
@@ -250,16 +258,12 @@ func (sel ServiceSelector) Matches(svc *Service) bool {
 // SelectedServices returns the services any of vd's selectors select, in
 // snapshot order.
 func (s *Snapshot) SelectedServices(vd *VirtualDestination) []*Service {
-	var out []*Service
-	for i := range s.services {
-		for _, sel := range vd.Services {
-			if sel.Matches(&s.services[i]) {
-				out = append(out, &s.services[i])
-				break
-			}
-		}
-	}
-	return out
+	return s.selectMatching(vd.Services)
+}
+
+// SelectServices returns the services any of sels selects, in snapshot order.
+func (s *Snapshot) SelectServices(sels []ServiceSelector) []*Service {
+	return s.selectMatching(sels)
 }
 
 // Store publishes snapshots to readers. The zero value holds an empty world.
@@ -298,4 +302,23 @@ func (st *Store) Subscribe() <-chan struct{} {
 	st.subs = append(st.subs, ch)
 	st.mu.Unlock()
 	return ch
+}
+
+// sortByKey sorts list by key, computing each key once (not per comparison).
+func sortByKey[T any](list []T, key func(*T) string) {
+	keys := make([]string, len(list))
+	perm := make([]int, len(list))
+	for i := range list {
+		keys[i] = key(&list[i])
+		perm[i] = i
+	}
+	if sort.SliceIsSorted(perm, func(a, b int) bool { return keys[a] < keys[b] }) {
+		return
+	}
+	sort.SliceStable(perm, func(a, b int) bool { return keys[perm[a]] < keys[perm[b]] })
+	sorted := make([]T, len(list))
+	for i, j := range perm {
+		sorted[i] = list[j]
+	}
+	copy(list, sorted)
 }

@@ -27,6 +27,8 @@ const maxWeight = 1000000
 type builtCluster struct {
 	cluster   *clusterv3.Cluster
 	endpoints *endpointv3.ClusterLoadAssignment
+	service   *model.Service
+	port      uint32
 }
 
 // Backend kinds a HTTPRoute may name.
@@ -239,7 +241,7 @@ func (b *gatewayBuilder) resolveBackend(route *model.HTTPRoute, ref gwv1.Backend
 	if !seen {
 		c, cla := serviceCluster(b.w, b.p, t.service, t.port)
 		if c != nil {
-			built = &builtCluster{cluster: c, endpoints: cla}
+			built = &builtCluster{cluster: c, endpoints: cla, service: t.service, port: t.port}
 		}
 		b.serviceClusters[t.cluster] = built
 	}

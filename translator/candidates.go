@@ -27,7 +27,17 @@ type candidate struct {
 func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestination, portIndex int,
 	services []*model.Service, externals []*model.ExternalService, remote bool, r *Resources) []candidate {
 	vp := vd.Ports[portIndex]
-	var out []candidate
+	n := 0
+	for _, svc := range services {
+		n += len(svc.Endpoints)
+	}
+	// The candidates live only until the caller has built its endpoint
+	// sets, so one buffer serves every call of a translation.
+	out := r.candidates[:0]
+	if cap(out) < n {
+		out = make([]candidate, 0, n)
+	}
+	defer func() { r.candidates = out[:0] }()
 	for _, svc := range services {
 		local := svc.Cluster == p.Cluster
 		cl := w.Cluster(svc.Cluster)

@@ -38,34 +38,7 @@ func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, claims 
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		vd := &vds[i]
-		local := localServices(claims.selectedServices(w, vd), p.Cluster)
-		subsets := subsetsOf(vd, r)
-		for pi := range vd.Ports {
-			var sets map[string]*endpointSet
-			for hi := range vd.Hosts {
-				// Claim even without local services so that every proxy
-				// agrees which VirtualDestination owns a host:port.
-				if !claims.owns(r, vd, pi, hi) || len(local) == 0 {
-					continue
-				}
-				if sets == nil {
-					cands := collectCandidates(w, p, vd, pi, local, nil, false, r)
-					sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, nil, labelSet{})}
-					for si := range subsets {
-						sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], nil, labelSet{})
-					}
-				}
-				base := claims.destination(vd, pi, hi)
-				for _, sub := range append([]string{""}, subsetNames(subsets)...) {
-					key := base
-					key.Subset = sub
-					name := key.InboundName()
-					r.Clusters = append(r.Clusters, edsCluster(name, p))
-					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, flatPriority))
-					chains = append(chains, eastWestChain(key.SNI(), name, trustDomain))
-				}
-			}
-		}
+		chains = eastWestVD(w, p, trustDomain, claims, vd, localServices(claims.selectedServices(w, vd), p.Cluster), chains, r)
 	}
 	chains = append(chains, federatedEastWestChains(w, p, trustDomain, claims, r)...)
 	if len(chains) == 0 {
@@ -86,6 +59,43 @@ func buildEastWest(w *model.Snapshot, p model.Proxy, trustDomain string, claims 
 		}},
 		FilterChains: chains,
 	})
+}
+
+// eastWestVD adds the inbound clusters and load assignments of one
+// VirtualDestination for an east-west proxy and appends their filter
+// chains; local are the Services it selects in the proxy's cluster.
+func eastWestVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, vd *model.VirtualDestination,
+	local []*model.Service, chains []*listenerv3.FilterChain, r *Resources) []*listenerv3.FilterChain {
+	subsets := subsetsOf(vd, r)
+	for pi := range vd.Ports {
+		var sets map[string]*endpointSet
+		for hi := range vd.Hosts {
+			// Claim even without local services so that every proxy
+			// agrees which VirtualDestination owns a host:port.
+			if !claims.owns(r, vd, pi, hi) || len(local) == 0 {
+				continue
+			}
+			if sets == nil {
+				cands := collectCandidates(w, p, vd, pi, local, nil, false, r)
+				sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, nil, labelSet{})}
+				for si := range subsets {
+					sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], nil, labelSet{})
+				}
+			}
+			base := claims.destination(vd, pi, hi)
+			for _, sub := range append([]string{""}, subsetNames(subsets)...) {
+				key := base
+				key.Subset = sub
+				name := key.InboundName()
+				r.Clusters = append(r.Clusters, edsCluster(name, p))
+				if r.wantsEndpoints(local...) {
+					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, flatPriority))
+				}
+				chains = append(chains, eastWestChain(key.SNI(), name, trustDomain))
+			}
+		}
+	}
+	return chains
 }
 
 // eastWestPort is the port of the cluster's east-west gateway entry whose

@@ -1,7 +1,9 @@
 package translator
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"sort"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -35,15 +37,42 @@ type groupKey struct {
 // cluster's east-west gateways stand for.
 type localityGroup struct {
 	groupKey
-	local  map[hostPort]bool
-	remote map[string]uint32
+	// local may hold an address:port more than once (two Services selecting
+	// one pod) until dedupe.
+	local   []hostPort
+	remote  []remoteCount
+	deduped bool
+}
+
+type remoteCount struct {
+	cluster string
+	n       uint32
+}
+
+// dedupe removes repeated local addresses (an address:port counts once).
+func (g *localityGroup) dedupe() {
+	if g.deduped {
+		return
+	}
+	g.deduped = true
+	if len(g.local) < 2 {
+		return
+	}
+	slices.SortFunc(g.local, func(a, b hostPort) int {
+		if c := cmp.Compare(a.addr, b.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.port, b.port)
+	})
+	g.local = slices.Compact(g.local)
 }
 
 // size is the number of real ready endpoints in the group.
 func (g *localityGroup) size() uint32 {
+	g.dedupe()
 	n := uint32(len(g.local))
 	for _, c := range g.remote {
-		n += c
+		n += c.n
 	}
 	return n
 }
@@ -52,21 +81,54 @@ func (g *localityGroup) size() uint32 {
 // by locality. Build one with newEndpointSet, turn it into an assignment
 // with assignment.
 type endpointSet struct {
-	groups   map[groupKey]*localityGroup
-	gateways map[string][]model.GatewayAddress
+	groups   []*localityGroup
+	byKey    map[groupKey]*localityGroup // set once there are many groups
+	gateways []clusterGateways
 }
 
-func newEndpointSet() *endpointSet {
-	return &endpointSet{groups: map[groupKey]*localityGroup{}, gateways: map[string][]model.GatewayAddress{}}
+type clusterGateways struct {
+	cluster  string
+	gateways []model.GatewayAddress
 }
+
+func newEndpointSet() *endpointSet { return &endpointSet{} }
+
+// manyGroups is when group lookups switch from a scan to a map.
+const manyGroups = 8
 
 func (s *endpointSet) group(k groupKey) *localityGroup {
-	g := s.groups[k]
-	if g == nil {
-		g = &localityGroup{groupKey: k, local: map[hostPort]bool{}, remote: map[string]uint32{}}
-		s.groups[k] = g
+	if s.byKey != nil {
+		if g := s.byKey[k]; g != nil {
+			return g
+		}
+	} else {
+		for _, g := range s.groups {
+			if g.groupKey == k {
+				return g
+			}
+		}
+	}
+	g := &localityGroup{groupKey: k}
+	s.groups = append(s.groups, g)
+	if s.byKey == nil && len(s.groups) > manyGroups {
+		s.byKey = make(map[groupKey]*localityGroup, len(s.groups))
+		for _, o := range s.groups {
+			s.byKey[o.groupKey] = o
+		}
+	} else if s.byKey != nil {
+		s.byKey[k] = g
 	}
 	return g
+}
+
+// gatewaysOf returns the east-west gateways recorded for cluster.
+func (s *endpointSet) gatewaysOf(cluster string) []model.GatewayAddress {
+	for _, cg := range s.gateways {
+		if cg.cluster == cluster {
+			return cg.gateways
+		}
+	}
+	return nil
 }
 
 // addLocal adds an endpoint the proxy reaches directly. An address:port seen
@@ -77,7 +139,9 @@ func (s *endpointSet) addLocal(l model.Locality, stale bool, addr string, port u
 
 // addLocalRanked is addLocal into the group k (which carries a label rank).
 func (s *endpointSet) addLocalRanked(k groupKey, addr string, port uint32) {
-	s.group(k).local[hostPort{addr, port}] = true
+	g := s.group(k)
+	g.local = append(g.local, hostPort{addr, port})
+	g.deduped = false
 }
 
 // addRemote counts a ready endpoint of another cluster; it is reached through
@@ -88,8 +152,25 @@ func (s *endpointSet) addRemote(l model.Locality, stale bool, cluster string, ga
 
 // addRemoteRanked is addRemote into the group k (which carries a label rank).
 func (s *endpointSet) addRemoteRanked(k groupKey, cluster string, gateways []model.GatewayAddress) {
-	s.group(k).remote[cluster]++
-	s.gateways[cluster] = gateways
+	g := s.group(k)
+	found := false
+	for i := range g.remote {
+		if g.remote[i].cluster == cluster {
+			g.remote[i].n++
+			found = true
+			break
+		}
+	}
+	if !found {
+		g.remote = append(g.remote, remoteCount{cluster: cluster, n: 1})
+	}
+	for i := range s.gateways {
+		if s.gateways[i].cluster == cluster {
+			s.gateways[i].gateways = gateways
+			return
+		}
+	}
+	s.gateways = append(s.gateways, clusterGateways{cluster: cluster, gateways: gateways})
 }
 
 // assignment renders the set as the ClusterLoadAssignment named name.
@@ -98,19 +179,24 @@ func (s *endpointSet) addRemoteRanked(k groupKey, cluster string, gateways []mod
 // times the ranking's weight for the locality. Stale endpoints come after
 // every fresh one (see groupPriority).
 func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterLoadAssignment {
-	groups := make([]*localityGroup, 0, len(s.groups))
+	type rankedGroup struct {
+		g    *localityGroup
+		prio uint32
+		loc  string
+	}
+	groups := make([]rankedGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
-		groups = append(groups, g)
-		raw = append(raw, groupPriority(prio, g.groupKey))
+		p := groupPriority(prio, g.groupKey)
+		groups = append(groups, rankedGroup{g: g, prio: p, loc: g.locality.String()})
+		raw = append(raw, p)
 	}
 	compact := compactPriorities(raw)
 	sort.Slice(groups, func(i, j int) bool {
-		pi, pj := groupPriority(prio, groups[i].groupKey), groupPriority(prio, groups[j].groupKey)
-		if pi != pj {
-			return pi < pj
+		if groups[i].prio != groups[j].prio {
+			return groups[i].prio < groups[j].prio
 		}
-		return groups[i].locality.String() < groups[j].locality.String()
+		return groups[i].loc < groups[j].loc
 	})
 	cla := &endpointv3.ClusterLoadAssignment{
 		ClusterName: name,
@@ -118,17 +204,21 @@ func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterL
 			OverprovisioningFactor: wrapperspb.UInt32(overprovisioningFactor),
 		},
 	}
-	for _, g := range groups {
-		cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{
-			Locality: &corev3.Locality{
-				Region:  g.locality.Region,
-				Zone:    g.locality.Zone,
-				SubZone: g.locality.Subzone,
-			},
-			LbEndpoints:         s.lbEndpoints(g),
-			LoadBalancingWeight: wrapperspb.UInt32(scaledWeight(g.size(), prio.weight(g.locality))),
-			Priority:            compact[groupPriority(prio, g.groupKey)],
-		})
+	n := len(groups)
+	lles := make([]endpointv3.LocalityLbEndpoints, n)
+	locs := make([]corev3.Locality, n)
+	weights := make([]wrapperspb.UInt32Value, n)
+	cla.Endpoints = make([]*endpointv3.LocalityLbEndpoints, n)
+	for i, rg := range groups {
+		g := rg.g
+		locs[i] = corev3.Locality{Region: g.locality.Region, Zone: g.locality.Zone, SubZone: g.locality.Subzone}
+		weights[i].Value = scaledWeight(g.size(), prio.weight(g.locality))
+		lle := &lles[i]
+		lle.Locality = &locs[i]
+		lle.LbEndpoints = s.lbEndpoints(g)
+		lle.LoadBalancingWeight = &weights[i]
+		lle.Priority = compact[rg.prio]
+		cla.Endpoints[i] = lle
 	}
 	return cla
 }
@@ -143,10 +233,50 @@ func scaledWeight(n, factor uint32) uint32 {
 	return uint32(min(w, maxLocalityWeight))
 }
 
+// lbEndpointSlab holds the messages of one LbEndpoint.
+type lbEndpointSlab struct {
+	lb     endpointv3.LbEndpoint
+	id     endpointv3.LbEndpoint_Endpoint
+	ep     endpointv3.Endpoint
+	addr   corev3.Address
+	sock   corev3.Address_SocketAddress
+	sa     corev3.SocketAddress
+	port   corev3.SocketAddress_PortValue
+	weight wrapperspb.UInt32Value
+}
+
 type weightedHost struct {
 	hostPort
 	weight uint32
 	mtls   bool
+	ip     netip.Addr // valid when addr is an IP address
+}
+
+func newWeightedHost(hp hostPort, weight uint32, mtls bool) weightedHost {
+	h := weightedHost{hostPort: hp, weight: weight, mtls: mtls}
+	if ip, err := netip.ParseAddr(hp.addr); err == nil {
+		h.ip = ip
+	}
+	return h
+}
+
+// compareHosts orders hosts as compareAddr orders their addresses, then by port.
+func compareHosts(a, b *weightedHost) int {
+	switch av, bv := a.ip.IsValid(), b.ip.IsValid(); {
+	case av && bv:
+		if c := a.ip.Compare(b.ip); c != 0 {
+			return c
+		}
+	case av:
+		return -1
+	case bv:
+		return 1
+	case a.addr < b.addr:
+		return -1
+	case a.addr > b.addr:
+		return 1
+	}
+	return cmp.Compare(a.port, b.port)
 }
 
 // lbEndpoints lists a group's hosts sorted by address and port. Each remote
@@ -156,51 +286,51 @@ type weightedHost struct {
 // cluster alone in a locality, each gateway's weight is simply the number of
 // endpoints it stands for.
 func (s *endpointSet) lbEndpoints(g *localityGroup) []*endpointv3.LbEndpoint {
+	g.dedupe()
 	scale := uint32(1)
-	for c := range g.remote {
-		scale = lcm(scale, uint32(len(s.gateways[c])))
+	n := len(g.local)
+	for _, rc := range g.remote {
+		gws := s.gatewaysOf(rc.cluster)
+		scale = lcm(scale, uint32(len(gws)))
+		n += len(gws)
 	}
-	var hosts []weightedHost
-	for hp := range g.local {
-		hosts = append(hosts, weightedHost{hostPort: hp, weight: scale})
+	hosts := make([]weightedHost, 0, n)
+	for _, hp := range g.local {
+		hosts = append(hosts, newWeightedHost(hp, scale, false))
 	}
-	for c, n := range g.remote {
-		gws := s.gateways[c]
+	for _, rc := range g.remote {
+		gws := s.gatewaysOf(rc.cluster)
 		for _, gw := range gws {
-			hosts = append(hosts, weightedHost{
-				hostPort: hostPort{gw.Address, gw.Port},
-				weight:   n * scale / uint32(len(gws)),
-				mtls:     true,
-			})
+			hosts = append(hosts, newWeightedHost(hostPort{gw.Address, gw.Port}, rc.n*scale/uint32(len(gws)), true))
 		}
 	}
-	sort.Slice(hosts, func(i, j int) bool {
-		if c := compareAddr(hosts[i].addr, hosts[j].addr); c != 0 {
-			return c < 0
+	slices.SortFunc(hosts, func(a, b weightedHost) int { return compareHosts(&a, &b) })
+	// One allocation for every message of the group's endpoints: they live
+	// and die together with the assignment.
+	n = len(hosts)
+	out := make([]*endpointv3.LbEndpoint, n)
+	slab := make([]lbEndpointSlab, n)
+	for i := range hosts {
+		h, m := &hosts[i], &slab[i]
+		m.port.PortValue = h.port
+		m.sa.Protocol, m.sa.Address, m.sa.PortSpecifier = corev3.SocketAddress_TCP, h.addr, &m.port
+		m.sock.SocketAddress = &m.sa
+		m.addr.Address = &m.sock
+		m.ep.Address = &m.addr
+		m.id.Endpoint = &m.ep
+		m.weight.Value = h.weight
+		lb := &m.lb
+		lb.HostIdentifier = &m.id
+		lb.LoadBalancingWeight = &m.weight
+		if h.mtls {
+			// Selects the cluster's mTLS transport_socket_matches entry.
+			lb.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
+				transportSocketMatchFilter: mtlsMatch(),
+			}}
 		}
-		return hosts[i].port < hosts[j].port
-	})
-	out := make([]*endpointv3.LbEndpoint, 0, len(hosts))
-	for _, h := range hosts {
-		out = append(out, lbEndpoint(h))
+		out[i] = lb
 	}
 	return out
-}
-
-func lbEndpoint(h weightedHost) *endpointv3.LbEndpoint {
-	ep := &endpointv3.LbEndpoint{
-		HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
-			Address: tcpAddress(h.addr, h.port),
-		}},
-		LoadBalancingWeight: wrapperspb.UInt32(h.weight),
-	}
-	if h.mtls {
-		// Selects the cluster's mTLS transport_socket_matches entry.
-		ep.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
-			transportSocketMatchFilter: mtlsMatch(),
-		}}
-	}
-	return ep
 }
 
 // compareAddr orders IP addresses numerically (127.0.1.9 before

@@ -129,7 +129,9 @@ func buildFederatedOutbound(w *model.Snapshot, p model.Proxy, trustDomain string
 			useHTTP2(c)
 		}
 		r.Clusters = append(r.Clusters, c)
-		r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, true).assignment(name, flatPriority))
+		if r.wantsEndpoints(fh.svc) {
+			r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, true).assignment(name, flatPriority))
+		}
 		if cl := w.Cluster(fh.svc.Cluster); fh.svc.Cluster != p.Cluster && (cl == nil || len(cl.EastWestGateways) == 0) && readyCount(fh.svc) > 0 {
 			if unreachable[fh.key.Workspace] == nil {
 				unreachable[fh.key.Workspace] = map[string]bool{}
@@ -157,7 +159,9 @@ func federatedEastWestChains(w *model.Snapshot, p model.Proxy, trustDomain strin
 		}
 		name := fh.key.InboundName()
 		r.Clusters = append(r.Clusters, edsCluster(name, p))
-		r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, false).assignment(name, flatPriority))
+		if r.wantsEndpoints(fh.svc) {
+			r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, false).assignment(name, flatPriority))
+		}
 		chains = append(chains, eastWestChain(fh.key.SNI(), name, trustDomain))
 	}
 	return chains

@@ -17,7 +17,7 @@ import (
 // HTTPRoutes this gateway proxy serves: one listener "gateway_<port>" per
 // distinct HTTP listener port, with a route configuration of the same name
 // holding one virtual host per hostname.
-func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) {
+func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) *gatewayBuilder {
 	b := &gatewayBuilder{
 		w: w, p: p, r: r,
 		resolver:            backendResolver{w: w, cluster: p.Cluster, claims: claims},
@@ -35,10 +35,11 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 	for _, name := range slices.Sorted(maps.Keys(b.usedServiceClusters)) {
 		bc := b.serviceClusters[name]
 		r.Clusters = append(r.Clusters, bc.cluster)
-		if bc.endpoints != nil {
+		if bc.endpoints != nil && r.wantsEndpoints(bc.service) {
 			r.Endpoints = append(r.Endpoints, bc.endpoints)
 		}
 	}
+	return b
 }
 
 type gatewayBuilder struct {

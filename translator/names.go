@@ -1,6 +1,6 @@
 package translator
 
-import "fmt"
+import "strconv"
 
 // Resource names shared by the translator's builders. Cluster names follow
 // the Istio convention users read in config dumps.
@@ -25,13 +25,13 @@ type DestinationKey struct {
 // ClusterName is the EDS (or DNS) cluster a gateway uses for the
 // destination: outbound|<port>|<subset>|<host>[|<workspace>].
 func (k DestinationKey) ClusterName() string {
-	return k.withWorkspace(fmt.Sprintf("outbound|%d|%s|%s", k.Port, k.Subset, k.Host))
+	return k.withWorkspace("outbound|" + strconv.FormatUint(uint64(k.Port), 10) + "|" + k.Subset + "|" + k.Host)
 }
 
 // InboundName is the cluster an east-west gateway forwards the destination
 // to (its local endpoints only): inbound|<port>|<subset>|<host>[|<workspace>].
 func (k DestinationKey) InboundName() string {
-	return k.withWorkspace(fmt.Sprintf("inbound|%d|%s|%s", k.Port, k.Subset, k.Host))
+	return k.withWorkspace("inbound|" + strconv.FormatUint(uint64(k.Port), 10) + "|" + k.Subset + "|" + k.Host)
 }
 
 // SNI is the server name a gateway sends to a remote east-west gateway so it
@@ -39,7 +39,7 @@ func (k DestinationKey) InboundName() string {
 // ".<workspace>.causeway-ws" appended for a named workspace (an SNI must
 // stay a DNS-like name, so the segment is a suffix rather than a "|" part).
 func (k DestinationKey) SNI() string {
-	sni := fmt.Sprintf("outbound_.%d_.%s_.%s", k.Port, k.Subset, k.Host)
+	sni := "outbound_." + strconv.FormatUint(uint64(k.Port), 10) + "_." + k.Subset + "_." + k.Host
 	if k.Workspace != "" {
 		sni += "." + k.Workspace + ".causeway-ws"
 	}
@@ -67,7 +67,7 @@ func InboundClusterName(host string, port uint32) string {
 // ServiceClusterName is the EDS cluster for a Service backendRef in the
 // proxy's own cluster.
 func ServiceClusterName(namespace, name string, port uint32) string {
-	return fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port, name, namespace)
+	return "outbound|" + strconv.FormatUint(uint64(port), 10) + "||" + name + "." + namespace + ".svc.cluster.local"
 }
 
 // SNI is DestinationKey{Host: host, Port: port, Subset: subset}.SNI(), for

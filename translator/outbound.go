@@ -23,59 +23,68 @@ func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims 
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		vd := &vds[i]
-		services := claims.selectedServices(w, vd)
-		externals := selectedExternalServices(w, claims, vd)
-		if len(services) == 0 && len(externals) == 0 {
-			r.report(vdObject(vd), "spec.services", "selects no Service; its clusters have no endpoints")
-		}
-		reportUnreachableClusters(w, p, vd, services, r)
-		reportExternalDNS(vd, externals, r)
-		subsets := subsetsOf(vd, r)
-		pol := policies[vd]
-		var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
-		if pol.prioritized(vd) {
-			rank = failoverRanking{proxy: p.Locality, mapping: pol.mapping}
-		}
-		proxyLabels := labelSet{cluster: p.Cluster, locality: p.Locality}
-		for pi, vp := range vd.Ports {
-			var sets map[string]*endpointSet // by subset, shared by every host of this port
-			for hi := range vd.Hosts {
-				if !claims.owns(r, vd, pi, hi) {
-					continue
+		outboundVD(w, p, trustDomain, claims, policies, vd, claims.selectedServices(w, vd), r)
+	}
+	buildExternalOutbound(w, p, claims, r)
+}
+
+// outboundVD adds the clusters and load assignments of one
+// VirtualDestination for a gateway proxy; services are the Services it
+// selects (as claims.selectedServices gives them).
+func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, policies policyIndex,
+	vd *model.VirtualDestination, services []*model.Service, r *Resources) {
+	externals := selectedExternalServices(w, claims, vd)
+	if len(services) == 0 && len(externals) == 0 {
+		r.report(vdObject(vd), "spec.services", "selects no Service; its clusters have no endpoints")
+	}
+	reportUnreachableClusters(w, p, vd, services, r)
+	reportExternalDNS(vd, externals, r)
+	subsets := subsetsOf(vd, r)
+	pol := policies[vd]
+	var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
+	if pol.prioritized(vd) {
+		rank = failoverRanking{proxy: p.Locality, mapping: pol.mapping}
+	}
+	proxyLabels := labelSet{cluster: p.Cluster, locality: p.Locality}
+	for pi, vp := range vd.Ports {
+		var sets map[string]*endpointSet // by subset, shared by every host of this port
+		for hi := range vd.Hosts {
+			if !claims.owns(r, vd, pi, hi) {
+				continue
+			}
+			if sets == nil {
+				cands := collectCandidates(w, p, vd, pi, services, externals, true, r)
+				sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, pol.labels, proxyLabels)}
+				for si := range subsets {
+					sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], pol.labels, proxyLabels)
 				}
-				if sets == nil {
-					cands := collectCandidates(w, p, vd, pi, services, externals, true, r)
-					sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, pol.labels, proxyLabels)}
-					for si := range subsets {
-						sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], pol.labels, proxyLabels)
-					}
+			}
+			base := claims.destination(vd, pi, hi)
+			for _, sub := range append([]string{""}, subsetNames(subsets)...) {
+				key := base
+				key.Subset = sub
+				name := key.ClusterName()
+				c := edsCluster(name, p)
+				// Always present, so a remote endpoint appearing or leaving
+				// changes only EDS, never the cluster (which would drain it).
+				c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{{
+					Name:            mtlsMatchName,
+					Match:           mtlsMatch(),
+					TransportSocket: upstreamMTLS(key.SNI(), trustDomain),
+				}}
+				if isHTTP2Protocol(vp.Protocol) {
+					useHTTP2(c)
 				}
-				base := claims.destination(vd, pi, hi)
-				for _, sub := range append([]string{""}, subsetNames(subsets)...) {
-					key := base
-					key.Subset = sub
-					name := key.ClusterName()
-					c := edsCluster(name, p)
-					// Always present, so a remote endpoint appearing or leaving
-					// changes only EDS, never the cluster (which would drain it).
-					c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{{
-						Name:            mtlsMatchName,
-						Match:           mtlsMatch(),
-						TransportSocket: upstreamMTLS(key.SNI(), trustDomain),
-					}}
-					if isHTTP2Protocol(vp.Protocol) {
-						useHTTP2(c)
-					}
-					if pol.outlier != nil {
-						applyOutlier(c, pol.outlierConfig)
-					}
-					r.Clusters = append(r.Clusters, c)
+				if pol.outlier != nil {
+					applyOutlier(c, pol.outlierConfig)
+				}
+				r.Clusters = append(r.Clusters, c)
+				if r.wantsEndpoints(services...) {
 					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, rank))
 				}
 			}
 		}
 	}
-	buildExternalOutbound(w, p, claims, r)
 }
 
 // reportUnreachableClusters reports, once per remote cluster, ready

@@ -2,6 +2,8 @@ package translator
 
 import (
 	"regexp"
+	"sync"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -83,7 +85,30 @@ func gatewayPeer(trustDomain string) *matcherv3.StringMatcher {
 // upstreamMTLS is the transport socket a gateway uses towards a remote
 // east-west gateway; sni tells that gateway which destination is meant.
 func upstreamMTLS(sni, trustDomain string) *corev3.TransportSocket {
-	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: meshTLSContext(trustDomainPeer(trustDomain)), Sni: sni})
+	return tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: upstreamCommon(trustDomain), Sni: sni})
+}
+
+// upstreamCommons caches, per trust domain, the common TLS context of every
+// upstream mTLS socket. It is only ever marshalled into the socket's Any
+// (never part of an output message), so sharing it is safe.
+var upstreamCommons sync.Map // string → *tlsv3.CommonTlsContext
+
+// maxCachedTrustDomains bounds upstreamCommons (one is usual).
+const maxCachedTrustDomains = 8
+
+var upstreamCommonsLen atomic.Int32
+
+func upstreamCommon(trustDomain string) *tlsv3.CommonTlsContext {
+	if c, ok := upstreamCommons.Load(trustDomain); ok {
+		return c.(*tlsv3.CommonTlsContext)
+	}
+	c := meshTLSContext(trustDomainPeer(trustDomain))
+	if upstreamCommonsLen.Load() < maxCachedTrustDomains {
+		if _, loaded := upstreamCommons.LoadOrStore(trustDomain, c); !loaded {
+			upstreamCommonsLen.Add(1)
+		}
+	}
+	return c
 }
 
 // downstreamMTLS is the transport socket of an east-west gateway filter

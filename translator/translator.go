@@ -24,6 +24,27 @@ type Resources struct {
 	// field at fault. The resources are still valid: the faulty part is
 	// replaced by something safe (a 500 direct response, a dropped endpoint).
 	Diagnostics []Diagnostic
+
+	// only, when set (LoadAssignments), limits the load assignments built
+	// to those of clusters fed by these Services.
+	only map[model.ServiceKey]bool
+	// candidates is collectCandidates' reusable buffer.
+	candidates []candidate
+}
+
+// wantsEndpoints reports whether the load assignment of a cluster whose
+// endpoints come from services is to be built: always, except in a
+// LoadAssignments run that does not name any of them.
+func (r *Resources) wantsEndpoints(services ...*model.Service) bool {
+	if r.only == nil {
+		return true
+	}
+	for _, s := range services {
+		if s != nil && r.only[s.Key()] {
+			return true
+		}
+	}
+	return false
 }
 
 // Diagnostic is one problem with an input object.
@@ -64,6 +85,7 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)
 	}
 	r.Secrets = buildSecrets(creds)
+	r.candidates = nil
 	r.sort()
 	return r
 }

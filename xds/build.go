@@ -2,16 +2,7 @@ package xds
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
 	"time"
-
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
@@ -69,10 +60,22 @@ func (s *Server) rebuildAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	world := s.store.Load()
+	// Classes built from the same world share one diff.
+	type diff struct {
+		changed map[model.ServiceKey]bool
+		ok      bool
+	}
+	diffs := map[*model.Snapshot]diff{}
 	for _, c := range s.classes {
-		if !c.invalid {
-			s.buildLocked(c, world)
+		if c.invalid {
+			continue
 		}
+		d, seen := diffs[c.world]
+		if !seen && c.world != nil && s.endpointsOnly != nil {
+			d.changed, d.ok = s.endpointsOnly(c.world, world)
+			diffs[c.world] = d
+		}
+		s.updateLocked(c, world, d.changed, d.ok)
 	}
 }
 
@@ -100,16 +103,19 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		s.log.Error("cannot issue certificate; class keeps its last snapshot", "class", c.key, "error", err)
 		return
 	}
+	start := time.Now()
 	res := s.translate(world, c.proxy, creds)
+	s.metrics.translation.WithLabelValues("full").Observe(time.Since(start).Seconds())
 	s.reportDiagnosticsLocked(c, world, res.Diagnostics)
 
+	start = time.Now()
 	snap, version, err := newSnapshot(res)
 	if err == nil && version == c.version {
-		c.leaf = l // same resources, so the same certificate
-		return     // publishing would change nothing
+		c.leaf, c.world = l, world // same resources, so the same certificate
+		return                     // publishing would change nothing
 	}
 	if err == nil {
-		err = validateSnapshot(snap)
+		err = validateExcept(snap.view(), snap.validatedIn(c.snap))
 	}
 	if err != nil {
 		if version != c.rejected {
@@ -120,13 +126,70 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		}
 		return
 	}
-	if err := s.cache.SetSnapshot(context.Background(), c.key, snap); err != nil {
-		s.log.Error("cannot publish snapshot", "class", c.key, "error", err)
+	if !s.publishLocked(c, snap, start) {
 		return
 	}
-	c.version, c.rejected, c.leaf = version, "", l
+	c.rejected, c.leaf, c.world = "", l, world
+}
+
+// publishLocked hands snap to the cache as c's snapshot, recording the
+// publish time of each changed type version (for convergence) and the push
+// time since start. It reports whether the cache took it.
+func (s *Server) publishLocked(c *class, snap *classSnapshot, start time.Time) bool {
+	prev := c.snap
+	if err := s.cache.SetSnapshot(context.Background(), c.key, snap); err != nil {
+		s.log.Error("cannot publish snapshot", "class", c.key, "error", err)
+		return false
+	}
+	now := time.Now()
+	s.metrics.push.Observe(now.Sub(start).Seconds())
+	s.metrics.snapshotBytes.WithLabelValues(c.key).Set(float64(snap.Bytes()))
+	for _, typ := range snapshotTypes {
+		if v := snap.GetVersion(typ); v != prev.GetVersion(typ) {
+			s.conv.published(c.key, typ, v, now)
+		}
+	}
+	c.version, c.snap = snap.version, snap
 	s.metrics.published.Inc()
-	s.log.Debug("published snapshot", "class", c.key, "version", version)
+	s.log.Debug("published snapshot", "class", c.key, "version", snap.version)
+	return true
+}
+
+// updateLocked brings c up to date with world: through the endpoint fast
+// path when world differs from c's last built world only in the endpoints
+// of the Services in changed (ok true), else by a full rebuild.
+func (s *Server) updateLocked(c *class, world *model.Snapshot, changed map[model.ServiceKey]bool, ok bool) {
+	if ok && c.snap != nil && c.world != nil && c.rejected == "" && s.loadAssignments != nil {
+		if s.fastPathLocked(c, world, changed) {
+			return
+		}
+	}
+	s.buildLocked(c, world)
+}
+
+// fastPathLocked recomputes only the load assignments of the changed
+// Services and publishes a snapshot that shares every other resource (and
+// its version) with the last one. It reports false when a full rebuild is
+// needed instead.
+func (s *Server) fastPathLocked(c *class, world *model.Snapshot, changed map[model.ServiceKey]bool) bool {
+	start := time.Now()
+	clas := s.loadAssignments(world, c.proxy, changed)
+	s.metrics.translation.WithLabelValues("endpoints").Observe(time.Since(start).Seconds())
+	start = time.Now()
+	snap, n, err := c.snap.withEndpoints(clas)
+	if err != nil {
+		s.log.Debug("endpoint fast path not applicable; rebuilding the class", "class", c.key, "error", err)
+		return false
+	}
+	if n == 0 {
+		c.world = world
+		return true
+	}
+	if !s.publishLocked(c, snap, start) {
+		return true // the cache refused it; a full rebuild would fare no better
+	}
+	c.world = world
+	return true
 }
 
 // reportDiagnosticsLocked logs each distinct diagnostic once per world
@@ -142,69 +205,4 @@ func (s *Server) reportDiagnosticsLocked(c *class, world *model.Snapshot, diags 
 			s.log.Warn("configuration problem", "object", d.Object, "field", d.Field, "message", d.Message)
 		}
 	}
-}
-
-// snapshotTypes are the resource types a class snapshot carries. Each is
-// always present, empty or not: a type without a version would leave a
-// proxy's first wildcard request (version "") unanswered.
-var snapshotTypes = []resource.Type{
-	resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.SecretType,
-}
-
-// newSnapshot builds a cache snapshot whose per-type versions are hashes of
-// the marshalled resources: identical output gets identical versions, so a
-// rebuild that changes nothing pushes nothing, and a change to endpoints
-// does not re-send clusters or listeners. The snapshot version it returns
-// hashes the per-type versions.
-func newSnapshot(r *translator.Resources) (*cache.Snapshot, string, error) {
-	byType := map[resource.Type][]types.Resource{}
-	for _, x := range r.Clusters {
-		byType[resource.ClusterType] = append(byType[resource.ClusterType], x)
-	}
-	for _, x := range r.Endpoints {
-		byType[resource.EndpointType] = append(byType[resource.EndpointType], x)
-	}
-	for _, x := range r.Listeners {
-		byType[resource.ListenerType] = append(byType[resource.ListenerType], x)
-	}
-	for _, x := range r.Routes {
-		byType[resource.RouteType] = append(byType[resource.RouteType], x)
-	}
-	for _, x := range r.Secrets {
-		byType[resource.SecretType] = append(byType[resource.SecretType], x)
-	}
-	snap := &cache.Snapshot{}
-	all := sha256.New()
-	for _, typ := range snapshotTypes {
-		items := byType[typ]
-		v, err := hashResources(items)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", typ, err)
-		}
-		snap.Resources[cache.GetResponseType(typ)] = cache.NewResources(v, items)
-		fmt.Fprintf(all, "%s=%s\n", typ, v)
-	}
-	return snap, hex.EncodeToString(all.Sum(nil))[:16], nil
-}
-
-// hashResources hashes names and deterministic encodings in input order
-// (the translator sorts its output by name).
-func hashResources(items []types.Resource) (string, error) {
-	h := sha256.New()
-	opts := proto.MarshalOptions{Deterministic: true}
-	var n [8]byte
-	for _, it := range items {
-		b, err := opts.Marshal(it)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", cache.GetResourceName(it), err)
-		}
-		name := cache.GetResourceName(it)
-		binary.BigEndian.PutUint64(n[:], uint64(len(name)))
-		h.Write(n[:])
-		h.Write([]byte(name))
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

@@ -15,7 +15,7 @@ type callbacks struct{ s *Server }
 
 func (cb callbacks) open(sk streamKey) {
 	cb.s.smu.Lock()
-	cb.s.streams[sk] = &streamState{sent: map[string]sentResponse{}}
+	cb.s.streams[sk] = &streamState{sent: map[string]sentResponse{}, deltaSent: map[string]string{}, acked: map[string]string{}}
 	cb.s.smu.Unlock()
 }
 
@@ -64,6 +64,11 @@ func (cb callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 			req.VersionInfo = sent.version
 		}
 	}
+	if st != nil && req.GetErrorDetail() == nil && req.GetResponseNonce() != "" {
+		if sent, ok := st.sent[req.GetTypeUrl()]; ok && sent.nonce == req.GetResponseNonce() && sent.version == req.GetVersionInfo() {
+			cb.s.acked(st, req.GetTypeUrl(), sent.version)
+		}
+	}
 	return nil
 }
 
@@ -94,11 +99,28 @@ func (cb callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 			node = st.node
 		}
 	}
-	cb.request(sk, node, req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail())
+	st := cb.request(sk, node, req.GetTypeUrl(), req.GetResponseNonce(), req.GetErrorDetail())
+	if st != nil && req.GetResponseNonce() != "" {
+		if version, ok := st.deltaSent[req.GetResponseNonce()]; ok {
+			delete(st.deltaSent, req.GetResponseNonce())
+			if req.GetErrorDetail() == nil {
+				cb.s.acked(st, req.GetTypeUrl(), version)
+			}
+		}
+	}
 	return nil
 }
 
-func (callbacks) OnStreamDeltaResponse(int64, *discoveryv3.DeltaDiscoveryRequest, *discoveryv3.DeltaDiscoveryResponse) {
+// OnStreamDeltaResponse remembers the type version of each response by
+// nonce, so its ACK can be timed. Unanswered nonces are few: a proxy
+// answers every response.
+func (cb callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	if st := cb.stream(streamKey{delta: true, id: id}); st != nil {
+		if len(st.deltaSent) > 64 { // a proxy that never answers
+			clear(st.deltaSent)
+		}
+		st.deltaSent[resp.GetNonce()] = resp.GetSystemVersionInfo()
+	}
 }
 
 func (callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }

@@ -19,6 +19,11 @@ type class struct {
 	// version that failed validation (so it is reported once).
 	version, rejected string
 	leaf              *leaf // the certificate in the published snapshot
+	// snap is the published snapshot and world the world it (or the last
+	// build that changed nothing) was built from: the endpoint fast path
+	// diffs against it.
+	snap  *classSnapshot
+	world *model.Snapshot
 }
 
 // streamKey tells streams apart: the state-of-the-world and delta servers
@@ -37,6 +42,10 @@ type streamState struct {
 	// sent is the last response per type URL (state of the world), used to
 	// tell which version a NACK rejects.
 	sent map[string]sentResponse
+	// deltaSent maps a delta response's nonce to its type version, and
+	// acked the last version acknowledged per type URL (convergence).
+	deltaSent map[string]string
+	acked     map[string]string
 }
 
 type sentResponse struct{ nonce, version string }
@@ -174,6 +183,8 @@ func (s *Server) unregister(sk streamKey) {
 		return
 	}
 	delete(s.classes, c.key)
+	s.conv.forget(c.key)
+	s.metrics.snapshotBytes.DeleteLabelValues(c.key)
 	s.metrics.classes.Dec()
 	s.metrics.diagnostics.DeleteLabelValues(c.key)
 	s.cache.ClearSnapshot(c.key)

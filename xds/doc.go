@@ -22,7 +22,8 @@
 //
 // # Publishing
 //
-// Every model update (debounced by 50 ms) rebuilds all active classes, and
+// Every model update (debounced: --debounce-quiet after the last change, at
+// most --debounce-max after the first) updates all active classes, and
 // a ticker rebuilds classes whose workload certificate has passed half its
 // lifetime. Versions are hashes of the marshalled resources, per type, so
 // identical output is never re-published and endpoint changes do not
@@ -30,6 +31,20 @@
 // resource and every google.protobuf.Any payload inside it, references,
 // contiguous priorities); a failing one is logged, counted and dropped, and
 // proxies keep the last good one.
+//
+// # Endpoint fast path
+//
+// When the new world differs from the one a class was built from only in
+// Service endpoints (translator.EndpointsOnlyChange), the class is not
+// translated again: only the load assignments fed by the changed Services
+// are recomputed (translator.LoadAssignments), marshalled, hashed and
+// validated, and the new snapshot shares every other resource, and its
+// version, with the last one. Per-resource versions are computed once when
+// a resource enters a snapshot (go-control-plane's own Snapshot re-hashes
+// every resource for every delta publish), and per-type versions are the
+// XOR of per-resource digests, so they update in proportion to the change.
+// A fast-path result naming a cluster the snapshot lacks, or failing
+// validation, falls back to a full rebuild.
 //
 // # NACKs
 //

@@ -12,7 +12,15 @@ type metrics struct {
 	invalid      prometheus.Counter     // streams whose node metadata was unusable
 	diagnostics  *prometheus.GaugeVec   // class
 	authFailures *prometheus.CounterVec // reason
+
+	translation   *prometheus.HistogramVec // kind: full | endpoints
+	push          prometheus.Histogram
+	convergence   *prometheus.HistogramVec // type
+	snapshotBytes *prometheus.GaugeVec     // class
 }
+
+// latencyBuckets span 50µs to about 13 s.
+var latencyBuckets = prometheus.ExponentialBuckets(50e-6, 2, 19)
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
@@ -48,11 +56,31 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "causeway_xds_auth_failures_total",
 			Help: "xDS streams refused by authentication, identity binding or the per-identity stream limit, by reason.",
 		}, []string{"reason"}),
+		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "causeway_translation_seconds",
+			Help:    "Time to translate one proxy class: kind=full for a whole translation, kind=endpoints for the endpoint fast path (load assignments of the changed Services only).",
+			Buckets: latencyBuckets,
+		}, []string{"kind"}),
+		push: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "causeway_push_seconds",
+			Help:    "Time from translated resources to a class snapshot set in the xDS cache (hashing, validation, SetSnapshot answering open watches).",
+			Buckets: latencyBuckets,
+		}),
+		convergence: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "causeway_convergence_seconds",
+			Help:    "Time from publishing a resource type version of a class to its ACK, per stream, by type URL.",
+			Buckets: latencyBuckets,
+		}, []string{"type"}),
+		snapshotBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "causeway_snapshot_bytes",
+			Help: "Encoded size of every resource in a proxy class's published snapshot.",
+		}, []string{"class"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures} {
+	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures,
+		m.translation, m.push, m.convergence, m.snapshotBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
@@ -56,6 +57,12 @@ type Options struct {
 	MaxStreamsPerIdentity int
 	// MaxRecvMsgSize bounds a request message in bytes (default 4 MiB).
 	MaxRecvMsgSize int
+
+	// DebounceQuiet is how long the world must stay unchanged before the
+	// classes are updated (default 50ms); DebounceMax bounds the wait from
+	// the first change of a burst (default 500ms), so a steady stream of
+	// changes cannot hold updates back forever.
+	DebounceQuiet, DebounceMax time.Duration
 }
 
 // Server serves Envoy configuration over state-of-the-world and delta ADS,
@@ -70,6 +77,14 @@ type Server struct {
 	updates <-chan struct{}
 	// translate is translator.Translate; tests replace it to feed broken output.
 	translate func(*model.Snapshot, model.Proxy, translator.Credentials) *translator.Resources
+	// endpointsOnly and loadAssignments are the endpoint fast path
+	// (translator.EndpointsOnlyChange and translator.LoadAssignments); nil
+	// turns it off.
+	endpointsOnly   func(old, new *model.Snapshot) (map[model.ServiceKey]bool, bool)
+	loadAssignments func(*model.Snapshot, model.Proxy, map[model.ServiceKey]bool) []*endpointv3.ClusterLoadAssignment
+	// conv times ACKs against publications (causeway_convergence_seconds).
+	conv                       convergence
+	debounceQuiet, debounceMax time.Duration
 
 	// mu guards the class registry, certificates and diagnostics state. It
 	// is held while a class is built so builds never interleave.
@@ -102,6 +117,8 @@ const (
 	DefaultMaxStreamsPerIdentity = 16
 	DefaultMaxRecvMsgSize        = 4 << 20
 	DefaultServerName            = "localhost"
+	DefaultDebounceQuiet         = 50 * time.Millisecond
+	DefaultDebounceMax           = 500 * time.Millisecond
 )
 
 // NewServer creates a Server; call Run or Serve to accept proxies.
@@ -124,10 +141,15 @@ func NewServer(opts Options) (*Server, error) {
 		metrics:   m,
 		updates:   opts.Store.Subscribe(),
 		translate: translator.Translate,
-		classes:   map[string]*class{},
-		certs:     map[string]*leaf{},
-		streams:   map[streamKey]*streamState{},
-		pins:      map[string]*pin{},
+
+		endpointsOnly:   translator.EndpointsOnlyChange,
+		loadAssignments: translator.LoadAssignments,
+		debounceQuiet:   opts.DebounceQuiet,
+		debounceMax:     opts.DebounceMax,
+		classes:         map[string]*class{},
+		certs:           map[string]*leaf{},
+		streams:         map[streamKey]*streamState{},
+		pins:            map[string]*pin{},
 
 		insecure:       opts.Insecure,
 		serverNames:    opts.ServerNames,
@@ -152,6 +174,13 @@ func NewServer(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.debounceQuiet <= 0 {
+		s.debounceQuiet = DefaultDebounceQuiet
+	}
+	if s.debounceMax <= 0 {
+		s.debounceMax = DefaultDebounceMax
+	}
+	s.debounceMax = max(s.debounceMax, s.debounceQuiet)
 	if s.certTTL <= 0 {
 		s.certTTL = ca.DefaultTTL
 	}
@@ -232,10 +261,9 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	return nil
 }
 
-// debounce coalesces bursts of world updates into one rebuild.
-const debounce = 50 * time.Millisecond
-
-// watchStore rebuilds every active class after the world changes.
+// watchStore updates every active class after the world changes, once it
+// has been quiet for debounceQuiet or debounceMax after the first change of
+// a burst, whichever comes first.
 func (s *Server) watchStore(ctx context.Context) {
 	for {
 		select {
@@ -243,19 +271,37 @@ func (s *Server) watchStore(ctx context.Context) {
 			return
 		case <-s.updates:
 		}
-		t := time.NewTimer(debounce)
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-s.updates: // coalesced into this rebuild
-			case <-t.C:
-				break wait
-			}
+		if !debounce(ctx, s.updates, s.debounceQuiet, s.debounceMax) {
+			return
 		}
 		s.rebuildAll()
+	}
+}
+
+// debounce waits until updates has been quiet for quiet, or maxWait has
+// passed since it was called. It returns false when ctx is done.
+func debounce(ctx context.Context, updates <-chan struct{}, quiet, maxWait time.Duration) bool {
+	hard := time.NewTimer(maxWait)
+	defer hard.Stop()
+	q := time.NewTimer(quiet)
+	defer q.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-updates: // coalesced into this update; restart the quiet period
+			if !q.Stop() {
+				select {
+				case <-q.C:
+				default:
+				}
+			}
+			q.Reset(quiet)
+		case <-q.C:
+			return true
+		case <-hard.C:
+			return true
+		}
 	}
 }
 

@@ -165,6 +165,12 @@ func TestStateOfTheWorldServesClassAndUpdates(t *testing.T) {
 		t.Errorf("%s endpoints %v lack the new 127.0.1.11:9080", outbound, addrs)
 	}
 	c.ack(r, names(want2.Endpoints))
+	eventually(t, "the EDS ACK in causeway_convergence_seconds", func() bool {
+		return h.histogramCount("causeway_convergence_seconds", map[string]string{"type": resource.EndpointType}) >= 2
+	})
+	if n := h.histogramCount("causeway_translation_seconds", map[string]string{"kind": "endpoints"}); n != 1 {
+		t.Errorf("endpoint fast-path translations = %d, want 1", n)
+	}
 	c.expectNone(resource.ClusterType)
 }
 
@@ -259,6 +265,9 @@ func TestDeltaServesSameResources(t *testing.T) {
 		t.Errorf("%s endpoints %v lack 127.0.1.11:9080", outbound, addrs)
 	}
 	d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: r.GetNonce()})
+	eventually(t, "the delta EDS ACK in causeway_convergence_seconds", func() bool {
+		return h.histogramCount("causeway_convergence_seconds", map[string]string{"type": resource.EndpointType}) >= 2
+	})
 
 	// A delta NACK is counted and nothing is resent.
 	h.store.Publish(testWorld(worldOptions{}))

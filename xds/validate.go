@@ -21,7 +21,12 @@ import (
 // descend into; cross-resource references (Consistent); and contiguous
 // endpoint priorities. The error lists every problem, each naming the
 // resource.
-func validateSnapshot(snap *cache.Snapshot) error {
+func validateSnapshot(snap *cache.Snapshot) error { return validateExcept(snap, nil) }
+
+// validateExcept is validateSnapshot skipping the resources for which
+// known(typeURL, name) is true: those already validated (per-resource
+// validation is the most expensive step of a push). known may be nil.
+func validateExcept(snap *cache.Snapshot, known func(typeURL, name string) bool) error {
 	var errs []error
 	for idx, res := range snap.Resources {
 		typeURL, err := cache.GetResponseTypeURL(types.ResponseType(idx))
@@ -30,6 +35,9 @@ func validateSnapshot(snap *cache.Snapshot) error {
 		}
 		kind := typeURL[strings.LastIndex(typeURL, ".")+1:]
 		for _, name := range sortedNames(res.Items) {
+			if known != nil && known(typeURL, name) {
+				continue
+			}
 			msg := res.Items[name].Resource
 			if err := validateMessage(msg); err != nil {
 				errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))

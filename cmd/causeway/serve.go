@@ -24,12 +24,16 @@ import (
 
 type serveFlags struct {
 	world, xdsAddress, metricsAddress, caDir, trustDomain, logLevel string
+	// pprofAddress serves net/http/pprof when set (off by default).
+	pprofAddress string
 	// xDS transport security: plaintext without authentication, the
 	// serving certificate's DNS names, and the per-identity stream limit.
 	xdsInsecure    bool
 	xdsServerNames []string
 	xdsMaxStreams  int
-	ca             caFlags
+	// debounceQuiet and debounceMax bound how world changes are batched.
+	debounceQuiet, debounceMax time.Duration
+	ca                         caFlags
 	// kube holds the Kubernetes mode flags, used when world is empty.
 	kube kubeFlags
 }
@@ -98,6 +102,7 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.StringVar(&f.world, "world", "", "world mode: world file to serve instead of Kubernetes")
 	fs.StringVar(&f.xdsAddress, "xds-address", "127.0.0.1:18000", "address the xDS gRPC server listens on")
 	fs.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz")
+	fs.StringVar(&f.pprofAddress, "pprof-address", "", "address serving net/http/pprof at /debug/pprof/ (off when empty; for profiling, never expose it)")
 	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (created with a new root when empty)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
 	addCAFlags(fs, &f.ca)
@@ -105,6 +110,8 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
 	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
+	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (0: the default)")
+	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -153,7 +160,11 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if f.xdsMaxStreams < 0 {
 		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
 	}
+	if f.debounceQuiet < 0 || f.debounceMax < 0 || (f.debounceMax > 0 && f.debounceMax < f.debounceQuiet) {
+		return fmt.Errorf("--debounce-quiet %s, --debounce-max %s: want 0 <= quiet <= max (0: the default)", f.debounceQuiet, f.debounceMax)
+	}
 	opts := xds.Options{
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax,
 		Store: store, CA: authority, Log: log, Registry: reg, CertTTL: f.ca.certTTL,
 		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
 	}
@@ -183,6 +194,15 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	parts := []servePart{
 		{"xDS server", func() error { return srv.Serve(ctx, xdsLis) }},
 		{"metrics server", func() error { return serveMetrics(ctx, metricsLis, reg, ready) }},
+	}
+	if f.pprofAddress != "" {
+		pp, err := pprofPart(ctx, f.pprofAddress)
+		if err != nil {
+			xdsLis.Close()
+			metricsLis.Close()
+			return err
+		}
+		parts = append(parts, pp)
 	}
 	if kubeM != nil {
 		parts = append(parts, kubeM.parts(ctx)...)

@@ -1,0 +1,147 @@
+// Command causeway-load measures Causeway at scale: it generates a world,
+// starts `causeway serve` on it, connects ADS clients (half
+// state-of-the-world, half delta) that ACK like Envoy, changes endpoints and
+// measures the time until every client has ACKed the change, samples the
+// server's memory, and prints and writes the results (JSON and PNG).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	bin, out        string
+	scales          []int
+	eps, clients    int
+	changes         int
+	full            bool
+	pprof           bool
+	kube            bool
+	kubeVDs         int
+	goBench         bool
+	goBenchFile     string
+	translate       bool
+	convergeTimeout time.Duration
+	budget          time.Duration
+	syncTimeout     time.Duration
+	// deadline ends measuring more changes (each run keeps at least one).
+	deadline time.Time
+}
+
+func main() {
+	o := options{}
+	var scales string
+	flag.StringVar(&o.bin, "causeway-bin", "bin/causeway", "causeway binary")
+	flag.StringVar(&o.out, "out", ".cache/bench", "directory for results.json, results.png, profiles and logs")
+	flag.StringVar(&scales, "vds", "100,1000", "comma-separated VirtualDestination counts (memory against scale; the last is the largest case)")
+	flag.IntVar(&o.eps, "eps", 10, "endpoints per Service (one Service per VirtualDestination in each of 3 clusters)")
+	flag.IntVar(&o.clients, "clients", 100, "ADS clients (half state-of-the-world, half delta)")
+	flag.IntVar(&o.changes, "changes", 5, "endpoint changes measured per scale")
+	flag.BoolVar(&o.full, "full", false, "the issue's scale: --vds 1000,3000,10000 --clients 1000 --kube-vds 1000")
+	flag.BoolVar(&o.pprof, "pprof", true, "capture CPU and heap profiles of serve for the largest case")
+	flag.BoolVar(&o.kube, "kube", true, "measure convergence from a real kube-apiserver (needs CAUSEWAY_KUBE_BIN_DIR)")
+	flag.IntVar(&o.kubeVDs, "kube-vds", 100, "VirtualDestinations in the kube-apiserver world")
+	flag.BoolVar(&o.goBench, "go-bench", false, "run the translator and xds go benchmarks and put their figures in the table")
+	flag.StringVar(&o.goBenchFile, "go-bench-output", "", "read `go test -bench` output from this file (what make bench ran) instead of running the benchmarks")
+	flag.BoolVar(&o.translate, "translate", true, "measure offline `causeway translate` of 1,000 HTTPRoutes")
+	flag.DurationVar(&o.convergeTimeout, "converge-timeout", 60*time.Second, "how long one change may take to reach every client")
+	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
+	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
+	flag.Parse()
+	if o.full {
+		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000
+	}
+	for _, s := range strings.Split(scales, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "--vds: bad count %q\n", s)
+			os.Exit(2)
+		}
+		o.scales = append(o.scales, n)
+	}
+	if o.eps < 1 || o.eps > 64 {
+		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "causeway-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	start := time.Now()
+	o.deadline = start.Add(100 * 365 * 24 * time.Hour)
+	if o.budget > 0 {
+		o.deadline = start.Add(o.budget)
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	out, err := filepath.Abs(o.out)
+	if err != nil {
+		return err
+	}
+	o.out = out
+	if o.bin, err = filepath.Abs(o.bin); err != nil {
+		return err
+	}
+	res := &results{Started: start.UTC().Format(time.RFC3339), Clients: o.clients, EndpointsPerService: o.eps, Clusters: len(benchClusters)}
+	switch {
+	case o.goBenchFile != "":
+		data, err := os.ReadFile(o.goBenchFile)
+		if err != nil {
+			return err
+		}
+		res.GoBench = parseBench(data)
+	case o.goBench:
+		res.GoBench, err = runGoBenchmarks(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "go benchmarks:", err)
+		}
+	}
+	// Offline translate first: a child's peak RSS (rusage) starts from this
+	// process's RSS at exec (os/exec shares the address space until then),
+	// so it is measured while the tool is still small.
+	if o.translate {
+		t, err := runTranslate(ctx, o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "offline translate:", err)
+		}
+		res.Translate = t
+	}
+	for i, n := range o.scales {
+		largest := i == len(o.scales)-1
+		s, err := runWorldScale(ctx, o, n, largest && o.pprof)
+		if err != nil {
+			s.Error = err.Error()
+			fmt.Fprintf(os.Stderr, "%d VDs: %v\n", n, err)
+		}
+		res.Scales = append(res.Scales, s)
+		fmt.Fprintf(os.Stderr, "%d VDs: RSS %.0f MiB, convergence %+v\n", n, s.RSSMiB, s.Convergence)
+	}
+	if o.kube {
+		k, err := runKube(ctx, o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kube-apiserver convergence:", err)
+			res.KubeError = err.Error()
+		}
+		res.Kube = k
+	}
+	res.Seconds = round2(time.Since(start).Seconds())
+	return res.write(o.out, os.Stdout)
+}

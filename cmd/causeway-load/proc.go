@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
+)
+
+// serveProc is one `causeway serve` the tool started.
+type serveProc struct {
+	cmd                             *exec.Cmd
+	done                            chan struct{}
+	xdsAddr, metricsAddr, pprofAddr string
+	logPath                         string
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startServe starts bin serve with args plus the addresses, and waits for
+// /readyz. The process gets its own group and dies with the tool.
+func startServe(bin, dir string, pprof bool, args ...string) (*serveProc, error) {
+	p := &serveProc{done: make(chan struct{}), logPath: dir + "/serve.log"}
+	var err error
+	if p.xdsAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	if p.metricsAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	args = append([]string{"serve", "--xds-insecure", "--xds-address", p.xdsAddr, "--metrics-address", p.metricsAddr,
+		"--ca-dir", dir + "/ca", "--log-level", "warn", "--xds-max-streams-per-client", "100000"}, args...)
+	if pprof {
+		if p.pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof-address", p.pprofAddr)
+	}
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		return nil, err
+	}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.SysProcAttr = e2eutil.SysProcAttr()
+	if err := p.cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.done) }()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("causeway serve exited early:\n%s", e2eutil.FileTail(p.logPath, 20))
+		default:
+		}
+		if e2eutil.HTTPOK("http://"+p.metricsAddr+"/readyz") == nil {
+			return p, nil
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, errors.New("causeway serve not ready within 5 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (p *serveProc) pid() int { return p.cmd.Process.Pid }
+
+// stop sends SIGTERM to the process (by PID), then SIGKILL after a grace.
+func (p *serveProc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// procStatus reads a kB field (VmRSS, VmHWM) of /proc/<pid>/status in MiB.
+func procStatus(pid int, field string) (float64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
+}
+
+// fetch GETs url into path (pprof profiles).
+func fetch(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// The generated world: vds VirtualDestinations, each selecting one Service
+// (label app=<name>) in each of the benchmark clusters, each Service with
+// eps endpoints, all in the default namespace. The documents are compact JSON (YAML's subset) so the
+// largest world stays under the world file's 16 MiB limit.
+
+// benchClusters are the workload clusters; the gateways under test are in
+// the first.
+var benchClusters = []string{"c1", "c2", "c3"}
+
+const (
+	vdNamespace = "bench"
+	vdPort      = 80
+)
+
+// worldSpec sizes a world; notReady lists (vd index) whose first endpoint
+// in the first cluster is not ready.
+type worldSpec struct {
+	vds, eps int
+	notReady map[int]bool
+}
+
+func vdName(i int) string { return "s" + strconv.Itoa(i) }
+
+func vdHost(i int) string { return vdName(i) + ".mesh.internal" }
+
+// edsName is the gateway's cluster for VirtualDestination i, as
+// translator.OutboundClusterName names it (the test checks they agree; kept
+// apart so the tool builds while the translator is being changed).
+func edsName(i int) string { return fmt.Sprintf("outbound|%d||%s", vdPort, vdHost(i)) }
+
+// endpointAddress is endpoint e of VirtualDestination i in cluster c:
+// 10.<c+1>.<i/250...>; unique for up to 65,536 endpoints per cluster and
+// VirtualDestination block.
+func endpointAddress(c, i, e int) string {
+	n := i*64 + e // at most 64 endpoints per Service
+	return fmt.Sprintf("1%d.%d.%d.%d", c, (n>>16)&255, (n>>8)&255, n&255)
+}
+
+// generateWorld renders the world file.
+func generateWorld(s worldSpec) []byte {
+	var b bytes.Buffer
+	b.Grow(s.vds * (len(benchClusters)*(200+25*s.eps) + 250))
+	for c, name := range benchClusters {
+		fmt.Fprintf(&b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Cluster","metadata":{"name":%q},"spec":{"network":"n%d","locality":{"region":"r%d","zone":"z%d"},"eastWestGateways":[{"address":"127.0.%d.100","port":15443}]}}`+"\n---\n",
+			name, c+1, c+1, c+1, c+1)
+	}
+	for i := 0; i < s.vds; i++ {
+		n := vdName(i)
+		fmt.Fprintf(&b, `{"apiVersion":"networking.causeway.dev/v1alpha1","kind":"VirtualDestination","metadata":{"name":%q},"spec":{"hosts":[%q],"ports":[{"number":%d,"protocol":"HTTP"}],"services":[{"labels":{"app":%q}}]}}`+"\n---\n",
+			n, vdHost(i), vdPort, n)
+		for c, cl := range benchClusters {
+			fmt.Fprintf(&b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Service","metadata":{"name":%q,"labels":{"app":%q}},"spec":{"cluster":%q,"ports":[{"port":80}],"endpoints":[`,
+				n, n, cl)
+			for e := 0; e < s.eps; e++ {
+				if e > 0 {
+					b.WriteByte(',')
+				}
+				if c == 0 && e == 0 && s.notReady[i] {
+					fmt.Fprintf(&b, `{"address":%q,"ready":false}`, endpointAddress(c, i, e))
+				} else {
+					fmt.Fprintf(&b, `{"address":%q}`, endpointAddress(c, i, e))
+				}
+			}
+			b.WriteString("]}}\n---\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// writeAtomic replaces path with data through a rename, so the watcher
+// never reads a half-written file.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".world-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,179 @@
+package model
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"reflect"
+)
+
+// EndpointsOnlyDiff reports whether new differs from old only in the
+// endpoints of Services that exist in both (same Services, same labels and
+// ports, same everything else), and if so which Services' endpoints
+// changed. With ok false the caller must treat the change as structural.
+func EndpointsOnlyDiff(old, new *Snapshot) (changed map[ServiceKey]bool, ok bool) {
+	if old == nil || new == nil {
+		return nil, false
+	}
+	changed = map[ServiceKey]bool{}
+	if old == new {
+		return changed, true
+	}
+	if old.shapeHash != new.shapeHash || len(old.services) != len(new.services) || !sameStructure(old, new) {
+		return nil, false
+	}
+	for i := range old.services {
+		if old.endpointHashes[i] != new.endpointHashes[i] {
+			changed[old.services[i].Key()] = true
+		}
+	}
+	return changed, true
+}
+
+// endpointSeed is random per process: fingerprints are never stored or
+// compared across processes, and no input can be crafted to collide.
+var endpointSeed = maphash.MakeSeed()
+
+// hasher writes values unambiguously (strings length-prefixed) into a
+// maphash.Hash seeded with endpointSeed.
+type hasher struct {
+	h   maphash.Hash
+	buf [8]byte
+}
+
+func newHasher() *hasher {
+	h := &hasher{}
+	h.h.SetSeed(endpointSeed)
+	return h
+}
+
+func (h *hasher) num(n uint64) {
+	binary.LittleEndian.PutUint64(h.buf[:], n)
+	_, _ = h.h.Write(h.buf[:])
+}
+
+func (h *hasher) str(s string) {
+	h.num(uint64(len(s)))
+	_, _ = h.h.WriteString(s)
+}
+
+func (h *hasher) flag(b bool) {
+	if b {
+		h.num(1)
+	} else {
+		h.num(0)
+	}
+}
+
+// labels hashes a map independently of iteration order.
+func (h *hasher) labels(m map[string]string) {
+	h.num(uint64(len(m)))
+	var sum uint64
+	for k, v := range m {
+		sum += maphash.Comparable(endpointSeed, [2]string{k, v})
+	}
+	h.num(sum)
+}
+
+func (h *hasher) locality(l Locality) {
+	h.str(l.Region)
+	h.str(l.Zone)
+	h.str(l.Subzone)
+}
+
+// endpointsHash fingerprints a Service's endpoints (order included, label
+// order not). Two different lists collide with probability 2^-64.
+func endpointsHash(eps []Endpoint) uint64 {
+	h := newHasher()
+	h.num(uint64(len(eps)))
+	for i := range eps {
+		ep := &eps[i]
+		h.str(ep.Address)
+		h.flag(ep.Ready)
+		h.flag(ep.Stale)
+		h.locality(ep.Locality)
+		h.num(uint64(len(ep.Ports)))
+		for _, p := range ep.Ports {
+			h.str(p.Name)
+			h.num(uint64(p.Port))
+		}
+		h.labels(ep.Labels)
+	}
+	return h.h.Sum64()
+}
+
+// shapeHash fingerprints what EndpointsOnlyDiff would otherwise compare
+// field by field on every change: the Services without their endpoints
+// and the VirtualDestinations.
+func shapeHash(services []Service, vds []VirtualDestination) uint64 {
+	h := newHasher()
+	h.num(uint64(len(services)))
+	for i := range services {
+		svc := &services[i]
+		h.str(svc.Cluster)
+		h.str(svc.Namespace)
+		h.str(svc.Name)
+		h.labels(svc.Labels)
+		h.num(uint64(len(svc.Ports)))
+		for _, p := range svc.Ports {
+			h.str(p.Name)
+			h.num(uint64(p.Port))
+			h.num(uint64(p.TargetPort))
+			h.str(p.Protocol)
+		}
+	}
+	selectors := func(sels []ServiceSelector) {
+		h.num(uint64(len(sels)))
+		for _, sel := range sels {
+			h.labels(sel.Labels)
+			h.str(sel.Name)
+			h.str(sel.Namespace)
+			h.str(sel.Cluster)
+		}
+	}
+	h.num(uint64(len(vds)))
+	for i := range vds {
+		vd := &vds[i]
+		h.str(vd.Namespace)
+		h.str(vd.Name)
+		h.num(uint64(len(vd.Hosts)))
+		for _, host := range vd.Hosts {
+			h.str(host)
+		}
+		h.num(uint64(len(vd.Ports)))
+		for _, p := range vd.Ports {
+			h.num(uint64(p.Number))
+			h.str(p.Protocol)
+			h.flag(p.TargetPort != nil)
+			if p.TargetPort != nil {
+				h.num(uint64(p.TargetPort.Number))
+				h.str(p.TargetPort.Name)
+			}
+		}
+		selectors(vd.Services)
+		h.str(vd.TrafficDistribution)
+		h.labels(vd.Labels)
+		selectors(vd.ExternalServices)
+		h.num(uint64(len(vd.Subsets)))
+		for _, sub := range vd.Subsets {
+			h.str(sub.Name)
+			h.labels(sub.Labels)
+		}
+		h.num(uint64(vd.Age.CreationTimestamp.UnixNano()))
+		h.flag(vd.Age.CreationTimestamp.IsZero())
+		h.num(uint64(vd.Age.Seq))
+	}
+	return h.h.Sum64()
+}
+
+// sameStructure compares everything but the Services and the
+// VirtualDestinations (shapeHash covers those).
+func sameStructure(old, new *Snapshot) bool {
+	return reflect.DeepEqual(old.clusters, new.clusters) &&
+		reflect.DeepEqual(old.gateways, new.gateways) &&
+		reflect.DeepEqual(old.httpRoutes, new.httpRoutes) &&
+		reflect.DeepEqual(old.referenceGrants, new.referenceGrants) &&
+		reflect.DeepEqual(old.externalServices, new.externalServices) &&
+		reflect.DeepEqual(old.failoverPolicies, new.failoverPolicies) &&
+		reflect.DeepEqual(old.outlierPolicies, new.outlierPolicies) &&
+		reflect.DeepEqual(old.workspaces, new.workspaces)
+}
