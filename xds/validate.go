@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -87,9 +88,91 @@ func validateMessage(m proto.Message) error {
 
 const anyName protoreflect.FullName = "google.protobuf.Any"
 
+// anyReach caches, per message descriptor, whether a message of that type
+// can hold an Any anywhere below it (see mayContainAny).
+var anyReach sync.Map // protoreflect.MessageDescriptor -> bool
+
+// mayContainAny reports whether a message of type md can (transitively,
+// through singular, repeated or map fields) hold a google.protobuf.Any, or
+// is an Any itself. A type that declares extension ranges is assumed to,
+// since its extensions are not known from the descriptor. The answer is
+// cached per descriptor; recursive types are handled as graph reachability.
+func mayContainAny(md protoreflect.MessageDescriptor) bool {
+	if v, ok := anyReach.Load(md); ok {
+		return v.(bool)
+	}
+	seen := map[protoreflect.MessageDescriptor]bool{}
+	found := reachesAny(md, seen)
+	if found {
+		anyReach.Store(md, true)
+	} else {
+		// Nothing reachable from md is an Any, so nothing reachable from
+		// any type visited on the way is either.
+		for d := range seen {
+			anyReach.Store(d, false)
+		}
+	}
+	return found
+}
+
+func reachesAny(md protoreflect.MessageDescriptor, seen map[protoreflect.MessageDescriptor]bool) bool {
+	if md.FullName() == anyName || md.ExtensionRanges().Len() > 0 {
+		return true
+	}
+	if v, ok := anyReach.Load(md); ok {
+		return v.(bool)
+	}
+	if seen[md] {
+		return false // already being (or been) explored on this search
+	}
+	seen[md] = true
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		// For a map field Message() is the entry type, whose fields are
+		// the key and value.
+		if sub := fields.Get(i).Message(); sub != nil && reachesAny(sub, seen) {
+			return true
+		}
+	}
+	return false
+}
+
 // walkAnys calls fn for every populated Any field in m (not inside the
 // Anys themselves: fn decides whether to descend), with its field path.
+// Fields whose type cannot hold an Any are not descended into.
 func walkAnys(m protoreflect.Message, path string, fn func(string, *anypb.Any)) {
+	if !mayContainAny(m.Descriptor()) {
+		return
+	}
+	walkFields(m, path, fn)
+}
+
+// anyFields lists, per message descriptor, the fields of that type that can
+// hold an Any (see fieldsWithAny).
+var anyFields sync.Map // protoreflect.MessageDescriptor -> *anyFieldSet
+
+type anyFieldSet struct {
+	fields []protoreflect.FieldDescriptor // message fields that may hold an Any
+	all    bool                           // extendable type: walk every populated field
+}
+
+func fieldsWithAny(md protoreflect.MessageDescriptor) *anyFieldSet {
+	if v, ok := anyFields.Load(md); ok {
+		return v.(*anyFieldSet)
+	}
+	set := &anyFieldSet{all: md.ExtensionRanges().Len() > 0}
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		// For a map field Message() is the entry type.
+		if fd := fields.Get(i); fd.Message() != nil && mayContainAny(fd.Message()) {
+			set.fields = append(set.fields, fd)
+		}
+	}
+	v, _ := anyFields.LoadOrStore(md, set)
+	return v.(*anyFieldSet)
+}
+
+func walkFields(m protoreflect.Message, path string, fn func(string, *anypb.Any)) {
 	visit := func(p string, v protoreflect.Message) {
 		if v.Descriptor().FullName() == anyName {
 			a, ok := v.Interface().(*anypb.Any)
@@ -106,12 +189,9 @@ func walkAnys(m protoreflect.Message, path string, fn func(string, *anypb.Any)) 
 			fn(p, a)
 			return
 		}
-		walkAnys(v, p, fn)
+		walkFields(v, p, fn)
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
-			return true
-		}
+	field := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) {
 		name := string(fd.Name())
 		if path != "" {
 			name = path + "." + name
@@ -124,7 +204,7 @@ func walkAnys(m protoreflect.Message, path string, fn func(string, *anypb.Any)) 
 			}
 		case fd.IsMap():
 			if fd.MapValue().Kind() != protoreflect.MessageKind {
-				return true
+				return
 			}
 			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
 				visit(fmt.Sprintf("%s[%q]", name, k.String()), mv.Message())
@@ -133,8 +213,22 @@ func walkAnys(m protoreflect.Message, path string, fn func(string, *anypb.Any)) 
 		default:
 			visit(name, v.Message())
 		}
-		return true
-	})
+	}
+	set := fieldsWithAny(m.Descriptor())
+	if set.all { // populated extensions are only found by Range
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Message() != nil && mayContainAny(fd.Message()) {
+				field(fd, v)
+			}
+			return true
+		})
+		return
+	}
+	for _, fd := range set.fields {
+		if m.Has(fd) {
+			field(fd, m.Get(fd))
+		}
+	}
 }
 
 // checkPriorities reports a ClusterLoadAssignment whose priorities are not

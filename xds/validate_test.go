@@ -13,7 +13,9 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 func edsCluster(name string) *clusterv3.Cluster {
@@ -146,5 +148,40 @@ func TestValidateRejectsTopLevelAndReferences(t *testing.T) {
 	})
 	if err := validateSnapshot(snap); err == nil || !strings.Contains(err.Error(), `ClusterLoadAssignment "c1"`) {
 		t.Fatalf("invalid address not reported with its resource: %v", err)
+	}
+}
+
+func TestMayContainAny(t *testing.T) {
+	for _, tc := range []struct {
+		md   protoreflect.MessageDescriptor
+		want bool
+	}{
+		{(&anypb.Any{}).ProtoReflect().Descriptor(), true},
+		{(&listenerv3.Listener{}).ProtoReflect().Descriptor(), true},
+		{(&corev3.Metadata{}).ProtoReflect().Descriptor(), true}, // map<string, Any>
+		{(&structpb.Value{}).ProtoReflect().Descriptor(), false}, // recursive, no Any
+		{(&corev3.SocketAddress{}).ProtoReflect().Descriptor(), false},
+	} {
+		// Twice: computed, then cached.
+		for range 2 {
+			if got := mayContainAny(tc.md); got != tc.want {
+				t.Errorf("mayContainAny(%s) = %v, want %v", tc.md.FullName(), got, tc.want)
+			}
+		}
+	}
+}
+
+func TestValidateAnyInMapField(t *testing.T) {
+	bad := goodHCM("r")
+	bad.StatPrefix = ""
+	a, err := anypb.New(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := edsCluster("c1")
+	c.Metadata = &corev3.Metadata{TypedFilterMetadata: map[string]*anypb.Any{"k": a}}
+	err = validateMessage(c)
+	if err == nil || !strings.Contains(err.Error(), `metadata.typed_filter_metadata["k"]`) {
+		t.Fatalf("invalid Any in a map field not reported: %v", err)
 	}
 }

@@ -72,7 +72,10 @@ var manifestDecoder = func() runtime.Decoder {
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 	utilruntime.Must(gwv1.Install(scheme))
 	utilruntime.Must(gwv1beta1.Install(scheme))
-	return kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: true, Strict: true})
+	// The documents are converted to JSON once (see manifestJSON), so the
+	// serializer reads JSON; duplicate YAML fields are found in that
+	// conversion and reported as the YAML serializer would.
+	return kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: false, Strict: true})
 }()
 
 // Add reads path, a manifest file or a directory whose *.yaml, *.yml and
@@ -145,30 +148,73 @@ type manifestHeader struct {
 	Items []json.RawMessage `json:"items"`
 }
 
+// manifestJSON is one document converted from YAML to JSON, once: its
+// header, and what strict decoding reads.
+type manifestJSON struct {
+	yaml []byte // the document as written, for lenient header fallback
+	json []byte
+	// dupErr is the error strict YAML conversion gave for a duplicate
+	// field, which the strict decoder reports before the JSON errors.
+	dupErr error
+}
+
+// toManifestJSON converts a YAML document to JSON, parsing it once when
+// it has no duplicate fields. The error is the one yaml.Unmarshal would
+// give for invalid YAML.
+func toManifestJSON(doc []byte) (manifestJSON, error) {
+	j, err := yaml.YAMLToJSONStrict(doc)
+	if err == nil {
+		return manifestJSON{yaml: doc, json: j}, nil
+	}
+	// Either invalid YAML or a duplicate field: the lenient conversion
+	// tells them apart, as the YAML serializer's two conversions did.
+	j, lerr := yaml.YAMLToJSON(doc)
+	if lerr != nil {
+		return manifestJSON{}, fmt.Errorf("error converting YAML to JSON: %w", lerr)
+	}
+	return manifestJSON{yaml: doc, json: j, dupErr: err}, nil
+}
+
 // addData decodes every document of one file.
 func (s *ManifestSet) addData(cluster, file string, data []byte) []error {
 	var errs []error
 	index := 0
 	for _, doc := range splitManifest(data) {
-		var probe any
-		if err := yaml.Unmarshal(doc.data, &probe); err != nil {
+		m, err := toManifestJSON(doc.data)
+		if err != nil {
 			index++
 			errs = append(errs, fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", file, index, doc.line, oneLine(fileLine(err.Error(), doc.line))))
 			continue
 		}
-		if probe == nil {
+		if bytes.Equal(m.json, []byte("null")) {
 			continue // only comments or whitespace
 		}
 		index++
-		errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s: document %d", file, index), doc.data)...)
+		errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s: document %d", file, index), m)...)
 	}
 	return errs
 }
 
+// readHeader reads the header of a document leniently. It reads the JSON
+// and, only when that fails, the YAML as before: reading YAML into the
+// header's string fields turns scalars such as 123 or true into strings,
+// and its errors are the ones reported.
+func readHeader(m manifestJSON, h *manifestHeader) error {
+	if err := json.Unmarshal(m.json, h); err == nil {
+		return nil
+	}
+	*h = manifestHeader{}
+	src := m.yaml
+	if src == nil {
+		src = m.json
+	}
+	return yaml.Unmarshal(src, h)
+}
+
 // addDocument decodes one document (where names it), expanding Lists.
-func (s *ManifestSet) addDocument(cluster, where string, data []byte) []error {
+func (s *ManifestSet) addDocument(cluster, where string, m manifestJSON) []error {
 	var h manifestHeader
-	if err := yaml.Unmarshal(data, &h); err != nil {
+	if err := readHeader(m, &h); err != nil {
 		return []error{fmt.Errorf("%s: %s", where, oneLine(err.Error()))}
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
@@ -180,7 +226,7 @@ func (s *ManifestSet) addDocument(cluster, where string, data []byte) []error {
 			if err := json.Unmarshal(item, &ih); err == nil && ih.APIVersion == "" && ih.Kind == "" && h.Kind != "List" {
 				item = withTypeMeta(item, h.APIVersion, strings.TrimSuffix(h.Kind, "List"))
 			}
-			errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s items[%d]", where, i), item)...)
+			errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s items[%d]", where, i), manifestJSON{json: item})...)
 		}
 		return errs
 	}
@@ -211,7 +257,12 @@ func (s *ManifestSet) addDocument(cluster, where string, data []byte) []error {
 	if h.Metadata.Name == "" {
 		return []error{fmt.Errorf("%s: metadata.name: is required", where)}
 	}
-	obj, _, err := manifestDecoder.Decode(data, nil, nil)
+	obj, _, err := manifestDecoder.Decode(m.json, nil, nil)
+	if err == nil && m.dupErr != nil {
+		err = runtime.NewStrictDecodingError([]error{m.dupErr})
+	} else if strict, ok := runtime.AsStrictDecodingError(err); ok && m.dupErr != nil {
+		err = runtime.NewStrictDecodingError(append([]error{m.dupErr}, strict.Errors()...))
+	}
 	if strict, ok := runtime.AsStrictDecodingError(err); ok {
 		errs := make([]error, 0, len(strict.Errors()))
 		for _, e := range strict.Errors() {
