@@ -57,43 +57,47 @@ func (p *parser) parseVirtualDestination(d docRef, data []byte) {
 	}
 }
 
-func (p *parser) parseExternalService(d docRef, data []byte) {
-	var es v1alpha1.ExternalService
-	if !p.decodeStrict(d, data, &es) {
+// namespacedCR is a Causeway custom resource as decoded from a document.
+type namespacedCR[T any] interface {
+	*T
+	GetName() string
+	GetNamespace() string
+	SetNamespace(string)
+}
+
+// parseNamespacedCR decodes one namespaced Causeway resource strictly,
+// checks its name, places it in the document's namespace, validates it
+// with the checks the CRD's admission applies (apiconv) and, when all is
+// well and it is not a duplicate, hands it to add.
+func parseNamespacedCR[T any, PT namespacedCR[T]](p *parser, d docRef, data []byte, kind string, validate func(PT) []apiconv.FieldError, add func(PT)) {
+	obj := PT(new(T))
+	if !p.decodeStrict(d, data, obj) {
 		return
 	}
-	ok := p.checkName(d, es.Name)
-	es.Namespace = d.namespace
-	ok = p.fieldErrors(d, apiconv.ExternalService(&es)) && ok
-	if ok && p.unique(d, fmt.Sprintf("ExternalService %s/%s", es.Namespace, es.Name)) {
-		p.world.ExternalServices = append(p.world.ExternalServices, &es)
+	ok := p.checkName(d, obj.GetName())
+	obj.SetNamespace(d.namespace)
+	ok = p.fieldErrors(d, validate(obj)) && ok
+	if ok && p.unique(d, fmt.Sprintf("%s %s/%s", kind, obj.GetNamespace(), obj.GetName())) {
+		add(obj)
 	}
+}
+
+func (p *parser) parseExternalService(d docRef, data []byte) {
+	parseNamespacedCR(p, d, data, "ExternalService", apiconv.ExternalService, func(es *v1alpha1.ExternalService) {
+		p.world.ExternalServices = append(p.world.ExternalServices, es)
+	})
 }
 
 func (p *parser) parseFailoverPolicy(d docRef, data []byte) {
-	var fp v1alpha1.FailoverPolicy
-	if !p.decodeStrict(d, data, &fp) {
-		return
-	}
-	ok := p.checkName(d, fp.Name)
-	fp.Namespace = d.namespace
-	ok = p.fieldErrors(d, apiconv.FailoverPolicy(&fp)) && ok
-	if ok && p.unique(d, fmt.Sprintf("FailoverPolicy %s/%s", fp.Namespace, fp.Name)) {
-		p.world.FailoverPolicies = append(p.world.FailoverPolicies, &fp)
-	}
+	parseNamespacedCR(p, d, data, "FailoverPolicy", apiconv.FailoverPolicy, func(fp *v1alpha1.FailoverPolicy) {
+		p.world.FailoverPolicies = append(p.world.FailoverPolicies, fp)
+	})
 }
 
 func (p *parser) parseOutlierDetectionPolicy(d docRef, data []byte) {
-	var odp v1alpha1.OutlierDetectionPolicy
-	if !p.decodeStrict(d, data, &odp) {
-		return
-	}
-	ok := p.checkName(d, odp.Name)
-	odp.Namespace = d.namespace
-	ok = p.fieldErrors(d, apiconv.OutlierDetectionPolicy(&odp)) && ok
-	if ok && p.unique(d, fmt.Sprintf("OutlierDetectionPolicy %s/%s", odp.Namespace, odp.Name)) {
-		p.world.OutlierDetectionPolicies = append(p.world.OutlierDetectionPolicies, &odp)
-	}
+	parseNamespacedCR(p, d, data, "OutlierDetectionPolicy", apiconv.OutlierDetectionPolicy, func(odp *v1alpha1.OutlierDetectionPolicy) {
+		p.world.OutlierDetectionPolicies = append(p.world.OutlierDetectionPolicies, odp)
+	})
 }
 
 // parseWorkspace reads a Workspace, cluster-scoped like its CRD: a
