@@ -1,7 +1,6 @@
 package xds
 
 import (
-	"context"
 	"time"
 
 	"github.com/causeway-dev/causeway/model"
@@ -126,6 +125,7 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		}
 		return
 	}
+	snap.shed()
 	if !s.publishLocked(c, snap, start) {
 		return
 	}
@@ -137,10 +137,8 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 // time since start. It reports whether the cache took it.
 func (s *Server) publishLocked(c *class, snap *classSnapshot, start time.Time) bool {
 	prev := c.snap
-	if err := s.cache.SetSnapshot(context.Background(), c.key, snap); err != nil {
-		s.log.Error("cannot publish snapshot", "class", c.key, "error", err)
-		return false
-	}
+	snap.following(prev)
+	s.cache.SetSnapshot(c.key, snap)
 	now := time.Now()
 	s.metrics.push.Observe(now.Sub(start).Seconds())
 	s.metrics.snapshotBytes.WithLabelValues(c.key).Set(float64(snap.Bytes()))

@@ -33,22 +33,12 @@ type streamKey struct {
 	id    int64
 }
 
-// streamState is per-stream bookkeeping. Each stream's callbacks run on
-// that stream's goroutine, so only the map needs locking.
+// streamState is a stream's class binding, under Server.smu.
 type streamState struct {
 	class string // "" until the first request
 	raw   string // the node's pin key
 	node  *corev3.Node
-	// sent is the last response per type URL (state of the world), used to
-	// tell which version a NACK rejects.
-	sent map[string]sentResponse
-	// deltaSent maps a delta response's nonce to its type version, and
-	// acked the last version acknowledged per type URL (convergence).
-	deltaSent map[string]string
-	acked     map[string]string
 }
-
-type sentResponse struct{ nonce, version string }
 
 // pin fixes the class of a node identity while any stream with it is open.
 // A node without a locality takes its cluster's locality from the world, so
@@ -78,22 +68,6 @@ func classify(node *corev3.Node, world *model.Snapshot) (string, model.Proxy, er
 		return invalidPrefix + node.GetId(), p, err
 	}
 	return p.ClassKey(), p, nil
-}
-
-// nodeHash is the cache's NodeHash: a node's key is its class key, so
-// proxies of one class share one snapshot and one set of watches.
-type nodeHash struct{ s *Server }
-
-func (h nodeHash) ID(node *corev3.Node) string {
-	raw := rawKey(node)
-	h.s.smu.Lock()
-	p := h.s.pins[raw]
-	h.s.smu.Unlock()
-	if p != nil {
-		return p.key
-	}
-	key, _, _ := classify(node, h.s.store.Load())
-	return key
 }
 
 // register assigns a stream to its node's class on the stream's first

@@ -59,14 +59,10 @@ func (cv *convergence) forget(class string) {
 	delete(cv.times, class)
 }
 
-// acked records that the stream st acknowledged version of typeURL,
-// observing the time since its publication once per stream and version.
-func (s *Server) acked(st *streamState, typeURL, version string) {
-	if version == "" || st.class == "" || st.acked[typeURL] == version {
-		return
-	}
-	st.acked[typeURL] = version
-	if at, ok := s.conv.publishedAt(st.class, typeURL, version); ok {
+// acked observes, once per ACK, the time from the publication of a type
+// version of class to a proxy acknowledging it.
+func (s *Server) acked(class, typeURL, version string) {
+	if at, ok := s.conv.publishedAt(class, typeURL, version); ok {
 		s.metrics.convergence.WithLabelValues(typeURL).Observe(time.Since(at).Seconds())
 	}
 }

@@ -1,24 +1,43 @@
 // Package xds serves Envoy configuration over ADS (state of the world and
-// delta) with go-control-plane's SnapshotCache.
+// delta) from one shared, immutable snapshot per proxy class.
 //
 // # Classes
 //
 // A proxy's configuration depends only on its identity: role, cluster,
 // locality and bind address (model.Proxy). Proxies with equal identities
-// form a class and share one immutable snapshot: the cache's NodeHash maps
-// a node to its class key instead of its node ID. A gateway deployment of
-// fifty replicas is therefore translated, validated and stored once, and a
-// world update costs one SetSnapshot per class rather than per proxy
-// (SetSnapshot holds a cache-wide lock while it answers every watch of
-// that key).
+// form a class and share one snapshot. A gateway deployment of fifty
+// replicas is therefore translated, validated, encoded and stored once,
+// and a world update costs one publication per class rather than per
+// proxy.
 //
 // A class exists while it has open streams. A stream's first request
 // registers it with its class and builds the class's snapshot if it has
-// none, before go-control-plane opens the request's watch. When the last
-// stream of a class closes, its snapshot and cache status are dropped:
-// go-control-plane never forgets a node on its own. A node whose metadata
-// names no valid role and cluster hashes to "invalid~<node id>", is logged
-// and counted, and never gets a snapshot.
+// none. When the last stream of a class closes, its snapshot goes too. A
+// node whose metadata names no valid role and cluster gets a class of its
+// own ("invalid~<node id>"), is logged and counted, and never gets a
+// snapshot.
+//
+// # Serving
+//
+// Each resource is encoded once, when it enters a snapshot, and that
+// encoding is shared by every response on every stream (go-control-plane's
+// caches marshal each resource again for each response on each stream,
+// which dominated the cost of pushing to many proxies). Publishing swaps a
+// pointer and wakes the class's streams (feed.go); each stream works out on
+// its own goroutine what its proxy lacks (ads_sotw.go, ads_delta.go):
+//
+//   - a stream remembers the set of each type its proxy last accepted, not
+//     a version per resource; every set links to the set it was derived
+//     from with the names that changed, so a stream's diff costs the
+//     changed names, not the size of the snapshot;
+//   - delta streams send only changed and removed resources; state-of-the-
+//     world streams send complete listeners, clusters, routes and secrets,
+//     and after the first response only the changed load assignments;
+//   - a stream sends one response per type at a time and the next once the
+//     proxy answered, so a slow proxy gets the newest version, not a queue;
+//   - responses of 64 KiB and more draw on a server-wide send budget until
+//     the proxy answers, so initial syncs of a large snapshot to many
+//     proxies queue instead of each holding an encoded copy in gRPC.
 //
 // # Publishing
 //
@@ -39,17 +58,13 @@
 // translated again: only the load assignments fed by the changed Services
 // are recomputed (translator.LoadAssignments), marshalled, hashed and
 // validated, and the new snapshot shares every other resource, and its
-// version, with the last one. Per-resource versions are computed once when
-// a resource enters a snapshot (go-control-plane's own Snapshot re-hashes
-// every resource for every delta publish), and per-type versions are the
-// XOR of per-resource digests, so they update in proportion to the change.
+// version, with the last one. Per-type versions are the XOR of
+// per-resource digests, so they update in proportion to the change.
 // A fast-path result naming a cluster the snapshot lacks, or failing
 // validation, falls back to a full rebuild.
 //
 // # NACKs
 //
-// A NACK is logged and counted. For state-of-the-world streams the request
-// is rewritten to claim the rejected version, because the cache would
-// otherwise resend that same version immediately, in a loop; the proxy gets
-// the next new version instead.
+// A NACK is logged and counted, and the rejected version is not sent again:
+// the proxy keeps what it had and gets the next new version.
 package xds

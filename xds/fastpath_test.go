@@ -49,8 +49,8 @@ func checkMatchesFull(t *testing.T, s *Server, c *class, world *model.Snapshot) 
 			}
 		}
 	}
-	if got.(*classSnapshot).Bytes() != want.Bytes() {
-		t.Errorf("snapshot bytes %d, full translation gives %d", got.(*classSnapshot).Bytes(), want.Bytes())
+	if got.Bytes() != want.Bytes() {
+		t.Errorf("snapshot bytes %d, full translation gives %d", got.Bytes(), want.Bytes())
 	}
 }
 

@@ -7,12 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -57,6 +56,11 @@ type Options struct {
 	MaxStreamsPerIdentity int
 	// MaxRecvMsgSize bounds a request message in bytes (default 4 MiB).
 	MaxRecvMsgSize int
+	// SendBudget bounds the bytes of large responses (64 KiB and more) in
+	// flight, from the send until the proxy answers, across all streams
+	// (default 64 MiB): initial syncs of a big snapshot to many proxies
+	// queue instead of each holding its own encoded copy.
+	SendBudget int
 
 	// DebounceQuiet is how long the world must stay unchanged before the
 	// classes are updated (default 50ms); DebounceMax bounds the wait from
@@ -73,7 +77,8 @@ type Server struct {
 	log     *slog.Logger
 	certTTL time.Duration
 	metrics *metrics
-	cache   cache.SnapshotCache
+	cache   *feeds
+	budget  *sendBudget
 	updates <-chan struct{}
 	// translate is translator.Translate; tests replace it to feed broken output.
 	translate func(*model.Snapshot, model.Proxy, translator.Credentials) *translator.Resources
@@ -96,9 +101,10 @@ type Server struct {
 
 	// smu guards the per-stream state and node pins; it is never held while
 	// taking mu, so the NodeHash and response callbacks never wait for a build.
-	smu     sync.Mutex
-	streams map[streamKey]*streamState
-	pins    map[string]*pin
+	smu       sync.Mutex
+	streams   map[streamKey]*streamState
+	pins      map[string]*pin
+	streamIDs atomic.Int64
 
 	// Transport security and authentication (see Options).
 	insecure       bool
@@ -116,6 +122,7 @@ type Server struct {
 const (
 	DefaultMaxStreamsPerIdentity = 16
 	DefaultMaxRecvMsgSize        = 4 << 20
+	DefaultSendBudget            = 64 << 20
 	DefaultServerName            = "localhost"
 	DefaultDebounceQuiet         = 50 * time.Millisecond
 	DefaultDebounceMax           = 500 * time.Millisecond
@@ -184,7 +191,10 @@ func NewServer(opts Options) (*Server, error) {
 	if s.certTTL <= 0 {
 		s.certTTL = ca.DefaultTTL
 	}
-	s.cache = cache.NewSnapshotCache(true, nodeHash{s}, cacheLogger{s.log})
+	if opts.SendBudget <= 0 {
+		opts.SendBudget = DefaultSendBudget
+	}
+	s.cache, s.budget = newFeeds(), newSendBudget(opts.SendBudget)
 	return s, nil
 }
 
@@ -229,9 +239,8 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		}
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(cfg)), grpc.StreamInterceptor(s.authenticate))
 	}
-	xdsServer := serverv3.NewServer(ctx, s.cache, callbacks{s})
 	g := grpc.NewServer(gopts...)
-	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, xdsServer)
+	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, adsServer{s: s, done: ctx.Done()})
 
 	var wg sync.WaitGroup
 	wg.Add(2)

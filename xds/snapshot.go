@@ -6,33 +6,66 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/causeway-dev/causeway/translator"
 )
 
-// resourceSet is one resource type of a class snapshot: the resources by
-// name, each resource's version (a hash of its deterministic encoding,
-// computed once when the resource enters a snapshot and carried over to
-// later snapshots that keep it), its encoded size, and the type version.
+// resourceSet is one resource type of a class snapshot: each resource with
+// its wire form, encoded once when the resource enters a snapshot and
+// carried over to later snapshots that keep it, so every stream of every
+// proxy shares one encoding (go-control-plane's caches marshal per
+// response, per stream).
 //
-// The type version is the XOR of per-resource digests of (name, encoding),
-// so replacing k resources updates it in O(k) rather than re-hashing the
-// whole type; identical contents always give identical versions.
-// A resourceSet is immutable once published.
+// A resource's version is a hash of its deterministic encoding. The type
+// version is the XOR of per-resource digests of (name, encoding), so
+// replacing k resources updates it in O(k); identical contents always give
+// identical versions. A resourceSet is immutable once published, except
+// for its history link, which only ever gets shorter.
 type resourceSet struct {
-	version  string
-	items    map[string]types.ResourceWithTTL
-	versions map[string]string // name → resource version (delta xDS): the hex digest and size
-	bytes    int               // sum of encoded sizes
-	sum      digest
+	typeURL string
+	version string
+	items   map[string]*item
+	bytes   int // sum of encoded sizes
+	sum     digest
+
+	// parent is the set this one was derived from (or compared with) and
+	// changed the names whose version differs between them (added, changed
+	// or removed): streams diff against what they hold in O(change).
+	parent  atomic.Pointer[resourceSet]
+	changed []string
+	depth   int
+
+	sortedOnce sync.Once
+	sorted     []*discoveryv3.Resource // by name
+	anys       []*anypb.Any            // sorted's payloads (state of the world)
+	namesSum   nameSum
 }
+
+// item is one resource of a set: its wire form, shared by every response
+// that carries it, and the message until the set is validated (shed then:
+// the wire form is all a published set needs, at a fraction of the memory).
+type item struct {
+	res  types.Resource
+	wire *discoveryv3.Resource // name, version and encoded payload
+	d    digest
+}
+
+// maxHistory bounds a set's chain of parents: older sets can be collected,
+// and a stream that holds one diffs in full instead.
+const maxHistory = 16
 
 // digest is a resource's 128-bit digest of (name, encoding) and its size.
 type digest struct {
@@ -44,11 +77,11 @@ func (d *digest) xor(o digest) { d.hi ^= o.hi; d.lo ^= o.lo }
 
 var marshalOpts = proto.MarshalOptions{Deterministic: true}
 
-// digestOf marshals m deterministically and digests it with its name.
-func digestOf(name string, m proto.Message) (digest, error) {
+// encode marshals m deterministically and digests it with its name.
+func encode(name string, m proto.Message) ([]byte, digest, error) {
 	b, err := marshalOpts.Marshal(m)
 	if err != nil {
-		return digest{}, fmt.Errorf("%s: %w", name, err)
+		return nil, digest{}, fmt.Errorf("%s: %w", name, err)
 	}
 	h := sha256.New()
 	var n [8]byte
@@ -58,11 +91,10 @@ func digestOf(name string, m proto.Message) (digest, error) {
 	h.Write(b)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
-	return digest{hi: binary.BigEndian.Uint64(sum[0:8]), lo: binary.BigEndian.Uint64(sum[8:16]), size: len(b)}, nil
+	return b, digest{hi: binary.BigEndian.Uint64(sum[0:8]), lo: binary.BigEndian.Uint64(sum[8:16]), size: len(b)}, nil
 }
 
-// String is the resource version: it encodes the whole digest, so the
-// type version can be updated from it without a second map.
+// String is the resource version.
 func (d digest) String() string {
 	var b [24]byte
 	binary.BigEndian.PutUint64(b[0:8], d.hi)
@@ -71,17 +103,15 @@ func (d digest) String() string {
 	return hex.EncodeToString(b[:])
 }
 
-// parseDigest inverts digest.String.
-func parseDigest(v string) (digest, bool) {
-	var b [24]byte
-	if n, err := hex.Decode(b[:], []byte(v)); err != nil || n != len(b) {
-		return digest{}, false
+// newItem encodes res for typeURL.
+func newItem(typeURL, name string, res types.Resource) (*item, error) {
+	b, d, err := encode(name, res)
+	if err != nil {
+		return nil, err
 	}
-	return digest{
-		hi:   binary.BigEndian.Uint64(b[0:8]),
-		lo:   binary.BigEndian.Uint64(b[8:16]),
-		size: int(binary.BigEndian.Uint64(b[16:24])),
-	}, true
+	return &item{res: res, d: d, wire: &discoveryv3.Resource{
+		Name: name, Version: d.String(), Resource: &anypb.Any{TypeUrl: typeURL, Value: b},
+	}}, nil
 }
 
 func (rs *resourceSet) setVersion() {
@@ -91,46 +121,146 @@ func (rs *resourceSet) setVersion() {
 	rs.version = hex.EncodeToString(b[:8])
 }
 
-// newResourceSet indexes, versions and digests items.
-func newResourceSet(items []types.Resource) (*resourceSet, error) {
-	rs := &resourceSet{
-		items:    make(map[string]types.ResourceWithTTL, len(items)),
-		versions: make(map[string]string, len(items)),
-	}
+// newResourceSet indexes, encodes and digests items.
+func newResourceSet(typeURL string, items []types.Resource) (*resourceSet, error) {
+	rs := &resourceSet{typeURL: typeURL, items: make(map[string]*item, len(items))}
 	for _, it := range items {
 		name := cache.GetResourceName(it)
-		d, err := digestOf(name, it)
+		x, err := newItem(typeURL, name, it)
 		if err != nil {
 			return nil, err
 		}
-		if v, dup := rs.versions[name]; dup { // the last one wins, as in the cache's index
-			old, _ := parseDigest(v)
-			rs.sum.xor(old)
-			rs.bytes -= old.size
+		if old, dup := rs.items[name]; dup { // the last one wins
+			rs.sum.xor(old.d)
+			rs.bytes -= old.d.size
 		}
-		rs.items[name] = types.ResourceWithTTL{Resource: it}
-		rs.versions[name] = d.String()
-		rs.sum.xor(d)
-		rs.bytes += d.size
+		rs.items[name] = x
+		rs.sum.xor(x.d)
+		rs.bytes += x.d.size
 	}
 	rs.setVersion()
 	return rs, nil
 }
 
-// classSnapshot is a class's immutable snapshot: a cache.ResourceSnapshot
-// whose per-resource versions are computed once, when a resource enters
-// it, instead of by every delta watch (cache.Snapshot re-marshals and
-// re-hashes everything in ConstructVersionMap).
+// version returns the version of name in rs ("" when absent or rs is nil).
+func (rs *resourceSet) versionOf(name string) string {
+	if rs == nil {
+		return ""
+	}
+	if it := rs.items[name]; it != nil {
+		return it.wire.Version
+	}
+	return ""
+}
+
+// wire returns the resources ordered by name and their payloads, built
+// once per set and shared by every response that sends the whole set.
+func (rs *resourceSet) wire() ([]*discoveryv3.Resource, []*anypb.Any) {
+	rs.sortedOnce.Do(func() {
+		names := slices.Sorted(maps.Keys(rs.items))
+		rs.sorted = make([]*discoveryv3.Resource, len(names))
+		rs.anys = make([]*anypb.Any, len(names))
+		for i, n := range names {
+			rs.sorted[i] = rs.items[n].wire
+			rs.anys[i] = rs.sorted[i].Resource
+			rs.namesSum.add(n)
+		}
+	})
+	return rs.sorted, rs.anys
+}
+
+// names is the order-insensitive sum of rs's resource names.
+func (rs *resourceSet) names() nameSum {
+	rs.wire()
+	return rs.namesSum
+}
+
+// link records that rs was derived from prev with the given names changed,
+// cutting the history at maxHistory.
+func (rs *resourceSet) link(prev *resourceSet, changed []string) {
+	if prev == nil || prev == rs {
+		return
+	}
+	rs.changed = changed
+	rs.depth = prev.depth + 1
+	rs.parent.Store(prev)
+	if rs.depth%maxHistory == 0 {
+		// Cut maxHistory generations back, so at most 2*maxHistory sets stay reachable.
+		cur := rs
+		for range maxHistory {
+			if cur = cur.parent.Load(); cur == nil {
+				return
+			}
+		}
+		cur.parent.Store(nil)
+	}
+}
+
+// linkFull links rs to prev by comparing every resource: for sets built
+// by a full translation, once per publish (not per stream).
+func (rs *resourceSet) linkFull(prev *resourceSet) {
+	if prev == nil || prev == rs || rs.parent.Load() != nil {
+		return
+	}
+	rs.link(prev, diffNames(prev, rs))
+}
+
+// diffNames returns the names whose version differs between a and b.
+func diffNames(a, b *resourceSet) []string {
+	var out []string
+	for n, it := range b.items {
+		if a.versionOf(n) != it.wire.Version {
+			out = append(out, n)
+		}
+	}
+	for n := range a.items {
+		if _, ok := b.items[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// changedSince returns the names whose version in rs may differ from
+// their version in from (a superset: a name changed and changed back is
+// included). It walks rs's history, and compares both sets in full when
+// the history does not reach from.
+func (rs *resourceSet) changedSince(from *resourceSet) []string {
+	if from == rs {
+		return nil
+	}
+	var acc []string
+	for cur := rs; cur != nil; cur = cur.parent.Load() {
+		if cur == from {
+			return acc
+		}
+		acc = append(acc, cur.changed...)
+	}
+	return diffNames(from, rs)
+}
+
+// nameSum identifies a set of names regardless of order: their count and
+// the sum of their hashes. Streams compare what a proxy subscribed to with
+// a set's names through it instead of keeping every name.
+type nameSum struct {
+	sum uint64
+	n   int
+}
+
+var nameSeed = maphash.MakeSeed()
+
+func (s *nameSum) add(name string) { s.sum += maphash.String(nameSeed, name); s.n++ }
+
+// classSnapshot is a class's immutable snapshot, one resourceSet per type.
 type classSnapshot struct {
 	sets    [types.UnknownType]*resourceSet
 	version string // hash of the per-type versions
 }
 
-var _ cache.ResourceSnapshot = (*classSnapshot)(nil)
-
-// snapshotTypes are the resource types a class snapshot carries. Each is
-// always present, empty or not: a type without a version would leave a
-// proxy's first wildcard request (version "") unanswered.
+// snapshotTypes are the resource types a class snapshot carries, in the
+// order a change is sent (clusters before their endpoints, listeners
+// before their routes). Each is always present, empty or not: a type
+// without a version would leave a proxy's first request unanswered.
 var snapshotTypes = []resource.Type{
 	resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.SecretType,
 }
@@ -146,6 +276,7 @@ func (s *classSnapshot) set(typeURL string) *resourceSet {
 	return s.sets[i]
 }
 
+// GetVersion returns the version of a type ("" when absent).
 func (s *classSnapshot) GetVersion(typeURL string) string {
 	if rs := s.set(typeURL); rs != nil {
 		return rs.version
@@ -153,33 +284,48 @@ func (s *classSnapshot) GetVersion(typeURL string) string {
 	return ""
 }
 
-func (s *classSnapshot) GetResourcesAndTTL(typeURL string) map[string]types.ResourceWithTTL {
-	if rs := s.set(typeURL); rs != nil {
-		return rs.items
+// GetResources returns the resources of a type by name, decoded from
+// their wire form.
+func (s *classSnapshot) GetResources(typeURL string) (map[string]types.Resource, error) {
+	rs := s.set(typeURL)
+	if rs == nil {
+		return nil, nil
 	}
-	return nil
+	out := make(map[string]types.Resource, len(rs.items))
+	for k, v := range rs.items {
+		m, err := v.wire.Resource.UnmarshalNew()
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", typeURL, k, err)
+		}
+		out[k] = m
+	}
+	return out, nil
 }
 
-func (s *classSnapshot) GetResources(typeURL string) map[string]types.Resource {
+// shed drops the messages of s's items once s is validated; only their
+// wire forms are used after that.
+func (s *classSnapshot) shed() {
+	for _, rs := range s.sets {
+		if rs == nil {
+			continue
+		}
+		for _, it := range rs.items {
+			it.res = nil
+		}
+	}
+}
+
+// GetVersionMap returns each resource's version by name.
+func (s *classSnapshot) GetVersionMap(typeURL string) map[string]string {
 	rs := s.set(typeURL)
 	if rs == nil {
 		return nil
 	}
-	out := make(map[string]types.Resource, len(rs.items))
+	out := make(map[string]string, len(rs.items))
 	for k, v := range rs.items {
-		out[k] = v.Resource
+		out[k] = v.wire.Version
 	}
 	return out
-}
-
-// ConstructVersionMap does nothing: versions are computed on the way in.
-func (s *classSnapshot) ConstructVersionMap() error { return nil }
-
-func (s *classSnapshot) GetVersionMap(typeURL string) map[string]string {
-	if rs := s.set(typeURL); rs != nil {
-		return rs.versions
-	}
-	return nil
 }
 
 // Bytes is the encoded size of every resource in the snapshot.
@@ -201,13 +347,18 @@ func (s *classSnapshot) setVersion() {
 	s.version = hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// view is s as a cache.Snapshot sharing its maps (for validation).
+// view is s as a cache.Snapshot (for validation).
 func (s *classSnapshot) view() *cache.Snapshot {
 	v := &cache.Snapshot{}
 	for i, rs := range s.sets {
-		if rs != nil {
-			v.Resources[i] = cache.Resources{Version: rs.version, Items: rs.items}
+		if rs == nil {
+			continue
 		}
+		items := make(map[string]types.ResourceWithTTL, len(rs.items))
+		for k, it := range rs.items {
+			items[k] = types.ResourceWithTTL{Resource: it.res}
+		}
+		v.Resources[i] = cache.Resources{Version: rs.version, Items: items}
 	}
 	return v
 }
@@ -235,7 +386,7 @@ func newSnapshot(r *translator.Resources) (*classSnapshot, string, error) {
 	}
 	snap := &classSnapshot{}
 	for _, typ := range snapshotTypes {
-		rs, err := newResourceSet(byType[typ])
+		rs, err := newResourceSet(typ, byType[typ])
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", typ, err)
 		}
@@ -243,6 +394,25 @@ func newSnapshot(r *translator.Resources) (*classSnapshot, string, error) {
 	}
 	snap.setVersion()
 	return snap, snap.version, nil
+}
+
+// following makes s the successor of prev for the streams' diffs: a set
+// equal in version to prev's is replaced by prev's (so streams see no
+// change at all), and any other is linked to it.
+func (s *classSnapshot) following(prev *classSnapshot) {
+	if prev == nil {
+		return
+	}
+	for i, rs := range s.sets {
+		old := prev.sets[i]
+		switch {
+		case rs == nil || old == nil || rs == old:
+		case rs.version == old.version:
+			s.sets[i] = old
+		default:
+			rs.linkFull(old)
+		}
+	}
 }
 
 // errNotInSnapshot makes the fast path fall back to a full rebuild: a load
@@ -256,27 +426,18 @@ var errNotInSnapshot = errors.New("load assignment for a cluster not in the snap
 // error) when the assignments cannot be patched in.
 func (s *classSnapshot) withEndpoints(clas []*endpointv3.ClusterLoadAssignment) (*classSnapshot, int, error) {
 	old := s.sets[types.Endpoint]
-	type change struct {
-		name string
-		cla  *endpointv3.ClusterLoadAssignment
-		d    digest
-	}
-	var changes []change
+	var changes []*item
 	for _, cla := range clas {
 		name := cla.GetClusterName()
-		v, ok := old.versions[name]
-		if !ok {
+		prev := old.items[name]
+		if prev == nil {
 			return nil, 0, fmt.Errorf("%w: %q", errNotInSnapshot, name)
 		}
-		prev, ok := parseDigest(v)
-		if !ok {
-			return nil, 0, fmt.Errorf("resource version %q of %q: not a digest", v, name)
-		}
-		d, err := digestOf(name, cla)
+		x, err := newItem(old.typeURL, name, cla)
 		if err != nil {
 			return nil, 0, err
 		}
-		if d == prev {
+		if x.d == prev.d {
 			continue
 		}
 		if err := validateMessage(cla); err != nil {
@@ -285,26 +446,24 @@ func (s *classSnapshot) withEndpoints(clas []*endpointv3.ClusterLoadAssignment) 
 		if err := checkPriorities(cla); err != nil {
 			return nil, 0, fmt.Errorf("ClusterLoadAssignment %q: %w", name, err)
 		}
-		changes = append(changes, change{name, cla, d})
+		x.res = nil // validated: see item
+		changes = append(changes, x)
 	}
 	if len(changes) == 0 {
 		return s, 0, nil
 	}
-	rs := &resourceSet{
-		items:    maps.Clone(old.items),
-		versions: maps.Clone(old.versions),
-		bytes:    old.bytes,
-		sum:      old.sum,
-	}
-	for _, c := range changes {
-		prev, _ := parseDigest(rs.versions[c.name])
-		rs.sum.xor(prev)
-		rs.sum.xor(c.d)
-		rs.bytes += c.d.size - prev.size
-		rs.items[c.name] = types.ResourceWithTTL{Resource: c.cla}
-		rs.versions[c.name] = c.d.String()
+	rs := &resourceSet{typeURL: old.typeURL, items: maps.Clone(old.items), bytes: old.bytes, sum: old.sum}
+	names := make([]string, 0, len(changes))
+	for _, x := range changes {
+		prev := rs.items[x.wire.Name]
+		rs.sum.xor(prev.d)
+		rs.sum.xor(x.d)
+		rs.bytes += x.d.size - prev.d.size
+		rs.items[x.wire.Name] = x
+		names = append(names, x.wire.Name)
 	}
 	rs.setVersion()
+	rs.link(old, names)
 	next := &classSnapshot{sets: s.sets}
 	next.sets[types.Endpoint] = rs
 	next.setVersion()
@@ -322,7 +481,7 @@ func (s *classSnapshot) validatedIn(prev *classSnapshot) func(typeURL, name stri
 		if cur == nil || old == nil {
 			return false
 		}
-		v, ok := old.versions[name]
-		return ok && cur.versions[name] == v
+		v := old.versionOf(name)
+		return v != "" && cur.versionOf(name) == v
 	}
 }

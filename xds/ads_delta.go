@@ -1,0 +1,281 @@
+package xds
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// deltaType is a delta stream's state for one resource type. What the
+// proxy holds is described by have, the set it accepted last: for every
+// subscribed name, have's version, except for fresh names (subscribed
+// since), which it lacks. So a stream keeps no per-resource state of its
+// own, and a change costs it the changed names only.
+type deltaType struct {
+	url      string
+	started  bool
+	wildcard bool
+	// names are the explicit subscriptions, unless they are exactly the
+	// resources of covers, which then stands in for them.
+	names   map[string]struct{}
+	covers  *resourceSet
+	fresh   map[string]struct{}
+	initial map[string]string // initial_resource_versions, until the first response
+	have    *resourceSet
+	nonce   string
+	waiting bool
+	sent    *resourceSet
+	// sentFresh are the fresh names the last response carried: fresh again
+	// if it is rejected.
+	sentFresh map[string]struct{}
+	nacked    string
+	release   func() // returns the last response's send budget
+}
+
+func (t *deltaType) subscribed(name string) bool {
+	if t.wildcard {
+		return true
+	}
+	if t.covers != nil {
+		return t.covers.items[name] != nil
+	}
+	_, ok := t.names[name]
+	return ok
+}
+
+// explicit returns the explicit subscriptions as a map t owns.
+func (t *deltaType) explicit() map[string]struct{} {
+	if t.covers != nil {
+		t.names = make(map[string]struct{}, len(t.covers.items))
+		for n := range t.covers.items {
+			t.names[n] = struct{}{}
+		}
+		t.covers = nil
+	}
+	if t.names == nil {
+		t.names = map[string]struct{}{}
+	}
+	return t.names
+}
+
+// deltaRequest applies a request to t: the answer to the last response,
+// then the subscription changes.
+func (s *Server) deltaRequest(class string, node *corev3.Node, t *deltaType, req *discoveryv3.DeltaDiscoveryRequest, cur *resourceSet) {
+	if t.waiting && req.GetResponseNonce() == t.nonce {
+		t.waiting = false
+		t.releaseBudget()
+		if req.GetErrorDetail() != nil {
+			t.nacked = t.sent.version
+			for n := range t.sentFresh {
+				t.addFresh(n)
+			}
+			s.nack(class, node, t.url, req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+		} else {
+			t.have = t.sent
+			s.acked(class, t.url, t.sent.version)
+		}
+		t.sentFresh = nil
+	}
+	if !t.started {
+		t.started = true
+		t.wildcard = len(req.GetResourceNamesSubscribe()) == 0 && wildcardByDefault(t.url)
+		t.initial = req.GetInitialResourceVersions()
+	}
+	sub, unsub := req.GetResourceNamesSubscribe(), req.GetResourceNamesUnsubscribe()
+	if len(sub) == 0 && len(unsub) == 0 {
+		return
+	}
+	for _, n := range sub {
+		if n == "*" {
+			t.wildcard = true
+			continue
+		}
+		if m := t.explicit(); !hasName(m, n) {
+			m[n] = struct{}{}
+			if !t.wildcard {
+				t.addFresh(n)
+			}
+		}
+	}
+	for _, n := range unsub {
+		if n == "*" {
+			t.wildcard = false
+			continue
+		}
+		delete(t.explicit(), n)
+		delete(t.fresh, n)
+	}
+	if cur != nil && len(t.names) == len(cur.items) && len(t.names) > 0 {
+		for n := range t.names {
+			if cur.items[n] == nil {
+				return
+			}
+		}
+		t.names, t.covers = nil, cur
+	}
+}
+
+func hasName(m map[string]struct{}, n string) bool {
+	_, ok := m[n]
+	return ok
+}
+
+func (t *deltaType) addFresh(n string) {
+	if t.fresh == nil {
+		t.fresh = map[string]struct{}{}
+	}
+	t.fresh[n] = struct{}{}
+}
+
+// changes returns what t's next response carries, and whether one is due.
+func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, removed []string, due bool) {
+	if t.waiting || cur == nil || !t.started {
+		return nil, nil, false
+	}
+	first := t.have == nil && t.sent == nil
+	if !first && t.have == cur && len(t.fresh) == 0 {
+		return nil, nil, false
+	}
+	if !first && cur.version == t.nacked && len(t.fresh) == 0 {
+		return nil, nil, false
+	}
+	sorted, _ := cur.wire()
+	if t.have == nil {
+		if t.initial == nil && (t.wildcard || t.covers == cur) {
+			send = sorted
+		} else {
+			for _, r := range sorted {
+				if t.subscribed(r.Name) && t.initial[r.Name] != r.Version {
+					send = append(send, r)
+				}
+			}
+		}
+		for n := range t.initial {
+			if t.subscribed(n) && cur.items[n] == nil {
+				removed = append(removed, n)
+			}
+		}
+	} else {
+		changed := cur.changedSince(t.have)
+		for n := range t.fresh {
+			changed = append(changed, n)
+		}
+		slices.Sort(changed)
+		for i, n := range changed {
+			if i > 0 && changed[i-1] == n || !t.subscribed(n) {
+				continue
+			}
+			_, fresh := t.fresh[n]
+			switch it := cur.items[n]; {
+			case it != nil && (fresh || t.have.versionOf(n) != it.wire.Version):
+				send = append(send, it.wire)
+			case it == nil && !fresh && t.have.items[n] != nil:
+				removed = append(removed, n)
+			}
+		}
+	}
+	slices.SortFunc(send, func(a, b *discoveryv3.Resource) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(removed)
+	if len(send) == 0 && len(removed) == 0 && !(first && t.wildcard) {
+		t.have, t.fresh, t.initial = cur, nil, nil // nothing it asked for changed
+		return nil, nil, false
+	}
+	return send, removed, true
+}
+
+// serveDelta serves one delta ADS stream.
+func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesServer, done <-chan struct{}) error {
+	ctx := st.Context()
+	sk := s.openStream(true)
+	defer s.unregister(sk)
+	reqs, errc := receive(ctx, st.Recv)
+	var (
+		class  string
+		fd     *feed
+		pub    *publication
+		node   *corev3.Node
+		byType = map[string]*deltaType{}
+		nonce  int64
+		// budget is closed when send budget this stream waits for is returned.
+		budget <-chan struct{}
+	)
+	defer func() {
+		for _, t := range byType {
+			t.releaseBudget()
+		}
+	}()
+	for {
+		var next chan struct{}
+		if pub != nil {
+			next = pub.next
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return streamEnd(err)
+		case <-next:
+			pub = fd.cur.Load()
+		case <-budget:
+		case req := <-reqs:
+			if fd == nil {
+				node = req.GetNode()
+				class, fd = s.join(sk, node)
+				pub = fd.cur.Load()
+			}
+			if req.GetTypeUrl() == "" {
+				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
+			}
+			t := byType[req.GetTypeUrl()]
+			if t == nil {
+				t = &deltaType{url: req.GetTypeUrl()}
+				byType[t.url] = t
+			}
+			s.deltaRequest(class, node, t, req, pub.snap.set(t.url))
+		}
+		budget = nil
+		for _, url := range snapshotTypes {
+			t := byType[url]
+			if t == nil {
+				continue
+			}
+			cur := pub.snap.set(url)
+			send, removed, due := t.changes(cur)
+			if !due {
+				continue
+			}
+			nonce++
+			resp := &discoveryv3.DeltaDiscoveryResponse{
+				SystemVersionInfo: cur.version, Resources: send, RemovedResources: removed,
+				TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10),
+			}
+			release, wait := s.budget.take(proto.Size(resp))
+			if release == nil {
+				budget = wait // the next types wait too: their order matters
+				break
+			}
+			if err := st.Send(resp); err != nil {
+				release()
+				return err
+			}
+			t.release = release
+			t.nonce, t.waiting, t.sent = resp.Nonce, true, cur
+			t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
+		}
+	}
+}
+
+func (t *deltaType) releaseBudget() {
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+}

@@ -1,0 +1,215 @@
+package xds
+
+import (
+	"slices"
+	"strconv"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// sotwType is a state-of-the-world stream's state for one resource type.
+type sotwType struct {
+	url      string
+	wildcard bool
+	// names are the requested names, unless the request named exactly the
+	// resources of covers (the usual case: a gateway asks for every load
+	// assignment), which then stands in for them.
+	names   map[string]struct{}
+	covers  *resourceSet
+	sum     nameSum // of the requested names
+	renamed bool    // the names changed since the last response
+	nonce   string  // of the last response
+	waiting bool    // the last response is unanswered
+	sent    *resourceSet
+	acked   *resourceSet // what the proxy accepted last
+	nacked  string       // version the proxy rejected: not sent again
+	release func()       // returns the last response's send budget
+}
+
+func (t *sotwType) subscribed(name string) bool {
+	if t.wildcard {
+		return true
+	}
+	if t.covers != nil {
+		return t.covers.items[name] != nil
+	}
+	_, ok := t.names[name]
+	return ok
+}
+
+// sotwRequest applies a request to t. Requests that answer an older
+// response than the last are ignored, as the protocol says.
+func (s *Server) sotwRequest(class string, node *corev3.Node, t *sotwType, req *discoveryv3.DiscoveryRequest, cur *resourceSet) {
+	if t.nonce != "" && req.GetResponseNonce() != t.nonce {
+		return
+	}
+	names := req.GetResourceNames()
+	wildcard := (len(names) == 0 && wildcardByDefault(t.url)) || slices.Contains(names, "*")
+	var sum nameSum
+	for _, n := range names {
+		sum.add(n)
+	}
+	t.renamed = t.renamed || wildcard != t.wildcard || sum != t.sum
+	t.wildcard, t.sum, t.names, t.covers = wildcard, sum, nil, nil
+	if !wildcard {
+		if cur != nil && sum == cur.names() {
+			t.covers = cur
+		} else {
+			t.names = make(map[string]struct{}, len(names))
+			for _, n := range names {
+				t.names[n] = struct{}{}
+			}
+		}
+	}
+	switch {
+	case t.nonce != "" && t.waiting:
+		t.waiting = false
+		t.releaseBudget()
+		if req.GetErrorDetail() != nil {
+			t.nacked = t.sent.version
+			s.nack(class, node, t.url, req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+		} else {
+			t.acked = t.sent
+			s.acked(class, t.url, t.sent.version)
+		}
+	case t.nonce == "" && cur != nil && req.GetVersionInfo() == cur.version:
+		// A reconnecting proxy that has the current version.
+		t.sent, t.acked, t.renamed = cur, cur, false
+	}
+}
+
+// resources returns what t's next response carries, and whether one is
+// due. Responses are complete, except for load assignments: after the
+// first, they carry only the changed ones, which the protocol allows for
+// every type but listeners and clusters, and Envoy merges into what it has
+// (a cluster whose assignment is absent keeps its endpoints). That keeps
+// an endpoint change as cheap for state-of-the-world proxies as for delta.
+func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
+	if t.waiting || cur == nil {
+		return nil, false
+	}
+	if t.sent != nil && !t.renamed && (cur.version == t.sent.version || cur.version == t.nacked) {
+		return nil, false
+	}
+	full := t.sent == nil || t.renamed || t.acked == nil || t.url != resource.EndpointType
+	sorted, all := cur.wire()
+	switch {
+	case full && (t.wildcard || t.covers == cur):
+		return all, true
+	case full:
+		for _, r := range sorted {
+			if t.subscribed(r.Name) {
+				anys = append(anys, r.Resource)
+			}
+		}
+		return anys, true
+	}
+	changed := cur.changedSince(t.acked)
+	slices.Sort(changed)
+	for i, n := range changed {
+		if i > 0 && changed[i-1] == n {
+			continue
+		}
+		if it := cur.items[n]; it != nil && t.subscribed(n) && t.acked.versionOf(n) != it.wire.Version {
+			anys = append(anys, it.wire.Resource)
+		}
+	}
+	if len(anys) == 0 {
+		t.sent, t.acked = cur, cur // nothing it asked for changed
+		return nil, false
+	}
+	return anys, true
+}
+
+// serveSotw serves one state-of-the-world ADS stream.
+func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer, done <-chan struct{}) error {
+	ctx := st.Context()
+	sk := s.openStream(false)
+	defer s.unregister(sk)
+	reqs, errc := receive(ctx, st.Recv)
+	var (
+		class  string
+		fd     *feed
+		pub    *publication
+		node   *corev3.Node
+		byType = map[string]*sotwType{}
+		nonce  int64
+		// budget is closed when send budget this stream waits for is returned.
+		budget <-chan struct{}
+	)
+	defer func() {
+		for _, t := range byType {
+			t.releaseBudget()
+		}
+	}()
+	for {
+		var next chan struct{}
+		if pub != nil {
+			next = pub.next
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return streamEnd(err)
+		case <-next:
+			pub = fd.cur.Load()
+		case <-budget:
+		case req := <-reqs:
+			if fd == nil {
+				node = req.GetNode()
+				class, fd = s.join(sk, node)
+				pub = fd.cur.Load()
+			}
+			if req.GetTypeUrl() == "" {
+				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
+			}
+			t := byType[req.GetTypeUrl()]
+			if t == nil {
+				t = &sotwType{url: req.GetTypeUrl()}
+				byType[t.url] = t
+			}
+			s.sotwRequest(class, node, t, req, pub.snap.set(t.url))
+		}
+		budget = nil
+		for _, url := range snapshotTypes {
+			t := byType[url]
+			if t == nil {
+				continue
+			}
+			cur := pub.snap.set(url)
+			anys, due := t.resources(cur)
+			if !due {
+				continue
+			}
+			nonce++
+			resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10)}
+			release, wait := s.budget.take(proto.Size(resp))
+			if release == nil {
+				budget = wait // the next types wait too: their order matters
+				break
+			}
+			if err := st.Send(resp); err != nil {
+				release()
+				return err
+			}
+			t.release = release
+			t.nonce, t.waiting, t.sent, t.renamed = resp.Nonce, true, cur, false
+		}
+	}
+}
+
+func (t *sotwType) releaseBudget() {
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+}
