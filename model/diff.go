@@ -21,12 +21,38 @@ func EndpointsOnlyDiff(old, new *Snapshot) (changed map[ServiceKey]bool, ok bool
 	if old.shapeHash != new.shapeHash || len(old.services) != len(new.services) || !sameStructure(old, new) {
 		return nil, false
 	}
-	for i := range old.services {
-		if old.endpointHashes[i] != new.endpointHashes[i] {
-			changed[old.services[i].Key()] = true
+	// Only the blocks whose fingerprints differ are looked into, so a
+	// change to a few Services costs about len(services)/endpointBlock
+	// comparisons, not len(services).
+	for b := range old.endpointBlocks {
+		if old.endpointBlocks[b] == new.endpointBlocks[b] {
+			continue
+		}
+		for i := b * endpointBlock; i < min((b+1)*endpointBlock, len(old.services)); i++ {
+			if old.endpointHashes[i] != new.endpointHashes[i] {
+				changed[old.services[i].Key()] = true
+			}
 		}
 	}
 	return changed, true
+}
+
+// endpointBlock is how many consecutive Services one block fingerprint
+// covers.
+const endpointBlock = 64
+
+// endpointBlockHashes fingerprints each run of endpointBlock consecutive
+// endpoint fingerprints.
+func endpointBlockHashes(hashes []uint64) []uint64 {
+	blocks := make([]uint64, 0, (len(hashes)+endpointBlock-1)/endpointBlock)
+	for start := 0; start < len(hashes); start += endpointBlock {
+		h := newHasher()
+		for _, x := range hashes[start:min(start+endpointBlock, len(hashes))] {
+			h.num(x)
+		}
+		blocks = append(blocks, h.h.Sum64())
+	}
+	return blocks
 }
 
 // endpointSeed is random per process: fingerprints are never stored or

@@ -18,7 +18,7 @@ type serviceIndex struct {
 type labelKV struct{ k, v string }
 
 func (s *Snapshot) index() *serviceIndex {
-	ix := &s.svcIndex
+	ix := s.svcIndex
 	ix.once.Do(func() {
 		ix.byName = map[string][]int32{}
 		ix.byNS = map[string][]int32{}

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -23,10 +25,14 @@ type Snapshot struct {
 	clusterByName map[string]*Cluster
 	serviceByKey  map[ServiceKey]*Service
 
-	svcIndex serviceIndex
+	// svcIndex is shared with the snapshots WithoutEndpoints makes: it
+	// holds positions in services, which they keep.
+	svcIndex *serviceIndex
 	// endpointHashes[i] fingerprints services[i].Endpoints, so that
 	// EndpointsOnlyDiff need not compare every endpoint.
 	endpointHashes []uint64
+	// endpointBlocks[b] fingerprints endpointHashes[b*endpointBlock:][:endpointBlock].
+	endpointBlocks []uint64
 	shapeHash      uint64
 }
 
@@ -52,13 +58,12 @@ func NewSnapshot(w World) *Snapshot {
 		virtualDestinations: make([]VirtualDestination, 0, len(w.VirtualDestinations)),
 		clusterByName:       map[string]*Cluster{},
 		serviceByKey:        map[ServiceKey]*Service{},
+		svcIndex:            &serviceIndex{},
 	}
 	for i := range s.clusters {
 		s.clusters[i].EastWestGateways = append([]GatewayAddress(nil), s.clusters[i].EastWestGateways...)
 	}
-	for _, svc := range w.Services {
-		s.services = append(s.services, copyService(svc))
-	}
+	s.services = copyServices(w.Services)
 	for _, vd := range w.VirtualDestinations {
 		s.virtualDestinations = append(s.virtualDestinations, copyVirtualDestination(vd))
 	}
@@ -110,6 +115,7 @@ func NewSnapshot(w World) *Snapshot {
 	for i := range s.services {
 		s.endpointHashes[i] = endpointsHash(s.services[i].Endpoints)
 	}
+	s.endpointBlocks = endpointBlockHashes(s.endpointHashes)
 	s.shapeHash = shapeHash(s.services, s.virtualDestinations)
 	return s
 }
@@ -153,18 +159,35 @@ func copyMap(m map[string]string) map[string]string {
 	return out
 }
 
-func copyService(svc Service) Service {
-	svc.Labels = copyMap(svc.Labels)
-	svc.Ports = append([]ServicePort(nil), svc.Ports...)
-	eps := make([]Endpoint, len(svc.Endpoints))
-	for i, ep := range svc.Endpoints {
-		ep.Ports = append([]EndpointPort(nil), ep.Ports...)
-		ep.Labels = copyMap(ep.Labels)
-		eps[i] = ep
+// copyServices copies services for a snapshot. Every endpoint goes into
+// one array (each Service's endpoints a clipped part of it, so no
+// allocation is rounded up per Service), and port lists and label maps
+// are shared through an interner.
+func copyServices(services []Service) []Service {
+	in := newInterner()
+	n := 0
+	for i := range services {
+		n += len(services[i].Endpoints)
 	}
-	sort.SliceStable(eps, func(i, j int) bool { return eps[i].Address < eps[j].Address })
-	svc.Endpoints = eps
-	return svc
+	all := make([]Endpoint, n)
+	out := make([]Service, len(services))
+	for i, svc := range services {
+		svc.Labels = in.labelMap(svc.Labels)
+		svc.Ports = internSlice(in.servicePorts, svc.Ports)
+		eps := all[:len(svc.Endpoints):len(svc.Endpoints)]
+		all = all[len(svc.Endpoints):]
+		for j, ep := range svc.Endpoints {
+			ep.Ports = internSlice(in.endpointPorts, ep.Ports)
+			ep.Labels = in.labelMap(ep.Labels)
+			eps[j] = ep
+		}
+		if !slices.IsSortedFunc(eps, func(a, b Endpoint) int { return strings.Compare(a.Address, b.Address) }) {
+			sort.SliceStable(eps, func(i, j int) bool { return eps[i].Address < eps[j].Address })
+		}
+		svc.Endpoints = eps
+		out[i] = svc
+	}
+	return out
 }
 
 func copyVirtualDestination(vd VirtualDestination) VirtualDestination {
@@ -198,6 +221,26 @@ func copyVirtualDestination(vd VirtualDestination) VirtualDestination {
 	}
 	vd.Subsets = subsets
 	return vd
+}
+
+// WithoutEndpoints returns a snapshot equal to s except that no Service
+// has endpoints, sharing everything else with s (so it is cheap). It is
+// for indexes of a world's structure that are kept across changes of its
+// endpoints: they must not keep every endpoint of an old world alive.
+func (s *Snapshot) WithoutEndpoints() *Snapshot {
+	t := *s
+	t.services = make([]Service, len(s.services))
+	t.serviceByKey = make(map[ServiceKey]*Service, len(s.services))
+	none := endpointsHash(nil)
+	t.endpointHashes = make([]uint64, len(s.services))
+	for i := range s.services {
+		t.services[i] = s.services[i]
+		t.services[i].Endpoints = nil
+		t.serviceByKey[t.services[i].Key()] = &t.services[i]
+		t.endpointHashes[i] = none
+	}
+	t.endpointBlocks = endpointBlockHashes(t.endpointHashes)
+	return &t
 }
 
 // Clusters returns the clusters sorted by name.

@@ -49,13 +49,14 @@ type EndpointPort struct {
 	Port uint32
 }
 
-// Endpoint is one backing instance of a Service.
+// Endpoint is one backing instance of a Service. A snapshot holds
+// hundreds of thousands: the booleans come last so they share one word.
 type Endpoint struct {
 	Address  string
 	Ports    []EndpointPort
 	Locality Locality
-	Ready    bool
 	Labels   map[string]string
+	Ready    bool
 	// Stale marks an endpoint last seen in a cluster Causeway cannot reach
 	// any more: it is kept (nothing is lost while there is no alternative)
 	// but ranked below every fresh endpoint.

@@ -105,6 +105,40 @@ func BenchmarkLoadAssignments(b *testing.B) {
 	}
 }
 
+// BenchmarkEndpointChange: one endpoint change as the xDS server handles
+// it after a full translation of the world (which leaves the fast path's
+// index behind): EndpointsOnlyChange against the previous world, then
+// LoadAssignments of the changed Service, alternating between two worlds.
+// first-change-ns is the first change after the translation alone.
+func BenchmarkEndpointChange(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("vds=%d", n), func(b *testing.B) {
+			spec := benchWorldSpec(n, 10)
+			w0 := model.NewSnapshot(spec)
+			spec.Services[3*(n/2)+1].Endpoints[3].Ready = false
+			worlds := [2]*model.Snapshot{model.NewSnapshot(spec), w0}
+			Translate(w0, benchProxy, Credentials{})
+			prev, i := w0, 0
+			var first time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				w := worlds[i%2]
+				t0 := time.Now()
+				changed, ok := EndpointsOnlyChange(prev, w)
+				las := LoadAssignments(w, benchProxy, changed)
+				if i == 0 {
+					first = time.Since(t0)
+				}
+				if !ok || len(las) != 1 {
+					b.Fatalf("fast path not taken: ok=%v assignments=%d", ok, len(las))
+				}
+				prev, i = w, i+1
+			}
+			b.ReportMetric(float64(first.Nanoseconds()), "first-change-ns")
+		})
+	}
+}
+
 // BenchmarkEndpointsOnlyChange: diffing two snapshots that differ in one
 // endpoint's readiness.
 func BenchmarkEndpointsOnlyChange(b *testing.B) {

@@ -33,6 +33,11 @@ type hostPortClaims struct {
 	outbound map[string]bool
 	// federated are the federated hostnames that stand, in claim order.
 	federated []*federatedHost
+	// selected holds, for each VirtualDestination in a workspace, the
+	// Services it selects and may use: every consumer of the claims
+	// (translation, status, the endpoint fast path) asks for all of them,
+	// some more than once.
+	selected map[*model.VirtualDestination][]*model.Service
 }
 
 // claimKey is one (object, port index, host index) claim; obj is a
@@ -120,6 +125,7 @@ func claimHostPorts(w *model.Snapshot) *hostPortClaims {
 		lost:     map[claimKey]*claim{},
 		winners:  map[hostPortKey][]*claim{},
 		outbound: map[string]bool{},
+		selected: map[*model.VirtualDestination][]*model.Service{},
 	}
 	var claims []*claim
 	for _, fh := range federatedHosts(w, c.ws) {
@@ -136,6 +142,7 @@ func claimHostPorts(w *model.Snapshot) *hostPortClaims {
 			continue // ignored; Translate and Statuses report it
 		}
 		c.objectWS[vd] = ws
+		c.selected[vd] = c.ws.selectedServices(w, vd, ws)
 		for pi, vp := range vd.Ports {
 			for hi, host := range vd.Hosts {
 				claims = append(claims, &claim{
@@ -253,7 +260,11 @@ func (c *hostPortClaims) resolveHost(viewer, host string, port uint32) (dest Des
 }
 
 // selectedServices returns the Services vd selects that its workspace
-// sees (all it selects when there are no workspaces).
+// sees (all it selects when there are no workspaces). Callers must not
+// modify the slice: it is shared.
 func (c *hostPortClaims) selectedServices(w *model.Snapshot, vd *model.VirtualDestination) []*model.Service {
+	if services, ok := c.selected[vd]; ok {
+		return services
+	}
 	return c.ws.selectedServices(w, vd, c.objectWS[vd])
 }

@@ -3,7 +3,10 @@
 // endpoints and secrets. Translate is a pure function: same input, same
 // output, sorted by name; it never fails, it reports bad input as
 // Diagnostics and degrades only the object at fault (a route to a missing
-// backend answers 500).
+// backend answers 500). It does keep one thing: the endpoint fast path's
+// index of the world's structure for the proxy's class, in a small cache
+// (fastpath.go), so that LoadAssignments after an endpoints-only change
+// (EndpointsOnlyChange) costs only the assignments it rebuilds.
 //
 // Statuses, equally pure, computes what the status of each
 // VirtualDestination, Gateway and HTTPRoute should say. It calls the same

@@ -111,67 +111,190 @@ func EndpointsOnlyChange(old, new *model.Snapshot) (map[model.ServiceKey]bool, b
 }
 
 // fastIndex is what LoadAssignments needs of a world's structure for one
-// proxy class, computed on the root snapshot.
+// proxy class. Translate leaves one behind for every class it translates,
+// from what it computed anyway (the structure part once per world, shared
+// by every class), so the first endpoint change after a structural one
+// costs no more than the later ones; LoadAssignments builds one
+// (buildFastIndex) only for a world Translate has not seen for that class.
 type fastIndex struct {
-	world    *model.Snapshot // the root, scoped to workspaces
-	claims   *hostPortClaims
-	policies policyIndex
-	// vdsByService: indexes (in world.VirtualDestinations()) of the
-	// VirtualDestinations selecting each Service.
-	vdsByService map[model.ServiceKey][]int
+	*fastStructure
+	policies     policyIndex
 	fedByService map[model.ServiceKey][]*federatedHost
 	// backendPorts: the ports of the Service backendRef clusters built
 	// for each Service (gateway proxies).
 	backendPorts map[model.ServiceKey][]uint32
 }
 
-func buildFastIndex(root *model.Snapshot, p model.Proxy) *fastIndex {
-	w, claims, _ := scopeWorld(root)
-	ix := &fastIndex{
-		world: w, claims: claims,
-		vdsByService: map[model.ServiceKey][]int{},
-		fedByService: map[model.ServiceKey][]*federatedHost{},
-		backendPorts: map[model.ServiceKey][]uint32{},
-	}
+// fastStructure is the part of a fastIndex every proxy class shares. It
+// holds its world without endpoints (model.Snapshot.WithoutEndpoints):
+// the index outlives that world's endpoints, and keeping them alive would
+// cost a second copy of the world.
+type fastStructure struct {
+	world  *model.Snapshot // a snapshot of the run, scoped to workspaces, without endpoints
+	claims *hostPortClaims // on world
+	// vdsByService: indexes (in world.VirtualDestinations()) of the
+	// VirtualDestinations selecting each Service.
+	vdsByService map[model.ServiceKey][]int
+}
+
+// buildFastIndex indexes world for p from scratch, computing what
+// Translate would (diagnostics discarded).
+func buildFastIndex(world *model.Snapshot, p model.Proxy) *fastIndex {
+	w, claims, _ := scopeWorld(world.WithoutEndpoints())
 	scratch := &Resources{}
+	var policies policyIndex
+	var gateway *gatewayBuilder
 	if p.Role == model.RoleGateway {
-		ix.policies = indexPolicies(w, p.Locality, scratch)
+		policies = indexPolicies(w, p.Locality, scratch)
+		gateway = buildGateway(w, p, claims, scratch)
 	}
+	return newFastIndex(newFastStructure(w, claims), p, policies, gateway)
+}
+
+// newFastStructure indexes scoped world w (without endpoints) and its claims.
+func newFastStructure(w *model.Snapshot, claims *hostPortClaims) *fastStructure {
+	st := &fastStructure{world: w, claims: claims, vdsByService: make(map[model.ServiceKey][]int, len(w.Services()))}
 	vds := w.VirtualDestinations()
 	for i := range vds {
 		for _, svc := range claims.selectedServices(w, &vds[i]) {
-			ix.vdsByService[svc.Key()] = append(ix.vdsByService[svc.Key()], i)
+			st.vdsByService[svc.Key()] = append(st.vdsByService[svc.Key()], i)
 		}
 	}
-	for _, fh := range claims.federated {
-		if p.Role == model.RoleEastWest && fh.svc.Cluster != p.Cluster {
-			continue
-		}
-		ix.fedByService[fh.svc.Key()] = append(ix.fedByService[fh.svc.Key()], fh)
+	return st
+}
+
+// newFastIndex completes st for p with what a translation computed: the
+// gateway proxy's policies (keyed by VirtualDestinations, which st's world
+// shares with the translated one) and its gateway builder (nil for an
+// east-west proxy).
+func newFastIndex(st *fastStructure, p model.Proxy, policies policyIndex, gateway *gatewayBuilder) *fastIndex {
+	ix := &fastIndex{
+		fastStructure: st, policies: policies,
+		fedByService: map[model.ServiceKey][]*federatedHost{},
+		backendPorts: map[model.ServiceKey][]uint32{},
 	}
-	if p.Role == model.RoleGateway {
-		b := buildGateway(w, p, claims, scratch)
-		for name := range b.usedServiceClusters {
-			if bc := b.serviceClusters[name]; bc != nil && bc.endpoints != nil && bc.service != nil {
+	if gateway != nil {
+		for name := range gateway.usedServiceClusters {
+			if bc := gateway.serviceClusters[name]; bc != nil && bc.endpoints != nil && bc.service != nil {
 				k := bc.service.Key()
 				ix.backendPorts[k] = append(ix.backendPorts[k], bc.port)
 			}
 		}
 	}
+	for _, fh := range st.claims.federated {
+		if p.Role == model.RoleEastWest && fh.svc.Cluster != p.Cluster {
+			continue
+		}
+		ix.fedByService[fh.svc.Key()] = append(ix.fedByService[fh.svc.Key()], fh)
+	}
 	return ix
+}
+
+// structureOf is the fastStructure of a translation's scoped world w and
+// its claims, shared by every class translated from w.
+func (c *fastCache) structureOf(w *model.Snapshot, claims *hostPortClaims) *fastStructure {
+	key := weak.Make(w)
+	c.mu.Lock()
+	st := c.structures[key]
+	c.mu.Unlock()
+	if st != nil {
+		return st
+	}
+	// Built outside the lock; a concurrent caller may build it too.
+	s := w.WithoutEndpoints()
+	st = newFastStructure(s, claims.detached(s))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.structures[key]; !ok {
+		c.structures[key] = st
+		c.structureOrder = append(c.structureOrder, key)
+		if len(c.structureOrder) > maxIndexedRoots {
+			delete(c.structures, c.structureOrder[0])
+			c.structureOrder = slices.Delete(c.structureOrder, 0, 1)
+		}
+	}
+	return st
+}
+
+// detached is c moved onto s, the same world without endpoints: every
+// Service it refers to (selections, federated hostnames) is s's, so that
+// it keeps none of the original world's endpoints alive. Everything else
+// (VirtualDestinations, ExternalServices) s shares with that world.
+func (c *hostPortClaims) detached(s *model.Snapshot) *hostPortClaims {
+	d := *c
+	d.selected = make(map[*model.VirtualDestination][]*model.Service, len(c.selected))
+	for vd, services := range c.selected {
+		moved := make([]*model.Service, len(services))
+		for i, svc := range services {
+			moved[i] = s.Service(svc.Key())
+		}
+		d.selected[vd] = moved
+	}
+	if len(c.federated) == 0 {
+		return &d
+	}
+	hosts := map[*federatedHost]*federatedHost{}
+	moveHost := func(fh *federatedHost) *federatedHost {
+		if m, ok := hosts[fh]; ok {
+			return m
+		}
+		m := *fh
+		m.svc = s.Service(fh.svc.Key())
+		hosts[fh] = &m
+		return &m
+	}
+	d.federated = make([]*federatedHost, len(c.federated))
+	for i, fh := range c.federated {
+		d.federated[i] = moveHost(fh)
+	}
+	// Federated claims are keyed by, and point to, their hostnames.
+	claims := map[*claim]*claim{}
+	move := func(cl *claim) *claim {
+		if cl == nil || cl.federated == nil {
+			return cl
+		}
+		if m, ok := claims[cl]; ok {
+			return m
+		}
+		m := *cl
+		m.federated = moveHost(cl.federated)
+		m.key.obj = m.federated
+		claims[cl] = &m
+		return &m
+	}
+	d.lost = make(map[claimKey]*claim, len(c.lost))
+	for k, cl := range c.lost {
+		if fh, ok := k.obj.(*federatedHost); ok {
+			k.obj = moveHost(fh)
+		}
+		d.lost[k] = move(cl)
+	}
+	d.winners = make(map[hostPortKey][]*claim, len(c.winners))
+	for hp, list := range c.winners {
+		moved := make([]*claim, len(list))
+		for i, cl := range list {
+			moved[i] = move(cl)
+		}
+		d.winners[hp] = moved
+	}
+	return &d
 }
 
 // fastCache maps snapshots to the root of their run of endpoints-only
 // changes, and roots to their indexes per proxy class. Both are small and
-// bounded: only the newest snapshots matter.
+// bounded: only the newest snapshots matter. Snapshots are held weakly
+// everywhere, and indexes hold their worlds without endpoints, so the
+// cache never keeps an old world's endpoints alive; a root's index
+// outlives the root itself, serving every later snapshot of its run.
 type fastCache struct {
-	mu sync.Mutex
-	// rootOf holds neither key nor root alive: a collected root just means
-	// the next LoadAssignments indexes its snapshot afresh.
+	mu      sync.Mutex
 	rootOf  map[weak.Pointer[model.Snapshot]]weak.Pointer[model.Snapshot]
 	order   []weak.Pointer[model.Snapshot] // insertion order of rootOf, for eviction
-	indexes map[*model.Snapshot]map[string]*fastIndex
-	roots   []*model.Snapshot // insertion order of indexes
+	indexes map[weak.Pointer[model.Snapshot]]map[string]*fastIndex
+	roots   []weak.Pointer[model.Snapshot] // insertion order of indexes
+	// structures are the fastStructures of the newest translated worlds.
+	structures     map[weak.Pointer[model.Snapshot]]*fastStructure
+	structureOrder []weak.Pointer[model.Snapshot]
 }
 
 const (
@@ -180,19 +303,20 @@ const (
 )
 
 var fast = &fastCache{
-	rootOf:  map[weak.Pointer[model.Snapshot]]weak.Pointer[model.Snapshot]{},
-	indexes: map[*model.Snapshot]map[string]*fastIndex{},
+	rootOf:     map[weak.Pointer[model.Snapshot]]weak.Pointer[model.Snapshot]{},
+	indexes:    map[weak.Pointer[model.Snapshot]]map[string]*fastIndex{},
+	structures: map[weak.Pointer[model.Snapshot]]*fastStructure{},
 }
 
 // root is the root of w's run of endpoints-only changes (w itself when
-// unknown). c.mu must be held.
-func (c *fastCache) root(w *model.Snapshot) *model.Snapshot {
-	if r, ok := c.rootOf[weak.Make(w)]; ok {
-		if root := r.Value(); root != nil {
-			return root
-		}
+// unknown). A weak pointer keeps its identity after its snapshot is
+// collected. c.mu must be held.
+func (c *fastCache) root(w *model.Snapshot) weak.Pointer[model.Snapshot] {
+	key := weak.Make(w)
+	if r, ok := c.rootOf[key]; ok {
+		return r
 	}
-	return w
+	return key
 }
 
 func (c *fastCache) link(old, new *model.Snapshot) {
@@ -203,11 +327,11 @@ func (c *fastCache) link(old, new *model.Snapshot) {
 	if _, ok := c.rootOf[key]; ok {
 		return
 	}
-	c.rootOf[key] = weak.Make(root)
+	c.rootOf[key] = root
 	c.order = append(c.order, key)
 	if len(c.order) > maxLinkedSnapshots {
 		delete(c.rootOf, c.order[0])
-		c.order = c.order[1:]
+		c.order = slices.Delete(c.order, 0, 1)
 	}
 }
 
@@ -221,8 +345,26 @@ func fastIndexFor(w *model.Snapshot, p model.Proxy) *fastIndex {
 		return ix
 	}
 	c.mu.Unlock()
-	// Built outside the lock; a concurrent caller may build it too.
-	ix := buildFastIndex(root, p)
+	// Built outside the lock; a concurrent caller may build it too. Any
+	// snapshot of the run has the root's structure.
+	ix := buildFastIndex(w, p)
+	c.remember(root, class, ix)
+	return ix
+}
+
+// rememberIndex keeps ix, built by a translation of w for p, as the index
+// of w's run of endpoints-only changes.
+func rememberIndex(w *model.Snapshot, p model.Proxy, ix *fastIndex) {
+	c := fast
+	c.mu.Lock()
+	root := c.root(w)
+	c.mu.Unlock()
+	c.remember(root, p.ClassKey(), ix)
+}
+
+// remember stores ix as root's index for class, evicting the oldest root
+// beyond maxIndexedRoots.
+func (c *fastCache) remember(root weak.Pointer[model.Snapshot], class string, ix *fastIndex) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.indexes[root] == nil {
@@ -230,9 +372,8 @@ func fastIndexFor(w *model.Snapshot, p model.Proxy) *fastIndex {
 		c.roots = append(c.roots, root)
 		if len(c.roots) > maxIndexedRoots {
 			delete(c.indexes, c.roots[0])
-			c.roots = c.roots[1:]
+			c.roots = slices.Delete(c.roots, 0, 1)
 		}
 	}
 	c.indexes[root][class] = ix
-	return ix
 }

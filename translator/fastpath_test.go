@@ -5,7 +5,9 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"weak"
 
 	"google.golang.org/protobuf/proto"
 
@@ -107,6 +109,14 @@ func allBytes(t *testing.T, r *Resources) [4]map[string]string {
 	return [4]map[string]string{byName(t, r.Listeners), byName(t, r.Routes), byName(t, r.Clusters), clas}
 }
 
+// forgetIndexes empties the fast path's cache.
+func forgetIndexes() {
+	fast.mu.Lock()
+	defer fast.mu.Unlock()
+	clear(fast.indexes)
+	fast.roots = nil
+}
+
 // TestLoadAssignmentsMatchTranslate: on every golden world and benchWorld,
 // for random endpoint changes, EndpointsOnlyChange accepts the change,
 // only the load assignments LoadAssignments returns differ between the two
@@ -163,6 +173,11 @@ func TestLoadAssignmentsMatchTranslate(t *testing.T) {
 					}
 					full := Translate(nw, p, testCredentials)
 					newB := allBytes(t, full)
+					if iter%2 == 1 {
+						// Without the index Translate left behind:
+						// LoadAssignments builds its own.
+						forgetIndexes()
+					}
 					las := LoadAssignments(nw, p, changed)
 					got := map[string]string{}
 					for _, cla := range las {
@@ -197,4 +212,40 @@ func TestLoadAssignmentsMatchTranslate(t *testing.T) {
 		t.Fatalf("only %d load assignments changed over all cases; the test is not exercising the fast path", diffs)
 	}
 	t.Logf("%d changed load assignments checked", diffs)
+}
+
+// TestFastIndexKeepsNoOldWorld: after an endpoints-only change, the index
+// Translate left behind serves the new world without keeping the old one
+// (and its endpoints) alive.
+func TestFastIndexKeepsNoOldWorld(t *testing.T) {
+	spec := benchWorldSpec(20, 3)
+	old := model.NewSnapshot(spec)
+	Translate(old, benchProxy, Credentials{})
+	spec.Services[4].Endpoints[1].Ready = false
+	nw := model.NewSnapshot(spec)
+	changed, ok := EndpointsOnlyChange(old, nw)
+	if !ok || len(changed) != 1 {
+		t.Fatalf("EndpointsOnlyChange = %v, %v", changed, ok)
+	}
+	fast.mu.Lock()
+	ix := fast.indexes[fast.root(nw)][benchProxy.ClassKey()]
+	fast.mu.Unlock()
+	if ix == nil {
+		t.Fatal("Translate left no index for the new world's run")
+	}
+	gone := weak.Make(old)
+	old = nil
+	runtime.GC()
+	if gone.Value() != nil {
+		t.Error("the old world is still alive")
+	}
+	if las := LoadAssignments(nw, benchProxy, changed); len(las) != 1 {
+		t.Fatalf("got %d load assignments, want 1", len(las))
+	}
+	fast.mu.Lock()
+	again := fast.indexes[fast.root(nw)][benchProxy.ClassKey()]
+	fast.mu.Unlock()
+	if again != ix {
+		t.Error("LoadAssignments indexed the world again")
+	}
 }

@@ -17,8 +17,9 @@ import (
 // used directly; endpoints elsewhere are reached over mTLS through their
 // cluster's east-west gateways, whose certificates must be in trustDomain.
 // Policies attached to a VirtualDestination shape its clusters (outlier
-// detection) and the priorities of its endpoints (failover).
-func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) {
+// detection) and the priorities of its endpoints (failover). It returns the
+// policy index it used.
+func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims *hostPortClaims, r *Resources) policyIndex {
 	policies := indexPolicies(w, p.Locality, r)
 	vds := w.VirtualDestinations()
 	for i := range vds {
@@ -26,6 +27,7 @@ func buildOutbound(w *model.Snapshot, p model.Proxy, trustDomain string, claims 
 		outboundVD(w, p, trustDomain, claims, policies, vd, claims.selectedServices(w, vd), r)
 	}
 	buildExternalOutbound(w, p, claims, r)
+	return policies
 }
 
 // outboundVD adds the clusters and load assignments of one

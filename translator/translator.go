@@ -71,18 +71,23 @@ type Credentials struct {
 	TrustDomain string
 }
 
-// Translate builds the resources for proxy p from world w.
+// Translate builds the resources for proxy p from world w. It also leaves
+// behind the endpoint fast path's index of w for p's class (see
+// LoadAssignments), assembled from what the translation computed.
 func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	r := &Resources{}
+	input := w
 	w, claims, unscoped := scopeWorld(w)
 	reportUnscoped(claims.ws, unscoped, r)
 	switch p.Role {
 	case model.RoleGateway:
-		buildOutbound(w, p, trustDomainOf(creds), claims, r)
+		policies := buildOutbound(w, p, trustDomainOf(creds), claims, r)
 		buildFederatedOutbound(w, p, trustDomainOf(creds), claims, r)
-		buildGateway(w, p, claims, r)
+		gateway := buildGateway(w, p, claims, r)
+		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, policies, gateway))
 	case model.RoleEastWest:
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)
+		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, nil, nil))
 	}
 	r.Secrets = buildSecrets(creds)
 	r.candidates = nil
