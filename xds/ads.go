@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,13 +97,14 @@ func wildcardByDefault(typeURL string) bool {
 // streams: from the send until the proxy answers (gRPC queues an encoded
 // response until the proxy reads it). A burst of initial syncs of a big
 // snapshot to many proxies would otherwise hold one encoded copy per
-// stream. A stream whose response does not fit waits for the budget in its
-// loop, still reading its proxy's answers, which return budget.
+// stream. Streams whose responses do not fit queue in order and are woken
+// one at a time as budget returns; meanwhile they keep reading their
+// proxies' answers, which return budget.
 type sendBudget struct {
 	mu    sync.Mutex
 	free  int
 	total int
-	freed chan struct{} // closed (and replaced) when budget is returned
+	queue []*reservation
 }
 
 // budgetFree is the response size below which the budget is not used:
@@ -111,38 +113,80 @@ const budgetFree = 64 << 10
 
 // budgetHold bounds how long a response holds budget without an answer,
 // so a proxy that never answers cannot starve the others.
-const budgetHold = 30 * time.Second
+const budgetHold = 2 * time.Minute
 
 func newSendBudget(bytes int) *sendBudget {
-	return &sendBudget{free: bytes, total: bytes, freed: make(chan struct{})}
+	return &sendBudget{free: bytes, total: bytes}
 }
 
-// take reserves size bytes (all of the budget for a response larger than
-// it). It returns the release function, or, when the budget is short, a
-// channel closed once some is returned.
-func (b *sendBudget) take(size int) (release func(), wait <-chan struct{}) {
+// reservation is a claim on the budget: granted once ready is closed,
+// returned by release (which also withdraws a claim still queued).
+type reservation struct {
+	b       *sendBudget
+	size    int
+	ready   chan struct{}
+	granted bool // under b.mu
+	done    bool // under b.mu: released or withdrawn
+	timer   *time.Timer
+}
+
+var grantedFree = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// reserve claims size bytes (all of the budget for a response larger
+// than it), granted at once when they are free and no one is queued.
+func (b *sendBudget) reserve(size int) *reservation {
 	if size < budgetFree {
-		return func() {}, nil
+		return &reservation{ready: grantedFree, done: true}
 	}
-	size = min(size, b.total)
+	r := &reservation{b: b, size: min(size, b.total), ready: make(chan struct{})}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.free < size {
-		return nil, b.freed
-	}
-	b.free -= size
-	var once sync.Once
-	timer := time.AfterFunc(budgetHold, func() { once.Do(func() { b.put(size) }) })
-	return func() {
-		timer.Stop()
-		once.Do(func() { b.put(size) })
-	}, nil
+	b.queue = append(b.queue, r)
+	b.grantLocked()
+	return r
 }
 
-func (b *sendBudget) put(size int) {
+// grantLocked grants queued reservations in order while they fit.
+func (b *sendBudget) grantLocked() {
+	for len(b.queue) > 0 && b.queue[0].size <= b.free {
+		r := b.queue[0]
+		b.queue = b.queue[1:]
+		b.free -= r.size
+		r.granted = true
+		r.timer = time.AfterFunc(budgetHold, r.release)
+		close(r.ready)
+	}
+}
+
+// isGranted reports whether r may send.
+func (r *reservation) isGranted() bool {
+	select {
+	case <-r.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// release returns a granted reservation's bytes or withdraws a queued
+// one. It is idempotent.
+func (r *reservation) release() {
+	if r == nil || r.b == nil {
+		return
+	}
+	b := r.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.free += size
-	close(b.freed)
-	b.freed = make(chan struct{})
+	if r.done {
+		return
+	}
+	r.done = true
+	if !r.granted {
+		b.queue = slices.DeleteFunc(b.queue, func(q *reservation) bool { return q == r })
+		b.grantLocked() // r may have held back smaller ones behind it
+		return
+	}
+	r.timer.Stop()
+	b.free += r.size
+	b.grantLocked()
 }

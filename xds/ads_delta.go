@@ -35,7 +35,7 @@ type deltaType struct {
 	// if it is rejected.
 	sentFresh map[string]struct{}
 	nacked    string
-	release   func() // returns the last response's send budget
+	budget    *reservation // the last response's send budget, until answered
 }
 
 func (t *deltaType) subscribed(name string) bool {
@@ -98,7 +98,9 @@ func (s *Server) deltaRequest(class string, node *corev3.Node, t *deltaType, req
 		}
 		if m := t.explicit(); !hasName(m, n) {
 			m[n] = struct{}{}
-			if !t.wildcard {
+			if !t.wildcard && (t.have != nil || t.waiting) {
+				// Only needed when the next response is not a complete one:
+				// a proxy's first subscription names everything it wants.
 				t.addFresh(n)
 			}
 		}
@@ -142,8 +144,8 @@ func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, rem
 	if !first && t.have == cur && len(t.fresh) == 0 {
 		return nil, nil, false
 	}
-	if !first && cur.version == t.nacked && len(t.fresh) == 0 {
-		return nil, nil, false
+	if !first && cur.version == t.nacked {
+		return nil, nil, false // rejected: wait for a new version, fresh names included
 	}
 	sorted, _ := cur.wire()
 	if t.have == nil {
@@ -202,10 +204,12 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 		node   *corev3.Node
 		byType = map[string]*deltaType{}
 		nonce  int64
-		// budget is closed when send budget this stream waits for is returned.
-		budget <-chan struct{}
+		// queued is this stream's reservation waiting for send budget.
+		queued *reservation
+		ready  <-chan struct{}
 	)
 	defer func() {
+		queued.release()
 		for _, t := range byType {
 			t.releaseBudget()
 		}
@@ -224,7 +228,7 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 			return streamEnd(err)
 		case <-next:
 			pub = fd.cur.Load()
-		case <-budget:
+		case <-ready:
 		case req := <-reqs:
 			if fd == nil {
 				node = req.GetNode()
@@ -241,7 +245,7 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 			}
 			s.deltaRequest(class, node, t, req, pub.snap.set(t.url))
 		}
-		budget = nil
+		ready = nil
 		for _, url := range snapshotTypes {
 			t := byType[url]
 			if t == nil {
@@ -257,16 +261,17 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 				SystemVersionInfo: cur.version, Resources: send, RemovedResources: removed,
 				TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10),
 			}
-			release, wait := s.budget.take(proto.Size(resp))
-			if release == nil {
-				budget = wait // the next types wait too: their order matters
+			if queued == nil {
+				queued = s.budget.reserve(proto.Size(resp))
+			}
+			if !queued.isGranted() {
+				ready = queued.ready // the next types wait too: their order matters
 				break
 			}
+			t.budget, queued = queued, nil
 			if err := st.Send(resp); err != nil {
-				release()
 				return err
 			}
-			t.release = release
 			t.nonce, t.waiting, t.sent = resp.Nonce, true, cur
 			t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
 		}
@@ -274,8 +279,6 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 }
 
 func (t *deltaType) releaseBudget() {
-	if t.release != nil {
-		t.release()
-		t.release = nil
-	}
+	t.budget.release()
+	t.budget = nil
 }

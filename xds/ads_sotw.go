@@ -29,7 +29,7 @@ type sotwType struct {
 	sent    *resourceSet
 	acked   *resourceSet // what the proxy accepted last
 	nacked  string       // version the proxy rejected: not sent again
-	release func()       // returns the last response's send budget
+	budget  *reservation // the last response's send budget, until answered
 }
 
 func (t *sotwType) subscribed(name string) bool {
@@ -140,10 +140,12 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 		node   *corev3.Node
 		byType = map[string]*sotwType{}
 		nonce  int64
-		// budget is closed when send budget this stream waits for is returned.
-		budget <-chan struct{}
+		// queued is this stream's reservation waiting for send budget.
+		queued *reservation
+		ready  <-chan struct{}
 	)
 	defer func() {
+		queued.release()
 		for _, t := range byType {
 			t.releaseBudget()
 		}
@@ -162,7 +164,7 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 			return streamEnd(err)
 		case <-next:
 			pub = fd.cur.Load()
-		case <-budget:
+		case <-ready:
 		case req := <-reqs:
 			if fd == nil {
 				node = req.GetNode()
@@ -179,7 +181,7 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 			}
 			s.sotwRequest(class, node, t, req, pub.snap.set(t.url))
 		}
-		budget = nil
+		ready = nil
 		for _, url := range snapshotTypes {
 			t := byType[url]
 			if t == nil {
@@ -192,24 +194,23 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 			}
 			nonce++
 			resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10)}
-			release, wait := s.budget.take(proto.Size(resp))
-			if release == nil {
-				budget = wait // the next types wait too: their order matters
+			if queued == nil {
+				queued = s.budget.reserve(proto.Size(resp))
+			}
+			if !queued.isGranted() {
+				ready = queued.ready // the next types wait too: their order matters
 				break
 			}
+			t.budget, queued = queued, nil
 			if err := st.Send(resp); err != nil {
-				release()
 				return err
 			}
-			t.release = release
 			t.nonce, t.waiting, t.sent, t.renamed = resp.Nonce, true, cur, false
 		}
 	}
 }
 
 func (t *sotwType) releaseBudget() {
-	if t.release != nil {
-		t.release()
-		t.release = nil
-	}
+	t.budget.release()
+	t.budget = nil
 }

@@ -42,7 +42,8 @@
 // # Publishing
 //
 // Every model update (debounced: --debounce-quiet after the last change, at
-// most --debounce-max after the first) updates all active classes, and
+// most --debounce-max after the first, unless the source debounces itself
+// as Kubernetes discovery does) updates all active classes, and
 // a ticker rebuilds classes whose workload certificate has passed half its
 // lifetime. Versions are hashes of the marshalled resources, per type, so
 // identical output is never re-published and endpoint changes do not

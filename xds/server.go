@@ -67,6 +67,11 @@ type Options struct {
 	// the first change of a burst (default 500ms), so a steady stream of
 	// changes cannot hold updates back forever.
 	DebounceQuiet, DebounceMax time.Duration
+	// SourceDebounced says the Store's writer batches changes already
+	// (Kubernetes discovery does): every published world is pushed at
+	// once, without a second debounce. Wake-ups still coalesce while a
+	// rebuild runs.
+	SourceDebounced bool
 }
 
 // Server serves Envoy configuration over state-of-the-world and delta ADS,
@@ -90,6 +95,7 @@ type Server struct {
 	// conv times ACKs against publications (causeway_convergence_seconds).
 	conv                       convergence
 	debounceQuiet, debounceMax time.Duration
+	sourceDebounced            bool
 
 	// mu guards the class registry, certificates and diagnostics state. It
 	// is held while a class is built so builds never interleave.
@@ -153,6 +159,7 @@ func NewServer(opts Options) (*Server, error) {
 		loadAssignments: translator.LoadAssignments,
 		debounceQuiet:   opts.DebounceQuiet,
 		debounceMax:     opts.DebounceMax,
+		sourceDebounced: opts.SourceDebounced,
 		classes:         map[string]*class{},
 		certs:           map[string]*leaf{},
 		streams:         map[streamKey]*streamState{},
@@ -227,6 +234,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		grpc.KeepaliveParams(keepaliveParams),
 		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
 		grpc.MaxRecvMsgSize(s.maxRecv),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 	}
 	if s.insecure {
 		s.log.Warn("xDS server is PLAINTEXT and does not authenticate proxies (--xds-insecure): " +
@@ -280,7 +288,7 @@ func (s *Server) watchStore(ctx context.Context) {
 			return
 		case <-s.updates:
 		}
-		if !debounce(ctx, s.updates, s.debounceQuiet, s.debounceMax) {
+		if !s.sourceDebounced && !debounce(ctx, s.updates, s.debounceQuiet, s.debounceMax) {
 			return
 		}
 		s.rebuildAll()

@@ -110,7 +110,7 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
 	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
-	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (0: the default)")
+	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (Kubernetes mode: batch informer events into one world this way; 0: the default)")
 	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
 	addKubeFlags(fs, &f.kube)
 	return cmd
@@ -123,6 +123,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if f.debounceQuiet < 0 || f.debounceMax < 0 || (f.debounceMax > 0 && f.debounceMax < f.debounceQuiet) {
+		return fmt.Errorf("--debounce-quiet %s, --debounce-max %s: want 0 <= quiet <= max (0: the default)", f.debounceQuiet, f.debounceMax)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -147,6 +150,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		source = "world " + f.world
 	} else {
 		var err error
+		f.kube.debounceQuiet, f.kube.debounceMax = f.debounceQuiet, f.debounceMax
 		if kubeM, err = newKubeMode(&f.kube, store, log, reg); err != nil {
 			return err
 		}
@@ -160,11 +164,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if f.xdsMaxStreams < 0 {
 		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
 	}
-	if f.debounceQuiet < 0 || f.debounceMax < 0 || (f.debounceMax > 0 && f.debounceMax < f.debounceQuiet) {
-		return fmt.Errorf("--debounce-quiet %s, --debounce-max %s: want 0 <= quiet <= max (0: the default)", f.debounceQuiet, f.debounceMax)
-	}
 	opts := xds.Options{
-		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax,
+		// Kubernetes discovery batches changes itself, with these flags:
+		// one debounce, not two in a row.
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, SourceDebounced: kubeM != nil,
 		Store: store, CA: authority, Log: log, Registry: reg, CertTTL: f.ca.certTTL,
 		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
 	}

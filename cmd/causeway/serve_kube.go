@@ -27,6 +27,8 @@ type kubeFlags struct {
 	proxyNamespace          string
 	staleAfter, syncTimeout time.Duration
 	leaderElect             bool
+	// debounceQuiet and debounceMax come from the common flags.
+	debounceQuiet, debounceMax time.Duration
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
@@ -87,6 +89,7 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	ctl, err := kube.NewController(kube.Options{
 		ClusterConfigPath: f.clusters, Management: mgmt, Namespace: f.namespace, Store: store, Log: log,
 		Registry: reg, StaleAfter: f.staleAfter, SyncTimeout: f.syncTimeout,
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax,
 	})
 	if errors.Is(err, kube.ErrInvalidClusterConfig) {
 		return nil, &exitCodeError{code: exitInvalidWorld, err: err}

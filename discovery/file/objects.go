@@ -10,44 +10,44 @@ import (
 	"github.com/causeway-dev/causeway/model"
 )
 
-func (p *parser) checkName(d docRef, name string) bool {
+func (dp *docParser) checkName(name string) bool {
 	if name == "" {
-		p.errorf(d, "metadata.name", "is required")
+		dp.errorf("metadata.name", "is required")
 		return false
 	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		p.errorf(d, "metadata.name", "%q is not a valid name: %s", name, strings.Join(errs, "; "))
+		dp.errorf("metadata.name", "%q is not a valid name: %s", name, strings.Join(errs, "; "))
 		return false
 	}
 	return true
 }
 
-func (p *parser) checkPort(d docRef, field string, port int64) bool {
+func (dp *docParser) checkPort(field string, port int64) bool {
 	if port < 1 || port > 65535 {
-		p.errorf(d, field, "must be 1-65535, got %d", port)
+		dp.errorf(field, "must be 1-65535, got %d", port)
 		return false
 	}
 	return true
 }
 
-func (p *parser) checkIP(d docRef, field, addr string) bool {
+func (dp *docParser) checkIP(field, addr string) bool {
 	if addr == "" {
-		p.errorf(d, field, "is required")
+		dp.errorf(field, "is required")
 		return false
 	}
 	if _, err := netip.ParseAddr(addr); err != nil {
-		p.errorf(d, field, "%q is not an IP address", addr)
+		dp.errorf(field, "%q is not an IP address", addr)
 		return false
 	}
 	return true
 }
 
-func (p *parser) parseCluster(d docRef, data []byte) {
+func (dp *docParser) parseCluster(data []byte) {
 	var doc clusterDoc
-	if !p.decodeStrict(d, data, &doc) {
+	if !dp.decodeStrict(data, &doc) {
 		return
 	}
-	ok := p.checkName(d, doc.Metadata.Name)
+	ok := dp.checkName(doc.Metadata.Name)
 	c := model.Cluster{
 		Name:     doc.Metadata.Name,
 		Network:  doc.Spec.Network,
@@ -55,58 +55,84 @@ func (p *parser) parseCluster(d docRef, data []byte) {
 	}
 	for i, g := range doc.Spec.EastWestGateways {
 		field := fmt.Sprintf("spec.eastWestGateways[%d]", i)
-		ok = p.checkIP(d, field+".address", g.Address) && ok
+		ok = dp.checkIP(field+".address", g.Address) && ok
 		if g.Port == 0 {
 			g.Port = defaultEastWestPort
 		}
-		ok = p.checkPort(d, field+".port", g.Port) && ok
+		ok = dp.checkPort(field+".port", g.Port) && ok
 		c.EastWestGateways = append(c.EastWestGateways, model.GatewayAddress{Address: g.Address, Port: uint32(g.Port)})
 	}
-	if ok && p.unique(d, "Cluster "+c.Name) {
-		p.world.Clusters = append(p.world.Clusters, c)
+	if ok {
+		dp.accept("Cluster "+c.Name, func(p *parser, _ docRef) {
+			p.world.Clusters = append(p.world.Clusters, c)
+		})
 	}
 }
 
 // pendingService waits for every Cluster to be read: its existence check and
 // endpoint locality defaults depend on clusters later in the file.
 type pendingService struct {
-	ref docRef
-	doc serviceDoc
+	ref     docRef
+	service *serviceBuild
 }
 
-func (p *parser) parseService(d docRef, data []byte) {
+// serviceBuild is a valid Service document and the model.Service last
+// built from it: a reload reuses the Service while neither the document
+// nor its cluster's locality changed. It belongs to the document's cached
+// docResult, and only the parser putting a world together (one goroutine)
+// updates it.
+type serviceBuild struct {
+	namespace string
+	doc       serviceDoc
+	built     *model.Service
+	locality  model.Locality // the locality of built's cluster
+}
+
+// in is the Service in cluster c, the cluster the document names.
+func (b *serviceBuild) in(c model.Cluster) model.Service {
+	if b.built == nil || b.locality != c.Locality {
+		svc := buildService(b.namespace, b.doc, c)
+		b.built, b.locality = &svc, c.Locality
+	}
+	return *b.built
+}
+
+func (dp *docParser) parseService(data []byte) {
 	var doc serviceDoc
-	if !p.decodeStrict(d, data, &doc) {
+	if !dp.decodeStrict(data, &doc) {
 		return
 	}
-	ok := p.checkName(d, doc.Metadata.Name)
+	ok := dp.checkName(doc.Metadata.Name)
 	if doc.Spec.Cluster == "" {
-		p.errorf(d, "spec.cluster", "is required")
+		dp.errorf("spec.cluster", "is required")
 		ok = false
 	}
 	portNames := map[string]bool{}
 	for i, sp := range doc.Spec.Ports {
 		field := fmt.Sprintf("spec.ports[%d]", i)
-		ok = p.checkPort(d, field+".port", sp.Port) && ok
+		ok = dp.checkPort(field+".port", sp.Port) && ok
 		if sp.TargetPort != 0 {
-			ok = p.checkPort(d, field+".targetPort", sp.TargetPort) && ok
+			ok = dp.checkPort(field+".targetPort", sp.TargetPort) && ok
 		}
 		if sp.Name != "" && portNames[sp.Name] {
-			p.errorf(d, field+".name", "duplicate port name %q", sp.Name)
+			dp.errorf(field+".name", "duplicate port name %q", sp.Name)
 			ok = false
 		}
 		portNames[sp.Name] = true
 	}
 	for i, ep := range doc.Spec.Endpoints {
 		field := fmt.Sprintf("spec.endpoints[%d]", i)
-		ok = p.checkIP(d, field+".address", ep.Address) && ok
+		ok = dp.checkIP(field+".address", ep.Address) && ok
 		for j, port := range ep.Ports {
-			ok = p.checkPort(d, fmt.Sprintf("%s.ports[%d].port", field, j), port.Port) && ok
+			ok = dp.checkPort(fmt.Sprintf("%s.ports[%d].port", field, j), port.Port) && ok
 		}
 	}
-	key := fmt.Sprintf("Service %s/%s in cluster %s", d.namespace, doc.Metadata.Name, doc.Spec.Cluster)
-	if ok && p.unique(d, key) {
-		p.services = append(p.services, pendingService{ref: d, doc: doc})
+	if ok {
+		key := fmt.Sprintf("Service %s/%s in cluster %s", dp.ref.namespace, doc.Metadata.Name, doc.Spec.Cluster)
+		service := &serviceBuild{namespace: dp.ref.namespace, doc: doc}
+		dp.accept(key, func(p *parser, d docRef) {
+			p.services = append(p.services, pendingService{ref: d, service: service})
+		})
 	}
 }
 
@@ -117,13 +143,17 @@ func (p *parser) finishServices() {
 	for _, c := range p.world.Clusters {
 		clusters[c.Name] = c
 	}
+	if len(p.services) > 0 {
+		p.world.Services = make([]model.Service, 0, len(p.services))
+	}
 	for _, ps := range p.services {
-		c, found := clusters[ps.doc.Spec.Cluster]
+		name := ps.service.doc.Spec.Cluster
+		c, found := clusters[name]
 		if !found {
-			p.errorf(ps.ref, "spec.cluster", "cluster %q not found", ps.doc.Spec.Cluster)
+			p.errorf(ps.ref, "spec.cluster", "cluster %q not found", name)
 			continue
 		}
-		p.world.Services = append(p.world.Services, buildService(ps.ref.namespace, ps.doc, c))
+		p.world.Services = append(p.world.Services, ps.service.in(c))
 	}
 }
 
@@ -175,19 +205,21 @@ func overrideLocality(base model.Locality, l locality) model.Locality {
 	return base
 }
 
-func (p *parser) parseGateway(d docRef, data []byte) {
+func (dp *docParser) parseGateway(data []byte) {
 	var gw model.Gateway
-	if !p.decodeStrict(d, data, &gw) {
+	if !dp.decodeStrict(data, &gw) {
 		return
 	}
-	ok := p.checkName(d, gw.Name)
-	gw.Namespace = d.namespace
+	ok := dp.checkName(gw.Name)
+	gw.Namespace = dp.ref.namespace
 	for i, l := range gw.Spec.Listeners {
-		ok = p.checkPort(d, fmt.Sprintf("spec.listeners[%d].port", i), int64(l.Port)) && ok
+		ok = dp.checkPort(fmt.Sprintf("spec.listeners[%d].port", i), int64(l.Port)) && ok
 	}
-	if ok && p.unique(d, fmt.Sprintf("Gateway %s/%s", gw.Namespace, gw.Name)) {
-		p.world.Gateways = append(p.world.Gateways, &gw)
-		p.gateways = append(p.gateways, d)
+	if ok {
+		dp.accept(fmt.Sprintf("Gateway %s/%s", gw.Namespace, gw.Name), func(p *parser, d docRef) {
+			p.world.Gateways = append(p.world.Gateways, &gw)
+			p.gateways = append(p.gateways, d)
+		})
 	}
 }
 
@@ -204,48 +236,52 @@ func (p *parser) checkGatewayClusters() {
 	}
 }
 
-func (p *parser) parseHTTPRoute(d docRef, data []byte) {
+func (dp *docParser) parseHTTPRoute(data []byte) {
 	var r model.HTTPRoute
-	if !p.decodeStrict(d, data, &r) {
+	if !dp.decodeStrict(data, &r) {
 		return
 	}
-	ok := p.checkName(d, r.Name)
-	r.Namespace = d.namespace
-	if ok && p.unique(d, fmt.Sprintf("HTTPRoute %s/%s", r.Namespace, r.Name)) {
-		p.world.HTTPRoutes = append(p.world.HTTPRoutes, &r)
+	ok := dp.checkName(r.Name)
+	r.Namespace = dp.ref.namespace
+	if ok {
+		dp.accept(fmt.Sprintf("HTTPRoute %s/%s", r.Namespace, r.Name), func(p *parser, _ docRef) {
+			p.world.HTTPRoutes = append(p.world.HTTPRoutes, &r)
+		})
 	}
 }
 
-func (p *parser) parseReferenceGrant(d docRef, data []byte) {
+func (dp *docParser) parseReferenceGrant(data []byte) {
 	var g model.ReferenceGrant
-	if !p.decodeStrict(d, data, &g) {
+	if !dp.decodeStrict(data, &g) {
 		return
 	}
-	ok := p.checkName(d, g.Name)
-	g.Namespace = d.namespace
+	ok := dp.checkName(g.Name)
+	g.Namespace = dp.ref.namespace
 	// As the CRD requires: a grant without both sides would allow nothing
 	// and is almost certainly a mistake worth pointing at.
 	if len(g.Spec.From) == 0 {
-		p.errorf(d, "spec.from", "at least one entry is required")
+		dp.errorf("spec.from", "at least one entry is required")
 		ok = false
 	}
 	if len(g.Spec.To) == 0 {
-		p.errorf(d, "spec.to", "at least one entry is required")
+		dp.errorf("spec.to", "at least one entry is required")
 		ok = false
 	}
 	for i, from := range g.Spec.From {
 		if from.Kind == "" || from.Namespace == "" {
-			p.errorf(d, fmt.Sprintf("spec.from[%d]", i), "kind and namespace are required")
+			dp.errorf(fmt.Sprintf("spec.from[%d]", i), "kind and namespace are required")
 			ok = false
 		}
 	}
 	for i, to := range g.Spec.To {
 		if to.Kind == "" {
-			p.errorf(d, fmt.Sprintf("spec.to[%d].kind", i), "is required")
+			dp.errorf(fmt.Sprintf("spec.to[%d].kind", i), "is required")
 			ok = false
 		}
 	}
-	if ok && p.unique(d, fmt.Sprintf("ReferenceGrant %s/%s", g.Namespace, g.Name)) {
-		p.world.ReferenceGrants = append(p.world.ReferenceGrants, &g)
+	if ok {
+		dp.accept(fmt.Sprintf("ReferenceGrant %s/%s", g.Namespace, g.Name), func(p *parser, _ docRef) {
+			p.world.ReferenceGrants = append(p.world.ReferenceGrants, &g)
+		})
 	}
 }

@@ -1,17 +1,13 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"strings"
-
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-multierror"
-	sigsjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
 
 	"github.com/causeway-dev/causeway/model"
 )
@@ -28,31 +24,44 @@ func Load(path string) (*model.Snapshot, error) {
 // Parse parses a multi-document world file; name prefixes every error. It
 // returns every problem found, not just the first, as a *multierror.Error.
 func Parse(name string, data []byte) (*model.Snapshot, error) {
-	if len(data) > MaxWorldFileBytes {
-		return nil, errTooLarge(name, int64(len(data)))
+	return parseWithCache(name, data, nil)
+}
+
+// parseWithCache is Parse reusing, through cache (when not nil), the
+// parse of every document it has seen in the previous call.
+func parseWithCache(name string, data []byte, cache *docCache) (*model.Snapshot, error) {
+	w, err := parseWorld(name, data, cache)
+	if err != nil {
+		return nil, err
 	}
-	p := &parser{file: name, seen: map[string]int{}}
+	return model.NewSnapshot(w), nil
+}
+
+// parseWorld parses every document on its own (or takes it from cache),
+// then puts them together in file order: numbering, duplicates and
+// references between documents are checked on the whole file every time.
+func parseWorld(name string, data []byte, cache *docCache) (model.World, error) {
+	if len(data) > MaxWorldFileBytes {
+		return model.World{}, errTooLarge(name, int64(len(data)))
+	}
+	raws := splitDocuments(data)
+	results := cache.parse(raws)
+	p := newParser(name, results)
 	index := 0
-	for _, raw := range splitDocuments(data) {
-		var probe any
-		if err := yaml.Unmarshal(raw.data, &probe); err != nil {
-			index++
-			p.add(fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", name, index, raw.line, fileLines(err.Error(), raw.line)))
+	for i, r := range results {
+		if r.blank {
 			continue
 		}
-		if probe == nil {
-			continue // only comments or whitespace
-		}
 		index++
-		p.parseDocument(index, raw)
+		p.addDocument(index, raws[i].line, r)
 	}
 	p.finishServices()
 	p.checkGatewayClusters()
 	if p.errs != nil {
 		p.errs.ErrorFormat = listErrors
-		return nil, p.errs
+		return model.World{}, p.errs
 	}
-	return model.NewSnapshot(p.world), nil
+	return p.world, nil
 }
 
 type rawDocument struct {
@@ -62,36 +71,72 @@ type rawDocument struct {
 
 // splitDocuments splits a YAML stream at "---" lines (a separator may be
 // followed by a comment) and remembers where each document starts so that
-// syntax errors can point at a line.
+// syntax errors can point at a line. A document is its lines, each ended
+// by "\n" and without a "\r" before it; most documents are already exactly
+// that in data and are not copied.
 func splitDocuments(data []byte) []rawDocument {
 	var docs []rawDocument
-	cur := rawDocument{line: 1}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), len(data)+1)
+	start, first := 0, 1 // the current document's offset and first line
+	exact := true        // data[start:pos] is the document as defined above
 	line := 0
-	for sc.Scan() {
+	for pos := 0; pos < len(data); {
 		line++
-		text := sc.Text()
-		if isSeparator(text) {
-			docs = append(docs, cur)
-			cur = rawDocument{line: line + 1}
-			continue
+		text, next := data[pos:], len(data)
+		i := bytes.IndexByte(text, '\n')
+		if i >= 0 {
+			text, next = text[:i], pos+i+1
 		}
-		cur.data = append(cur.data, text...)
-		cur.data = append(cur.data, '\n')
+		cr := len(text) > 0 && text[len(text)-1] == '\r'
+		if cr {
+			text = text[:len(text)-1]
+		}
+		if isSeparator(text) {
+			docs = append(docs, documentAt(data, start, pos, first, exact))
+			start, first, exact = next, line+1, true
+		} else {
+			exact = exact && i >= 0 && !cr
+		}
+		pos = next
 	}
-	return append(docs, cur)
+	return append(docs, documentAt(data, start, len(data), first, exact))
 }
 
-func isSeparator(line string) bool {
-	if !strings.HasPrefix(line, "---") {
+// documentAt is the document whose lines are data[start:end].
+func documentAt(data []byte, start, end, first int, exact bool) rawDocument {
+	if exact {
+		return rawDocument{data: data[start:end:end], line: first}
+	}
+	return rawDocument{data: normalizeLines(data[start:end]), line: first}
+}
+
+// normalizeLines ends every line with a bare "\n": a final line without
+// one gets it, and one "\r" before a "\n" goes (as bufio.ScanLines reads lines).
+func normalizeLines(text []byte) []byte {
+	var out []byte
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		out = append(out, line...)
+		out = append(out, '\n')
+	}
+	return out
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
 		return false
 	}
-	rest := strings.TrimSpace(line[3:])
-	return rest == "" || strings.HasPrefix(rest, "#")
+	rest := bytes.TrimSpace(line[3:])
+	return len(rest) == 0 || rest[0] == '#'
 }
 
-// parser accumulates the world and every error found in it.
+// parser puts the documents together: it accumulates the world and every
+// error found in it.
 type parser struct {
 	file  string
 	errs  *multierror.Error
@@ -100,6 +145,24 @@ type parser struct {
 	seen     map[string]int
 	services []pendingService
 	gateways []docRef
+}
+
+// newParser makes room for the documents' objects up front: growing lists
+// of tens of thousands of them is most of what assembling a world allocates.
+func newParser(file string, results []*docResult) *parser {
+	kinds := map[string]int{}
+	for _, r := range results {
+		kinds[r.ref.kind]++
+	}
+	p := &parser{file: file, seen: make(map[string]int, len(results))}
+	// An empty list stays nil, as when it grows from nothing.
+	if n := kinds["Service"]; n > 0 {
+		p.services = make([]pendingService, 0, n)
+	}
+	if n := kinds["VirtualDestination"]; n > 0 {
+		p.world.VirtualDestinations = make([]model.VirtualDestination, 0, n)
+	}
+	return p
 }
 
 // docRef names one document in errors.
@@ -126,6 +189,27 @@ func (d docRef) String() string {
 	return fmt.Sprintf("%s: document %d (%s)", d.file, d.index, id)
 }
 
+// addDocument reports the problems of document number index, which starts
+// at line, and adds its object to the world unless it is a duplicate.
+func (p *parser) addDocument(index, line int, r *docResult) {
+	if r.syntax != "" {
+		p.add(fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", p.file, index, line, fileLines(r.syntax, line)))
+		return
+	}
+	d := r.ref
+	d.file, d.index, d.line = p.file, index, line
+	for _, e := range r.errs {
+		msg := e.msg
+		if e.docLines {
+			msg = fileLines(msg, line)
+		}
+		p.errorf(d, e.field, "%s", msg)
+	}
+	if r.add != nil && p.unique(d, r.key) {
+		r.add(p, d)
+	}
+}
+
 func (p *parser) add(err error) { p.errs = multierror.Append(p.errs, err) }
 
 // errorf records a problem with a field of document d ("" for the document as a whole).
@@ -145,71 +229,6 @@ func (p *parser) unique(d docRef, key string) bool {
 	}
 	p.seen[key] = d.index
 	return true
-}
-
-func (p *parser) parseDocument(index int, raw rawDocument) {
-	data := raw.data
-	var h header
-	d := docRef{file: p.file, index: index, line: raw.line}
-	if err := yaml.Unmarshal(data, &h); err != nil {
-		p.errorf(d, "", "%v", err)
-		return
-	}
-	d.kind, d.name = h.Kind, h.Metadata.Name
-	switch {
-	case d.kind == "Cluster", d.kind == "Workspace" && h.APIVersion == networkAPIVersion:
-		// cluster-scoped
-	default:
-		d.namespace = h.Metadata.Namespace
-		if d.namespace == "" {
-			d.namespace = defaultNamespace
-		}
-	}
-	switch {
-	case h.APIVersion == worldAPIVersion && h.Kind == "Cluster":
-		p.parseCluster(d, data)
-	case h.APIVersion == worldAPIVersion && h.Kind == "Service":
-		p.parseService(d, data)
-	case h.APIVersion == networkAPIVersion && h.Kind == "VirtualDestination":
-		p.parseVirtualDestination(d, data)
-	case h.APIVersion == networkAPIVersion && h.Kind == "ExternalService":
-		p.parseExternalService(d, data)
-	case h.APIVersion == networkAPIVersion && h.Kind == "FailoverPolicy":
-		p.parseFailoverPolicy(d, data)
-	case h.APIVersion == networkAPIVersion && h.Kind == "OutlierDetectionPolicy":
-		p.parseOutlierDetectionPolicy(d, data)
-	case h.APIVersion == networkAPIVersion && h.Kind == "Workspace":
-		p.parseWorkspace(d, data)
-	case h.APIVersion == gatewayAPIVersion && h.Kind == "Gateway":
-		p.parseGateway(d, data)
-	case h.APIVersion == gatewayAPIVersion && h.Kind == "HTTPRoute":
-		p.parseHTTPRoute(d, data)
-	case h.APIVersion == gatewayBetaAPIVersion && h.Kind == "ReferenceGrant":
-		p.parseReferenceGrant(d, data)
-	default:
-		p.errorf(d, "", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s Gateway or HTTPRoute, %s ReferenceGrant)",
-			h.APIVersion, h.Kind, worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
-	}
-}
-
-// decodeStrict decodes data into out, rejecting unknown and duplicate
-// fields. sigs.k8s.io/json names the full path of an unknown field
-// ("spec.ports[0].colour"), which encoding/json does not.
-func (p *parser) decodeStrict(d docRef, data []byte, out any) bool {
-	js, err := yaml.YAMLToJSONStrict(data)
-	if err != nil {
-		p.errorf(d, "", "%s", fileLines(err.Error(), d.line))
-		return false
-	}
-	strictErrs, err := sigsjson.UnmarshalStrict(js, out)
-	if err != nil {
-		p.errorf(d, "", "%s", strings.TrimPrefix(err.Error(), "json: "))
-		return false
-	}
-	for _, e := range strictErrs {
-		p.errorf(d, "", "%s", strings.TrimPrefix(e.Error(), "json: "))
-	}
-	return len(strictErrs) == 0
 }
 
 var yamlLine = regexp.MustCompile(`\bline (\d+):`)

@@ -105,6 +105,9 @@ type loader struct {
 	// last is the content of the last load attempt, valid or not, so
 	// unrelated directory events neither republish nor repeat errors.
 	last []byte
+	// docs keeps the documents of the last load attempt parsed, so that an
+	// edit costs the parse of the documents it changed.
+	docs docCache
 }
 
 func (l *loader) load() error {
@@ -115,7 +118,7 @@ func (l *loader) load() error {
 	var snap *model.Snapshot
 	if err == nil {
 		l.last = data
-		snap, err = Parse(l.path, data)
+		snap, err = parseWithCache(l.path, data, &l.docs)
 	} else {
 		l.last = nil
 	}

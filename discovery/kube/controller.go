@@ -27,11 +27,11 @@ const (
 )
 
 // Rebuild pacing: changes arriving together (a rollout touches many Pods and
-// EndpointSlices at once) make one world, built debounce after the last of
-// them but never later than maxDebounce after the first.
+// EndpointSlices at once) make one world, built DebounceQuiet after the
+// last of them but never later than DebounceMax after the first.
 const (
-	debounce    = 100 * time.Millisecond
-	maxDebounce = time.Second
+	DefaultDebounceQuiet = 100 * time.Millisecond
+	DefaultDebounceMax   = time.Second
 )
 
 // Options configure a Controller.
@@ -52,6 +52,11 @@ type Options struct {
 	// StaleAfter and SyncTimeout override the clusters file's values when
 	// set; both default to 60s.
 	StaleAfter, SyncTimeout time.Duration
+	// DebounceQuiet and DebounceMax batch changes into one world: it is
+	// built once they have been quiet for DebounceQuiet, and at the latest
+	// DebounceMax after the first (defaults DefaultDebounceQuiet and
+	// DefaultDebounceMax).
+	DebounceQuiet, DebounceMax time.Duration
 }
 
 // Controller builds the model from Kubernetes: workload clusters' Services,
@@ -83,6 +88,8 @@ type Controller struct {
 	fileSpecs         []clusterSpec
 	staleAfter        time.Duration
 	syncTimeout       time.Duration
+	debounceQuiet     time.Duration
+	debounceMax       time.Duration
 	started           time.Time
 	secretsReconciled bool
 	published         bool
@@ -141,9 +148,11 @@ func newController(opts Options, mc *managementClients, newClient func(*rest.Con
 		opts: opts, log: opts.Log, metrics: m, newClient: newClient, mgmtCl: mc,
 		probeInterval: defaultProbeInterval,
 		kickCh:        make(chan struct{}, 1), reconcileCh: make(chan struct{}, 1),
-		fileSpecs:   specs,
-		staleAfter:  firstPositive(opts.StaleAfter, staleAfter, DefaultStaleAfter),
-		syncTimeout: firstPositive(opts.SyncTimeout, syncTimeout, DefaultSyncTimeout),
+		fileSpecs:     specs,
+		staleAfter:    firstPositive(opts.StaleAfter, staleAfter, DefaultStaleAfter),
+		syncTimeout:   firstPositive(opts.SyncTimeout, syncTimeout, DefaultSyncTimeout),
+		debounceQuiet: firstPositive(opts.DebounceQuiet, DefaultDebounceQuiet),
+		debounceMax:   max(firstPositive(opts.DebounceMax, DefaultDebounceMax), firstPositive(opts.DebounceQuiet, DefaultDebounceQuiet)),
 	}, nil
 }
 
@@ -232,7 +241,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			if !pending {
 				pending, firstKick = true, now
 			}
-			debounceT.Reset(min(debounce, max(0, firstKick.Add(maxDebounce).Sub(now))))
+			debounceT.Reset(min(c.debounceQuiet, max(0, firstKick.Add(c.debounceMax).Sub(now))))
 			continue
 		case <-debounceT.C:
 		case <-staleT.C:

@@ -1,0 +1,61 @@
+package xds
+
+import (
+	"testing"
+	"unsafe"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+// The request codec decodes exactly what protobuf does, with equal names
+// sharing one string across requests.
+func TestRequestCodecDecodesLikeProtobuf(t *testing.T) {
+	c := newRequestCodec()
+	node := &corev3.Node{Id: "gw-1", Cluster: "c1"}
+	cases := []proto.Message{
+		&discoveryv3.DiscoveryRequest{VersionInfo: "v1", Node: node, ResourceNames: []string{"a", "b", "a", ""}, TypeUrl: "t", ResponseNonce: "7", ErrorDetail: &status.Status{Code: 3, Message: "bad"}},
+		&discoveryv3.DiscoveryRequest{TypeUrl: "t"},
+		&discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: "t", ResourceNamesSubscribe: []string{"x", "y"}, ResourceNamesUnsubscribe: []string{"z"}, InitialResourceVersions: map[string]string{"x": "1"}, ResponseNonce: "3"},
+	}
+	for _, want := range cases {
+		b, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := want.ProtoReflect().New().Interface()
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+			t.Errorf("decoded differently (-protobuf +codec):\n%s", d)
+		}
+	}
+	decode := func() string {
+		b, _ := proto.Marshal(&discoveryv3.DiscoveryRequest{ResourceNames: []string{"outbound|80||reviews.mesh"}})
+		r := &discoveryv3.DiscoveryRequest{}
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, r); err != nil {
+			t.Fatal(err)
+		}
+		return r.ResourceNames[0]
+	}
+	a, b := decode(), decode()
+	if unsafeData(a) != unsafeData(b) {
+		t.Error("the same name decoded twice is not one string")
+	}
+	for name, bad := range map[string][]byte{
+		"length past the end": {0x1a, 0x05, 'a'},
+		"invalid UTF-8":       {0x1a, 0x01, 0xff},
+	} {
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &discoveryv3.DiscoveryRequest{}); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+func unsafeData(s string) *byte { return unsafe.StringData(s) }
