@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -121,15 +122,16 @@ func (rs *resourceSet) setVersion() {
 	rs.version = hex.EncodeToString(b[:8])
 }
 
-// newResourceSet indexes, encodes and digests items.
+// newResourceSet indexes, encodes and digests items. Encoding is most of
+// a snapshot's cost after translation, so large sets use every core.
 func newResourceSet(typeURL string, items []types.Resource) (*resourceSet, error) {
+	encoded, err := encodeAll(typeURL, items)
+	if err != nil {
+		return nil, err
+	}
 	rs := &resourceSet{typeURL: typeURL, items: make(map[string]*item, len(items))}
-	for _, it := range items {
-		name := cache.GetResourceName(it)
-		x, err := newItem(typeURL, name, it)
-		if err != nil {
-			return nil, err
-		}
+	for _, x := range encoded {
+		name := x.wire.Name
 		if old, dup := rs.items[name]; dup { // the last one wins
 			rs.sum.xor(old.d)
 			rs.bytes -= old.d.size
@@ -140,6 +142,33 @@ func newResourceSet(typeURL string, items []types.Resource) (*resourceSet, error
 	}
 	rs.setVersion()
 	return rs, nil
+}
+
+// parallelEncodeMin is the set size from which encoding is split over
+// GOMAXPROCS goroutines.
+const parallelEncodeMin = 512
+
+// encodeAll encodes items in order, in parallel chunks when there are many.
+func encodeAll(typeURL string, items []types.Resource) ([]*item, error) {
+	out := make([]*item, len(items))
+	workers := min(runtime.GOMAXPROCS(0), len(items)/parallelEncodeMin+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(items)/workers, (w+1)*len(items)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				x, err := newItem(typeURL, cache.GetResourceName(items[i]), items[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = x
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // version returns the version of name in rs ("" when absent or rs is nil).
