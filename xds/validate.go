@@ -3,6 +3,7 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -28,7 +29,11 @@ func validateSnapshot(snap *cache.Snapshot) error { return validateExcept(snap, 
 // known(typeURL, name) is true: those already validated (per-resource
 // validation is the most expensive step of a push). known may be nil.
 func validateExcept(snap *cache.Snapshot, known func(typeURL, name string) bool) error {
-	var errs []error
+	type check struct {
+		kind, name string
+		msg        types.Resource
+	}
+	var checks []check
 	for idx, res := range snap.Resources {
 		typeURL, err := cache.GetResponseTypeURL(types.ResponseType(idx))
 		if err != nil {
@@ -36,19 +41,36 @@ func validateExcept(snap *cache.Snapshot, known func(typeURL, name string) bool)
 		}
 		kind := typeURL[strings.LastIndex(typeURL, ".")+1:]
 		for _, name := range sortedNames(res.Items) {
-			if known != nil && known(typeURL, name) {
-				continue
-			}
-			msg := res.Items[name].Resource
-			if err := validateMessage(msg); err != nil {
-				errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
-			}
-			if cla, ok := msg.(*endpointv3.ClusterLoadAssignment); ok {
-				if err := checkPriorities(cla); err != nil {
-					errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
-				}
+			if known == nil || !known(typeURL, name) {
+				checks = append(checks, check{kind, name, res.Items[name].Resource})
 			}
 		}
+	}
+	// Validation is the costliest step of a new class's push: use every
+	// core, and report in resource order whatever the scheduling.
+	found := make([][]error, len(checks))
+	workers := min(runtime.GOMAXPROCS(0), len(checks)/parallelEncodeMin+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(checks)/workers, (w+1)*len(checks)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				c := checks[i]
+				if err := validateMessage(c.msg); err != nil {
+					found[i] = append(found[i], fmt.Errorf("%s %q: %w", c.kind, c.name, err))
+				}
+				if cla, ok := c.msg.(*endpointv3.ClusterLoadAssignment); ok {
+					if err := checkPriorities(cla); err != nil {
+						found[i] = append(found[i], fmt.Errorf("%s %q: %w", c.kind, c.name, err))
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var errs []error
+	for _, e := range found {
+		errs = append(errs, e...)
 	}
 	if err := snap.Consistent(); err != nil {
 		errs = append(errs, fmt.Errorf("snapshot inconsistent: %w", err))
