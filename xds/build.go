@@ -2,6 +2,7 @@ package xds
 
 import (
 	"time"
+	"weak"
 
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
@@ -194,8 +195,8 @@ func (s *Server) fastPathLocked(c *class, world *model.Snapshot, changed map[mod
 // version, however many classes hit it, and exports the class's count.
 func (s *Server) reportDiagnosticsLocked(c *class, world *model.Snapshot, diags []translator.Diagnostic) {
 	s.metrics.diagnostics.WithLabelValues(c.key).Set(float64(len(diags)))
-	if world != s.diagWorld {
-		s.diagWorld, s.diagSeen = world, map[string]bool{}
+	if s.diagWorld.Value() != world {
+		s.diagWorld, s.diagSeen = weak.Make(world), map[string]bool{}
 	}
 	for _, d := range diags {
 		if k := d.String(); !s.diagSeen[k] {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -101,8 +102,8 @@ type Server struct {
 	// is held while a class is built so builds never interleave.
 	mu        sync.Mutex
 	classes   map[string]*class
-	certs     map[string]*leaf // by SPIFFE ID
-	diagWorld *model.Snapshot
+	certs     map[string]*leaf             // by SPIFFE ID
+	diagWorld weak.Pointer[model.Snapshot] // weak: not a reason to keep an old world
 	diagSeen  map[string]bool
 
 	// smu guards the per-stream state and node pins; it is never held while
