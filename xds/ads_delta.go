@@ -163,6 +163,11 @@ func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, rem
 				removed = append(removed, n)
 			}
 		}
+		for n := range t.names { // explicit subscriptions to what does not exist
+			if _, claimed := t.initial[n]; !claimed && cur.items[n] == nil {
+				removed = append(removed, n)
+			}
+		}
 	} else {
 		changed := cur.changedSince(t.have)
 		for n := range t.fresh {
@@ -177,12 +182,17 @@ func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, rem
 			switch it := cur.items[n]; {
 			case it != nil && (fresh || t.have.versionOf(n) != it.wire.Version):
 				send = append(send, it.wire)
-			case it == nil && !fresh && t.have.items[n] != nil:
+			case it == nil && (fresh || t.have.items[n] != nil):
+				// Gone, or subscribed and absent: either way the proxy
+				// learns it has none, rather than waiting for its
+				// initial fetch timeout.
 				removed = append(removed, n)
 			}
 		}
 	}
-	slices.SortFunc(send, func(a, b *discoveryv3.Resource) int { return strings.Compare(a.Name, b.Name) })
+	if t.have != nil { // built here; the complete first response is in order already
+		slices.SortFunc(send, func(a, b *discoveryv3.Resource) int { return strings.Compare(a.Name, b.Name) })
+	}
 	slices.Sort(removed)
 	if len(send) == 0 && len(removed) == 0 && !(first && t.wildcard) {
 		t.have, t.fresh, t.initial = cur, nil, nil // nothing it asked for changed
@@ -246,6 +256,7 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 			s.deltaRequest(class, node, t, req, pub.snap.set(t.url))
 		}
 		ready = nil
+		blocked := false
 		for _, url := range snapshotTypes {
 			t := byType[url]
 			if t == nil {
@@ -265,7 +276,7 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 				queued = s.budget.reserve(proto.Size(resp))
 			}
 			if !queued.isGranted() {
-				ready = queued.ready // the next types wait too: their order matters
+				ready, blocked = queued.ready, true // the next types wait too: their order matters
 				break
 			}
 			t.budget, queued = queued, nil
@@ -274,6 +285,10 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 			}
 			t.nonce, t.waiting, t.sent = resp.Nonce, true, cur
 			t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
+		}
+		if queued != nil && !blocked {
+			queued.release() // what it was for is no longer due
+			queued = nil
 		}
 	}
 }

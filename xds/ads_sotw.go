@@ -182,6 +182,7 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 			s.sotwRequest(class, node, t, req, pub.snap.set(t.url))
 		}
 		ready = nil
+		blocked := false
 		for _, url := range snapshotTypes {
 			t := byType[url]
 			if t == nil {
@@ -198,7 +199,7 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 				queued = s.budget.reserve(proto.Size(resp))
 			}
 			if !queued.isGranted() {
-				ready = queued.ready // the next types wait too: their order matters
+				ready, blocked = queued.ready, true // the next types wait too: their order matters
 				break
 			}
 			t.budget, queued = queued, nil
@@ -206,6 +207,10 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 				return err
 			}
 			t.nonce, t.waiting, t.sent, t.renamed = resp.Nonce, true, cur, false
+		}
+		if queued != nil && !blocked {
+			queued.release() // what it was for is no longer due
+			queued = nil
 		}
 	}
 }

@@ -139,15 +139,17 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 func (s *Server) publishLocked(c *class, snap *classSnapshot, start time.Time) bool {
 	prev := c.snap
 	snap.following(prev)
-	s.cache.SetSnapshot(c.key, snap)
+	// Record the publication before streams can see it: a proxy may ACK
+	// before SetSnapshot returns.
 	now := time.Now()
-	s.metrics.push.Observe(now.Sub(start).Seconds())
-	s.metrics.snapshotBytes.WithLabelValues(c.key).Set(float64(snap.Bytes()))
 	for _, typ := range snapshotTypes {
 		if v := snap.GetVersion(typ); v != prev.GetVersion(typ) {
 			s.conv.published(c.key, typ, v, now)
 		}
 	}
+	s.cache.SetSnapshot(c.key, snap)
+	s.metrics.push.Observe(time.Since(start).Seconds())
+	s.metrics.snapshotBytes.WithLabelValues(c.key).Set(float64(snap.Bytes()))
 	c.version, c.snap = snap.version, snap
 	s.metrics.published.Inc()
 	s.log.Debug("published snapshot", "class", c.key, "version", snap.version)

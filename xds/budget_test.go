@@ -1,0 +1,158 @@
+package xds
+
+import (
+	"testing"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+)
+
+// granted fails unless r is granted (or not, as want says).
+func granted(t *testing.T, what string, r *reservation, want bool) {
+	t.Helper()
+	if got := r.isGranted(); got != want {
+		t.Fatalf("%s: granted = %v, want %v (free %d of %d, %d queued)", what, got, want, r.b.free, r.b.total, len(r.b.queue))
+	}
+}
+
+func TestSendBudget(t *testing.T) {
+	const bf = budgetFree
+	t.Run("small responses never wait", func(t *testing.T) {
+		b := newSendBudget(2 * bf)
+		all := b.reserve(2 * bf)
+		granted(t, "all of it", all, true)
+		queued := b.reserve(bf)
+		granted(t, "queued behind it", queued, false)
+		for _, size := range []int{0, 1, bf - 1} {
+			for range 100 {
+				r := b.reserve(size)
+				if !r.isGranted() {
+					t.Fatalf("reserve(%d) waits with the budget exhausted", size)
+				}
+				r.release()
+			}
+		}
+		all.release()
+		granted(t, "queued after the release", queued, true)
+		queued.release()
+		if b.free != b.total || len(b.queue) != 0 {
+			t.Errorf("free %d of %d, %d queued after every release", b.free, b.total, len(b.queue))
+		}
+	})
+	t.Run("the threshold itself draws on the budget", func(t *testing.T) {
+		b := newSendBudget(bf)
+		first := b.reserve(bf)
+		granted(t, "first", first, true)
+		second := b.reserve(bf)
+		granted(t, "second", second, false)
+		first.release()
+		select {
+		case <-second.ready:
+		case <-time.After(waitFor):
+			t.Fatal("second not woken by the release")
+		}
+	})
+	t.Run("queued in order", func(t *testing.T) {
+		b := newSendBudget(3 * bf)
+		a := b.reserve(2 * bf)
+		granted(t, "a", a, true)
+		big := b.reserve(2 * bf)
+		granted(t, "big, which does not fit", big, false)
+		small := b.reserve(bf) // fits, but big came first
+		granted(t, "small, queued behind big", small, false)
+		a.release()
+		granted(t, "big after a's release", big, true)
+		granted(t, "small after a's release", small, true)
+		big.release()
+		small.release()
+		if b.free != b.total {
+			t.Errorf("free %d of %d after every release", b.free, b.total)
+		}
+	})
+	t.Run("release is idempotent", func(t *testing.T) {
+		b := newSendBudget(3 * bf)
+		r := b.reserve(2 * bf)
+		r.release()
+		r.release() // must not credit 2*bf again
+		if b.free != b.total {
+			t.Fatalf("free %d of %d after a double release", b.free, b.total)
+		}
+		granted(t, "after the double release", b.reserve(2*bf), true)
+		granted(t, "one more", b.reserve(2*bf), false) // only bf is left, unless over-credited
+	})
+	t.Run("a withdrawn reservation is never granted", func(t *testing.T) {
+		b := newSendBudget(2 * bf)
+		a := b.reserve(2 * bf)
+		w := b.reserve(2 * bf)
+		w.release()
+		w.release()
+		a.release()
+		granted(t, "withdrawn", w, false)
+		if b.free != b.total || len(b.queue) != 0 {
+			t.Errorf("free %d of %d, %d queued", b.free, b.total, len(b.queue))
+		}
+	})
+	t.Run("withdrawing the head of the queue lets the next through", func(t *testing.T) {
+		b := newSendBudget(3 * bf)
+		a := b.reserve(bf)
+		granted(t, "a", a, true)
+		head := b.reserve(3 * bf)
+		next := b.reserve(bf)
+		granted(t, "next, behind head", next, false)
+		head.release() // its stream went away
+		granted(t, "next, with 2*budgetFree free and no one ahead", next, true)
+	})
+	t.Run("a response larger than the budget takes all of it", func(t *testing.T) {
+		b := newSendBudget(3 * bf)
+		huge := b.reserve(100 * b.total)
+		granted(t, "huge", huge, true)
+		if b.free != 0 {
+			t.Errorf("free %d after a response larger than the budget", b.free)
+		}
+		r := b.reserve(bf)
+		granted(t, "after huge", r, false)
+		huge.release()
+		granted(t, "after huge's release", r, true)
+		r.release()
+		if b.free != b.total {
+			t.Errorf("free %d of %d after every release", b.free, b.total)
+		}
+	})
+}
+
+// Over real streams: with a budget of one large response, a second proxy's
+// large response waits until the first proxy answers (or goes away).
+func TestSendBudgetQueuesLargeResponses(t *testing.T) {
+	const n = 400 // CDS and EDS above 128 KiB each
+	h := start(t, Options{Insecure: true, SendBudget: budgetFree})
+	h.store.Publish(adsWorld(adsOpts{apps: n}))
+	a := h.sotw(adsNode("gw-a"))
+	a.send(resource.ClusterType, "", "", nil, "")
+	ra := a.expect(resource.ClusterType)
+	if got := len(ra.GetResources()); got != n {
+		t.Fatalf("%d clusters, want %d", got, n)
+	}
+
+	b := h.sotw(adsNode("gw-b"))
+	b.send(resource.ClusterType, "", "", nil, "")
+	b.expectNone(resource.ClusterType) // a holds the budget
+	a.ack(ra, nil)
+	rb := b.expect(resource.ClusterType)
+
+	// b holds it now; a's next large response waits for b's answer.
+	var all []int
+	for i := range n {
+		all = append(all, i)
+	}
+	a.send(resource.EndpointType, "", "", apps(all...), "")
+	a.expectNone(resource.EndpointType)
+	b.ack(rb, nil)
+	a.expect(resource.EndpointType)
+
+	// A closed stream returns its budget: c gets its response once a goes.
+	c := h.sotw(adsNode("gw-c"))
+	c.send(resource.ClusterType, "", "", nil, "")
+	c.expectNone(resource.ClusterType)
+	a.close()
+	c.expect(resource.ClusterType)
+}
