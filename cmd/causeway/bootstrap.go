@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -36,6 +40,7 @@ func newBootstrapCommand() *cobra.Command {
 	var (
 		pf                               proxyFlags
 		xdsAddress, adminAddress, nodeID string
+		protocol                         string
 		sf                               xdsSecurityFlags
 	)
 	cmd := &cobra.Command{
@@ -43,7 +48,8 @@ func newBootstrapCommand() *cobra.Command {
 		Short: "Print the Envoy bootstrap for a proxy",
 		Long: `Print the Envoy bootstrap (YAML) for a gateway or east-west gateway proxy.
 It identifies the proxy to Causeway through node metadata and locality and
-fetches everything else over delta ADS from the xDS server.
+fetches everything else over ADS from the xDS server: delta ADS unless
+--xds-protocol sotw asks for state of the world.
 
 xDS is TLS: the proxy checks the server against --xds-ca and its SPIFFE ID
 spiffe://<--trust-domain>/ns/causeway-system/sa/causeway, and authenticates
@@ -59,6 +65,9 @@ authentication, development only) must be asked for explicitly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := pf.proxy()
+			if !slices.Contains(bootstrap.Protocols, bootstrap.Protocol(protocol)) {
+				return fmt.Errorf("--xds-protocol %q: want %s", protocol, protocolList())
+			}
 			sec, err := sf.security()
 			if err != nil {
 				return err
@@ -66,6 +75,7 @@ authentication, development only) must be asked for explicitly.`,
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress,
 				XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
+				Protocol: bootstrap.Protocol(protocol),
 			})
 			if err != nil {
 				return err
@@ -79,6 +89,16 @@ authentication, development only) must be asked for explicitly.`,
 	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")
 	_ = cmd.MarkFlagRequired("cluster")
 	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>")`)
+	cmd.Flags().StringVar(&protocol, "xds-protocol", string(bootstrap.ProtocolDelta), "ADS variant: "+protocolList()+" (state of the world)")
 	sf.register(cmd.Flags())
 	return cmd
+}
+
+// protocolList names the --xds-protocol values, "delta or sotw".
+func protocolList() string {
+	names := make([]string, len(bootstrap.Protocols))
+	for i, p := range bootstrap.Protocols {
+		names[i] = string(p)
+	}
+	return strings.Join(names, " or ")
 }

@@ -25,6 +25,34 @@ func TestBootstrapBadRole(t *testing.T) {
 	}
 }
 
+func TestBootstrapProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "api_type: DELTA_GRPC"},
+		{[]string{"--xds-protocol", "delta"}, "api_type: DELTA_GRPC"},
+		{[]string{"--xds-protocol", "sotw"}, "api_type: GRPC"},
+	} {
+		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--xds-insecure"}, tc.args...)
+		code, out, errOut := causeway(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d, stderr:\n%s", tc.args, code, errOut)
+			continue
+		}
+		if !strings.Contains(out, "\n    "+tc.want+"\n") {
+			t.Errorf("%v: bootstrap lacks %q:\n%s", tc.args, tc.want, out)
+		}
+	}
+}
+
+func TestBootstrapBadProtocol(t *testing.T) {
+	code, out, errOut := causeway(t, "bootstrap", "--cluster", "c", "--xds-insecure", "--xds-protocol", "rest")
+	if code != 1 || out != "" || !strings.Contains(errOut, `--xds-protocol "rest": want delta or sotw`) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming --xds-protocol", code, out, errOut)
+	}
+}
+
 func TestVersionAndHelp(t *testing.T) {
 	if code, out, _ := causeway(t, "version"); code != 0 || !strings.HasPrefix(out, "causeway dev\n") {
 		t.Errorf("version: exit %d, output %q", code, out)

@@ -52,6 +52,32 @@ type Options struct {
 	// Security protects the xDS connection; its zero value is refused
 	// (see Security).
 	Security Security
+	// Protocol is the ADS variant the proxy speaks; empty means delta.
+	Protocol Protocol
+}
+
+// Protocol is an ADS variant. Causeway serves both; delta is the default
+// because an endpoint change then costs the changed resources only, on
+// the wire and in the proxy.
+type Protocol string
+
+const (
+	ProtocolDelta Protocol = "delta"
+	ProtocolSotW  Protocol = "sotw" // state of the world
+)
+
+// Protocols are the values Options.Protocol accepts, default first.
+var Protocols = []Protocol{ProtocolDelta, ProtocolSotW}
+
+// apiType is p's ADS flavour in Envoy's terms.
+func (p Protocol) apiType() (corev3.ApiConfigSource_ApiType, error) {
+	switch p {
+	case "", ProtocolDelta:
+		return corev3.ApiConfigSource_DELTA_GRPC, nil
+	case ProtocolSotW:
+		return corev3.ApiConfigSource_GRPC, nil
+	}
+	return 0, fmt.Errorf("bootstrap: xds protocol %q: want %q or %q", string(p), ProtocolDelta, ProtocolSotW)
 }
 
 // Build returns the bootstrap as YAML. It validates the options and the
@@ -100,6 +126,10 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err := o.Security.check(); err != nil {
 		return nil, err
 	}
+	apiType, err := o.Protocol.apiType()
+	if err != nil {
+		return nil, err
+	}
 	xdsCluster, err := xdsCluster(xdsHost, xdsPort)
 	if err != nil {
 		return nil, err
@@ -117,7 +147,7 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 		},
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
 			AdsConfig: &corev3.ApiConfigSource{
-				ApiType:             corev3.ApiConfigSource_DELTA_GRPC,
+				ApiType:             apiType,
 				TransportApiVersion: corev3.ApiVersion_V3,
 				GrpcServices: []*corev3.GrpcService{{
 					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{

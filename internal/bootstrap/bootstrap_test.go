@@ -120,6 +120,40 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// TestBuildProtocol checks the ADS variant each Protocol asks Envoy for;
+// nothing else in the ADS config depends on it.
+func TestBuildProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		protocol Protocol
+		want     corev3.ApiConfigSource_ApiType
+	}{
+		{"default", "", corev3.ApiConfigSource_DELTA_GRPC},
+		{"delta", ProtocolDelta, corev3.ApiConfigSource_DELTA_GRPC},
+		{"sotw", ProtocolSotW, corev3.ApiConfigSource_GRPC},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := gatewayOpts
+			o.Protocol = tc.protocol
+			y, err := Build(o)
+			if err != nil {
+				t.Fatalf("Build: %v", err)
+			}
+			want := &corev3.ApiConfigSource{
+				ApiType:             tc.want,
+				TransportApiVersion: corev3.ApiVersion_V3,
+				GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "causeway_xds"},
+				}}},
+				SetNodeOnFirstMessageOnly: true,
+			}
+			if diff := cmp.Diff(want, parse(t, y).GetDynamicResources().GetAdsConfig(), protocmp.Transform()); diff != "" {
+				t.Errorf("ads_config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestBuildDefaults(t *testing.T) {
 	y, err := Build(Options{Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "xds.example.internal:18000", Security: Security{Insecure: true}})
 	if err != nil {
@@ -163,6 +197,7 @@ func TestBuildErrors(t *testing.T) {
 		{"xds without port", func(o *Options) { o.XDSAddress = "127.0.0.1" }, "xds address"},
 		{"xds port range", func(o *Options) { o.XDSAddress = "127.0.0.1:70000" }, "port 1-65535"},
 		{"admin hostname", func(o *Options) { o.AdminAddress = "localhost:19000" }, "admin address host"},
+		{"unknown protocol", func(o *Options) { o.Protocol = "rest" }, `xds protocol "rest": want "delta" or "sotw"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := gatewayOpts
@@ -200,13 +235,15 @@ func findEnvoy(t *testing.T) string {
 // parses the bootstrap and builds the static config without serving.
 func TestEnvoyAcceptsBootstrap(t *testing.T) {
 	envoy := findEnvoy(t)
-	for _, o := range []Options{gatewayOpts, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
+	sotw := gatewayOpts
+	sotw.Protocol = ProtocolSotW
+	for _, o := range []Options{gatewayOpts, sotw, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
 		y, err := Build(o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if out, err := envoyValidate(t, envoy, y); err != nil {
-			t.Errorf("envoy --mode validate (%s %s): %v\n%s\n--- bootstrap ---\n%s", o.Role, o.Cluster, err, out, y)
+			t.Errorf("envoy --mode validate (%s %s %q): %v\n%s\n--- bootstrap ---\n%s", o.Role, o.Cluster, o.Protocol, err, out, y)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package bootstrap writes the Envoy bootstrap a Causeway proxy starts
 // with: its identity (node id, locality, metadata Causeway reads back with
-// model.ProxyFromNode), an admin listener, and delta ADS over HTTP/2 to the
-// Causeway xDS server for everything else.
+// model.ProxyFromNode), an admin listener, and ADS over HTTP/2 to the
+// Causeway xDS server for everything else: delta by default, state of the
+// world on request (Options.Protocol).
 //
 // The xDS connection is TLS by default, verifying the server by CA and
 // SPIFFE ID and authenticating the proxy with a client certificate or a

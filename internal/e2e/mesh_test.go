@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,11 +18,29 @@ import (
 	"github.com/causeway-dev/causeway/translator"
 )
 
-// TestMultiCluster runs one topology through a sequence of worlds; the
-// subtests depend on running in order (each rewrites the world file).
+// TestMultiCluster runs one topology through a sequence of worlds, once
+// with the Envoys on delta ADS and once on state of the world, whose
+// load assignments after the first response are only the changed ones.
 func TestMultiCluster(t *testing.T) {
+	for _, protocol := range []string{"delta", "sotw"} {
+		t.Run(protocol, func(t *testing.T) { testMultiCluster(t, protocol) })
+	}
+}
+
+// testMultiCluster's subtests depend on running in order (each rewrites
+// the world file).
+func testMultiCluster(t *testing.T, protocol string) {
 	preferClose := worldParams{ReviewsDistribution: model.TrafficDistributionPreferClose, Cluster1ReviewsReady: true}
-	top := startTopology(t, preferClose)
+	top := startTopology(t, preferClose, protocol)
+
+	t.Run("EnvoysSpeakTheProtocol", func(t *testing.T) {
+		want := map[string]string{"delta": "DELTA_GRPC", "sotw": "GRPC"}[protocol]
+		for name, e := range top.envoys {
+			if got := adsAPIType(t, e); got != want {
+				t.Errorf("%s runs ADS as %q, want %q", name, got, want)
+			}
+		}
+	})
 
 	t.Run("PreferCloseStaysInCluster", func(t *testing.T) {
 		// The Envoys are ready, but their first endpoints may still be on the way.
@@ -38,20 +57,37 @@ func TestMultiCluster(t *testing.T) {
 	})
 
 	t.Run("PreferCloseFailsOverAndBack", func(t *testing.T) {
-		down := preferClose
-		down.Cluster1ReviewsReady = false
-		writeWorld(t, top.worldPath, down)
-		start := time.Now()
-		took := awaitStreak(t, "/reviews", start, "every answer from cluster-2 via its east-west gateways", viaEastWest)
-		t.Logf("failover to cluster-2: %v after the world file was written", took.Round(time.Millisecond))
-		if took > 2*time.Second {
-			t.Errorf("failover took %v, want <= 2s", took)
-		}
+		gw := top.envoys["gateway-cluster-1"]
+		before := envoyStats(t, gw)
+		// Two rounds: four endpoint-only changes, each a load assignment
+		// response after the first, which state-of-the-world proxies get
+		// with the changed assignments only.
+		for round := 1; round <= 2; round++ {
+			down := preferClose
+			down.Cluster1ReviewsReady = false
+			writeWorld(t, top.worldPath, down)
+			start := time.Now()
+			took := awaitStreak(t, "/reviews", start, "every answer from cluster-2 via its east-west gateways", viaEastWest)
+			t.Logf("round %d: failover to cluster-2: %v after the world file was written", round, took.Round(time.Millisecond))
+			if took > 2*time.Second {
+				t.Errorf("round %d: failover took %v, want <= 2s", round, took)
+			}
 
-		writeWorld(t, top.worldPath, preferClose)
-		start = time.Now()
-		took = awaitStreak(t, "/reviews", start, "every answer from cluster-1 again", direct)
-		t.Logf("return to cluster-1: %v after the world file was written", took.Round(time.Millisecond))
+			writeWorld(t, top.worldPath, preferClose)
+			start = time.Now()
+			took = awaitStreak(t, "/reviews", start, "every answer from cluster-1 again", direct)
+			t.Logf("round %d: return to cluster-1: %v after the world file was written", round, took.Round(time.Millisecond))
+		}
+		// Each change reached the gateway as a load assignment update for
+		// reviews alone: ratings, unchanged, was in none of them.
+		after := envoyStats(t, gw)
+		const reviews, ratings = "cluster.outbound|9080||reviews.mesh.internal.com", "cluster.outbound|9080||ratings.mesh.internal.com"
+		if got := after[reviews+".update_success"] - before[reviews+".update_success"]; got < 4 {
+			t.Errorf("gateway accepted %d reviews load assignment updates for 4 endpoint changes, want >= 4", got)
+		}
+		if got := after[ratings+".update_attempt"] - before[ratings+".update_attempt"]; got != 0 {
+			t.Errorf("gateway got %d ratings load assignment updates for endpoint changes of reviews only, want 0", got)
+		}
 	})
 
 	t.Run("UnsetDistributionSpreadsOverClusters", func(t *testing.T) {
@@ -223,8 +259,40 @@ func awaitStreak(t *testing.T, path string, start time.Time, what string, ok fun
 	return 0
 }
 
-// sumStats adds up e's counters whose names end in suffix.
-func sumStats(t *testing.T, e *envoyrun.Envoy, suffix string) uint64 {
+// adsAPIType is the ADS api_type e runs with, from its config dump.
+func adsAPIType(t *testing.T, e *envoyrun.Envoy) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, err := e.Admin(ctx, "/config_dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump struct {
+		Configs []struct {
+			Bootstrap struct {
+				DynamicResources struct {
+					AdsConfig struct {
+						APIType string `json:"api_type"`
+					} `json:"ads_config"`
+				} `json:"dynamic_resources"`
+			} `json:"bootstrap"`
+		} `json:"configs"`
+	}
+	if err := json.Unmarshal(body, &dump); err != nil {
+		t.Fatalf("config dump: %v", err)
+	}
+	for _, c := range dump.Configs {
+		if got := c.Bootstrap.DynamicResources.AdsConfig.APIType; got != "" {
+			return got
+		}
+	}
+	t.Fatal("config dump has no bootstrap ads_config api_type")
+	return ""
+}
+
+// envoyStats returns e's counters and gauges by name.
+func envoyStats(t *testing.T, e *envoyrun.Envoy) map[string]uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -232,8 +300,14 @@ func sumStats(t *testing.T, e *envoyrun.Envoy, suffix string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return stats
+}
+
+// sumStats adds up e's counters whose names end in suffix.
+func sumStats(t *testing.T, e *envoyrun.Envoy, suffix string) uint64 {
+	t.Helper()
 	var sum uint64
-	for name, v := range stats {
+	for name, v := range envoyStats(t, e) {
 		if strings.HasSuffix(name, suffix) {
 			sum += v
 		}

@@ -51,12 +51,16 @@ type meshSpec struct {
 	world    []byte
 	backends []backendSpec
 	proxies  []proxySpec
+	// protocol is the Envoys' ADS variant, a `causeway bootstrap
+	// --xds-protocol` value; empty means the bootstrap's default.
+	protocol string
 }
 
-// startTopology starts TestMultiCluster's mesh (proxies, backends) in world.
-func startTopology(t *testing.T, world worldParams) *topology {
+// startTopology starts TestMultiCluster's mesh (proxies, backends) in
+// world, its Envoys speaking ADS protocol.
+func startTopology(t *testing.T, world worldParams, protocol string) *topology {
 	t.Helper()
-	return startMesh(t, meshSpec{world: renderWorld(world), backends: backends, proxies: proxies})
+	return startMesh(t, meshSpec{world: renderWorld(world), backends: backends, proxies: proxies, protocol: protocol})
 }
 
 // startMesh writes the world, starts `causeway serve`, the backends and
@@ -111,7 +115,7 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 	for _, p := range m.proxies {
 		e, err := envoyrun.Start(envoyrun.Options{
 			Binary:       envoyBin,
-			Bootstrap:    proxyBootstrap(t, p, xdsAddr, e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))),
+			Bootstrap:    proxyBootstrap(t, p, xdsAddr, m.protocol, e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))),
 			AdminAddress: p.adminAddress(),
 			Dir:          top.dir,
 			Name:         p.Name,
@@ -143,16 +147,21 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 
 // proxyBootstrap runs `causeway bootstrap`, as a user would, for p, with
 // xdsCreds (IssueProxyCert): Envoy reaches the control plane over TLS with
-// its client certificate, the path production takes.
-func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr string, xdsCreds []string) []byte {
+// its client certificate, the path production takes. A non-empty protocol
+// is passed as --xds-protocol.
+func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr, protocol string, xdsCreds []string) []byte {
 	t.Helper()
-	cmd := exec.Command(causewayBin, append([]string{"bootstrap",
+	args := []string{"bootstrap",
 		"--role", p.Role, "--cluster", p.Cluster,
 		"--region", p.Region, "--zone", p.Zone,
 		"--bind-address", p.BindAddress,
 		"--xds-address", xdsAddr,
 		"--admin-address", p.adminAddress(),
-		"--node-id", p.Name}, xdsCreds...)...)
+		"--node-id", p.Name}
+	if protocol != "" {
+		args = append(args, "--xds-protocol", protocol)
+	}
+	cmd := exec.Command(causewayBin, append(args, xdsCreds...)...)
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""
