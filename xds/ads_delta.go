@@ -7,6 +7,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -283,8 +284,21 @@ func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggre
 			if err := st.Send(resp); err != nil {
 				return err
 			}
+			prev := t.sent
 			t.nonce, t.waiting, t.sent = resp.Nonce, true, cur
 			t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
+			if url == resource.ClusterType && prev != nil {
+				// A changed cluster warms until it gets its load
+				// assignment again (else until initial_fetch_timeout).
+				if eds := byType[resource.EndpointType]; eds != nil && eds.have != nil {
+					assignments := pub.snap.set(resource.EndpointType)
+					for _, n := range cur.changedSince(prev) {
+						if assignments != nil && assignments.items[n] != nil && eds.subscribed(n) {
+							eds.addFresh(n)
+						}
+					}
+				}
+			}
 		}
 		if queued != nil && !blocked {
 			queued.release() // what it was for is no longer due

@@ -24,8 +24,12 @@ type sotwType struct {
 	covers  *resourceSet
 	sum     nameSum // of the requested names
 	renamed bool    // the names changed since the last response
-	nonce   string  // of the last response
-	waiting bool    // the last response is unanswered
+	// resend are load assignments to send again though unchanged: their
+	// cluster changed, and Envoy warms a changed cluster until it gets
+	// its assignment (else only after initial_fetch_timeout).
+	resend  map[string]struct{}
+	nonce   string // of the last response
+	waiting bool   // the last response is unanswered
 	sent    *resourceSet
 	acked   *resourceSet // what the proxy accepted last
 	nacked  string       // version the proxy rejected: not sent again
@@ -94,7 +98,7 @@ func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
 	if t.waiting || cur == nil {
 		return nil, false
 	}
-	if t.sent != nil && !t.renamed && (cur.version == t.sent.version || cur.version == t.nacked) {
+	if t.sent != nil && !t.renamed && len(t.resend) == 0 && (cur.version == t.sent.version || cur.version == t.nacked) {
 		return nil, false
 	}
 	full := t.sent == nil || t.renamed || t.acked == nil || t.url != resource.EndpointType
@@ -111,12 +115,16 @@ func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
 		return anys, true
 	}
 	changed := cur.changedSince(t.acked)
+	for n := range t.resend {
+		changed = append(changed, n)
+	}
 	slices.Sort(changed)
 	for i, n := range changed {
 		if i > 0 && changed[i-1] == n {
 			continue
 		}
-		if it := cur.items[n]; it != nil && t.subscribed(n) && t.acked.versionOf(n) != it.wire.Version {
+		_, again := t.resend[n]
+		if it := cur.items[n]; it != nil && t.subscribed(n) && (again || t.acked.versionOf(n) != it.wire.Version) {
 			anys = append(anys, it.wire.Resource)
 		}
 	}
@@ -206,7 +214,13 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 			if err := st.Send(resp); err != nil {
 				return err
 			}
-			t.nonce, t.waiting, t.sent, t.renamed = resp.Nonce, true, cur, false
+			prev := t.sent
+			t.nonce, t.waiting, t.sent, t.renamed, t.resend = resp.Nonce, true, cur, false, nil
+			if url == resource.ClusterType && prev != nil {
+				if eds := byType[resource.EndpointType]; eds != nil {
+					eds.resend = resendSet(eds.resend, cur.changedSince(prev))
+				}
+			}
 		}
 		if queued != nil && !blocked {
 			queued.release() // what it was for is no longer due
@@ -218,4 +232,19 @@ func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggre
 func (t *sotwType) releaseBudget() {
 	t.budget.release()
 	t.budget = nil
+}
+
+// resendSet adds names to set (creating it): the changed clusters whose
+// load assignments go out again.
+func resendSet(set map[string]struct{}, names []string) map[string]struct{} {
+	if len(names) == 0 {
+		return set
+	}
+	if set == nil {
+		set = make(map[string]struct{}, len(names))
+	}
+	for _, n := range names {
+		set[n] = struct{}{}
+	}
+	return set
 }

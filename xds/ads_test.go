@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/internal/ca"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
@@ -36,6 +37,9 @@ type adsOpts struct {
 	extra map[int]int  // extra ready endpoints of app-i's Service in c1
 	drop  map[int]bool // apps left out (Services and VirtualDestination)
 	bare  bool         // no Gateway or HTTPRoute (no listeners)
+	// outlier applies an OutlierDetectionPolicy to these apps: their
+	// clusters change, their load assignments do not.
+	outlier []int
 }
 
 func adsWorld(o adsOpts) *model.Snapshot {
@@ -62,6 +66,14 @@ func adsWorld(o adsOpts) *model.Snapshot {
 		if !o.drop[i] {
 			w.VirtualDestinations = append(w.VirtualDestinations, vd)
 		}
+	}
+	for _, i := range o.outlier {
+		w.OutlierDetectionPolicies = append(w.OutlierDetectionPolicies, &model.OutlierDetectionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("outlier-%d", i)},
+			Spec: v1alpha1.OutlierDetectionPolicySpec{ApplyToDestinations: []v1alpha1.DestinationSelector{
+				{Selector: v1alpha1.ObjectSelector{Name: fmt.Sprintf("app-%d", i)}},
+			}},
+		})
 	}
 	if !o.bare {
 		w.Gateways = []*model.Gateway{{
@@ -772,4 +784,46 @@ func TestConvergenceRecordedBeforeStreamsSeeSnapshot(t *testing.T) {
 	if _, ok := s.conv.publishedAt(c.key, resource.EndpointType, s.cache.get(c.key).cur.Load().snap.GetVersion(resource.EndpointType)); !ok {
 		t.Error("the new EDS version's publication time is not recorded")
 	}
+}
+
+// A cluster that changes while its load assignment does not gets the
+// assignment again, right after the clusters: Envoy warms a changed
+// cluster until it receives its assignment, which would otherwise take
+// until initial_fetch_timeout (15 s by default).
+func TestChangedClusterGetsItsAssignmentAgain(t *testing.T) {
+	t.Run("sotw", func(t *testing.T) {
+		h := startADS(t, adsOpts{apps: 3})
+		c := h.sotw(adsNode("gw-a"))
+		all := apps(0, 1, 2)
+		c.sync(resource.ClusterType, nil)
+		eds := c.sync(resource.EndpointType, all)
+
+		h.store.Publish(adsWorld(adsOpts{apps: 3, outlier: []int{1}}))
+		cds := c.expect(resource.ClusterType)
+		c.ack(cds, nil)
+		r := c.expect(resource.EndpointType)
+		checkNames(t, "EDS after app-1's cluster changed", anyNames(t, r.GetResources()), apps(1))
+		if r.GetVersionInfo() != eds.GetVersionInfo() {
+			t.Errorf("EDS version %q, want the unchanged %q", r.GetVersionInfo(), eds.GetVersionInfo())
+		}
+		c.ack(r, all)
+		c.expectNone(resource.EndpointType)
+	})
+	t.Run("delta", func(t *testing.T) {
+		h := startADS(t, adsOpts{apps: 3})
+		d := h.delta(adsNode("gw-d"))
+		d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.ClusterType})
+		d.ackDelta(d.expect(resource.ClusterType))
+		d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesSubscribe: apps(0, 1, 2)})
+		d.ackDelta(d.expect(resource.EndpointType))
+
+		h.store.Publish(adsWorld(adsOpts{apps: 3, outlier: []int{1}}))
+		cds := d.expect(resource.ClusterType)
+		checkNames(t, "CDS after app-1's cluster changed", deltaNames(cds), apps(1))
+		d.ackDelta(cds)
+		r := d.expect(resource.EndpointType)
+		checkNames(t, "EDS after app-1's cluster changed", deltaNames(r), apps(1))
+		d.ackDelta(r)
+		d.expectNone()
+	})
 }

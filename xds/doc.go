@@ -35,6 +35,9 @@
 //     and after the first response only the changed load assignments;
 //   - a stream sends one response per type at a time and the next once the
 //     proxy answered, so a slow proxy gets the newest version, not a queue;
+//   - a cluster that changed gets its load assignment again right after,
+//     changed or not: Envoy warms a changed cluster until it receives one
+//     (else until initial_fetch_timeout, 15 s by default);
 //   - responses of 64 KiB and more draw on a server-wide send budget until
 //     the proxy answers, so initial syncs of a large snapshot to many
 //     proxies queue instead of each holding an encoded copy in gRPC.
