@@ -93,8 +93,9 @@ type Controller struct {
 	started           time.Time
 	secretsReconciled bool
 	published         bool
-	lastWorld         model.World
-	lastProblems      map[string]bool
+	// worlds builds the world, converting again only what changed.
+	worlds       worldCache
+	lastProblems map[string]bool
 }
 
 // NewController checks the options, reads the clusters file and the

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"reflect"
 	"time"
 
 	"github.com/causeway-dev/causeway/model"
@@ -36,7 +35,8 @@ func (c *Controller) checkReady(now time.Time) {
 }
 
 // rebuild gathers every cluster's and the management cluster's objects,
-// builds the world and publishes it if it changed. It returns when the next
+// builds the world (converting again only what changed, see worldCache)
+// and publishes it if it changed. It returns when the next
 // unreachable cluster turns stale (zero if none).
 func (c *Controller) rebuild(now time.Time) (nextStale time.Time) {
 	c.checkReady(now)
@@ -73,14 +73,14 @@ func (c *Controller) rebuild(now time.Time) (nextStale time.Time) {
 	if c.mgmt != nil {
 		cfg, problems = c.mgmt.objects()
 	}
-	world, errs := BuildWorld(infos, workloads, cfg)
+	world, errs, changed := c.worlds.build(infos, workloads, cfg)
 	problems = append(problems, errs...)
 	c.reportProblems(problems)
-	if c.published && reflect.DeepEqual(world, c.lastWorld) {
+	if c.published && !changed {
 		return nextStale
 	}
 	c.opts.Store.Publish(model.NewSnapshot(world))
-	c.published, c.lastWorld = true, world
+	c.published = true
 	c.metrics.builds.Inc()
 	stale := 0
 	for _, i := range infos {

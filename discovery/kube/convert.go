@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,11 +73,22 @@ const (
 // clusters not in clusters (they are reported and ignored) and lack
 // clusters that are (they have no services yet).
 func BuildWorld(clusters []ClusterInfo, workloads map[string]*WorkloadObjects, config *ConfigObjects) (model.World, []error) {
+	return assembleWorld(clusters, workloads, config, convertCluster, convertConfig)
+}
+
+// assembleWorld is BuildWorld with the conversions of a cluster and of the
+// configuration passed in, so that the controller's incremental builder
+// (worldCache) puts worlds together exactly as BuildWorld does.
+func assembleWorld(clusters []ClusterInfo, workloads map[string]*WorkloadObjects, config *ConfigObjects,
+	convertCluster func(ClusterInfo, *WorkloadObjects) (model.Cluster, []model.Service, []error),
+	convertConfig func(*ConfigObjects, *model.World) []error,
+) (model.World, []error) {
 	var (
 		w    model.World
 		errs []error
 	)
 	known := map[string]bool{}
+	var services [][]model.Service // per cluster, joined once (a world may hold 100,000s)
 	for _, info := range clusters {
 		if known[info.Name] {
 			errs = append(errs, fmt.Errorf("cluster %q is listed twice; using the first", info.Name))
@@ -87,11 +99,12 @@ func BuildWorld(clusters []ClusterInfo, workloads map[string]*WorkloadObjects, c
 		if objs == nil {
 			objs = &WorkloadObjects{}
 		}
-		c, services, clusterErrs := convertCluster(info, objs)
+		c, clusterServices, clusterErrs := convertCluster(info, objs)
 		errs = append(errs, clusterErrs...)
 		w.Clusters = append(w.Clusters, c)
-		w.Services = append(w.Services, services...)
+		services = append(services, clusterServices)
 	}
+	w.Services = slices.Concat(services...)
 	var unknown []string
 	for name := range workloads {
 		if !known[name] {

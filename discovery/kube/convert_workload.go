@@ -16,6 +16,21 @@ import (
 
 // convertCluster converts one workload cluster's objects.
 func convertCluster(info ClusterInfo, objs *WorkloadObjects) (model.Cluster, []model.Service, []error) {
+	services := sortedServices(objs.Services)
+	c, errs := clusterOf(info, services)
+	idx := newWorkloadIndex(objs)
+	var out []model.Service
+	for _, svc := range services {
+		if hasEndpoints(svc) {
+			out = append(out, idx.service(info, svc))
+		}
+	}
+	return c, out, errs
+}
+
+// clusterOf is the model cluster of info; services (sorted) are where its
+// east-west gateways are discovered unless info names them.
+func clusterOf(info ClusterInfo, services []*corev1.Service) (model.Cluster, []error) {
 	c := model.Cluster{
 		Name:     info.Name,
 		Network:  info.Network,
@@ -24,29 +39,29 @@ func convertCluster(info ClusterInfo, objs *WorkloadObjects) (model.Cluster, []m
 	if c.Network == "" {
 		c.Network = info.Name // each cluster its own network unless told otherwise
 	}
-	services := sortedServices(objs.Services)
 	var errs []error
 	if len(info.EastWestGateways) > 0 {
 		c.EastWestGateways = append([]model.GatewayAddress(nil), info.EastWestGateways...)
 	} else {
 		c.EastWestGateways, errs = discoverEastWestGateways(info.Name, services)
 	}
-	idx := newWorkloadIndex(objs)
-	var out []model.Service
-	for _, svc := range services {
-		if svc.Spec.Type == corev1.ServiceTypeExternalName {
-			continue // a DNS alias: no endpoints of its own
-		}
-		out = append(out, model.Service{
-			Cluster:   info.Name,
-			Namespace: svc.Namespace,
-			Name:      svc.Name,
-			Labels:    copyLabels(svc.Labels),
-			Ports:     convertServicePorts(svc.Spec.Ports),
-			Endpoints: idx.endpoints(info, svc),
-		})
+	return c, errs
+}
+
+// hasEndpoints is false for ExternalName Services: DNS aliases with no
+// endpoints of their own, left out of the model.
+func hasEndpoints(svc *corev1.Service) bool { return svc.Spec.Type != corev1.ServiceTypeExternalName }
+
+// service converts svc with its endpoints.
+func (idx *workloadIndex) service(info ClusterInfo, svc *corev1.Service) model.Service {
+	return model.Service{
+		Cluster:   info.Name,
+		Namespace: svc.Namespace,
+		Name:      svc.Name,
+		Labels:    copyLabels(svc.Labels),
+		Ports:     convertServicePorts(svc.Spec.Ports),
+		Endpoints: idx.endpoints(info, svc),
 	}
-	return c, out, errs
 }
 
 func sortedServices(in []*corev1.Service) []*corev1.Service {

@@ -21,7 +21,10 @@
 // Gateway API objects, and a health probe per cluster. A cluster that stays
 // unreachable for StaleAfter keeps its last endpoints but marks them stale,
 // so the translator ranks them below every fresh endpoint. Every change is
-// debounced, rebuilt with BuildWorld and published to the model.Store.
+// debounced, rebuilt and published to the model.Store; the rebuild
+// converts again only the objects that changed (worldCache), with
+// BuildWorld's own conversions, so its cost follows the change, not the
+// world.
 //
 // Controller.ReviewToken authenticates proxies' service-account tokens for
 // the xDS server with the TokenReview API of the cluster a proxy claims,

@@ -262,8 +262,10 @@ func (wc *workloadCluster) health() (reachable bool, since time.Time) {
 }
 
 // objects lists the cluster's cached objects. They are shared with the
-// cache: readers must not modify them. Lists are sorted so the same cache
-// builds the same world.
+// cache: readers must not modify them. The lists are in no particular
+// order: BuildWorld orders what it converts itself, and sorting every
+// object at every rebuild would cost more than converting the few that
+// changed.
 func (wc *workloadCluster) objects() *WorkloadObjects {
 	all := labels.Everything()
 	o := &WorkloadObjects{}
@@ -271,10 +273,10 @@ func (wc *workloadCluster) objects() *WorkloadObjects {
 	o.EndpointSlices, _ = wc.endpointSlices.List(all)
 	o.Pods, _ = wc.pods.List(all)
 	o.Nodes, _ = wc.nodes.List(all)
-	o.Services = modelObjects(o.Services)
-	o.EndpointSlices = modelObjects(o.EndpointSlices)
-	o.Pods = modelObjects(o.Pods)
-	o.Nodes = modelObjects(o.Nodes)
+	o.Services = withoutStandIns(o.Services)
+	o.EndpointSlices = withoutStandIns(o.EndpointSlices)
+	o.Pods = withoutStandIns(o.Pods)
+	o.Nodes = withoutStandIns(o.Nodes)
 	return o
 }
 

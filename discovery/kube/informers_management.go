@@ -60,6 +60,9 @@ type managementInformers struct {
 	httpRoutes gwlisters.HTTPRouteLister
 	refGrants  gwlistersv1beta1.ReferenceGrantLister
 	hasSynced  []cache.InformerSynced
+	// converted is the last conversion of each custom resource kind
+	// (owned by the controller loop, which alone calls objects).
+	converted map[schema.GroupVersionResource]*crConversions
 
 	mu sync.Mutex
 	// lastErr per informer, so a failing list/watch is logged when its
@@ -170,11 +173,20 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	var errs []error
 	all := labels.Everything()
 	cfg := &ConfigObjects{}
-	cfg.VirtualDestinations = convertCRs[v1alpha1.VirtualDestination](m.crs[gvrVirtualDestination], "VirtualDestination", &errs)
-	cfg.ExternalServices = convertCRs[v1alpha1.ExternalService](m.crs[gvrExternalService], "ExternalService", &errs)
-	cfg.FailoverPolicies = convertCRs[v1alpha1.FailoverPolicy](m.crs[gvrFailoverPolicy], "FailoverPolicy", &errs)
-	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", &errs)
-	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", &errs)
+	if m.converted == nil {
+		m.converted = map[schema.GroupVersionResource]*crConversions{}
+	}
+	conv := func(gvr schema.GroupVersionResource) *crConversions {
+		if m.converted[gvr] == nil {
+			m.converted[gvr] = &crConversions{}
+		}
+		return m.converted[gvr]
+	}
+	cfg.VirtualDestinations = convertCRs[v1alpha1.VirtualDestination](m.crs[gvrVirtualDestination], "VirtualDestination", conv(gvrVirtualDestination), &errs)
+	cfg.ExternalServices = convertCRs[v1alpha1.ExternalService](m.crs[gvrExternalService], "ExternalService", conv(gvrExternalService), &errs)
+	cfg.FailoverPolicies = convertCRs[v1alpha1.FailoverPolicy](m.crs[gvrFailoverPolicy], "FailoverPolicy", conv(gvrFailoverPolicy), &errs)
+	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", conv(gvrOutlierDetectionPolicy), &errs)
+	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", conv(gvrWorkspace), &errs)
 	cfg.Gateways, _ = m.gateways.List(all)
 	cfg.HTTPRoutes, _ = m.httpRoutes.List(all)
 	cfg.ReferenceGrants, _ = m.refGrants.List(all)
@@ -184,27 +196,82 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	return cfg, errs
 }
 
+// crConversions is a kind's last conversion by convertCRs, so that a
+// rebuild converts only the custom resources that changed: conversion
+// from unstructured is slow (reflection) and the management cluster may
+// hold thousands. Cached objects are never modified in place, so an
+// unchanged pointer is an unchanged object.
+type crConversions struct {
+	byObj map[runtime.Object]crConversion
+	// out is the last result ([]PT) and errs its errors.
+	out  any
+	errs []error
+}
+
+// crConversion is one listed object's conversion: its typed copy, or the
+// error; neither for stand-ins and foreign types.
+type crConversion struct {
+	typed any
+	err   error
+}
+
 // convertCRs converts a dynamic lister's objects to *T, sorted by
 // namespace/name. The CRD schema makes failures rare (a type change between
-// versions, say); they are reported and only that object is skipped.
+// versions, say); they are reported and only that object is skipped. While
+// the lister holds the objects of the last call, the last result is
+// returned as it was: callers must not modify it.
 func convertCRs[T any, PT interface {
 	*T
 	metav1.Object
-}](l cache.GenericLister, kind string, errs *[]error) []PT {
+}](l cache.GenericLister, kind string, last *crConversions, errs *[]error) []PT {
 	objs, _ := l.List(labels.Everything())
+	if out, ok := last.out.([]PT); ok && len(objs) == len(last.byObj) && allKnown(objs, last.byObj) {
+		*errs = append(*errs, last.errs...)
+		return out
+	}
+	next := make(map[runtime.Object]crConversion, len(objs))
 	out := make([]PT, 0, len(objs))
+	var newErrs []error
 	for _, o := range objs {
-		u, ok := o.(*unstructured.Unstructured)
-		if !ok || isOversized(u) {
-			continue
+		c, ok := last.byObj[o]
+		if !ok {
+			c = convertCR[T, PT](o, kind)
 		}
-		var t PT = new(T)
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, t); err != nil {
-			*errs = append(*errs, fmt.Errorf("%s %s/%s: %w", kind, u.GetNamespace(), u.GetName(), err))
-			continue
+		next[o] = c
+		switch {
+		case c.err != nil:
+			newErrs = append(newErrs, c.err)
+		case c.typed != nil:
+			out = append(out, c.typed.(PT))
 		}
-		out = append(out, t)
 	}
 	sortByKey(out)
+	last.byObj, last.out, last.errs = next, out, newErrs
+	*errs = append(*errs, newErrs...)
 	return out
+}
+
+func allKnown(objs []runtime.Object, known map[runtime.Object]crConversion) bool {
+	for _, o := range objs {
+		if _, ok := known[o]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// convertCR converts one listed object to *T.
+func convertCR[T any, PT interface {
+	*T
+	metav1.Object
+}](o runtime.Object, kind string) crConversion {
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok || isOversized(u) {
+		return crConversion{}
+	}
+	var t PT = new(T)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, t); err != nil {
+		return crConversion{err: fmt.Errorf("%s %s/%s: %w", kind, u.GetNamespace(), u.GetName(), err)}
+	}
+	return crConversion{typed: t}
 }

@@ -221,12 +221,18 @@ func isOversized(o metav1.Object) bool {
 // modelObjects leaves out stand-ins and sorts by namespace/name: what the
 // model builders see of a lister's objects.
 func modelObjects[T metav1.Object](objs []T) []T {
+	out := withoutStandIns(objs)
+	sortByKey(out)
+	return out
+}
+
+// withoutStandIns leaves out stand-ins, in place.
+func withoutStandIns[T metav1.Object](objs []T) []T {
 	out := objs[:0]
 	for _, o := range objs {
 		if !isOversized(o) {
 			out = append(out, o)
 		}
 	}
-	sortByKey(out)
 	return out
 }
