@@ -90,6 +90,16 @@ func testMultiCluster(t *testing.T, protocol string) {
 		}
 	})
 
+	t.Run("ClusterOnlyChangeWarmsAtOnce", func(t *testing.T) {
+		// Under PreferClose the policy changes the reviews cluster, not its
+		// load assignment (worldParams.ReviewsOutlierDetection); so does
+		// removing it again, which also leaves the world as it was.
+		withOutliers := preferClose
+		withOutliers.ReviewsOutlierDetection = true
+		checkClusterOnlyChange(t, top, withOutliers, "OutlierDetectionPolicy added")
+		checkClusterOnlyChange(t, top, preferClose, "OutlierDetectionPolicy removed")
+	})
+
 	t.Run("UnsetDistributionSpreadsOverClusters", func(t *testing.T) {
 		writeWorld(t, top.worldPath, worldParams{Cluster1ReviewsReady: true})
 		// With PreferClose and cluster-1 ready, cluster-2 never answers: the

@@ -14,6 +14,7 @@ func TestWorldFileParses(t *testing.T) {
 		{ReviewsDistribution: model.TrafficDistributionPreferClose, Cluster1ReviewsReady: true},
 		{ReviewsDistribution: model.TrafficDistributionPreferClose, Cluster1ReviewsReady: false},
 		{Cluster1ReviewsReady: true},
+		{ReviewsDistribution: model.TrafficDistributionPreferClose, Cluster1ReviewsReady: true, ReviewsOutlierDetection: true},
 	} {
 		snap, err := file.Parse("world.yaml", renderWorld(p))
 		if err != nil {
@@ -34,6 +35,9 @@ func TestWorldFileParses(t *testing.T) {
 		}
 		if reviews == nil || reviews.TrafficDistribution != p.ReviewsDistribution {
 			t.Errorf("%+v: reviews VirtualDestination = %+v", p, reviews)
+		}
+		if got, want := len(snap.OutlierDetectionPolicies()), boolInt(p.ReviewsOutlierDetection); got != want {
+			t.Errorf("%+v: %d OutlierDetectionPolicies, want %d", p, got, want)
 		}
 		for _, svc := range snap.Services() {
 			for _, ep := range svc.Endpoints {

@@ -15,6 +15,11 @@ type worldParams struct {
 	ReviewsDistribution string
 	// Cluster1ReviewsReady marks cluster-1's reviews endpoints ready.
 	Cluster1ReviewsReady bool
+	// ReviewsOutlierDetection adds an OutlierDetectionPolicy on the reviews
+	// VirtualDestination. With PreferClose already set it changes the
+	// reviews cluster only: the policy turns on locality priority, which
+	// PreferClose has on anyway, so the load assignment stays the same.
+	ReviewsOutlierDetection bool
 }
 
 // backendSpec is one backend instance of the test world.
@@ -90,6 +95,15 @@ spec:
   services: [{labels: {app: reviews}}]
 {{- if .ReviewsDistribution}}
   trafficDistribution: {{.ReviewsDistribution}}
+{{- end}}
+{{- if .ReviewsOutlierDetection}}
+---
+apiVersion: networking.causeway.dev/v1alpha1
+kind: OutlierDetectionPolicy
+metadata: {name: reviews-outliers, namespace: bookinfo}
+spec:
+  applyToDestinations: [{selector: {name: reviews}}]
+  config: {consecutiveErrors: 5, interval: 10s, baseEjectionTime: 30s}
 {{- end}}
 ---
 apiVersion: networking.causeway.dev/v1alpha1
