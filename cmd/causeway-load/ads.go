@@ -8,13 +8,8 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/causeway-dev/causeway/model"
@@ -43,6 +38,9 @@ type fleet struct {
 	// synced counts clients that ACKed EDS for every EDS cluster they know.
 	synced atomic.Int64
 	errs   chan error
+	// names and lists share EDS names between clients (see names.go).
+	names nameTable
+	lists edsLists
 }
 
 type adsClient struct {
@@ -52,8 +50,28 @@ type adsClient struct {
 	conn   *grpc.ClientConn
 	node   *corev3.Node
 	synced bool
+	// known and have (delta) are the EDS names subscribed and received
+	// (ids in f.names) and their counts; have is dropped once synced.
+	known, have   bitset
+	nKnown, nHave int
 	// lastGen is the last target this client recorded.
 	lastGen int64
+	// in is what the client keeps of the last response, filled while
+	// decoding it (decodeSotw, decodeDelta).
+	in reply
+}
+
+// reply is what a client keeps of a response once its bytes are released.
+type reply struct {
+	header
+	resources int
+	// eds is a CDS response's EDS clusters (state of the world) or those
+	// not yet subscribed (delta), shared with other clients.
+	eds *edsList
+	// target and cla are the pending target and its ClusterLoadAssignment
+	// (a copy), if the response carried it.
+	target *target
+	cla    []byte
 }
 
 func gatewayNode(id string) *corev3.Node {
@@ -64,12 +82,19 @@ func gatewayNode(id string) *corev3.Node {
 	return &corev3.Node{Id: id, Metadata: md, Locality: &corev3.Locality{Region: "r1", Zone: "z1"}}
 }
 
+// clientWindow is each client's HTTP/2 flow-control window.
+const clientWindow = 1 << 20
+
 // connect starts k clients against addr; half delta.
 func connect(ctx context.Context, addr string, k int) (*fleet, error) {
 	f := &fleet{errs: make(chan error, k)}
 	for i := 0; i < k; i++ {
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)),
+			// A fixed window (no BDP growth to 16 MiB) bounds what each
+			// connection buffers ahead of its client.
+			grpc.WithInitialWindowSize(clientWindow), grpc.WithInitialConnWindowSize(clientWindow),
+			grpc.WithSharedWriteBuffer(true),
 			grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 				return (&net.Dialer{}).DialContext(ctx, "tcp", a)
 			}))
@@ -141,227 +166,6 @@ func (f *fleet) measure(ctx context.Context, gen int64, name, address string, ti
 		out[i] = time.Duration(t.acked[i].Load())
 	}
 	return out, nil
-}
-
-// acked records that client c ACKed a response; cla is the target's CLA
-// if the response carried it.
-func (c *adsClient) check(cla []byte, ackedAt time.Time) {
-	t := c.f.cur.Load()
-	if t == nil || c.lastGen >= t.gen || cla == nil {
-		return
-	}
-	var m endpointv3.ClusterLoadAssignment
-	if proto.Unmarshal(cla, &m) != nil || hasHealthyAddress(&m, t.address) {
-		return
-	}
-	c.lastGen = t.gen
-	t.acked[c.id].Store(int64(ackedAt.Sub(t.start)))
-	if t.left.Add(-1) == 0 {
-		close(t.done)
-	}
-}
-
-func hasHealthyAddress(m *endpointv3.ClusterLoadAssignment, addr string) bool {
-	for _, l := range m.GetEndpoints() {
-		for _, e := range l.GetLbEndpoints() {
-			if e.GetEndpoint().GetAddress().GetSocketAddress().GetAddress() == addr {
-				switch e.GetHealthStatus() {
-				case corev3.HealthStatus_UNKNOWN, corev3.HealthStatus_HEALTHY:
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// edsClusterName returns a Cluster's name if its discovery type is EDS,
-// reading only the wire fields (name 1, type 2) instead of unmarshalling.
-func edsClusterName(b []byte) (string, bool) {
-	var name string
-	eds := false
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return "", false
-		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return "", false
-			}
-			name, b = string(v), b[m:]
-			continue
-		case num == 2 && typ == protowire.VarintType:
-			v, m := protowire.ConsumeVarint(b)
-			if m < 0 {
-				return "", false
-			}
-			eds, b = v == 3, b[m:]
-			continue
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return "", false
-		}
-		b = b[m:]
-	}
-	return name, eds
-}
-
-// claName reads ClusterLoadAssignment.cluster_name (field 1).
-func claName(b []byte) string {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return ""
-		}
-		b = b[n:]
-		if num == 1 && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b)
-			return string(v)
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return ""
-		}
-		b = b[m:]
-	}
-	return ""
-}
-
-func (c *adsClient) markSynced() {
-	if !c.synced {
-		c.synced = true
-		c.f.synced.Add(1)
-	}
-}
-
-func (c *adsClient) runSotw(ctx context.Context) error {
-	stream, err := openStream(ctx, c.conn, sotwMethod)
-	if err != nil {
-		return err
-	}
-	if err := stream.SendMsg(&discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: resourcev3.ClusterType}); err != nil {
-		return err
-	}
-	var eds []string
-	edsVersion, edsNonce := "", ""
-	var raw rawMsg
-	for {
-		if err := stream.RecvMsg(&raw); err != nil {
-			return err
-		}
-		r, err := parseResponse(raw.b, false)
-		if err != nil {
-			return err
-		}
-		switch r.typeURL {
-		case resourcev3.ClusterType:
-			var names []string
-			for _, b := range r.resources {
-				if n, ok := edsClusterName(b); ok {
-					names = append(names, n)
-				}
-			}
-			err = stream.SendMsg(&discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.ClusterType, VersionInfo: r.version, ResponseNonce: r.nonce})
-			if err == nil && !equalStrings(names, eds) {
-				eds = names
-				err = stream.SendMsg(&discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: edsVersion, ResponseNonce: edsNonce, ResourceNames: eds})
-			}
-		case resourcev3.EndpointType:
-			edsVersion, edsNonce = r.version, r.nonce
-			err = stream.SendMsg(&discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: edsVersion, ResponseNonce: edsNonce, ResourceNames: eds})
-			now := time.Now()
-			if len(r.resources) >= len(eds) && len(eds) > 0 {
-				c.markSynced()
-			}
-			if t := c.f.cur.Load(); t != nil && c.lastGen < t.gen {
-				for _, b := range r.resources {
-					if claName(b) == t.name {
-						c.check(b, now)
-						break
-					}
-				}
-			}
-		default:
-			err = stream.SendMsg(&discoveryv3.DiscoveryRequest{TypeUrl: r.typeURL, VersionInfo: r.version, ResponseNonce: r.nonce})
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (c *adsClient) runDelta(ctx context.Context) error {
-	stream, err := openStream(ctx, c.conn, deltaMethod)
-	if err != nil {
-		return err
-	}
-	if err := stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{Node: c.node, TypeUrl: resourcev3.ClusterType}); err != nil {
-		return err
-	}
-	known := map[string]bool{} // EDS clusters subscribed
-	have := map[string]bool{}  // EDS resources received
-	var raw rawMsg
-	for {
-		if err := stream.RecvMsg(&raw); err != nil {
-			return err
-		}
-		r, err := parseResponse(raw.b, true)
-		if err != nil {
-			return err
-		}
-		switch r.typeURL {
-		case resourcev3.ClusterType:
-			var add []string
-			for _, b := range r.resources {
-				if n, ok := edsClusterName(b); ok && !known[n] {
-					known[n] = true
-					add = append(add, n)
-				}
-			}
-			err = stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.ClusterType, ResponseNonce: r.nonce})
-			if err == nil && len(add) > 0 {
-				err = stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResourceNamesSubscribe: add})
-			}
-		case resourcev3.EndpointType:
-			err = stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResponseNonce: r.nonce})
-			now := time.Now()
-			t := c.f.cur.Load()
-			for k, name := range r.names {
-				if !c.synced {
-					have[string(name)] = true
-				}
-				if t != nil && c.lastGen < t.gen && string(name) == t.name {
-					c.check(r.resources[k], now)
-				}
-			}
-			if !c.synced && len(known) > 0 && len(have) >= len(known) {
-				c.markSynced()
-				have = nil
-			}
-		default:
-			err = stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: r.typeURL, ResponseNonce: r.nonce})
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // split divides per-client times into state-of-the-world and delta.

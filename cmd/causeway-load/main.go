@@ -2,7 +2,9 @@
 // starts `causeway serve` on it, connects ADS clients (half
 // state-of-the-world, half delta) that ACK like Envoy, changes endpoints and
 // measures the time until every client has ACKed the change, samples the
-// server's memory, and prints and writes the results (JSON and PNG).
+// server's memory (the largest world also with serve under GOMEMLIMIT),
+// and prints and writes the results (JSON and PNG); per-phase durations go
+// to stderr.
 package main
 
 import (
@@ -33,6 +35,9 @@ type options struct {
 	convergeTimeout time.Duration
 	budget          time.Duration
 	syncTimeout     time.Duration
+	// serveGoMemLimit, if set, serves the largest scale a second time
+	// with this GOMEMLIMIT.
+	serveGoMemLimit string
 	// deadline ends measuring more changes (each run keeps at least one).
 	deadline time.Time
 }
@@ -56,9 +61,13 @@ func main() {
 	flag.DurationVar(&o.convergeTimeout, "converge-timeout", 60*time.Second, "how long one change may take to reach every client")
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
+	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
 	flag.Parse()
 	if o.full {
 		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000
+		if !flagSet("serve-gomemlimit") {
+			o.serveGoMemLimit = fullGoMemLimit
+		}
 	}
 	for _, s := range strings.Split(scales, ",") {
 		if strings.TrimSpace(s) == "" {
@@ -81,6 +90,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "causeway-load:", err)
 		os.Exit(1)
 	}
+}
+
+// fullGoMemLimit is --full's --serve-gomemlimit.
+const fullGoMemLimit = "400MiB"
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func run(ctx context.Context, o options) error {
@@ -109,33 +127,41 @@ func run(ctx context.Context, o options) error {
 		}
 		res.GoBench = parseBench(data)
 	case o.goBench:
+		t := time.Now()
 		res.GoBench, err = runGoBenchmarks(ctx)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "go benchmarks:", err)
 		}
+		logPhase("go benchmarks", time.Since(t))
 	}
 	// Offline translate first: a child's peak RSS (rusage) starts from this
 	// process's RSS at exec (os/exec shares the address space until then),
 	// so it is measured while the tool is still small.
 	if o.translate {
+		t0 := time.Now()
 		t, err := runTranslate(ctx, o)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "offline translate:", err)
 		}
 		res.Translate = t
+		logPhase("offline translate", time.Since(t0))
 	}
 	for i, n := range o.scales {
 		largest := i == len(o.scales)-1
-		s, err := runWorldScale(ctx, o, n, largest && o.pprof)
-		if err != nil {
-			s.Error = err.Error()
-			fmt.Fprintf(os.Stderr, "%d VDs: %v\n", n, err)
+		s := worldScale(ctx, o, n, largest && o.pprof, "")
+		if largest && o.serveGoMemLimit != "" {
+			if time.Now().Before(o.deadline) {
+				s.Limited = limited(worldScale(ctx, o, n, false, o.serveGoMemLimit), o.serveGoMemLimit)
+			} else {
+				s.Limited = &limitedRun{GoMemLimit: o.serveGoMemLimit, Error: "skipped: --budget spent"}
+			}
 		}
 		res.Scales = append(res.Scales, s)
-		fmt.Fprintf(os.Stderr, "%d VDs: RSS %.0f MiB, convergence %+v\n", n, s.RSSMiB, s.Convergence)
 	}
 	if o.kube {
+		t0 := time.Now()
 		k, err := runKube(ctx, o)
+		logPhase("kube-apiserver world", time.Since(t0))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "kube-apiserver convergence:", err)
 			res.KubeError = err.Error()
@@ -143,5 +169,23 @@ func run(ctx context.Context, o options) error {
 		res.Kube = k
 	}
 	res.Seconds = round2(time.Since(start).Seconds())
+	logPhase("total", time.Since(start))
 	return res.write(o.out, os.Stdout)
+}
+
+// worldScale runs one world-file scale and logs its outcome.
+func worldScale(ctx context.Context, o options, n int, profile bool, goMemLimit string) scaleResult {
+	t := time.Now()
+	s, err := runWorldScale(ctx, o, n, profile, goMemLimit)
+	if err != nil {
+		s.Error = err.Error()
+		fmt.Fprintf(os.Stderr, "%d VDs: %v\n", n, err)
+	}
+	limit := "no limit"
+	if goMemLimit != "" {
+		limit = "GOMEMLIMIT=" + goMemLimit
+	}
+	fmt.Fprintf(os.Stderr, "%d VDs (%s): RSS %.0f MiB, convergence %+v\n", n, limit, s.RSSMiB, s.Convergence)
+	logPhase(fmt.Sprintf("world %d VDs (%s)", n, limit), time.Since(t))
+	return s
 }

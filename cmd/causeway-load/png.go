@@ -12,7 +12,8 @@ import (
 
 // The PNG: left, the distribution of convergence times (histogram of every
 // client's time to ACK, kube-apiserver figure if measured, else the largest
-// world); right, serve RSS against the number of VirtualDestinations.
+// world); right, serve RSS against the number of VirtualDestinations (and
+// the largest world's under GOMEMLIMIT, if measured).
 // Drawn by hand with a 3×5 pixel font, scaled 2×.
 
 const (
@@ -163,6 +164,9 @@ func drawPNG(r *results, path string) error {
 		maxV, maxR := 1.0, 512.0
 		for _, s := range r.Scales {
 			maxV, maxR = math.Max(maxV, float64(s.VDs)), math.Max(maxR, s.RSSMiB)
+			if s.Limited != nil {
+				maxR = math.Max(maxR, s.Limited.RSSMiB)
+			}
 		}
 		px := func(v float64) int { return ox + int(v/maxV*float64(panelW-20)) }
 		py := func(m float64) int { return y0 - int(m/maxR*float64(y0-y1)) }
@@ -180,6 +184,13 @@ func drawPNG(r *results, path string) error {
 			c.rect(x-3, y-3, x+3, y+3, red)
 			c.text(x-20, y-16, fmt.Sprintf("%.0f", s.RSSMiB), black)
 			c.text(x-16, y0+10, fmt.Sprintf("%d", s.VDs), black)
+			if l := s.Limited; l != nil && l.RSSMiB > 0 {
+				// The same world served under GOMEMLIMIT, in green.
+				ly := py(l.RSSMiB)
+				c.rect(x-3, ly-3, x+3, ly+3, green)
+				label := fmt.Sprintf("%.0f GOMEMLIMIT=%s", l.RSSMiB, l.GoMemLimit)
+				c.text(x-8*len(label)-8, ly-4, label, green)
+			}
 			px0, py0 = x, y
 		}
 	}

@@ -38,7 +38,8 @@ func freeAddr() (string, error) {
 
 // startServe starts bin serve with args plus the addresses, and waits for
 // /readyz. The process gets its own group and dies with the tool.
-func startServe(bin, dir string, pprof bool, args ...string) (*serveProc, error) {
+// goMemLimit is its GOMEMLIMIT ("" for none, also not one inherited).
+func startServe(bin, dir string, pprof bool, goMemLimit string, args ...string) (*serveProc, error) {
 	p := &serveProc{done: make(chan struct{}), logPath: dir + "/serve.log"}
 	var err error
 	if p.xdsAddr, err = freeAddr(); err != nil {
@@ -61,6 +62,7 @@ func startServe(bin, dir string, pprof bool, args ...string) (*serveProc, error)
 	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.Env = serveEnv(os.Environ(), goMemLimit)
 	p.cmd.SysProcAttr = e2eutil.SysProcAttr()
 	if err := p.cmd.Start(); err != nil {
 		logf.Close()
@@ -83,6 +85,21 @@ func startServe(bin, dir string, pprof bool, args ...string) (*serveProc, error)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// serveEnv is env without GOMEMLIMIT, plus GOMEMLIMIT=goMemLimit if set,
+// so that a figure labelled "no limit" is one.
+func serveEnv(env []string, goMemLimit string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			out = append(out, kv)
+		}
+	}
+	if goMemLimit != "" {
+		out = append(out, "GOMEMLIMIT="+goMemLimit)
+	}
+	return out
 }
 
 func (p *serveProc) pid() int { return p.cmd.Process.Pid }

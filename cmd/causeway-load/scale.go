@@ -26,14 +26,37 @@ type scaleResult struct {
 	PerChangeP99 []float64 `json:"per_change_p99_ms"`
 	Samples      []float64 `json:"-"`
 	Profiles     []string  `json:"profiles,omitempty"`
+	// Limited is the same world served again with GOMEMLIMIT set (the
+	// largest scale, --serve-gomemlimit); the figures above have no limit.
+	Limited *limitedRun `json:"gomemlimit_run,omitempty"`
 	// Error says why the run stopped early (the figures so far stand).
 	Error string `json:"error,omitempty"`
 }
 
+// limitedRun is a world-file run with serve under GOMEMLIMIT: the Go
+// runtime collects harder near the limit, trading CPU for RSS.
+type limitedRun struct {
+	GoMemLimit  string  `json:"gomemlimit"`
+	RSSMiB      float64 `json:"rss_mib"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib"`
+	SyncSec     float64 `json:"initial_sync_seconds"`
+	Convergence dist    `json:"convergence"`
+	Error       string  `json:"error,omitempty"`
+}
+
+func limited(s scaleResult, goMemLimit string) *limitedRun {
+	return &limitedRun{GoMemLimit: goMemLimit, RSSMiB: s.RSSMiB, PeakRSSMiB: s.PeakRSSMiB, SyncSec: s.SyncSec, Convergence: s.Convergence, Error: s.Error}
+}
+
 // runWorldScale serves a generated world of n VirtualDestinations to
 // o.clients clients and measures memory and convergence of endpoint
-// changes made by rewriting the world file.
-func runWorldScale(ctx context.Context, o options, n int, profile bool) (r scaleResult, err error) {
+// changes made by rewriting the world file. goMemLimit is serve's
+// GOMEMLIMIT ("" for none).
+func runWorldScale(ctx context.Context, o options, n int, profile bool, goMemLimit string) (r scaleResult, err error) {
+	name := fmt.Sprintf("%d VDs", n)
+	if goMemLimit != "" {
+		name += ", GOMEMLIMIT=" + goMemLimit
+	}
 	r = scaleResult{VDs: n, Endpoints: n * len(benchClusters) * o.eps, Clients: o.clients}
 	dir, err := os.MkdirTemp(o.out, fmt.Sprintf("world-%d-", n))
 	if err != nil {
@@ -53,12 +76,13 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool) (r scale
 		return r, err
 	}
 	t0 := time.Now()
-	p, err := startServe(o.bin, dir, profile, "--world", path)
+	p, err := startServe(o.bin, dir, profile, goMemLimit, "--world", path)
 	if err != nil {
 		return r, err
 	}
 	defer p.stop()
 	r.StartupSec = round2(time.Since(t0).Seconds())
+	logPhase(name+": serve ready", time.Since(t0))
 
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -69,11 +93,13 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool) (r scale
 	}
 	defer f.close()
 	if err := f.waitSynced(ctx, o.syncTimeout); err != nil {
+		logPhase(name+": initial sync (failed)", time.Since(t1))
 		r.RSSMiB, _ = procStatus(p.pid(), "VmRSS")
 		r.PeakRSSMiB, _ = procStatus(p.pid(), "VmHWM")
 		return r, fmt.Errorf("initial sync: %w (serve log %s)", err, p.logPath)
 	}
 	r.SyncSec = round2(time.Since(t1).Seconds())
+	logPhase(fmt.Sprintf("%s: initial sync of %d clients", name, o.clients), time.Since(t1))
 	if r.RSSMiB, err = procStatus(p.pid(), "VmRSS"); err != nil {
 		return r, err
 	}
@@ -89,6 +115,7 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool) (r scale
 		r.Profiles = append(r.Profiles, cpuPath)
 	}
 	var all, sotw, delta []time.Duration
+	t2 := time.Now()
 	for c := 0; c < o.changes && (c == 0 || time.Now().Before(o.deadline)); c++ {
 		i := (c * 7919) % n // spread over the world
 		spec.notReady[i] = true
@@ -114,6 +141,7 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool) (r scale
 			r.RSSMiB = rss
 		}
 	}
+	logPhase(fmt.Sprintf("%s: %d changes", name, len(r.PerChangeP99)), time.Since(t2))
 	r.Convergence, r.Sotw, r.Delta = summarize(all), summarize(sotw), summarize(delta)
 	for _, d := range all {
 		r.Samples = append(r.Samples, float64(d)/float64(time.Millisecond))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"sort"
 	"time"
 )
@@ -48,4 +50,10 @@ func durationsMS(ms []float64) []time.Duration {
 		out[i] = time.Duration(v * float64(time.Millisecond))
 	}
 	return out
+}
+
+// logPhase prints how long a phase took to stderr, so a slow run shows
+// where its time went.
+func logPhase(name string, d time.Duration) {
+	fmt.Fprintf(os.Stderr, "phase %-62s %7.1f s\n", name, d.Seconds())
 }

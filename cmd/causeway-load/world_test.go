@@ -38,7 +38,7 @@ func TestGeneratedWorld(t *testing.T) {
 			t.Fatalf("no EDS %s; have %d", edsName(i), len(byName))
 		}
 		b, _ := proto.Marshal(cla)
-		if claName(b) != edsName(i) {
+		if string(claName(b)) != edsName(i) {
 			t.Fatalf("claName = %q", claName(b))
 		}
 		if got, want := hasHealthyAddress(cla, endpointAddress(0, i, 0)), i != 3; got != want {
@@ -49,7 +49,7 @@ func TestGeneratedWorld(t *testing.T) {
 	for _, c := range r.Clusters {
 		b, _ := proto.Marshal(c)
 		if n, ok := edsClusterName(b); ok {
-			eds = append(eds, n)
+			eds = append(eds, string(n))
 		}
 	}
 	if !slices.Contains(eds, edsName(0)) || len(eds) != spec.vds {
