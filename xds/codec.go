@@ -37,6 +37,25 @@ const (
 	deltaUnsubscribeField = 4
 )
 
+// unpooledSize is the encoded size from which a response is encoded into
+// its own buffer, left to the garbage collector once written, rather than
+// one from gRPC's pool: pooled buffers of initial syncs (megabytes each,
+// one per stream) otherwise stay cached long after the burst.
+const unpooledSize = 1 << 20
+
+func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(proto.Message); ok {
+		if size := proto.Size(m); size >= unpooledSize {
+			b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), m)
+			if err != nil {
+				return nil, err
+			}
+			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		}
+	}
+	return c.CodecV2.Marshal(v)
+}
+
 func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	switch req := v.(type) {
 	case *discoveryv3.DiscoveryRequest:
@@ -59,6 +78,10 @@ func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // (0: none), which it returns interned.
 func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number) ([2][]string, error) {
 	var names [2][]string
+	if n0, n1 := countFields(b, f0, f1); n0+n1 > 0 {
+		// Exactly sized: a proxy may name thousands of resources per request.
+		names[0], names[1] = make([]string, 0, n0), make([]string, 0, n1)
+	}
 	rest := make([]byte, 0, 256)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -108,4 +131,28 @@ func (t *internTable) intern(b []byte) string {
 	s := string(b)
 	slot.Store(&s)
 	return s
+}
+
+// countFields counts the occurrences of fields f0 and f1 in b (stopping
+// quietly at malformed input, which decode reports).
+func countFields(b []byte, f0, f1 protowire.Number) (n0, n1 int) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return
+		}
+		l := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if l < 0 {
+			return
+		}
+		b = b[n+l:]
+		switch {
+		case typ != protowire.BytesType:
+		case num == f0:
+			n0++
+		case num == f1 && f1 != 0:
+			n1++
+		}
+	}
+	return
 }
