@@ -55,9 +55,9 @@ func (s *Server) sotwRequest(class string, node *corev3.Node, t *sotwType, req *
 	}
 	names := req.GetResourceNames()
 	wildcard := (len(names) == 0 && wildcardByDefault(t.url)) || slices.Contains(names, "*")
-	var sum nameSum
-	for _, n := range names {
-		sum.add(n)
+	sum, ok := s.codec.lists.sumOf(names)
+	for i := 0; !ok && i < len(names); i++ {
+		sum.add(names[i])
 	}
 	t.renamed = t.renamed || wildcard != t.wildcard || sum != t.sum
 	t.wildcard, t.sum, t.names, t.covers = wildcard, sum, nil, nil

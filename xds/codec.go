@@ -3,6 +3,7 @@ package xds
 import (
 	"errors"
 	"hash/maphash"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -22,10 +23,11 @@ import (
 type requestCodec struct {
 	encoding.CodecV2
 	names *internTable
+	lists *nameLists
 }
 
 func newRequestCodec() requestCodec {
-	return requestCodec{CodecV2: encoding.GetCodecV2(protoenc.Name), names: &internTable{}}
+	return requestCodec{CodecV2: encoding.GetCodecV2(protoenc.Name), names: &internTable{}, lists: &nameLists{}}
 }
 
 // Field numbers of the names interned: resource_names of a
@@ -78,9 +80,18 @@ func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // (0: none), which it returns interned.
 func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number) ([2][]string, error) {
 	var names [2][]string
-	if n0, n1 := countFields(b, f0, f1); n0+n1 > 0 {
+	sc := scanFields(b, f0, f1)
+	// A state-of-the-world proxy repeats the same long list in every ACK,
+	// and proxies of a class send the same one: decode it once.
+	shared := f1 == 0 && sc.n0 >= sharedListMin
+	if shared {
+		names[0] = c.lists.get(sc.key)
+	}
+	if names[0] == nil && sc.n0+sc.n1 > 0 {
 		// Exactly sized: a proxy may name thousands of resources per request.
-		names[0], names[1] = make([]string, 0, n0), make([]string, 0, n1)
+		names[0], names[1] = make([]string, 0, sc.n0), make([]string, 0, sc.n1)
+	} else if names[0] != nil {
+		f0, shared = -1, false // already decoded: skip those fields below
 	}
 	rest := make([]byte, 0, 256)
 	for len(b) > 0 {
@@ -95,6 +106,9 @@ func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number)
 		}
 		value := b[n : n+l]
 		b = b[n+l:]
+		if f0 == -1 && num == sotwNamesField && typ == protowire.BytesType {
+			continue
+		}
 		if typ == protowire.BytesType && (num == f0 || num == f1) {
 			s, k := protowire.ConsumeBytes(value)
 			if k < 0 {
@@ -112,7 +126,114 @@ func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number)
 		}
 		rest = append(append(rest, field...), value...)
 	}
+	if shared {
+		c.lists.put(sc.key, names[0])
+	}
 	return names, proto.Unmarshal(rest, m)
+}
+
+// sharedListMin is the list length from which decoded lists are shared.
+const sharedListMin = 64
+
+// listKey identifies a list of names by content: two independent hashes
+// of every name (with its length), the count and the total length.
+type listKey struct {
+	h1, h2  uint64
+	n, size int
+}
+
+// fieldScan is what one pass over a request finds: the counts of fields
+// f0 and f1 and the key of f0's list.
+type fieldScan struct {
+	n0, n1 int
+	key    listKey
+}
+
+var listSeed1, listSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
+
+// scanFields counts fields f0 and f1 of b and keys f0's values (stopping
+// quietly at malformed input, which decode reports).
+func scanFields(b []byte, f0, f1 protowire.Number) fieldScan {
+	var sc fieldScan
+	var h1, h2 maphash.Hash
+	h1.SetSeed(listSeed1)
+	h2.SetSeed(listSeed2)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			break
+		}
+		l := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if l < 0 {
+			break
+		}
+		value := b[n : n+l]
+		b = b[n+l:]
+		switch {
+		case typ != protowire.BytesType:
+		case num == f0:
+			sc.n0++
+			sc.key.size += len(value)
+			h1.Write(value) // the length prefix included: names stay apart
+			h2.Write(value)
+		case num == f1 && f1 != 0:
+			sc.n1++
+		}
+	}
+	sc.key.h1, sc.key.h2, sc.key.n = h1.Sum64(), h2.Sum64(), sc.n0
+	return sc
+}
+
+// nameLists remembers the last few long lists decoded, and their name
+// sums, for requests that repeat them. The lists are shared: readers never
+// modify a request's names.
+type nameLists struct {
+	mu      sync.Mutex
+	entries [8]nameList
+	next    int
+}
+
+type nameList struct {
+	key   listKey
+	names []string
+	sum   nameSum
+}
+
+func (l *nameLists) get(k listKey) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.entries {
+		if e.names != nil && e.key == k {
+			return e.names
+		}
+	}
+	return nil
+}
+
+func (l *nameLists) put(k listKey, names []string) {
+	var sum nameSum
+	for _, n := range names {
+		sum.add(n)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries[l.next] = nameList{key: k, names: names, sum: sum}
+	l.next = (l.next + 1) % len(l.entries)
+}
+
+// sumOf returns the name sum of a list decoded as shared, by identity.
+func (l *nameLists) sumOf(names []string) (nameSum, bool) {
+	if l == nil || len(names) == 0 {
+		return nameSum{}, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.entries {
+		if len(e.names) == len(names) && &e.names[0] == &names[0] {
+			return e.sum, true
+		}
+	}
+	return nameSum{}, false
 }
 
 // internTable is a lossy, lock-free intern table: a direct-mapped cache of
@@ -131,28 +252,4 @@ func (t *internTable) intern(b []byte) string {
 	s := string(b)
 	slot.Store(&s)
 	return s
-}
-
-// countFields counts the occurrences of fields f0 and f1 in b (stopping
-// quietly at malformed input, which decode reports).
-func countFields(b []byte, f0, f1 protowire.Number) (n0, n1 int) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		l := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if l < 0 {
-			return
-		}
-		b = b[n+l:]
-		switch {
-		case typ != protowire.BytesType:
-		case num == f0:
-			n0++
-		case num == f1 && f1 != 0:
-			n1++
-		}
-	}
-	return
 }

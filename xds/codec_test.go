@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"fmt"
 	"testing"
 	"unsafe"
 
@@ -80,5 +81,52 @@ func TestRequestCodecMarshalsLikeProtobuf(t *testing.T) {
 			t.Errorf("size %d: encoding differs from proto.Marshal (%d vs %d bytes)", size, len(b), len(want))
 		}
 		got.Free()
+	}
+}
+
+// A long list repeated by requests is decoded once and shared, with its
+// name sum; a different list (even by one name) is not confused with it.
+func TestRequestCodecSharesRepeatedLists(t *testing.T) {
+	c := newRequestCodec()
+	list := func(last string) []string {
+		var names []string
+		for i := range sharedListMin + 10 {
+			names = append(names, fmt.Sprintf("outbound|80||app-%d.mesh.internal", i))
+		}
+		return append(names, last)
+	}
+	decode := func(names []string) []string {
+		b, err := proto.Marshal(&discoveryv3.DiscoveryRequest{TypeUrl: "t", ResourceNames: names, ResponseNonce: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &discoveryv3.DiscoveryRequest{}
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.GetTypeUrl() != "t" || r.GetResponseNonce() != "1" {
+			t.Errorf("other fields lost: %v", r)
+		}
+		return r.ResourceNames
+	}
+	a, b, other := decode(list("x")), decode(list("x")), decode(list("y"))
+	if d := cmp.Diff(list("x"), b); d != "" {
+		t.Errorf("shared list decoded wrongly (-want +got):\n%s", d)
+	}
+	if &a[0] != &b[0] {
+		t.Error("a repeated list was decoded again")
+	}
+	if d := cmp.Diff(list("y"), other); d != "" || &other[0] == &a[0] {
+		t.Errorf("a different list was taken for the shared one:\n%s", d)
+	}
+	var want nameSum
+	for _, n := range list("x") {
+		want.add(n)
+	}
+	if got, ok := c.lists.sumOf(b); !ok || got != want {
+		t.Errorf("sumOf = %v, %v; want %v, true", got, ok, want)
+	}
+	if _, ok := c.lists.sumOf(list("x")); ok {
+		t.Error("sumOf knew a list it did not decode")
 	}
 }

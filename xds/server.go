@@ -85,6 +85,7 @@ type Server struct {
 	metrics *metrics
 	cache   *feeds
 	budget  *sendBudget
+	codec   requestCodec
 	updates <-chan struct{}
 	// translate is translator.Translate; tests replace it to feed broken output.
 	translate func(*model.Snapshot, model.Proxy, translator.Credentials) *translator.Resources
@@ -202,7 +203,7 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.SendBudget <= 0 {
 		opts.SendBudget = DefaultSendBudget
 	}
-	s.cache, s.budget = newFeeds(), newSendBudget(opts.SendBudget)
+	s.cache, s.budget, s.codec = newFeeds(), newSendBudget(opts.SendBudget), newRequestCodec()
 	return s, nil
 }
 
@@ -235,7 +236,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		grpc.KeepaliveParams(keepaliveParams),
 		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
 		grpc.MaxRecvMsgSize(s.maxRecv),
-		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.ForceServerCodecV2(s.codec),
 	}
 	if s.insecure {
 		s.log.Warn("xDS server is PLAINTEXT and does not authenticate proxies (--xds-insecure): " +
