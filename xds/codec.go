@@ -151,36 +151,55 @@ type fieldScan struct {
 
 var listSeed1, listSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
 
-// scanFields counts fields f0 and f1 of b and keys f0's values (stopping
-// quietly at malformed input, which decode reports).
+// scanFields counts fields f0 and f1 of b and keys f0's values (nothing
+// for malformed input, which decode reports). Encoders write a
+// repeated field's values together, so the key is normally two hashes of
+// one byte range; scattered values are hashed one by one.
 func scanFields(b []byte, f0, f1 protowire.Number) fieldScan {
 	var sc fieldScan
-	var h1, h2 maphash.Hash
-	h1.SetSeed(listSeed1)
-	h2.SetSeed(listSeed2)
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+	all := b
+	start, end, runs := 0, 0, 0 // the byte range of f0's values, and how many runs
+	for off := 0; off < len(all); {
+		num, typ, n := protowire.ConsumeTag(all[off:])
 		if n < 0 {
-			break
+			return fieldScan{} // malformed: decode reports it
 		}
-		l := protowire.ConsumeFieldValue(num, typ, b[n:])
+		l := protowire.ConsumeFieldValue(num, typ, all[off+n:])
 		if l < 0 {
-			break
+			return fieldScan{}
 		}
-		value := b[n : n+l]
-		b = b[n+l:]
 		switch {
 		case typ != protowire.BytesType:
 		case num == f0:
+			if sc.n0 == 0 || end != off {
+				start, runs = off, runs+1
+			}
 			sc.n0++
-			sc.key.size += len(value)
-			h1.Write(value) // the length prefix included: names stay apart
-			h2.Write(value)
+			sc.key.size += n + l
+			end = off + n + l
 		case num == f1 && f1 != 0:
 			sc.n1++
 		}
+		off += n + l
 	}
-	sc.key.h1, sc.key.h2, sc.key.n = h1.Sum64(), h2.Sum64(), sc.n0
+	sc.key.n = sc.n0
+	if runs <= 1 {
+		sc.key.h1, sc.key.h2 = maphash.Bytes(listSeed1, all[start:end]), maphash.Bytes(listSeed2, all[start:end])
+		return sc
+	}
+	var h1, h2 maphash.Hash
+	h1.SetSeed(listSeed1)
+	h2.SetSeed(listSeed2)
+	for off := 0; off < len(all); {
+		num, typ, n := protowire.ConsumeTag(all[off:])
+		l := protowire.ConsumeFieldValue(num, typ, all[off+n:])
+		if typ == protowire.BytesType && num == f0 {
+			h1.Write(all[off : off+n+l])
+			h2.Write(all[off : off+n+l])
+		}
+		off += n + l
+	}
+	sc.key.h1, sc.key.h2 = h1.Sum64(), h2.Sum64()
 	return sc
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -118,6 +119,23 @@ func TestRequestCodecSharesRepeatedLists(t *testing.T) {
 	}
 	if d := cmp.Diff(list("y"), other); d != "" || &other[0] == &a[0] {
 		t.Errorf("a different list was taken for the shared one:\n%s", d)
+	}
+	// The same list with another field between its values: the same key.
+	var scattered []byte
+	for i, n := range list("x") {
+		scattered = protowire.AppendTag(scattered, sotwNamesField, protowire.BytesType)
+		scattered = protowire.AppendString(scattered, n)
+		if i == 3 {
+			scattered = protowire.AppendTag(scattered, 4, protowire.BytesType) // type_url
+			scattered = protowire.AppendString(scattered, "t")
+		}
+	}
+	r := &discoveryv3.DiscoveryRequest{}
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(scattered)}, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.GetTypeUrl() != "t" || len(r.ResourceNames) == 0 || &r.ResourceNames[0] != &a[0] {
+		t.Errorf("scattered list not recognised as the shared one (type %q, %d names)", r.GetTypeUrl(), len(r.ResourceNames))
 	}
 	var want nameSum
 	for _, n := range list("x") {
