@@ -44,15 +44,20 @@ const endpointBlock = 64
 // endpointBlockHashes fingerprints each run of endpointBlock consecutive
 // endpoint fingerprints.
 func endpointBlockHashes(hashes []uint64) []uint64 {
-	blocks := make([]uint64, 0, (len(hashes)+endpointBlock-1)/endpointBlock)
-	for start := 0; start < len(hashes); start += endpointBlock {
-		h := newHasher()
-		for _, x := range hashes[start:min(start+endpointBlock, len(hashes))] {
-			h.num(x)
-		}
-		blocks = append(blocks, h.h.Sum64())
+	blocks := make([]uint64, (len(hashes)+endpointBlock-1)/endpointBlock)
+	for b := range blocks {
+		blocks[b] = endpointBlockHash(hashes, b)
 	}
 	return blocks
+}
+
+// endpointBlockHash fingerprints block b of hashes.
+func endpointBlockHash(hashes []uint64, b int) uint64 {
+	h := newHasher()
+	for _, x := range hashes[b*endpointBlock : min((b+1)*endpointBlock, len(hashes))] {
+		h.num(x)
+	}
+	return h.h.Sum64()
 }
 
 // endpointSeed is random per process: fingerprints are never stored or
@@ -127,26 +132,61 @@ func endpointsHash(eps []Endpoint) uint64 {
 	return h.h.Sum64()
 }
 
-// shapeHash fingerprints what EndpointsOnlyDiff would otherwise compare
-// field by field on every change: the Services without their endpoints
-// and the VirtualDestinations.
-func shapeHash(services []Service, vds []VirtualDestination) uint64 {
+// shape is what EndpointsOnlyDiff would otherwise compare field by field
+// on every change: the Services without their endpoints and the
+// VirtualDestinations. Each list's part is a sum of one fingerprint per
+// element and position, so that replacing a few elements (Snapshot.With)
+// updates it without hashing the others; a sum of 64-bit keyed hashes
+// collides by chance with probability about 2^-64, as one hash does.
+type shape struct {
+	services, vds uint64
+}
+
+// shapeOf fingerprints the Services (without endpoints) and the
+// VirtualDestinations.
+func shapeOf(services []Service, vds []VirtualDestination) shape {
 	h := newHasher()
-	h.num(uint64(len(services)))
+	var sh shape
 	for i := range services {
-		svc := &services[i]
-		h.str(svc.Cluster)
-		h.str(svc.Namespace)
-		h.str(svc.Name)
-		h.labels(svc.Labels)
-		h.num(uint64(len(svc.Ports)))
-		for _, p := range svc.Ports {
-			h.str(p.Name)
-			h.num(uint64(p.Port))
-			h.num(uint64(p.TargetPort))
-			h.str(p.Protocol)
-		}
+		sh.services += serviceShape(h, i, &services[i])
 	}
+	for i := range vds {
+		sh.vds += vdShape(h, i, &vds[i])
+	}
+	return sh
+}
+
+// hash is the snapshot's shapeHash for lists of these lengths.
+func (sh shape) hash(services, vds int) uint64 {
+	h := newHasher()
+	h.num(uint64(services))
+	h.num(sh.services)
+	h.num(uint64(vds))
+	h.num(sh.vds)
+	return h.h.Sum64()
+}
+
+// serviceShape fingerprints the Service at position i without its
+// endpoints, reusing h.
+func serviceShape(h *hasher, i int, svc *Service) uint64 {
+	h.h.Reset()
+	h.num(uint64(i))
+	h.str(svc.Cluster)
+	h.str(svc.Namespace)
+	h.str(svc.Name)
+	h.labels(svc.Labels)
+	h.num(uint64(len(svc.Ports)))
+	for _, p := range svc.Ports {
+		h.str(p.Name)
+		h.num(uint64(p.Port))
+		h.num(uint64(p.TargetPort))
+		h.str(p.Protocol)
+	}
+	return h.h.Sum64()
+}
+
+// vdShape fingerprints the VirtualDestination at position i, reusing h.
+func vdShape(h *hasher, i int, vd *VirtualDestination) uint64 {
 	selectors := func(sels []ServiceSelector) {
 		h.num(uint64(len(sels)))
 		for _, sel := range sels {
@@ -156,38 +196,36 @@ func shapeHash(services []Service, vds []VirtualDestination) uint64 {
 			h.str(sel.Cluster)
 		}
 	}
-	h.num(uint64(len(vds)))
-	for i := range vds {
-		vd := &vds[i]
-		h.str(vd.Namespace)
-		h.str(vd.Name)
-		h.num(uint64(len(vd.Hosts)))
-		for _, host := range vd.Hosts {
-			h.str(host)
-		}
-		h.num(uint64(len(vd.Ports)))
-		for _, p := range vd.Ports {
-			h.num(uint64(p.Number))
-			h.str(p.Protocol)
-			h.flag(p.TargetPort != nil)
-			if p.TargetPort != nil {
-				h.num(uint64(p.TargetPort.Number))
-				h.str(p.TargetPort.Name)
-			}
-		}
-		selectors(vd.Services)
-		h.str(vd.TrafficDistribution)
-		h.labels(vd.Labels)
-		selectors(vd.ExternalServices)
-		h.num(uint64(len(vd.Subsets)))
-		for _, sub := range vd.Subsets {
-			h.str(sub.Name)
-			h.labels(sub.Labels)
-		}
-		h.num(uint64(vd.Age.CreationTimestamp.UnixNano()))
-		h.flag(vd.Age.CreationTimestamp.IsZero())
-		h.num(uint64(vd.Age.Seq))
+	h.h.Reset()
+	h.num(uint64(i))
+	h.str(vd.Namespace)
+	h.str(vd.Name)
+	h.num(uint64(len(vd.Hosts)))
+	for _, host := range vd.Hosts {
+		h.str(host)
 	}
+	h.num(uint64(len(vd.Ports)))
+	for _, p := range vd.Ports {
+		h.num(uint64(p.Number))
+		h.str(p.Protocol)
+		h.flag(p.TargetPort != nil)
+		if p.TargetPort != nil {
+			h.num(uint64(p.TargetPort.Number))
+			h.str(p.TargetPort.Name)
+		}
+	}
+	selectors(vd.Services)
+	h.str(vd.TrafficDistribution)
+	h.labels(vd.Labels)
+	selectors(vd.ExternalServices)
+	h.num(uint64(len(vd.Subsets)))
+	for _, sub := range vd.Subsets {
+		h.str(sub.Name)
+		h.labels(sub.Labels)
+	}
+	h.num(uint64(vd.Age.CreationTimestamp.UnixNano()))
+	h.flag(vd.Age.CreationTimestamp.IsZero())
+	h.num(uint64(vd.Age.Seq))
 	return h.h.Sum64()
 }
 

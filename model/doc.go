@@ -3,6 +3,8 @@
 // the proxy asking for configuration.
 //
 // Readers hold an immutable *Snapshot; writers build a new one with
-// NewSnapshot and publish it through a Store. Nothing mutates a published
+// NewSnapshot (or, knowing that only some Services or VirtualDestinations
+// changed, with Snapshot.With, which shares the rest with the last one) and
+// publish it through a Store. Nothing mutates a published
 // snapshot, so the translator can read one without locks.
 package model

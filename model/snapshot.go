@@ -23,17 +23,22 @@ type Snapshot struct {
 	workspaces          []Workspace
 
 	clusterByName map[string]*Cluster
-	serviceByKey  map[ServiceKey]*Service
+	// serviceByKey holds positions in services (the last of equal keys),
+	// so that the snapshots With and WithoutEndpoints make share it.
+	serviceByKey map[ServiceKey]int32
 
-	// svcIndex is shared with the snapshots WithoutEndpoints makes: it
-	// holds positions in services, which they keep.
+	// svcIndex is shared with the snapshots WithoutEndpoints makes (and
+	// With, while no Service's labels change): it holds positions in
+	// services, which they keep.
 	svcIndex *serviceIndex
 	// endpointHashes[i] fingerprints services[i].Endpoints, so that
 	// EndpointsOnlyDiff need not compare every endpoint.
 	endpointHashes []uint64
 	// endpointBlocks[b] fingerprints endpointHashes[b*endpointBlock:][:endpointBlock].
 	endpointBlocks []uint64
-	shapeHash      uint64
+	// shape is the parts of shapeHash With updates.
+	shape     shape
+	shapeHash uint64
 }
 
 // World is the mutable input to NewSnapshot.
@@ -57,7 +62,7 @@ func NewSnapshot(w World) *Snapshot {
 		clusters:            append([]Cluster(nil), w.Clusters...),
 		virtualDestinations: make([]VirtualDestination, 0, len(w.VirtualDestinations)),
 		clusterByName:       map[string]*Cluster{},
-		serviceByKey:        map[ServiceKey]*Service{},
+		serviceByKey:        make(map[ServiceKey]int32, len(w.Services)),
 		svcIndex:            &serviceIndex{},
 	}
 	for i := range s.clusters {
@@ -109,14 +114,15 @@ func NewSnapshot(w World) *Snapshot {
 		s.clusterByName[s.clusters[i].Name] = &s.clusters[i]
 	}
 	for i := range s.services {
-		s.serviceByKey[s.services[i].Key()] = &s.services[i]
+		s.serviceByKey[s.services[i].Key()] = int32(i)
 	}
 	s.endpointHashes = make([]uint64, len(s.services))
 	for i := range s.services {
 		s.endpointHashes[i] = endpointsHash(s.services[i].Endpoints)
 	}
 	s.endpointBlocks = endpointBlockHashes(s.endpointHashes)
-	s.shapeHash = shapeHash(s.services, s.virtualDestinations)
+	s.shape = shapeOf(s.services, s.virtualDestinations)
+	s.shapeHash = s.shape.hash(len(s.services), len(s.virtualDestinations))
 	return s
 }
 
@@ -230,13 +236,11 @@ func copyVirtualDestination(vd VirtualDestination) VirtualDestination {
 func (s *Snapshot) WithoutEndpoints() *Snapshot {
 	t := *s
 	t.services = make([]Service, len(s.services))
-	t.serviceByKey = make(map[ServiceKey]*Service, len(s.services))
 	none := endpointsHash(nil)
 	t.endpointHashes = make([]uint64, len(s.services))
 	for i := range s.services {
 		t.services[i] = s.services[i]
 		t.services[i].Endpoints = nil
-		t.serviceByKey[t.services[i].Key()] = &t.services[i]
 		t.endpointHashes[i] = none
 	}
 	t.endpointBlocks = endpointBlockHashes(t.endpointHashes)
@@ -253,7 +257,13 @@ func (s *Snapshot) Cluster(name string) *Cluster { return s.clusterByName[name] 
 func (s *Snapshot) Services() []Service { return s.services }
 
 // Service returns the service with the key or nil.
-func (s *Snapshot) Service(k ServiceKey) *Service { return s.serviceByKey[k] }
+func (s *Snapshot) Service(k ServiceKey) *Service {
+	i, ok := s.serviceByKey[k]
+	if !ok {
+		return nil
+	}
+	return &s.services[i]
+}
 
 // VirtualDestinations returns the VirtualDestinations sorted by namespace and name.
 func (s *Snapshot) VirtualDestinations() []VirtualDestination { return s.virtualDestinations }

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/causeway-dev/causeway/model"
 )
 
 // docCache remembers the parse of each document of the last load, by the
@@ -13,6 +15,10 @@ import (
 // The zero value is an empty cache; a nil *docCache caches nothing.
 type docCache struct {
 	docs map[string]*docResult
+	// snap is the snapshot of the last world parsed without errors and
+	// snapDocs the documents it was parsed from (see snapshot).
+	snap     *model.Snapshot
+	snapDocs []*docResult
 }
 
 // parse returns the docResult of every document, parsing only those the

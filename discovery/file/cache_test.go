@@ -95,12 +95,12 @@ var brokenDocuments = []string{
 }
 
 // editDocuments applies one random edit to docs: it changes, breaks,
-// removes, copies or moves a document, shifts its lines, or changes a
-// cluster's locality.
+// removes, copies or moves a document, shifts its lines, changes a
+// cluster's locality, or an endpoint or the labels of a Service.
 func editDocuments(r *rand.Rand, docs []string) []string {
 	docs = append([]string(nil), docs...)
 	i, j := r.IntN(len(docs)), r.IntN(len(docs))
-	switch r.IntN(8) {
+	switch r.IntN(10) {
 	case 0: // a real change
 		docs[i] = strings.Replace(docs[i], "80", "81", 1)
 		docs[i] = strings.Replace(docs[i], "9080", "9081", 1)
@@ -123,6 +123,10 @@ func editDocuments(r *rand.Rand, docs []string) []string {
 			i = r.IntN(len(docs))
 		}
 		docs[i] = strings.NewReplacer(`"r1"`, `"r7"`, `"z2"`, `"z7"`, "zone: us-east-1a", "zone: us-east-1c", "rack-1", "rack-2").Replace(docs[i])
+	case 8: // an endpoint, the most frequent change
+		docs[i] = strings.Replace(docs[i], `{"address":"1`, `{"address":"2`, 1)
+	case 9: // a Service's labels, which VirtualDestinations select by
+		docs[i] = strings.Replace(docs[i], `"labels":{"app":"s`, `"labels":{"app":"t`, 1)
 	}
 	if len(docs) == 0 {
 		docs = []string{""}
@@ -153,7 +157,7 @@ func TestReloadMatchesColdParse(t *testing.T) {
 			data = bytes.TrimSuffix(data, []byte("\n"))
 		}
 		want, wantErr := parseWorld("world.yaml", data, nil)
-		got, gotErr := parseWorld("world.yaml", data, &cache)
+		got, gotDocs, gotErr := parseDocuments("world.yaml", data, &cache)
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("round %d: cached parse error\n%v\nwant\n%v", round, gotErr, wantErr)
 		}
@@ -162,6 +166,9 @@ func TestReloadMatchesColdParse(t *testing.T) {
 		}
 		if wantErr == nil {
 			valid++
+			// What parseWithCache publishes: made from the last snapshot
+			// when only Services and VirtualDestinations changed.
+			sameSnapshots(t, model.NewSnapshot(want), cache.snapshot(got, gotDocs))
 		}
 		if len(cache.docs) > len(docs) {
 			t.Fatalf("round %d: cache holds %d documents, the file %d", round, len(cache.docs), len(docs))
@@ -177,6 +184,28 @@ func TestReloadMatchesColdParse(t *testing.T) {
 	cold, _ := Parse("world.yaml", joinDocuments(base))
 	if diff := cmp.Diff(snapshotContents(cold), snapshotContents(snapshot)); diff != "" {
 		t.Errorf("cached snapshot differs (-cold +cached):\n%s", diff)
+	}
+}
+
+// sameSnapshots fails when got reads differently from want through the
+// snapshots' accessors or their endpoint diff.
+func sameSnapshots(t *testing.T, want, got *model.Snapshot) {
+	t.Helper()
+	if diff := cmp.Diff(snapshotContents(want), snapshotContents(got)); diff != "" {
+		t.Fatalf("snapshot differs (-want +got):\n%s", diff)
+	}
+	for _, svc := range want.Services() {
+		if diff := cmp.Diff(want.Service(svc.Key()), got.Service(svc.Key())); diff != "" {
+			t.Fatalf("snapshot service %s differs (-want +got):\n%s", svc.Key(), diff)
+		}
+	}
+	for _, vd := range want.VirtualDestinations() {
+		if diff := cmp.Diff(want.SelectedServices(&vd), got.SelectedServices(&vd)); diff != "" {
+			t.Fatalf("services selected by %s differ (-want +got):\n%s", vd.Name, diff)
+		}
+	}
+	if changed, ok := model.EndpointsOnlyDiff(want, got); !ok || len(changed) != 0 {
+		t.Fatalf("EndpointsOnlyDiff(NewSnapshot, snapshot) = %v, %v; want no change", changed, ok)
 	}
 }
 

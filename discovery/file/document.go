@@ -6,6 +6,8 @@ import (
 
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/causeway-dev/causeway/model"
 )
 
 // docResult is what one document yields on its own: everything that
@@ -27,6 +29,11 @@ type docResult struct {
 	// object into the world; add is nil when the document has problems.
 	key string
 	add func(p *parser, d docRef)
+	// service and vd are the object of a valid Service or
+	// VirtualDestination document (without its Age.Seq), for a snapshot
+	// made from the last (docCache.snapshot).
+	service *serviceBuild
+	vd      *model.VirtualDestination
 }
 
 // docError is a problem of a document, kept apart from the document's

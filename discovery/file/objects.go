@@ -130,6 +130,7 @@ func (dp *docParser) parseService(data []byte) {
 	if ok {
 		key := fmt.Sprintf("Service %s/%s in cluster %s", dp.ref.namespace, doc.Metadata.Name, doc.Spec.Cluster)
 		service := &serviceBuild{namespace: dp.ref.namespace, doc: doc}
+		dp.service = service
 		dp.accept(key, func(p *parser, d docRef) {
 			p.services = append(p.services, pendingService{ref: d, service: service})
 		})

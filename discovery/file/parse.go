@@ -30,19 +30,25 @@ func Parse(name string, data []byte) (*model.Snapshot, error) {
 // parseWithCache is Parse reusing, through cache (when not nil), the
 // parse of every document it has seen in the previous call.
 func parseWithCache(name string, data []byte, cache *docCache) (*model.Snapshot, error) {
-	w, err := parseWorld(name, data, cache)
+	w, docs, err := parseDocuments(name, data, cache)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewSnapshot(w), nil
+	return cache.snapshot(w, docs), nil
 }
 
 // parseWorld parses every document on its own (or takes it from cache),
 // then puts them together in file order: numbering, duplicates and
 // references between documents are checked on the whole file every time.
 func parseWorld(name string, data []byte, cache *docCache) (model.World, error) {
+	w, _, err := parseDocuments(name, data, cache)
+	return w, err
+}
+
+// parseDocuments is parseWorld, also returning the documents' parses.
+func parseDocuments(name string, data []byte, cache *docCache) (model.World, []*docResult, error) {
 	if len(data) > MaxWorldFileBytes {
-		return model.World{}, errTooLarge(name, int64(len(data)))
+		return model.World{}, nil, errTooLarge(name, int64(len(data)))
 	}
 	raws := splitDocuments(data)
 	results := cache.parse(raws)
@@ -59,9 +65,9 @@ func parseWorld(name string, data []byte, cache *docCache) (model.World, error) 
 	p.checkGatewayClusters()
 	if p.errs != nil {
 		p.errs.ErrorFormat = listErrors
-		return model.World{}, p.errs
+		return model.World{}, nil, p.errs
 	}
-	return p.world, nil
+	return p.world, results, nil
 }
 
 type rawDocument struct {

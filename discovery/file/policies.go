@@ -54,6 +54,7 @@ func (dp *docParser) parseVirtualDestination(data []byte) {
 	out.Age = age
 	ok = dp.fieldErrors(errs) && ok && ageOK
 	if ok {
+		dp.vd = &out
 		dp.accept(fmt.Sprintf("VirtualDestination %s/%s", out.Namespace, out.Name), func(p *parser, d docRef) {
 			vd := out
 			vd.Age.Seq = d.index

@@ -153,8 +153,9 @@ func (env *benchEnv) gather() (map[string]*WorkloadObjects, *ConfigObjects, []er
 // BenchmarkRebuildOneEndpointSliceChanged is the controller's work after
 // the debounce when one endpoint of one EndpointSlice turned not ready (or
 // ready again): read the caches, build the world (worldCache), make the
-// snapshot. The other sub-benchmarks split it: gather reads the caches,
-// gather+build adds the world, newsnapshot is the snapshot alone, and
+// snapshot (from the last: worldCache.snapshot). The other sub-benchmarks
+// split it: gather reads the caches, gather+build adds the world,
+// newsnapshot is a snapshot made from nothing, and
 // buildworld is a conversion of everything (the offline path, and what
 // every rebuild did before worldCache).
 func BenchmarkRebuildOneEndpointSliceChanged(b *testing.B) {
@@ -178,7 +179,7 @@ func BenchmarkRebuildOneEndpointSliceChanged(b *testing.B) {
 		b.Run(fmt.Sprintf("vds=%d/total", vds), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				model.NewSnapshot(rebuild(b))
+				wc.snapshot(rebuild(b))
 			}
 		})
 		b.Run(fmt.Sprintf("vds=%d/gather", vds), func(b *testing.B) {

@@ -1,10 +1,6 @@
 package kube
 
-import (
-	"time"
-
-	"github.com/causeway-dev/causeway/model"
-)
+import "time"
 
 // checkReady latches readiness once every cluster synced or SyncTimeout
 // passed.
@@ -79,7 +75,7 @@ func (c *Controller) rebuild(now time.Time) (nextStale time.Time) {
 	if c.published && !changed {
 		return nextStale
 	}
-	c.opts.Store.Publish(model.NewSnapshot(world))
+	c.opts.Store.Publish(c.worlds.snapshot(world))
 	c.published = true
 	c.metrics.builds.Inc()
 	stale := 0

@@ -27,6 +27,13 @@ type worldCache struct {
 	config   configCache
 	// changed is set by a build that made a world different from the last.
 	changed bool
+	// structural is set by a build whose world differs from the last in
+	// more than the contents of the Services in delta (new contents).
+	structural bool
+	delta      []model.Service
+	// snap is the snapshot of the last build's world, once made; base is
+	// the one of the build before, until snapshot makes snap from it.
+	snap, base *model.Snapshot
 }
 
 // build is BuildWorld, reporting whether the world differs from the one
@@ -34,32 +41,58 @@ type worldCache struct {
 func (wc *worldCache) build(clusters []ClusterInfo, workloads map[string]*WorkloadObjects, config *ConfigObjects) (model.World, []error, bool) {
 	last := wc.clusters
 	wc.changed = last == nil
+	wc.structural, wc.delta = wc.changed, nil
+	wc.base, wc.snap = wc.snap, nil
 	wc.clusters = make(map[string]*clusterCache, len(clusters))
 	w, errs := assembleWorld(clusters, workloads, config, func(info ClusterInfo, objs *WorkloadObjects) (model.Cluster, []model.Service, []error) {
 		cc := last[info.Name]
 		if cc == nil || !reflect.DeepEqual(cc.info, info) {
 			cc = &clusterCache{info: info}
-			wc.changed = true
+			wc.structural = true
 		}
 		wc.clusters[info.Name] = cc
-		c, services, errs, changed := cc.convert(objs)
-		wc.changed = wc.changed || changed
+		c, services, errs, delta, structural := cc.convert(objs)
+		wc.structural = wc.structural || structural
+		wc.delta = append(wc.delta, delta...)
 		return c, services, errs
 	}, func(config *ConfigObjects, w *model.World) []error {
 		errs, changed := wc.config.convert(config, w)
-		wc.changed = wc.changed || changed
+		wc.structural = wc.structural || changed
 		return errs
 	})
 	for name := range last {
 		if wc.clusters[name] == nil {
-			wc.changed = true // a cluster left
+			wc.structural = true // a cluster left
 		}
 	}
 	if config == nil && wc.config.valid {
 		wc.config = configCache{}
-		wc.changed = true
+		wc.structural = true
+	}
+	wc.changed = wc.structural || len(wc.delta) > 0
+	if !wc.changed {
+		wc.snap, wc.base = wc.base, nil
 	}
 	return w, errs, wc.changed
+}
+
+// snapshot is model.NewSnapshot(w), w being the world the last build
+// returned, made from the snapshot of the world before when only the
+// contents of some Services changed: then its cost grows with those
+// Services, not with the world.
+func (wc *worldCache) snapshot(w model.World) *model.Snapshot {
+	if wc.snap != nil {
+		return wc.snap
+	}
+	var ok bool
+	if wc.base != nil && !wc.structural {
+		wc.snap, ok = wc.base.With(model.Changes{Services: wc.delta})
+	}
+	if !ok {
+		wc.snap = model.NewSnapshot(w)
+	}
+	wc.base, wc.delta = nil, nil
+	return wc.snap
 }
 
 // clusterCache is one cluster's part of the last world and the objects it
@@ -95,11 +128,14 @@ type serviceEntry struct {
 // convert is convertCluster for cc.info, converting again only the
 // Services whose Service, EndpointSlices, or Pods and Nodes its endpoints
 // name, are not the objects of the last call. Finding those is a pass over
-// the objects' pointers, with no allocation when nothing changed.
-func (cc *clusterCache) convert(objs *WorkloadObjects) (model.Cluster, []model.Service, []error, bool) {
+// the objects' pointers, with no allocation when nothing changed. It also
+// returns the converted Services that differ from the last call's (delta)
+// and whether anything else changed (structural): the cluster, or which
+// Services the world has.
+func (cc *clusterCache) convert(objs *WorkloadObjects) (c model.Cluster, out []model.Service, errs []error, delta []model.Service, structural bool) {
 	services, sameSet := cc.sortedServices(objs.Services)
-	c, errs := clusterOf(cc.info, services)
-	changed := !sameSet || !reflect.DeepEqual(c, cc.cluster)
+	c, errs = clusterOf(cc.info, services)
+	structural = !sameSet || !reflect.DeepEqual(c, cc.cluster)
 	cc.cluster = c
 
 	var changedSlices, changedPods, changedNodes map[string]bool
@@ -124,14 +160,14 @@ func (cc *clusterCache) convert(objs *WorkloadObjects) (model.Cluster, []model.S
 		}
 	}
 	if sameSet && len(redo) == 0 {
-		return c, cc.out, errs, changed
+		return c, cc.out, errs, nil, structural
 	}
 	idx := &workloadIndex{slices: sliceGroups(cc.sliceKeys, redo), pods: cc.pods, nodes: cc.nodes}
 	entries := cc.services
 	if !sameSet || entries == nil {
 		entries = make(map[string]*serviceEntry, len(services))
 	}
-	out := make([]model.Service, 0, len(services))
+	out = make([]model.Service, 0, len(services))
 	for i, svc := range services {
 		key := cc.order[i]
 		e := cc.services[key]
@@ -140,7 +176,12 @@ func (cc *clusterCache) convert(objs *WorkloadObjects) (model.Cluster, []model.S
 			if hasEndpoints(svc) {
 				ne.out = idx.service(cc.info, svc)
 			}
-			changed = changed || e == nil || !reflect.DeepEqual(e.out, ne.out)
+			switch {
+			case e == nil || hasEndpoints(e.svc) != hasEndpoints(svc):
+				structural = true // the Service joins or leaves the world
+			case hasEndpoints(svc) && !reflect.DeepEqual(e.out, ne.out):
+				delta = append(delta, ne.out)
+			}
 			e = ne
 		}
 		entries[key] = e
@@ -149,7 +190,7 @@ func (cc *clusterCache) convert(objs *WorkloadObjects) (model.Cluster, []model.S
 		}
 	}
 	cc.services, cc.out = entries, out
-	return c, out, errs, changed
+	return c, out, errs, delta, structural
 }
 
 // sliceServiceKey is the namespace/name of the Service an EndpointSlice

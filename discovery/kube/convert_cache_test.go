@@ -139,6 +139,7 @@ func TestWorldCacheMatchesBuildWorld(t *testing.T) {
 			if diff := cmp.Diff(errorStrings(wantErrs), errorStrings(gotErrs)); diff != "" {
 				t.Fatalf("seed %d step %d: errors differ (-want +got):\n%s", seed, step, diff)
 			}
+			sameSnapshots(t, model.NewSnapshot(want), wc.snapshot(got))
 			if step == 0 && !changed {
 				t.Fatal("the first build must report a change")
 			}
@@ -147,6 +148,34 @@ func TestWorldCacheMatchesBuildWorld(t *testing.T) {
 			}
 			last = want
 		}
+	}
+}
+
+// sameSnapshots fails when got reads differently from want through the
+// snapshots' accessors or their endpoint diff.
+func sameSnapshots(t *testing.T, want, got *model.Snapshot) {
+	t.Helper()
+	if diff := cmp.Diff(want.Clusters(), got.Clusters()); diff != "" {
+		t.Fatalf("snapshot clusters differ (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Services(), got.Services()); diff != "" {
+		t.Fatalf("snapshot services differ (-want +got):\n%s", diff)
+	}
+	for _, svc := range want.Services() {
+		if diff := cmp.Diff(want.Service(svc.Key()), got.Service(svc.Key())); diff != "" {
+			t.Fatalf("snapshot service %s differs (-want +got):\n%s", svc.Key(), diff)
+		}
+	}
+	if diff := cmp.Diff(want.VirtualDestinations(), got.VirtualDestinations()); diff != "" {
+		t.Fatalf("snapshot VirtualDestinations differ (-want +got):\n%s", diff)
+	}
+	for _, vd := range want.VirtualDestinations() {
+		if diff := cmp.Diff(want.SelectedServices(&vd), got.SelectedServices(&vd)); diff != "" {
+			t.Fatalf("services selected by %s differ (-want +got):\n%s", vd.Name, diff)
+		}
+	}
+	if changed, ok := model.EndpointsOnlyDiff(want, got); !ok || len(changed) != 0 {
+		t.Fatalf("EndpointsOnlyDiff(NewSnapshot, snapshot) = %v, %v; want no change", changed, ok)
 	}
 }
 
