@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
-	"sync"
-	"time"
+	"strconv"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // adsServer serves the class feeds over ADS: state of the world and delta.
@@ -62,6 +61,101 @@ func streamEnd(err error) error {
 	return err
 }
 
+// adsRequest is a DiscoveryRequest or DeltaDiscoveryRequest.
+type adsRequest interface {
+	GetNode() *corev3.Node
+	GetTypeUrl() string
+}
+
+// streamHandler is what differs between the two ADS variants.
+type streamHandler[R adsRequest, P proto.Message] interface {
+	// bind records the stream's class, on its first request.
+	bind(class string, node *corev3.Node)
+	// request applies a request.
+	request(req R, snap *classSnapshot)
+	// next returns the response due for a type (nil: none) with that
+	// nonce, and what to record once it is sent with its send budget.
+	next(url string, snap *classSnapshot, nonce string) (P, func(*reservation))
+	// releaseAll returns every send budget the stream holds.
+	releaseAll()
+}
+
+// runStream serves one ADS stream: it reacts to the proxy's requests and
+// to publications of its class, and sends what is due per type, in type
+// order, within the send budget.
+func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
+	recv func() (R, error), send func(P) error, h streamHandler[R, P]) error {
+	sk := s.openStream(delta)
+	defer s.unregister(sk)
+	reqs, errc := receive(ctx, recv)
+	var (
+		fd     *feed
+		pub    *publication
+		nonce  int64
+		queued *reservation // waiting for send budget
+		ready  <-chan struct{}
+	)
+	defer func() {
+		queued.release()
+		h.releaseAll()
+	}()
+	for {
+		var next chan struct{}
+		if pub != nil {
+			next = pub.next
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return streamEnd(err)
+		case <-next:
+			pub = fd.cur.Load()
+		case <-ready:
+		case req := <-reqs:
+			if fd == nil {
+				var class string
+				class, fd = s.join(sk, req.GetNode())
+				h.bind(class, req.GetNode())
+				pub = fd.cur.Load()
+			}
+			if req.GetTypeUrl() == "" {
+				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
+			}
+			h.request(req, pub.snap)
+		}
+		ready = nil
+		blocked := false
+		for _, url := range snapshotTypes {
+			resp, sent := h.next(url, pub.snap, strconv.FormatInt(nonce+1, 10))
+			if sent == nil {
+				continue
+			}
+			nonce++
+			if queued == nil {
+				queued = s.budget.reserve(proto.Size(resp))
+			}
+			if !queued.isGranted() {
+				ready, blocked = queued.ready, true // the next types wait too: their order matters
+				break
+			}
+			budget := queued
+			queued = nil
+			if err := send(resp); err != nil {
+				budget.release()
+				return err
+			}
+			sent(budget)
+		}
+		if queued != nil && !blocked {
+			queued.release() // what it was for is no longer due
+			queued = nil
+		}
+	}
+}
+
 // openStream registers a new stream (not yet bound to a class).
 func (s *Server) openStream(delta bool) streamKey {
 	sk := streamKey{delta: delta, id: s.streamIDs.Add(1)}
@@ -91,102 +185,4 @@ func (s *Server) nack(class string, node *corev3.Node, typeURL, nonce, message s
 // wildcardByDefault: types whose empty first request means "everything".
 func wildcardByDefault(typeURL string) bool {
 	return typeURL == resource.ClusterType || typeURL == resource.ListenerType
-}
-
-// sendBudget bounds the bytes of large responses in flight across all
-// streams: from the send until the proxy answers (gRPC queues an encoded
-// response until the proxy reads it). A burst of initial syncs of a big
-// snapshot to many proxies would otherwise hold one encoded copy per
-// stream. Streams whose responses do not fit queue in order and are woken
-// one at a time as budget returns; meanwhile they keep reading their
-// proxies' answers, which return budget.
-type sendBudget struct {
-	mu    sync.Mutex
-	free  int
-	total int
-	queue []*reservation
-}
-
-// budgetFree is the response size below which the budget is not used:
-// the routine small updates never wait.
-const budgetFree = 64 << 10
-
-// budgetHold bounds how long a response holds budget without an answer,
-// so a proxy that never answers cannot starve the others.
-const budgetHold = 2 * time.Minute
-
-func newSendBudget(bytes int) *sendBudget {
-	return &sendBudget{free: bytes, total: bytes}
-}
-
-// reservation is a claim on the budget: granted once ready is closed,
-// returned by release (which also withdraws a claim still queued).
-type reservation struct {
-	b       *sendBudget
-	size    int
-	ready   chan struct{}
-	granted bool // under b.mu
-	done    bool // under b.mu: released or withdrawn
-	timer   *time.Timer
-}
-
-var grantedFree = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-// reserve claims size bytes (all of the budget for a response larger
-// than it), granted at once when they are free and no one is queued.
-func (b *sendBudget) reserve(size int) *reservation {
-	if size < budgetFree {
-		return &reservation{ready: grantedFree, done: true}
-	}
-	r := &reservation{b: b, size: min(size, b.total), ready: make(chan struct{})}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.queue = append(b.queue, r)
-	b.grantLocked()
-	return r
-}
-
-// grantLocked grants queued reservations in order while they fit.
-func (b *sendBudget) grantLocked() {
-	for len(b.queue) > 0 && b.queue[0].size <= b.free {
-		r := b.queue[0]
-		b.queue = b.queue[1:]
-		b.free -= r.size
-		r.granted = true
-		r.timer = time.AfterFunc(budgetHold, r.release)
-		close(r.ready)
-	}
-}
-
-// isGranted reports whether r may send.
-func (r *reservation) isGranted() bool {
-	select {
-	case <-r.ready:
-		return true
-	default:
-		return false
-	}
-}
-
-// release returns a granted reservation's bytes or withdraws a queued
-// one. It is idempotent.
-func (r *reservation) release() {
-	if r == nil || r.b == nil {
-		return
-	}
-	b := r.b
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if r.done {
-		return
-	}
-	r.done = true
-	if !r.granted {
-		b.queue = slices.DeleteFunc(b.queue, func(q *reservation) bool { return q == r })
-		b.grantLocked() // r may have held back smaller ones behind it
-		return
-	}
-	r.timer.Stop()
-	b.free += r.size
-	b.grantLocked()
 }

@@ -2,15 +2,11 @@ package xds
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // deltaType is a delta stream's state for one resource type. What the
@@ -202,108 +198,72 @@ func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, rem
 	return send, removed, true
 }
 
-// serveDelta serves one delta ADS stream.
+// deltaStream is a delta stream's per-type state.
+type deltaStream struct {
+	s      *Server
+	class  string
+	node   *corev3.Node
+	byType map[string]*deltaType
+}
+
 func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesServer, done <-chan struct{}) error {
-	ctx := st.Context()
-	sk := s.openStream(true)
-	defer s.unregister(sk)
-	reqs, errc := receive(ctx, st.Recv)
-	var (
-		class  string
-		fd     *feed
-		pub    *publication
-		node   *corev3.Node
-		byType = map[string]*deltaType{}
-		nonce  int64
-		// queued is this stream's reservation waiting for send budget.
-		queued *reservation
-		ready  <-chan struct{}
-	)
-	defer func() {
-		queued.release()
-		for _, t := range byType {
-			t.releaseBudget()
+	h := &deltaStream{s: s, byType: map[string]*deltaType{}}
+	return runStream(s, st.Context(), done, true, st.Recv, st.Send, h)
+}
+
+func (h *deltaStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
+
+func (h *deltaStream) request(req *discoveryv3.DeltaDiscoveryRequest, snap *classSnapshot) {
+	t := h.byType[req.GetTypeUrl()]
+	if t == nil {
+		t = &deltaType{url: req.GetTypeUrl()}
+		h.byType[t.url] = t
+	}
+	h.s.deltaRequest(h.class, h.node, t, req, snap.set(t.url))
+}
+
+func (h *deltaStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DeltaDiscoveryResponse, func(*reservation)) {
+	t := h.byType[url]
+	if t == nil {
+		return nil, nil
+	}
+	cur := snap.set(url)
+	send, removed, due := t.changes(cur)
+	if !due {
+		return nil, nil
+	}
+	resp := &discoveryv3.DeltaDiscoveryResponse{
+		SystemVersionInfo: cur.version, Resources: send, RemovedResources: removed, TypeUrl: url, Nonce: nonce,
+	}
+	return resp, func(budget *reservation) {
+		prev := t.sent
+		t.budget, t.nonce, t.waiting, t.sent = budget, nonce, true, cur
+		t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
+		if url == resource.ClusterType && prev != nil {
+			h.resendAssignments(snap, cur.changedSince(prev))
 		}
-	}()
-	for {
-		var next chan struct{}
-		if pub != nil {
-			next = pub.next
+	}
+}
+
+// resendAssignments makes the load assignments of changed clusters fresh:
+// a changed cluster warms until it gets its assignment again (else until
+// initial_fetch_timeout).
+func (h *deltaStream) resendAssignments(snap *classSnapshot, clusters []string) {
+	eds := h.byType[resource.EndpointType]
+	assignments := snap.set(resource.EndpointType)
+	if eds == nil || eds.have == nil || assignments == nil {
+		return
+	}
+	for _, n := range clusters {
+		if assignments.items[n] != nil && eds.subscribed(n) {
+			eds.addFresh(n)
 		}
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			return nil
-		case err := <-errc:
-			return streamEnd(err)
-		case <-next:
-			pub = fd.cur.Load()
-		case <-ready:
-		case req := <-reqs:
-			if fd == nil {
-				node = req.GetNode()
-				class, fd = s.join(sk, node)
-				pub = fd.cur.Load()
-			}
-			if req.GetTypeUrl() == "" {
-				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
-			}
-			t := byType[req.GetTypeUrl()]
-			if t == nil {
-				t = &deltaType{url: req.GetTypeUrl()}
-				byType[t.url] = t
-			}
-			s.deltaRequest(class, node, t, req, pub.snap.set(t.url))
-		}
-		ready = nil
-		blocked := false
-		for _, url := range snapshotTypes {
-			t := byType[url]
-			if t == nil {
-				continue
-			}
-			cur := pub.snap.set(url)
-			send, removed, due := t.changes(cur)
-			if !due {
-				continue
-			}
-			nonce++
-			resp := &discoveryv3.DeltaDiscoveryResponse{
-				SystemVersionInfo: cur.version, Resources: send, RemovedResources: removed,
-				TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10),
-			}
-			if queued == nil {
-				queued = s.budget.reserve(proto.Size(resp))
-			}
-			if !queued.isGranted() {
-				ready, blocked = queued.ready, true // the next types wait too: their order matters
-				break
-			}
-			t.budget, queued = queued, nil
-			if err := st.Send(resp); err != nil {
-				return err
-			}
-			prev := t.sent
-			t.nonce, t.waiting, t.sent = resp.Nonce, true, cur
-			t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
-			if url == resource.ClusterType && prev != nil {
-				// A changed cluster warms until it gets its load
-				// assignment again (else until initial_fetch_timeout).
-				if eds := byType[resource.EndpointType]; eds != nil && eds.have != nil {
-					assignments := pub.snap.set(resource.EndpointType)
-					for _, n := range cur.changedSince(prev) {
-						if assignments != nil && assignments.items[n] != nil && eds.subscribed(n) {
-							eds.addFresh(n)
-						}
-					}
-				}
-			}
-		}
-		if queued != nil && !blocked {
-			queued.release() // what it was for is no longer due
-			queued = nil
-		}
+	}
+}
+
+func (h *deltaStream) releaseAll() {
+	for _, t := range h.byType {
+		t.releaseBudget()
 	}
 }
 

@@ -2,14 +2,10 @@ package xds
 
 import (
 	"slices"
-	"strconv"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -135,97 +131,55 @@ func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
 	return anys, true
 }
 
-// serveSotw serves one state-of-the-world ADS stream.
+// sotwStream is a state-of-the-world stream's per-type state.
+type sotwStream struct {
+	s      *Server
+	class  string
+	node   *corev3.Node
+	byType map[string]*sotwType
+}
+
 func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer, done <-chan struct{}) error {
-	ctx := st.Context()
-	sk := s.openStream(false)
-	defer s.unregister(sk)
-	reqs, errc := receive(ctx, st.Recv)
-	var (
-		class  string
-		fd     *feed
-		pub    *publication
-		node   *corev3.Node
-		byType = map[string]*sotwType{}
-		nonce  int64
-		// queued is this stream's reservation waiting for send budget.
-		queued *reservation
-		ready  <-chan struct{}
-	)
-	defer func() {
-		queued.release()
-		for _, t := range byType {
-			t.releaseBudget()
-		}
-	}()
-	for {
-		var next chan struct{}
-		if pub != nil {
-			next = pub.next
-		}
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			return nil
-		case err := <-errc:
-			return streamEnd(err)
-		case <-next:
-			pub = fd.cur.Load()
-		case <-ready:
-		case req := <-reqs:
-			if fd == nil {
-				node = req.GetNode()
-				class, fd = s.join(sk, node)
-				pub = fd.cur.Load()
-			}
-			if req.GetTypeUrl() == "" {
-				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
-			}
-			t := byType[req.GetTypeUrl()]
-			if t == nil {
-				t = &sotwType{url: req.GetTypeUrl()}
-				byType[t.url] = t
-			}
-			s.sotwRequest(class, node, t, req, pub.snap.set(t.url))
-		}
-		ready = nil
-		blocked := false
-		for _, url := range snapshotTypes {
-			t := byType[url]
-			if t == nil {
-				continue
-			}
-			cur := pub.snap.set(url)
-			anys, due := t.resources(cur)
-			if !due {
-				continue
-			}
-			nonce++
-			resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: strconv.FormatInt(nonce, 10)}
-			if queued == nil {
-				queued = s.budget.reserve(proto.Size(resp))
-			}
-			if !queued.isGranted() {
-				ready, blocked = queued.ready, true // the next types wait too: their order matters
-				break
-			}
-			t.budget, queued = queued, nil
-			if err := st.Send(resp); err != nil {
-				return err
-			}
-			prev := t.sent
-			t.nonce, t.waiting, t.sent, t.renamed, t.resend = resp.Nonce, true, cur, false, nil
-			if url == resource.ClusterType && prev != nil {
-				if eds := byType[resource.EndpointType]; eds != nil {
-					eds.resend = resendSet(eds.resend, cur.changedSince(prev))
-				}
+	h := &sotwStream{s: s, byType: map[string]*sotwType{}}
+	return runStream(s, st.Context(), done, false, st.Recv, st.Send, h)
+}
+
+func (h *sotwStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
+
+func (h *sotwStream) request(req *discoveryv3.DiscoveryRequest, snap *classSnapshot) {
+	t := h.byType[req.GetTypeUrl()]
+	if t == nil {
+		t = &sotwType{url: req.GetTypeUrl()}
+		h.byType[t.url] = t
+	}
+	h.s.sotwRequest(h.class, h.node, t, req, snap.set(t.url))
+}
+
+func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DiscoveryResponse, func(*reservation)) {
+	t := h.byType[url]
+	if t == nil {
+		return nil, nil
+	}
+	cur := snap.set(url)
+	anys, due := t.resources(cur)
+	if !due {
+		return nil, nil
+	}
+	resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: nonce}
+	return resp, func(budget *reservation) {
+		prev := t.sent
+		t.budget, t.nonce, t.waiting, t.sent, t.renamed, t.resend = budget, nonce, true, cur, false, nil
+		if url == resource.ClusterType && prev != nil {
+			if eds := h.byType[resource.EndpointType]; eds != nil {
+				eds.resend = resendSet(eds.resend, cur.changedSince(prev))
 			}
 		}
-		if queued != nil && !blocked {
-			queued.release() // what it was for is no longer due
-			queued = nil
-		}
+	}
+}
+
+func (h *sotwStream) releaseAll() {
+	for _, t := range h.byType {
+		t.releaseBudget()
 	}
 }
 
