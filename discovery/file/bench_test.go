@@ -3,6 +3,10 @@ package file
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/causeway-dev/causeway/model"
@@ -71,4 +75,37 @@ func BenchmarkNewSnapshot(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRetainedHeap reports the heap a loader keeps between loads
+// (its cache and the published snapshot) after loading a world (run it
+// with -benchtime=1x: each load is a cold one).
+func BenchmarkRetainedHeap(b *testing.B) {
+	for _, vds := range benchSizes {
+		path := filepath.Join(b.TempDir(), "world.yaml")
+		if err := os.WriteFile(path, benchWorld(vds, 10), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("vds=%d", vds), func(b *testing.B) {
+			var retained uint64
+			for b.Loop() {
+				before := heapAlloc()
+				l := &loader{path: path, store: &model.Store{}, log: slog.New(slog.DiscardHandler)}
+				if err := l.load(); err != nil {
+					b.Fatal(err)
+				}
+				retained = heapAlloc() - before
+				runtime.KeepAlive(l)
+			}
+			b.ReportMetric(float64(retained)/(1<<20), "retained-MB")
+		})
+	}
+}
+
+// heapAlloc is the live heap, once garbage is collected.
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

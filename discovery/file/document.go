@@ -17,7 +17,6 @@ import (
 // the others. It is not modified once made, but for the Service it
 // remembers building (serviceBuild).
 type docResult struct {
-	src string // the document's bytes
 	// blank is a document of only comments or whitespace: it has no number.
 	blank bool
 	// syntax is the error of a document that is not YAML, its "line N:"
@@ -50,7 +49,7 @@ type docParser struct {
 
 // parseDocument parses one document on its own.
 func parseDocument(data []byte) *docResult {
-	dp := &docParser{docResult{src: string(data)}}
+	dp := &docParser{}
 	dp.parse(data)
 	return &dp.docResult
 }

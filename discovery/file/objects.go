@@ -3,6 +3,7 @@ package file
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -76,24 +77,56 @@ type pendingService struct {
 	service *serviceBuild
 }
 
-// serviceBuild is a valid Service document and the model.Service last
+// serviceBuild is a valid Service document as the model.Service last
 // built from it: a reload reuses the Service while neither the document
-// nor its cluster's locality changed. It belongs to the document's cached
-// docResult, and only the parser putting a world together (one goroutine)
-// updates it.
+// nor its cluster's locality changed. Only the endpoints' localities depend
+// on the cluster, so the Service (built first in a cluster without a
+// locality) and the endpoints' own localities are all it keeps of the
+// document. It belongs to the document's cached docResult, and only the
+// parser putting a world together (one goroutine) updates it.
 type serviceBuild struct {
-	namespace string
-	doc       serviceDoc
-	built     *model.Service
-	locality  model.Locality // the locality of built's cluster
+	cluster  string         // the cluster the document names
+	built    *model.Service // never nil
+	locality model.Locality // the locality of built's cluster
+	// overrides is each endpoint's own locality (nil for one without);
+	// nil when no endpoint has one.
+	overrides []*locality
+	// given is whether in has returned built, whose endpoints the world
+	// (and the snapshots made from it) may since share.
+	given bool
 }
 
-// in is the Service in cluster c, the cluster the document names.
+func newServiceBuild(namespace string, doc serviceDoc) *serviceBuild {
+	svc := buildService(namespace, doc, model.Cluster{Name: doc.Spec.Cluster})
+	b := &serviceBuild{cluster: doc.Spec.Cluster, built: &svc}
+	for i, ep := range doc.Spec.Endpoints {
+		if ep.Locality != nil {
+			if b.overrides == nil {
+				b.overrides = make([]*locality, len(doc.Spec.Endpoints))
+			}
+			b.overrides[i] = ep.Locality
+		}
+	}
+	return b
+}
+
+// in is the Service in cluster c, the cluster the document names: as
+// buildService makes it there.
 func (b *serviceBuild) in(c model.Cluster) model.Service {
-	if b.built == nil || b.locality != c.Locality {
-		svc := buildService(b.namespace, b.doc, c)
+	if b.locality != c.Locality {
+		svc := *b.built
+		if b.given { // else only b has the endpoints: a first load builds them once
+			svc.Endpoints = slices.Clone(svc.Endpoints)
+		}
+		for i := range svc.Endpoints {
+			svc.Endpoints[i].Locality = c.Locality
+			if b.overrides != nil && b.overrides[i] != nil {
+				svc.Endpoints[i].Locality = overrideLocality(c.Locality, *b.overrides[i])
+			}
+		}
 		b.built, b.locality = &svc, c.Locality
 	}
+	b.given = true
 	return *b.built
 }
 
@@ -129,7 +162,7 @@ func (dp *docParser) parseService(data []byte) {
 	}
 	if ok {
 		key := fmt.Sprintf("Service %s/%s in cluster %s", dp.ref.namespace, doc.Metadata.Name, doc.Spec.Cluster)
-		service := &serviceBuild{namespace: dp.ref.namespace, doc: doc}
+		service := newServiceBuild(dp.ref.namespace, doc)
 		dp.service = service
 		dp.accept(key, func(p *parser, d docRef) {
 			p.services = append(p.services, pendingService{ref: d, service: service})
@@ -148,7 +181,7 @@ func (p *parser) finishServices() {
 		p.world.Services = make([]model.Service, 0, len(p.services))
 	}
 	for _, ps := range p.services {
-		name := ps.service.doc.Spec.Cluster
+		name := ps.service.cluster
 		c, found := clusters[name]
 		if !found {
 			p.errorf(ps.ref, "spec.cluster", "cluster %q not found", name)
@@ -158,12 +191,16 @@ func (p *parser) finishServices() {
 	}
 }
 
+// buildService is the Service of doc in cluster c. Its lists are made to
+// size: the cache keeps tens of thousands of them.
 func buildService(namespace string, doc serviceDoc, c model.Cluster) model.Service {
 	svc := model.Service{
 		Cluster:   c.Name,
 		Namespace: namespace,
 		Name:      doc.Metadata.Name,
 		Labels:    doc.Metadata.Labels,
+		Ports:     makeNonEmpty[model.ServicePort](len(doc.Spec.Ports)),
+		Endpoints: makeNonEmpty[model.Endpoint](len(doc.Spec.Endpoints)),
 	}
 	for _, sp := range doc.Spec.Ports {
 		target := sp.TargetPort
@@ -180,6 +217,11 @@ func buildService(namespace string, doc serviceDoc, c model.Cluster) model.Servi
 		if l := ep.Locality; l != nil {
 			out.Locality = overrideLocality(out.Locality, *l)
 		}
+		if len(ep.Ports) > 0 {
+			out.Ports = makeNonEmpty[model.EndpointPort](len(ep.Ports))
+		} else {
+			out.Ports = makeNonEmpty[model.EndpointPort](len(svc.Ports))
+		}
 		for _, port := range ep.Ports {
 			out.Ports = append(out.Ports, model.EndpointPort{Name: port.Name, Port: uint32(port.Port)})
 		}
@@ -191,6 +233,15 @@ func buildService(namespace string, doc serviceDoc, c model.Cluster) model.Servi
 		svc.Endpoints = append(svc.Endpoints, out)
 	}
 	return svc
+}
+
+// makeNonEmpty is an empty slice with room for n elements, nil when n is
+// 0 (as a slice appended to from nil stays).
+func makeNonEmpty[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 func overrideLocality(base model.Locality, l locality) model.Locality {

@@ -48,7 +48,7 @@ func changedObjects(last, docs []*docResult) (changes model.Changes, ok bool) {
 			return model.Changes{}, false
 		}
 		switch {
-		case r.service != nil && r.service.built != nil:
+		case r.service != nil:
 			changes.Services = append(changes.Services, *r.service.built)
 		case r.vd != nil:
 			vd := *r.vd

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,9 +101,11 @@ type loader struct {
 	path  string
 	store *model.Store
 	log   *slog.Logger
-	// last is the content of the last load attempt, valid or not, so
-	// unrelated directory events neither republish nor repeat errors.
-	last []byte
+	// last identifies the content of the last load attempt, valid or not
+	// (when haveLast), so unrelated directory events neither republish nor
+	// repeat errors. A digest, not the content: the file may be large.
+	last     docKey
+	haveLast bool
 	// docs keeps the documents of the last load attempt parsed, so that an
 	// edit costs the parse of the documents it changed.
 	docs docCache
@@ -112,15 +113,19 @@ type loader struct {
 
 func (l *loader) load() error {
 	data, err := readWorld(l.path)
-	if err == nil && l.last != nil && bytes.Equal(data, l.last) {
-		return nil
+	var key docKey
+	if err == nil {
+		key = keyOf(data)
+		if l.haveLast && key == l.last {
+			return nil
+		}
 	}
 	var snap *model.Snapshot
 	if err == nil {
-		l.last = data
+		l.last, l.haveLast = key, true
 		snap, err = parseWithCache(l.path, data, &l.docs)
 	} else {
-		l.last = nil
+		l.haveLast = false
 	}
 	if err != nil {
 		lastLoadSuccess.Set(0)
