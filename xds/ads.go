@@ -9,6 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -59,6 +60,58 @@ func streamEnd(err error) error {
 		return nil
 	}
 	return err
+}
+
+// typeStream is what both ADS variants keep for one resource type of a
+// stream: the subscription and the last response with its answer.
+type typeStream struct {
+	url      string
+	wildcard bool
+	// names are the subscribed names, unless they are exactly the
+	// resources of covers (the usual case: a gateway wants every load
+	// assignment), which then stands in for them.
+	names   map[string]struct{}
+	covers  *resourceSet
+	nonce   string // of the last response
+	waiting bool   // the last response is unanswered
+	sent    *resourceSet
+	nacked  string       // version the proxy rejected: not sent again
+	budget  *reservation // the last response's send budget, until answered
+}
+
+func (t *typeStream) subscribed(name string) bool {
+	if t.wildcard {
+		return true
+	}
+	if t.covers != nil {
+		return t.covers.items[name] != nil
+	}
+	_, ok := t.names[name]
+	return ok
+}
+
+// answered applies the proxy's answer to the last response and reports
+// whether it accepted it; a rejected version is not sent again.
+func (t *typeStream) answered(s *Server, class string, node *corev3.Node, nonce string, nack *statuspb.Status) bool {
+	t.waiting = false
+	t.releaseBudget()
+	if nack != nil {
+		t.nacked = t.sent.version
+		s.nack(class, node, t.url, nonce, nack.GetMessage())
+		return false
+	}
+	s.acked(class, t.url, t.sent.version)
+	return true
+}
+
+// record notes a response sent with its nonce and send budget.
+func (t *typeStream) record(nonce string, cur *resourceSet, budget *reservation) {
+	t.budget, t.nonce, t.waiting, t.sent = budget, nonce, true, cur
+}
+
+func (t *typeStream) releaseBudget() {
+	t.budget.release()
+	t.budget = nil
 }
 
 // adsRequest is a DiscoveryRequest or DeltaDiscoveryRequest.

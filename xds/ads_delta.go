@@ -15,35 +15,14 @@ import (
 // since), which it lacks. So a stream keeps no per-resource state of its
 // own, and a change costs it the changed names only.
 type deltaType struct {
-	url      string
-	started  bool
-	wildcard bool
-	// names are the explicit subscriptions, unless they are exactly the
-	// resources of covers, which then stands in for them.
-	names   map[string]struct{}
-	covers  *resourceSet
+	typeStream
+	started bool
 	fresh   map[string]struct{}
 	initial map[string]string // initial_resource_versions, until the first response
 	have    *resourceSet
-	nonce   string
-	waiting bool
-	sent    *resourceSet
 	// sentFresh are the fresh names the last response carried: fresh again
 	// if it is rejected.
 	sentFresh map[string]struct{}
-	nacked    string
-	budget    *reservation // the last response's send budget, until answered
-}
-
-func (t *deltaType) subscribed(name string) bool {
-	if t.wildcard {
-		return true
-	}
-	if t.covers != nil {
-		return t.covers.items[name] != nil
-	}
-	_, ok := t.names[name]
-	return ok
 }
 
 // explicit returns the explicit subscriptions as a map t owns.
@@ -65,17 +44,12 @@ func (t *deltaType) explicit() map[string]struct{} {
 // then the subscription changes.
 func (s *Server) deltaRequest(class string, node *corev3.Node, t *deltaType, req *discoveryv3.DeltaDiscoveryRequest, cur *resourceSet) {
 	if t.waiting && req.GetResponseNonce() == t.nonce {
-		t.waiting = false
-		t.releaseBudget()
-		if req.GetErrorDetail() != nil {
-			t.nacked = t.sent.version
+		if t.answered(s, class, node, req.GetResponseNonce(), req.GetErrorDetail()) {
+			t.have = t.sent
+		} else {
 			for n := range t.sentFresh {
 				t.addFresh(n)
 			}
-			s.nack(class, node, t.url, req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
-		} else {
-			t.have = t.sent
-			s.acked(class, t.url, t.sent.version)
 		}
 		t.sentFresh = nil
 	}
@@ -216,7 +190,7 @@ func (h *deltaStream) bind(class string, node *corev3.Node) { h.class, h.node = 
 func (h *deltaStream) request(req *discoveryv3.DeltaDiscoveryRequest, snap *classSnapshot) {
 	t := h.byType[req.GetTypeUrl()]
 	if t == nil {
-		t = &deltaType{url: req.GetTypeUrl()}
+		t = &deltaType{typeStream: typeStream{url: req.GetTypeUrl()}}
 		h.byType[t.url] = t
 	}
 	h.s.deltaRequest(h.class, h.node, t, req, snap.set(t.url))
@@ -237,7 +211,7 @@ func (h *deltaStream) next(url string, snap *classSnapshot, nonce string) (*disc
 	}
 	return resp, func(budget *reservation) {
 		prev := t.sent
-		t.budget, t.nonce, t.waiting, t.sent = budget, nonce, true, cur
+		t.record(nonce, cur, budget)
 		t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil
 		if url == resource.ClusterType && prev != nil {
 			h.resendAssignments(snap, cur.changedSince(prev))
@@ -265,9 +239,4 @@ func (h *deltaStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()
 	}
-}
-
-func (t *deltaType) releaseBudget() {
-	t.budget.release()
-	t.budget = nil
 }

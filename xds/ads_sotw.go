@@ -11,36 +11,14 @@ import (
 
 // sotwType is a state-of-the-world stream's state for one resource type.
 type sotwType struct {
-	url      string
-	wildcard bool
-	// names are the requested names, unless the request named exactly the
-	// resources of covers (the usual case: a gateway asks for every load
-	// assignment), which then stands in for them.
-	names   map[string]struct{}
-	covers  *resourceSet
+	typeStream
 	sum     nameSum // of the requested names
 	renamed bool    // the names changed since the last response
 	// resend are load assignments to send again though unchanged: their
 	// cluster changed, and Envoy warms a changed cluster until it gets
 	// its assignment (else only after initial_fetch_timeout).
-	resend  map[string]struct{}
-	nonce   string // of the last response
-	waiting bool   // the last response is unanswered
-	sent    *resourceSet
-	acked   *resourceSet // what the proxy accepted last
-	nacked  string       // version the proxy rejected: not sent again
-	budget  *reservation // the last response's send budget, until answered
-}
-
-func (t *sotwType) subscribed(name string) bool {
-	if t.wildcard {
-		return true
-	}
-	if t.covers != nil {
-		return t.covers.items[name] != nil
-	}
-	_, ok := t.names[name]
-	return ok
+	resend map[string]struct{}
+	acked  *resourceSet // what the proxy accepted last
 }
 
 // sotwRequest applies a request to t. Requests that answer an older
@@ -69,14 +47,8 @@ func (s *Server) sotwRequest(class string, node *corev3.Node, t *sotwType, req *
 	}
 	switch {
 	case t.nonce != "" && t.waiting:
-		t.waiting = false
-		t.releaseBudget()
-		if req.GetErrorDetail() != nil {
-			t.nacked = t.sent.version
-			s.nack(class, node, t.url, req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
-		} else {
+		if t.answered(s, class, node, req.GetResponseNonce(), req.GetErrorDetail()) {
 			t.acked = t.sent
-			s.acked(class, t.url, t.sent.version)
 		}
 	case t.nonce == "" && cur != nil && req.GetVersionInfo() == cur.version:
 		// A reconnecting proxy that has the current version.
@@ -149,7 +121,7 @@ func (h *sotwStream) bind(class string, node *corev3.Node) { h.class, h.node = c
 func (h *sotwStream) request(req *discoveryv3.DiscoveryRequest, snap *classSnapshot) {
 	t := h.byType[req.GetTypeUrl()]
 	if t == nil {
-		t = &sotwType{url: req.GetTypeUrl()}
+		t = &sotwType{typeStream: typeStream{url: req.GetTypeUrl()}}
 		h.byType[t.url] = t
 	}
 	h.s.sotwRequest(h.class, h.node, t, req, snap.set(t.url))
@@ -168,7 +140,8 @@ func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*disco
 	resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: nonce}
 	return resp, func(budget *reservation) {
 		prev := t.sent
-		t.budget, t.nonce, t.waiting, t.sent, t.renamed, t.resend = budget, nonce, true, cur, false, nil
+		t.record(nonce, cur, budget)
+		t.renamed, t.resend = false, nil
 		if url == resource.ClusterType && prev != nil {
 			if eds := h.byType[resource.EndpointType]; eds != nil {
 				eds.resend = resendSet(eds.resend, cur.changedSince(prev))
@@ -181,11 +154,6 @@ func (h *sotwStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()
 	}
-}
-
-func (t *sotwType) releaseBudget() {
-	t.budget.release()
-	t.budget = nil
 }
 
 // resendSet adds names to set (creating it): the changed clusters whose

@@ -680,8 +680,8 @@ func TestStreamsShareEncodings(t *testing.T) {
 		name string
 		t    func() *sotwType
 	}{
-		{"wildcard", func() *sotwType { return &sotwType{url: resource.EndpointType, wildcard: true} }},
-		{"covering names", func() *sotwType { return &sotwType{url: resource.EndpointType, covers: cur} }},
+		{"wildcard", func() *sotwType { return &sotwType{typeStream: typeStream{url: resource.EndpointType, wildcard: true}} }},
+		{"covering names", func() *sotwType { return &sotwType{typeStream: typeStream{url: resource.EndpointType, covers: cur}} }},
 	} {
 		a, dueA := mk.t().resources(cur)
 		b, dueB := mk.t().resources(cur)
@@ -692,9 +692,9 @@ func TestStreamsShareEncodings(t *testing.T) {
 			t.Errorf("%s: two fresh streams got different slices for the same set", mk.name)
 		}
 	}
-	sub := &sotwType{url: resource.EndpointType, names: map[string]struct{}{app(3): {}, app(7): {}}}
+	sub := &sotwType{typeStream: typeStream{url: resource.EndpointType, names: map[string]struct{}{app(3): {}, app(7): {}}}}
 	a, _ := sub.resources(cur)
-	b, _ := (&sotwType{url: resource.EndpointType, names: sub.names}).resources(cur)
+	b, _ := (&sotwType{typeStream: typeStream{url: resource.EndpointType, names: sub.names}}).resources(cur)
 	if len(a) != 2 || len(b) != 2 {
 		t.Fatalf("subset: %d and %d resources, want 2", len(a), len(b))
 	}
@@ -704,8 +704,8 @@ func TestStreamsShareEncodings(t *testing.T) {
 		}
 	}
 	// Delta first responses share the set's sorted slice too.
-	dA, _, _ := (&deltaType{url: resource.ClusterType, started: true, wildcard: true}).changes(snap.set(resource.ClusterType))
-	dB, _, _ := (&deltaType{url: resource.ClusterType, started: true, wildcard: true}).changes(snap.set(resource.ClusterType))
+	dA, _, _ := (&deltaType{typeStream: typeStream{url: resource.ClusterType, wildcard: true}, started: true}).changes(snap.set(resource.ClusterType))
+	dB, _, _ := (&deltaType{typeStream: typeStream{url: resource.ClusterType, wildcard: true}, started: true}).changes(snap.set(resource.ClusterType))
 	if len(dA) != n || &dA[0] != &dB[0] {
 		t.Errorf("delta wildcard: %d resources, shared slice %v", len(dA), len(dA) > 0 && &dA[0] == &dB[0])
 	}
