@@ -162,7 +162,7 @@ func presented(e *envoyrun.Envoy) (map[string]bool, error) {
 	chain := map[string]bool{}
 	for _, c := range d.Certificates {
 		for _, x := range c.CertChain {
-			chain[strings.ToLower(x.SerialNumber)] = true
+			chain[canonicalSerial(x.SerialNumber)] = true
 		}
 	}
 	return chain, nil
@@ -218,8 +218,19 @@ func trustedRoots(e *envoyrun.Envoy) (map[string]bool, error) {
 	return nil, fmt.Errorf("no active secret %s", translator.RootCASecretName)
 }
 
-// serial formats a certificate serial the way Envoy's /certs prints it.
+// serial formats a certificate serial as canonicalSerial does.
 func serial(c *x509.Certificate) string { return fmt.Sprintf("%x", c.SerialNumber) }
+
+// canonicalSerial turns a serial as Envoy's /certs prints it (the DER
+// integer's bytes in hex, so "0859..." when the first byte is below 0x10)
+// into the form serial gives: lower case, no leading zeros.
+func canonicalSerial(s string) string {
+	s = strings.TrimLeft(strings.ToLower(s), "0")
+	if s == "" {
+		return "0"
+	}
+	return s
+}
 
 // envoyCerts returns the serials e presents and the roots it trusts.
 func envoyCerts(e *envoyrun.Envoy) (chain, roots map[string]bool, err error) {
@@ -230,4 +241,24 @@ func envoyCerts(e *envoyrun.Envoy) (chain, roots map[string]bool, err error) {
 		return nil, nil, err
 	}
 	return chain, roots, nil
+}
+
+// TestCanonicalSerial: Envoy prints a serial as the DER integer's bytes, so
+// a first byte below 0x10 keeps its leading zero that %x drops; the two
+// forms must compare equal (CI once failed on serial 0859fd…).
+func TestCanonicalSerial(t *testing.T) {
+	for _, tc := range []struct{ envoy, goHex string }{
+		{"0859fd292c167dd4531cfba6b443863d", "859fd292c167dd4531cfba6b443863d"},
+		{"00A1B2", "a1b2"},
+		{"6CADC633", "6cadc633"},
+		{"00", "0"},
+	} {
+		n, ok := new(big.Int).SetString(tc.goHex, 16)
+		if !ok {
+			t.Fatalf("bad test hex %q", tc.goHex)
+		}
+		if got, want := canonicalSerial(tc.envoy), serial(&x509.Certificate{SerialNumber: n}); got != want {
+			t.Errorf("canonicalSerial(%q) = %q, serial() = %q", tc.envoy, got, want)
+		}
+	}
 }
