@@ -133,20 +133,26 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	var (
 		source string
 		kubeM  *kubeMode
-		ready  = func() bool { return true }
+		// worldWatcher is world mode's source, loaded once here and
+		// reloading from its Run.
+		worldWatcher *file.Watcher
+		ready        = func() bool { return true }
 	)
 	if f.world != "" {
 		// Refuse to start on a world that does not load rather than serve
 		// an empty one; later breakage keeps the last good world instead.
 		// So world mode is ready from the start: the first load is done.
-		world, err := file.Load(f.world)
-		if err != nil {
-			return &exitCodeError{code: exitInvalidWorld, err: err}
-		}
 		if err := file.RegisterMetrics(reg); err != nil {
 			return err
 		}
-		store.Publish(world)
+		var err error
+		if worldWatcher, err = file.NewWatcher(f.world, store, log); err != nil {
+			return err
+		}
+		defer worldWatcher.Close()
+		if err := worldWatcher.Load(); err != nil {
+			return &exitCodeError{code: exitInvalidWorld, err: err}
+		}
 		source = "world " + f.world
 	} else {
 		var err error
@@ -210,7 +216,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if kubeM != nil {
 		parts = append(parts, kubeM.parts(ctx)...)
 	} else {
-		parts = append(parts, servePart{"world watcher", func() error { return file.Watch(ctx, f.world, store, log) }})
+		parts = append(parts, servePart{"world watcher", func() error { return worldWatcher.Run(ctx) }})
 	}
 	done := make(chan error, len(parts))
 	for _, p := range parts {

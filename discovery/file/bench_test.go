@@ -91,7 +91,7 @@ func BenchmarkRetainedHeap(b *testing.B) {
 			for b.Loop() {
 				before := heapAlloc()
 				l := &loader{path: path, store: &model.Store{}, log: slog.New(slog.DiscardHandler)}
-				if err := l.load(); err != nil {
+				if err := l.load(false); err != nil {
 					b.Fatal(err)
 				}
 				retained = heapAlloc() - before

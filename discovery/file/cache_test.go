@@ -255,7 +255,7 @@ func TestLoaderKeepsLastGoodWorld(t *testing.T) {
 	writeWorld(t, path, joinDocuments(docs))
 	store := &model.Store{}
 	l := &loader{path: path, store: store, log: slog.New(slog.DiscardHandler)}
-	if err := l.load(); err != nil {
+	if err := l.load(false); err != nil {
 		t.Fatal(err)
 	}
 	good := store.Load()
@@ -263,7 +263,7 @@ func TestLoaderKeepsLastGoodWorld(t *testing.T) {
 	broken := append([]string(nil), docs...)
 	broken[11] = strings.Replace(broken[11], `"number":80`, `"number":0`, 1)
 	writeWorld(t, path, joinDocuments(broken))
-	err := l.load()
+	err := l.load(false)
 	if want := "document 12 (VirtualDestination default/s2): spec.ports[0].number"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("load = %v, want an error containing %q", err, want)
 	}
@@ -274,7 +274,7 @@ func TestLoaderKeepsLastGoodWorld(t *testing.T) {
 	fixed := append([]string(nil), docs...)
 	fixed[11] = strings.Replace(fixed[11], `"number":80`, `"number":81`, 1)
 	writeWorld(t, path, joinDocuments(fixed))
-	if err := l.load(); err != nil {
+	if err := l.load(false); err != nil {
 		t.Fatal(err)
 	}
 	want, err := Parse(path, joinDocuments(fixed))

@@ -62,11 +62,11 @@ func TestWatchKeepsWorldWhenFileTooLarge(t *testing.T) {
 	l := &loader{path: path, store: store, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	writeWorld(t, path, []byte(clusterWorld("cluster-1")))
-	if err := l.load(); err != nil {
+	if err := l.load(false); err != nil {
 		t.Fatal(err)
 	}
 	writeWorld(t, path, paddedWorld(t, "cluster-2", MaxWorldFileBytes+1))
-	if err := l.load(); err == nil || !strings.Contains(err.Error(), "over the limit") {
+	if err := l.load(false); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Fatalf("load of an oversized file: %v, want the size error", err)
 	}
 	if got := clusterNames(store.Load()); got != "cluster-1" {

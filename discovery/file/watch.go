@@ -48,28 +48,61 @@ func RegisterMetrics(reg prometheus.Registerer) error {
 // reloads it whenever it changes, until ctx is done (it then returns nil).
 // A failing first load is returned as an error. A later file that fails to
 // load is logged and the last good world stays published.
+func Watch(ctx context.Context, path string, store *model.Store, log *slog.Logger) error {
+	w, err := NewWatcher(path, store, log)
+	if err != nil {
+		return err
+	}
+	if err := w.Load(); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// Watcher keeps a store's world in step with a file: Load once (a serve
+// refuses to start on a world that does not load), then Run. One watcher
+// does both, so the first load's parse is the cache of the reloads: a
+// separate first load would parse a large world twice at startup.
 //
-// Watch watches the file's directory rather than the file: editors and
+// It watches the file's directory rather than the file: editors and
 // Kubernetes ConfigMap mounts replace a file by renaming another over it,
 // which ends a watch on the file itself.
-func Watch(ctx context.Context, path string, store *model.Store, log *slog.Logger) error {
+type Watcher struct {
+	fs  *fsnotify.Watcher
+	l   *loader
+	log *slog.Logger
+}
+
+// NewWatcher starts watching the directory of path; nothing is read yet.
+func NewWatcher(path string, store *model.Store, log *slog.Logger) (*Watcher, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	w, err := fsnotify.NewWatcher()
+	fs, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", path, err)
+		return nil, fmt.Errorf("watch %s: %w", path, err)
 	}
-	defer w.Close()
 	// Watch before the first read so that no change between the two is missed.
-	if err := w.Add(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("watch %s: %w", path, err)
+	if err := fs.Add(filepath.Dir(path)); err != nil {
+		fs.Close()
+		return nil, fmt.Errorf("watch %s: %w", path, err)
 	}
-	l := &loader{path: path, store: store, log: log}
-	if err := l.load(); err != nil {
-		return err
-	}
+	return &Watcher{fs: fs, l: &loader{path: path, store: store, log: log}, log: log}, nil
+}
 
+// Load reads the file and publishes its world; a file that does not load
+// is returned as the error (and not logged: the caller reports it).
+func (w *Watcher) Load() error {
+	return w.l.load(true)
+}
+
+// Close stops watching; Run closes the watcher itself when it returns.
+func (w *Watcher) Close() error { return w.fs.Close() }
+
+// Run reloads the file whenever its directory changes, until ctx is done.
+func (w *Watcher) Run(ctx context.Context) error {
+	defer w.fs.Close()
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	defer timer.Stop()
@@ -77,21 +110,21 @@ func Watch(ctx context.Context, path string, store *model.Store, log *slog.Logge
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-w.fs.Events:
 			if !ok {
 				return errors.New("file watcher closed")
 			}
 			// Any event in the directory may replace the file (symlink
 			// swaps touch other names); load skips unchanged content.
-			log.Debug("world file directory changed", "event", ev.String())
+			w.log.Debug("world file directory changed", "event", ev.String())
 			timer.Reset(debounce)
-		case err, ok := <-w.Errors:
+		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return errors.New("file watcher closed")
 			}
-			log.Warn("watching world file", "path", path, "error", err)
+			w.log.Warn("watching world file", "path", w.l.path, "error", err)
 		case <-timer.C:
-			_ = l.load() // logged by load; the last good world stays.
+			_ = w.l.load(false) // logged by load; the last good world stays.
 		}
 	}
 }
@@ -111,7 +144,9 @@ type loader struct {
 	docs docCache
 }
 
-func (l *loader) load() error {
+// load reads and publishes the file; first: the first load, whose error
+// is the caller's to report (there is no last good world to keep).
+func (l *loader) load(first bool) error {
 	data, err := readWorld(l.path)
 	var key docKey
 	if err == nil {
@@ -130,6 +165,9 @@ func (l *loader) load() error {
 	if err != nil {
 		lastLoadSuccess.Set(0)
 		reloads.WithLabelValues("failure").Inc()
+		if first {
+			return err
+		}
 		l.log.Error("world file not loaded, keeping the last good world", "path", l.path, "error", err.Error())
 		return err
 	}
