@@ -128,7 +128,9 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 	request(req R, snap *classSnapshot)
 	// next returns the response due for a type (nil: none) with that
 	// nonce, and what to record once it is sent with its send budget.
-	next(url string, snap *classSnapshot, nonce string) (P, func(*reservation))
+	// When the response carries a whole set, its resources are left out
+	// of it and returned encoded, shared (see resourceSet.wholeBody).
+	next(url string, snap *classSnapshot, nonce string) (P, []byte, func(*reservation))
 	// releaseAll returns every send budget the stream holds.
 	releaseAll()
 }
@@ -137,7 +139,7 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 // to publications of its class, and sends what is due per type, in type
 // order, within the send budget.
 func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
-	recv func() (R, error), send func(P) error, h streamHandler[R, P]) error {
+	recv func() (R, error), send func(any) error, h streamHandler[R, P]) error {
 	sk := s.openStream(delta)
 	defer s.unregister(sk)
 	reqs, errc := receive(ctx, recv)
@@ -182,21 +184,34 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 		ready = nil
 		blocked := false
 		for _, url := range snapshotTypes {
-			resp, sent := h.next(url, pub.snap, strconv.FormatInt(nonce+1, 10))
+			resp, shared, sent := h.next(url, pub.snap, strconv.FormatInt(nonce+1, 10))
 			if sent == nil {
 				continue
 			}
 			nonce++
-			if queued == nil {
-				queued = s.budget.reserve(proto.Size(resp))
+			// Only what this stream encodes for itself counts: a shared
+			// body is in memory once, however many streams send it.
+			// A small response never waits, not even behind this
+			// stream's own queued large one (a whole set is small here).
+			size := proto.Size(resp)
+			var budget *reservation
+			if size < budgetFree {
+				budget = s.budget.reserve(size)
+			} else {
+				if queued == nil {
+					queued = s.budget.reserve(size)
+				}
+				if !queued.isGranted() {
+					ready, blocked = queued.ready, true // the next types wait too: their order matters
+					break
+				}
+				budget, queued = queued, nil
 			}
-			if !queued.isGranted() {
-				ready, blocked = queued.ready, true // the next types wait too: their order matters
-				break
+			var msg any = resp
+			if shared != nil {
+				msg = &sharedResponse{head: resp, body: shared}
 			}
-			budget := queued
-			queued = nil
-			if err := send(resp); err != nil {
+			if err := send(msg); err != nil {
 				budget.release()
 				return err
 			}

@@ -62,6 +62,14 @@ func (s *Server) deltaRequest(class string, node *corev3.Node, t *deltaType, req
 	if len(sub) == 0 && len(unsub) == 0 {
 		return
 	}
+	if t.names == nil && t.covers == nil && t.have == nil && !t.waiting && !t.wildcard && len(unsub) == 0 && cur != nil {
+		// A first subscription to exactly the set (a gateway wants every
+		// load assignment): no map of ten thousand names per stream.
+		if sum, ok := s.codec.lists.sumOf(sub); ok && sum == cur.names() {
+			t.covers = cur
+			return
+		}
+	}
 	for _, n := range sub {
 		if n == "*" {
 			t.wildcard = true
@@ -107,21 +115,22 @@ func (t *deltaType) addFresh(n string) {
 }
 
 // changes returns what t's next response carries, and whether one is due.
-func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, removed []string, due bool) {
+// whole: send is the whole set in order (cur.wire's).
+func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, removed []string, whole, due bool) {
 	if t.waiting || cur == nil || !t.started {
-		return nil, nil, false
+		return nil, nil, false, false
 	}
 	first := t.have == nil && t.sent == nil
 	if !first && t.have == cur && len(t.fresh) == 0 {
-		return nil, nil, false
+		return nil, nil, false, false
 	}
 	if !first && cur.version == t.nacked {
-		return nil, nil, false // rejected: wait for a new version, fresh names included
+		return nil, nil, false, false // rejected: wait for a new version, fresh names included
 	}
 	sorted, _ := cur.wire()
 	if t.have == nil {
 		if t.initial == nil && (t.wildcard || t.covers == cur) {
-			send = sorted
+			send, whole = sorted, true
 		} else {
 			for _, r := range sorted {
 				if t.subscribed(r.Name) && t.initial[r.Name] != r.Version {
@@ -167,9 +176,9 @@ func (t *deltaType) changes(cur *resourceSet) (send []*discoveryv3.Resource, rem
 	slices.Sort(removed)
 	if len(send) == 0 && len(removed) == 0 && !(first && t.wildcard) {
 		t.have, t.fresh, t.initial = cur, nil, nil // nothing it asked for changed
-		return nil, nil, false
+		return nil, nil, false, false
 	}
-	return send, removed, true
+	return send, removed, whole, true
 }
 
 // deltaStream is a delta stream's per-type state.
@@ -182,7 +191,7 @@ type deltaStream struct {
 
 func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesServer, done <-chan struct{}) error {
 	h := &deltaStream{s: s, byType: map[string]*deltaType{}}
-	return runStream(s, st.Context(), done, true, st.Recv, st.Send, h)
+	return runStream(s, st.Context(), done, true, st.Recv, st.SendMsg, h)
 }
 
 func (h *deltaStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
@@ -196,20 +205,24 @@ func (h *deltaStream) request(req *discoveryv3.DeltaDiscoveryRequest, snap *clas
 	h.s.deltaRequest(h.class, h.node, t, req, snap.set(t.url))
 }
 
-func (h *deltaStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DeltaDiscoveryResponse, func(*reservation)) {
+func (h *deltaStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DeltaDiscoveryResponse, []byte, func(*reservation)) {
 	t := h.byType[url]
 	if t == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cur := snap.set(url)
-	send, removed, due := t.changes(cur)
+	send, removed, whole, due := t.changes(cur)
 	if !due {
-		return nil, nil
+		return nil, nil, nil
+	}
+	var shared []byte
+	if whole {
+		shared, send = cur.wholeBody(true), nil
 	}
 	resp := &discoveryv3.DeltaDiscoveryResponse{
 		SystemVersionInfo: cur.version, Resources: send, RemovedResources: removed, TypeUrl: url, Nonce: nonce,
 	}
-	return resp, func(budget *reservation) {
+	return resp, shared, func(budget *reservation) {
 		prev := t.sent
 		t.record(nonce, cur, budget)
 		t.sentFresh, t.fresh, t.initial = t.fresh, nil, nil

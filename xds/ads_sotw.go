@@ -62,25 +62,28 @@ func (s *Server) sotwRequest(class string, node *corev3.Node, t *sotwType, req *
 // every type but listeners and clusters, and Envoy merges into what it has
 // (a cluster whose assignment is absent keeps its endpoints). That keeps
 // an endpoint change as cheap for state-of-the-world proxies as for delta.
-func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
+//
+// A response carrying the whole set says so (whole) rather than listing it:
+// the stream sends the set's shared encoding.
+func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, whole, due bool) {
 	if t.waiting || cur == nil {
-		return nil, false
+		return nil, false, false
 	}
 	if t.sent != nil && !t.renamed && len(t.resend) == 0 && (cur.version == t.sent.version || cur.version == t.nacked) {
-		return nil, false
+		return nil, false, false
 	}
 	full := t.sent == nil || t.renamed || t.acked == nil || t.url != resource.EndpointType
-	sorted, all := cur.wire()
+	sorted, _ := cur.wire()
 	switch {
 	case full && (t.wildcard || t.covers == cur):
-		return all, true
+		return nil, true, true
 	case full:
 		for _, r := range sorted {
 			if t.subscribed(r.Name) {
 				anys = append(anys, r.Resource)
 			}
 		}
-		return anys, true
+		return anys, false, true
 	}
 	changed := cur.changedSince(t.acked)
 	for n := range t.resend {
@@ -98,9 +101,9 @@ func (t *sotwType) resources(cur *resourceSet) (anys []*anypb.Any, due bool) {
 	}
 	if len(anys) == 0 {
 		t.sent, t.acked = cur, cur // nothing it asked for changed
-		return nil, false
+		return nil, false, false
 	}
-	return anys, true
+	return anys, false, true
 }
 
 // sotwStream is a state-of-the-world stream's per-type state.
@@ -113,7 +116,7 @@ type sotwStream struct {
 
 func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer, done <-chan struct{}) error {
 	h := &sotwStream{s: s, byType: map[string]*sotwType{}}
-	return runStream(s, st.Context(), done, false, st.Recv, st.Send, h)
+	return runStream(s, st.Context(), done, false, st.Recv, st.SendMsg, h)
 }
 
 func (h *sotwStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
@@ -127,18 +130,22 @@ func (h *sotwStream) request(req *discoveryv3.DiscoveryRequest, snap *classSnaps
 	h.s.sotwRequest(h.class, h.node, t, req, snap.set(t.url))
 }
 
-func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DiscoveryResponse, func(*reservation)) {
+func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*discoveryv3.DiscoveryResponse, []byte, func(*reservation)) {
 	t := h.byType[url]
 	if t == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cur := snap.set(url)
-	anys, due := t.resources(cur)
+	anys, whole, due := t.resources(cur)
 	if !due {
-		return nil, nil
+		return nil, nil, nil
+	}
+	var shared []byte
+	if whole {
+		shared = cur.wholeBody(false)
 	}
 	resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.version, Resources: anys, TypeUrl: url, Nonce: nonce}
-	return resp, func(budget *reservation) {
+	return resp, shared, func(budget *reservation) {
 		prev := t.sent
 		t.record(nonce, cur, budget)
 		t.renamed, t.resend = false, nil

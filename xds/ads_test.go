@@ -15,8 +15,11 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/anypb"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -683,18 +686,34 @@ func TestStreamsShareEncodings(t *testing.T) {
 		{"wildcard", func() *sotwType { return &sotwType{typeStream: typeStream{url: resource.EndpointType, wildcard: true}} }},
 		{"covering names", func() *sotwType { return &sotwType{typeStream: typeStream{url: resource.EndpointType, covers: cur}} }},
 	} {
-		a, dueA := mk.t().resources(cur)
-		b, dueB := mk.t().resources(cur)
-		if !dueA || !dueB || len(a) != n || len(b) != n {
-			t.Fatalf("%s: due %v/%v, %d/%d resources", mk.name, dueA, dueB, len(a), len(b))
+		a, wholeA, dueA := mk.t().resources(cur)
+		_, wholeB, dueB := mk.t().resources(cur)
+		if !dueA || !dueB || !wholeA || !wholeB || len(a) != 0 {
+			t.Fatalf("%s: due %v/%v, whole %v/%v, %d listed resources; want the whole set, unlisted", mk.name, dueA, dueB, wholeA, wholeB, len(a))
 		}
-		if &a[0] != &b[0] {
-			t.Errorf("%s: two fresh streams got different slices for the same set", mk.name)
+	}
+	// Every stream sending the whole set sends one shared encoding of it,
+	// which decodes to the set in name order.
+	for _, delta := range []bool{false, true} {
+		body := cur.wholeBody(delta)
+		if again := cur.wholeBody(delta); len(body) == 0 || &again[0] != &body[0] {
+			t.Fatalf("delta=%v: whole body not built once and shared", delta)
+		}
+		sorted, anys := cur.wire()
+		var got, want proto.Message = &discoveryv3.DiscoveryResponse{}, &discoveryv3.DiscoveryResponse{Resources: anys}
+		if delta {
+			got, want = &discoveryv3.DeltaDiscoveryResponse{}, &discoveryv3.DeltaDiscoveryResponse{Resources: sorted}
+		}
+		if err := proto.Unmarshal(body, got); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+			t.Errorf("delta=%v: whole body decodes to (-want +got):\n%s", delta, diff)
 		}
 	}
 	sub := &sotwType{typeStream: typeStream{url: resource.EndpointType, names: map[string]struct{}{app(3): {}, app(7): {}}}}
-	a, _ := sub.resources(cur)
-	b, _ := (&sotwType{typeStream: typeStream{url: resource.EndpointType, names: sub.names}}).resources(cur)
+	a, _, _ := sub.resources(cur)
+	b, _, _ := (&sotwType{typeStream: typeStream{url: resource.EndpointType, names: sub.names}}).resources(cur)
 	if len(a) != 2 || len(b) != 2 {
 		t.Fatalf("subset: %d and %d resources, want 2", len(a), len(b))
 	}
@@ -703,11 +722,10 @@ func TestStreamsShareEncodings(t *testing.T) {
 			t.Errorf("subset: resource %d not the set's shared Any", i)
 		}
 	}
-	// Delta first responses share the set's sorted slice too.
-	dA, _, _ := (&deltaType{typeStream: typeStream{url: resource.ClusterType, wildcard: true}, started: true}).changes(snap.set(resource.ClusterType))
-	dB, _, _ := (&deltaType{typeStream: typeStream{url: resource.ClusterType, wildcard: true}, started: true}).changes(snap.set(resource.ClusterType))
-	if len(dA) != n || &dA[0] != &dB[0] {
-		t.Errorf("delta wildcard: %d resources, shared slice %v", len(dA), len(dA) > 0 && &dA[0] == &dB[0])
+	// A delta wildcard first response is the whole set.
+	dA, _, whole, _ := (&deltaType{typeStream: typeStream{url: resource.ClusterType, wildcard: true}, started: true}).changes(snap.set(resource.ClusterType))
+	if len(dA) != n || !whole {
+		t.Errorf("delta wildcard: %d resources, whole %v; want %d, whole", len(dA), whole, n)
 	}
 }
 
@@ -826,4 +844,66 @@ func TestChangedClusterGetsItsAssignmentAgain(t *testing.T) {
 		d.ackDelta(r)
 		d.expectNone()
 	})
+}
+
+// A delta gateway subscribing to every load assignment by name (as Envoy
+// does after CDS) is served like one holding a subscription map: changes
+// only, unsubscribing and resubscribing work. Its long list is decoded once
+// for all such streams and stands for the whole set (no per-stream map).
+func TestDeltaSubscriptionToEverything(t *testing.T) {
+	const n = 2 * sharedListMin
+	var all []int
+	for i := range n {
+		all = append(all, i)
+	}
+	h := startADS(t, adsOpts{apps: n})
+
+	for _, name := range []string{"gw-d1", "gw-d2"} {
+		d := h.delta(adsNode(name))
+		d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesSubscribe: apps(all...)})
+		r := d.expect(resource.EndpointType)
+		checkNames(t, name+" first response", deltaNames(r), apps(all...))
+		d.ackDelta(r)
+
+		extra := map[int]int{3: 1}
+		if name == "gw-d2" {
+			extra = map[int]int{3: 2}
+		}
+		h.store.Publish(adsWorld(adsOpts{apps: n, extra: extra}))
+		r = d.expect(resource.EndpointType)
+		checkNames(t, name+" after app-3 changed", deltaNames(r), apps(3))
+		d.ackDelta(r)
+
+		d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesUnsubscribe: apps(5)})
+		d.expectNone()
+		d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesSubscribe: apps(5)})
+		r = d.expect(resource.EndpointType)
+		checkNames(t, name+" after resubscribing app-5", deltaNames(r), apps(5))
+		d.ackDelta(r)
+		d.expectNone()
+	}
+
+	// White box: the decoded subscription stands for the set, without a
+	// map of its names (a map of 128 names would be many allocations).
+	snap, err := h.srv.cache.GetSnapshot(adsProxy.ClassKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := snap.set(resource.EndpointType)
+	wire, err := proto.Marshal(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesSubscribe: apps(all...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &discoveryv3.DeltaDiscoveryRequest{}
+	if err := h.srv.codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, req); err != nil {
+		t.Fatal(err)
+	}
+	var ts *deltaType
+	allocs := testing.AllocsPerRun(10, func() {
+		ts = &deltaType{typeStream: typeStream{url: resource.EndpointType}}
+		h.srv.deltaRequest("class", nil, ts, req, cur)
+	})
+	if ts.covers != cur || ts.names != nil || allocs > 2 {
+		t.Errorf("subscription to every name: covers the set %v, map of %d names, %.0f allocations", ts.covers == cur, len(ts.names), allocs)
+	}
 }

@@ -122,37 +122,48 @@ func TestSendBudget(t *testing.T) {
 
 // Over real streams: with a budget of one large response, a second proxy's
 // large response waits until the first proxy answers (or goes away).
+// Responses carrying a whole set do not wait: every stream sends the same
+// shared encoding, so they hold no memory of their own.
 func TestSendBudgetQueuesLargeResponses(t *testing.T) {
-	const n = 400 // CDS and EDS above 128 KiB each
+	const n = 400 // EDS above 128 KiB
 	h := start(t, Options{Insecure: true, SendBudget: budgetFree})
 	h.store.Publish(adsWorld(adsOpts{apps: n}))
+	// Subsets of the load assignments: encoded per stream, so budgeted.
+	var most, others []int
+	for i := range n - 1 {
+		most = append(most, i)
+		others = append(others, i+1)
+	}
+	subset, otherSubset := apps(most...), apps(others...)
+
 	a := h.sotw(adsNode("gw-a"))
-	a.send(resource.ClusterType, "", "", nil, "")
-	ra := a.expect(resource.ClusterType)
-	if got := len(ra.GetResources()); got != n {
-		t.Fatalf("%d clusters, want %d", got, n)
+	a.send(resource.EndpointType, "", "", subset, "")
+	ra := a.expect(resource.EndpointType)
+	if got := len(ra.GetResources()); got != n-1 {
+		t.Fatalf("%d load assignments, want %d", got, n-1)
 	}
 
 	b := h.sotw(adsNode("gw-b"))
+	b.send(resource.EndpointType, "", "", subset, "")
+	b.expectNone(resource.EndpointType) // a holds the budget
+	// A whole set goes out meanwhile.
 	b.send(resource.ClusterType, "", "", nil, "")
-	b.expectNone(resource.ClusterType) // a holds the budget
-	a.ack(ra, nil)
-	rb := b.expect(resource.ClusterType)
+	if got := len(b.expect(resource.ClusterType).GetResources()); got != n {
+		t.Fatalf("%d clusters while the budget is held, want %d", got, n)
+	}
+	a.ack(ra, subset)
+	rb := b.expect(resource.EndpointType)
 
 	// b holds it now; a's next large response waits for b's answer.
-	var all []int
-	for i := range n {
-		all = append(all, i)
-	}
-	a.send(resource.EndpointType, "", "", apps(all...), "")
+	a.send(resource.EndpointType, ra.GetVersionInfo(), ra.GetNonce(), otherSubset, "")
 	a.expectNone(resource.EndpointType)
-	b.ack(rb, nil)
+	b.ack(rb, subset)
 	a.expect(resource.EndpointType)
 
 	// A closed stream returns its budget: c gets its response once a goes.
 	c := h.sotw(adsNode("gw-c"))
-	c.send(resource.ClusterType, "", "", nil, "")
-	c.expectNone(resource.ClusterType)
+	c.send(resource.EndpointType, "", "", subset, "")
+	c.expectNone(resource.EndpointType)
 	a.close()
-	c.expect(resource.ClusterType)
+	c.expect(resource.EndpointType)
 }

@@ -45,7 +45,22 @@ const (
 // one per stream) otherwise stay cached long after the burst.
 const unpooledSize = 1 << 20
 
+// sharedResponse is a response sent as its own fields (head) followed by
+// the encoded resources it shares with other streams' responses (body).
+type sharedResponse struct {
+	head proto.Message
+	body []byte
+}
+
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(*sharedResponse); ok {
+		head, err := proto.Marshal(r.head)
+		if err != nil {
+			return nil, err
+		}
+		// Both are read-only here: SliceBuffer's Free does not recycle.
+		return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(r.body)}, nil
+	}
 	if m, ok := v.(proto.Message); ok {
 		if size := proto.Size(m); size >= unpooledSize {
 			b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), m)
@@ -82,8 +97,9 @@ func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number)
 	var names [2][]string
 	sc := scanFields(b, f0, f1)
 	// A state-of-the-world proxy repeats the same long list in every ACK,
-	// and proxies of a class send the same one: decode it once.
-	shared := f1 == 0 && sc.n0 >= sharedListMin
+	// and proxies of a class send the same one (so do delta proxies
+	// subscribing): decode it once.
+	shared := sc.n1 == 0 && sc.n0 >= sharedListMin
 	if shared {
 		names[0] = c.lists.get(sc.key)
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
+	"weak"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -53,6 +55,15 @@ type resourceSet struct {
 	sorted     []*discoveryv3.Resource // by name
 	anys       []*anypb.Any            // sorted's payloads (state of the world)
 	namesSum   nameSum
+
+	// whole are the encoded resources fields of a response carrying the
+	// whole set ([0] state of the world, [1] delta), built on first use and
+	// sent by every stream that needs the whole set. Held weakly: they are
+	// wanted in bursts (initial syncs, a changed set), and in between
+	// would double the set's memory.
+	wholeMu  sync.Mutex
+	whole    [2]weak.Pointer[byte]
+	wholeLen [2]int
 }
 
 // item is one resource of a set: its wire form, shared by every response
@@ -199,6 +210,38 @@ func (rs *resourceSet) wire() ([]*discoveryv3.Resource, []*anypb.Any) {
 }
 
 // names is the order-insensitive sum of rs's resource names.
+// wholeBody returns the encoded resources field of a response carrying the
+// whole set, for a delta or a state-of-the-world response. Encodings of a
+// message concatenate to their merge, so a stream sends it after the
+// response's few own fields (version, type, nonce): a first sync of a
+// large set to many proxies then shares one buffer instead of allocating
+// one per stream, which was most of the garbage and the peak memory.
+func (rs *resourceSet) wholeBody(delta bool) []byte {
+	i := 0
+	if delta {
+		i = 1
+	}
+	rs.wholeMu.Lock()
+	defer rs.wholeMu.Unlock()
+	if p := rs.whole[i].Value(); p != nil {
+		return unsafe.Slice(p, rs.wholeLen[i])
+	}
+	sorted, anys := rs.wire()
+	var m proto.Message = &discoveryv3.DiscoveryResponse{Resources: anys}
+	if delta {
+		m = &discoveryv3.DeltaDiscoveryResponse{Resources: sorted}
+	}
+	b, err := proto.Marshal(m)
+	if err != nil { // the parts were encoded already: cannot happen
+		panic(fmt.Sprintf("encode %s: %v", rs.typeURL, err))
+	}
+	if len(b) == 0 {
+		return b
+	}
+	rs.whole[i], rs.wholeLen[i] = weak.Make(&b[0]), len(b)
+	return b
+}
+
 func (rs *resourceSet) names() nameSum {
 	rs.wire()
 	return rs.namesSum

@@ -130,6 +130,20 @@ func (b *serviceBuild) in(c model.Cluster) model.Service {
 	return *b.built
 }
 
+// adopt makes b's Service the snapshot's copy of it, when that is the
+// same: the snapshot keeps its own (interned) copy, and two copies of
+// every Service of a large world were a fifth of the heap. Only when the
+// snapshot kept the document's endpoint order (it sorts them by address):
+// the world lists them in document order, and in indexes overrides so.
+func (b *serviceBuild) adopt(snap *model.Snapshot) {
+	svc := snap.Service(b.built.Key())
+	if !b.given || svc == nil || svc == b.built ||
+		!slices.EqualFunc(svc.Endpoints, b.built.Endpoints, func(x, y model.Endpoint) bool { return x.Address == y.Address }) {
+		return
+	}
+	b.built = svc // given stays true: in clones before changing it
+}
+
 func (dp *docParser) parseService(data []byte) {
 	var doc serviceDoc
 	if !dp.decodeStrict(data, &doc) {

@@ -22,6 +22,11 @@ func (c *docCache) snapshot(w model.World, docs []*docResult) *model.Snapshot {
 		snap = model.NewSnapshot(w)
 	}
 	c.snap, c.snapDocs = snap, docs
+	for _, r := range docs {
+		if r.service != nil {
+			r.service.adopt(snap)
+		}
+	}
 	return snap
 }
 
