@@ -119,16 +119,16 @@ func (r *results) write(dir string, w io.Writer) error {
 
 // memory is a scale's RSS, and with GOMEMLIMIT if it was also served so.
 func memory(s scaleResult) string {
-	m := fmt.Sprintf("RSS %.0f MiB (peak %.0f MiB)", s.RSSMiB, s.PeakRSSMiB)
+	m := fmt.Sprintf("RSS %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB)", s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB)
 	l := s.Limited
 	switch {
 	case l == nil:
 		return m
 	case l.Convergence.N == 0 && l.RSSMiB == 0:
-		return fmt.Sprintf("RSS (no limit) %.0f MiB (peak %.0f MiB); RSS (GOMEMLIMIT=%s) not measured: %s", s.RSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.Error)
+		return fmt.Sprintf("RSS (no limit) %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB); RSS (GOMEMLIMIT=%s) not measured: %s", s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.Error)
 	}
-	m = fmt.Sprintf("RSS (no limit) %.0f MiB (peak %.0f MiB); RSS (GOMEMLIMIT=%s) %.0f MiB (peak %.0f MiB; initial sync %.0f s, convergence p99 %.0f ms)",
-		s.RSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.RSSMiB, l.PeakRSSMiB, l.SyncSec, l.Convergence.P99)
+	m = fmt.Sprintf("RSS (no limit) %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB); RSS (GOMEMLIMIT=%s) %.0f MiB (peak %.0f MiB; initial sync %.0f s, convergence p99 %.0f ms)",
+		s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.RSSMiB, l.PeakRSSMiB, l.SyncSec, l.Convergence.P99)
 	if l.Error != "" {
 		m += "; " + l.Error
 	}

@@ -16,7 +16,10 @@ type scaleResult struct {
 	WorldBytes  int     `json:"world_bytes"`
 	StartupSec  float64 `json:"startup_seconds"`
 	SyncSec     float64 `json:"initial_sync_seconds"`
+	// RSSMiB is the largest RSS sampled after the initial sync and after
+	// each change; SyncRSSMiB the one after the initial sync alone.
 	RSSMiB      float64 `json:"rss_mib"`
+	SyncRSSMiB  float64 `json:"rss_after_sync_mib"`
 	PeakRSSMiB  float64 `json:"peak_rss_mib"`
 	Convergence dist    `json:"convergence"`
 	// Sotw and Delta split Convergence by protocol.
@@ -103,6 +106,7 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool, goMemLim
 	if r.RSSMiB, err = procStatus(p.pid(), "VmRSS"); err != nil {
 		return r, err
 	}
+	r.SyncRSSMiB = round2(r.RSSMiB)
 
 	var cpuDone chan error
 	if profile && p.pprofAddr != "" {
