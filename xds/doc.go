@@ -38,9 +38,12 @@
 //   - a cluster that changed gets its load assignment again right after,
 //     changed or not: Envoy warms a changed cluster until it receives one
 //     (else until initial_fetch_timeout, 15 s by default);
-//   - responses of 64 KiB and more draw on a server-wide send budget until
-//     the proxy answers, so initial syncs of a large snapshot to many
-//     proxies queue instead of each holding an encoded copy in gRPC.
+//   - a response carrying a whole set (an initial sync) is sent as its own
+//     fields followed by the set's resources encoded once for all streams
+//     (resourceSet.wholeBody, held weakly): protobuf encodings concatenate
+//     to their merge, so 1,000 initial syncs hold one copy, not 1,000;
+//   - responses a stream encodes for itself of 64 KiB and more draw on a
+//     server-wide send budget until the proxy answers.
 //
 // # Publishing
 //
