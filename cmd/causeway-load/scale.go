@@ -10,12 +10,12 @@ import (
 
 // scaleResult is one world-file run.
 type scaleResult struct {
-	VDs         int     `json:"virtual_destinations"`
-	Endpoints   int     `json:"endpoints"`
-	Clients     int     `json:"clients"`
-	WorldBytes  int     `json:"world_bytes"`
-	StartupSec  float64 `json:"startup_seconds"`
-	SyncSec     float64 `json:"initial_sync_seconds"`
+	VDs        int     `json:"virtual_destinations"`
+	Endpoints  int     `json:"endpoints"`
+	Clients    int     `json:"clients"`
+	WorldBytes int     `json:"world_bytes"`
+	StartupSec float64 `json:"startup_seconds"`
+	SyncSec    float64 `json:"initial_sync_seconds"`
 	// RSSMiB is the largest RSS sampled after the initial sync and after
 	// each change; SyncRSSMiB the one after the initial sync alone.
 	RSSMiB      float64 `json:"rss_mib"`
