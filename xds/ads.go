@@ -189,10 +189,10 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 				continue
 			}
 			nonce++
-			// Only what this stream encodes for itself counts: a shared
-			// body is in memory once, however many streams send it.
-			// A small response never waits, not even behind this
-			// stream's own queued large one (a whole set is small here).
+			// The budget counts what this stream encodes for itself (a
+			// shared body is in memory once, however many streams send
+			// it), and a small response does not wait behind the stream's
+			// own queued large one.
 			size := proto.Size(resp)
 			var budget *reservation
 			if size < budgetFree {
