@@ -115,7 +115,7 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		return                     // publishing would change nothing
 	}
 	if err == nil {
-		err = validateExcept(snap.view(), snap.validatedIn(c.snap))
+		err = validateExcept(snap.view(), snap.validatedIn(s.publishedLocked(c)...))
 	}
 	if err != nil {
 		if version != c.rejected {
@@ -131,6 +131,19 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		return
 	}
 	c.rejected, c.leaf, c.world = "", l, world
+}
+
+// publishedLocked returns the snapshots published, hence validated: c's
+// first (the likeliest to share a resource), then the other classes'.
+func (s *Server) publishedLocked(c *class) []*classSnapshot {
+	out := make([]*classSnapshot, 0, len(s.classes))
+	out = append(out, c.snap)
+	for _, o := range s.classes {
+		if o != c && o.snap != nil {
+			out = append(out, o.snap)
+		}
+	}
+	return out
 }
 
 // publishLocked hands snap to the cache as c's snapshot, recording the

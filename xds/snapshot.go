@@ -542,18 +542,26 @@ func (s *classSnapshot) withEndpoints(clas []*endpointv3.ClusterLoadAssignment) 
 	return next, len(changes), nil
 }
 
-// validatedIn reports, for validateExcept, the resources of s that prev
-// (a published, hence validated, snapshot) holds with the same version.
-func (s *classSnapshot) validatedIn(prev *classSnapshot) func(typeURL, name string) bool {
-	if prev == nil {
+// validatedIn reports, for validateExcept, the resources of s that one of
+// published (validated snapshots: the class's last, and other classes')
+// holds with the same version. A version digests the name and the
+// encoding, and validating a resource depends on nothing else: a cluster
+// that every gateway class shares is validated once, not once per class.
+func (s *classSnapshot) validatedIn(published ...*classSnapshot) func(typeURL, name string) bool {
+	published = slices.DeleteFunc(slices.Clone(published), func(p *classSnapshot) bool { return p == nil })
+	if len(published) == 0 {
 		return nil
 	}
 	return func(typeURL, name string) bool {
-		cur, old := s.set(typeURL), prev.set(typeURL)
-		if cur == nil || old == nil {
+		v := s.set(typeURL).versionOf(name)
+		if v == "" {
 			return false
 		}
-		v := old.versionOf(name)
-		return v != "" && cur.versionOf(name) == v
+		for _, p := range published {
+			if p.set(typeURL).versionOf(name) == v {
+				return true
+			}
+		}
+		return false
 	}
 }
