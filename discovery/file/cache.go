@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/causeway-dev/causeway/internal/yamldoc"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -25,7 +26,7 @@ type docCache struct {
 
 // parse returns the docResult of every document, parsing only those the
 // cache has not seen, and then remembers exactly this load's documents.
-func (c *docCache) parse(raws []rawDocument) []*docResult {
+func (c *docCache) parse(raws []yamldoc.Document) []*docResult {
 	results := make([]*docResult, len(raws))
 	var keys []docKey
 	if c != nil {
@@ -34,7 +35,7 @@ func (c *docCache) parse(raws []rawDocument) []*docResult {
 	var missing []int
 	for i, raw := range raws {
 		if c != nil {
-			keys[i] = keyOf(raw.data)
+			keys[i] = keyOf(raw.Data)
 			results[i] = c.docs[keys[i]]
 		}
 		if results[i] == nil {
@@ -73,11 +74,11 @@ const parallelFrom = 64
 // parseMissing parses the documents numbered in missing into results,
 // on every CPU when there are many (a first load): documents are parsed
 // independently of one another.
-func parseMissing(raws []rawDocument, results []*docResult, missing []int) {
+func parseMissing(raws []yamldoc.Document, results []*docResult, missing []int) {
 	workers := min(runtime.GOMAXPROCS(0), len(missing)/parallelFrom)
 	if workers <= 1 {
 		for _, i := range missing {
-			results[i] = parseDocument(raws[i].data)
+			results[i] = parseDocument(raws[i].Data)
 		}
 		return
 	}
@@ -91,7 +92,7 @@ func parseMissing(raws []rawDocument, results []*docResult, missing []int) {
 					return
 				}
 				i := missing[n]
-				results[i] = parseDocument(raws[i].data)
+				results[i] = parseDocument(raws[i].Data)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"log/slog"
@@ -16,56 +15,6 @@ import (
 
 	"github.com/causeway-dev/causeway/model"
 )
-
-// scannerSplit is how documents were split before splitDocuments stopped
-// copying every line: the reference splitDocuments must agree with.
-func scannerSplit(data []byte) []rawDocument {
-	var docs []rawDocument
-	cur := rawDocument{line: 1}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), len(data)+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if isSeparator([]byte(text)) {
-			docs = append(docs, cur)
-			cur = rawDocument{line: line + 1}
-			continue
-		}
-		cur.data = append(cur.data, text...)
-		cur.data = append(cur.data, '\n')
-	}
-	return append(docs, cur)
-}
-
-func TestSplitDocumentsAsScanner(t *testing.T) {
-	inputs := []string{
-		"", "\n", "---", "---\n", "a: 1", "a: 1\n---\nb: 2\n", "a: 1\n---\nb: 2",
-		"--- # comment\na: 1\n---   \nb: 2\n", "---x\n--- x\n ---\n", "a: |\n  ---\n  text\n---\nb: 1\n",
-		"a: 1\r\n---\r\nb: 2\r\n", "a: 1\r\r\n---\r\n", "a\rb\n---\n\r", "\n\n---\n\n", "---\n---\n---",
-	}
-	pieces := []string{"a: 1", "---", "--- # c", "---x", " ---", "\r", "\n", "\n", "\n", "\r\n", "  b: |", "#"}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
-		var b strings.Builder
-		for range r.IntN(12) {
-			b.WriteString(pieces[r.IntN(len(pieces))])
-		}
-		inputs = append(inputs, b.String())
-	}
-	for _, in := range inputs {
-		got, want := splitDocuments([]byte(in)), scannerSplit([]byte(in))
-		if len(got) != len(want) {
-			t.Fatalf("%q: %d documents, want %d", in, len(got), len(want))
-		}
-		for i := range got {
-			if string(got[i].data) != string(want[i].data) || got[i].line != want[i].line {
-				t.Errorf("%q: document %d is %q at line %d, want %q at line %d", in, i, got[i].data, got[i].line, want[i].data, want[i].line)
-			}
-		}
-	}
-}
 
 // worldDocuments is a world with every kind and both layouts (YAML blocks
 // and one-line JSON), as documents without their separators.

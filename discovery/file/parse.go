@@ -1,14 +1,12 @@
 package file
 
 import (
-	"bytes"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/causeway-dev/causeway/internal/yamldoc"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -50,7 +48,7 @@ func parseDocuments(name string, data []byte, cache *docCache) (model.World, []*
 	if len(data) > MaxWorldFileBytes {
 		return model.World{}, nil, errTooLarge(name, int64(len(data)))
 	}
-	raws := splitDocuments(data)
+	raws := yamldoc.Split(data)
 	results := cache.parse(raws)
 	p := newParser(name, results)
 	index := 0
@@ -59,7 +57,7 @@ func parseDocuments(name string, data []byte, cache *docCache) (model.World, []*
 			continue
 		}
 		index++
-		p.addDocument(index, raws[i].line, r)
+		p.addDocument(index, raws[i].Line, r)
 	}
 	p.finishServices()
 	p.checkGatewayClusters()
@@ -68,77 +66,6 @@ func parseDocuments(name string, data []byte, cache *docCache) (model.World, []*
 		return model.World{}, nil, p.errs
 	}
 	return p.world, results, nil
-}
-
-type rawDocument struct {
-	data []byte
-	line int // 1-based line of the document's first line
-}
-
-// splitDocuments splits a YAML stream at "---" lines (a separator may be
-// followed by a comment) and remembers where each document starts so that
-// syntax errors can point at a line. A document is its lines, each ended
-// by "\n" and without a "\r" before it; most documents are already exactly
-// that in data and are not copied.
-func splitDocuments(data []byte) []rawDocument {
-	var docs []rawDocument
-	start, first := 0, 1 // the current document's offset and first line
-	exact := true        // data[start:pos] is the document as defined above
-	line := 0
-	for pos := 0; pos < len(data); {
-		line++
-		text, next := data[pos:], len(data)
-		i := bytes.IndexByte(text, '\n')
-		if i >= 0 {
-			text, next = text[:i], pos+i+1
-		}
-		cr := len(text) > 0 && text[len(text)-1] == '\r'
-		if cr {
-			text = text[:len(text)-1]
-		}
-		if isSeparator(text) {
-			docs = append(docs, documentAt(data, start, pos, first, exact))
-			start, first, exact = next, line+1, true
-		} else {
-			exact = exact && i >= 0 && !cr
-		}
-		pos = next
-	}
-	return append(docs, documentAt(data, start, len(data), first, exact))
-}
-
-// documentAt is the document whose lines are data[start:end].
-func documentAt(data []byte, start, end, first int, exact bool) rawDocument {
-	if exact {
-		return rawDocument{data: data[start:end:end], line: first}
-	}
-	return rawDocument{data: normalizeLines(data[start:end]), line: first}
-}
-
-// normalizeLines ends every line with a bare "\n": a final line without
-// one gets it, and one "\r" before a "\n" goes (as bufio.ScanLines reads lines).
-func normalizeLines(text []byte) []byte {
-	var out []byte
-	for len(text) > 0 {
-		line := text
-		if i := bytes.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		out = append(out, line...)
-		out = append(out, '\n')
-	}
-	return out
-}
-
-func isSeparator(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) {
-		return false
-	}
-	rest := bytes.TrimSpace(line[3:])
-	return len(rest) == 0 || rest[0] == '#'
 }
 
 // parser puts the documents together: it accumulates the world and every
@@ -199,7 +126,7 @@ func (d docRef) String() string {
 // at line, and adds its object to the world unless it is a duplicate.
 func (p *parser) addDocument(index, line int, r *docResult) {
 	if r.syntax != "" {
-		p.add(fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", p.file, index, line, fileLines(r.syntax, line)))
+		p.add(fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", p.file, index, line, yamldoc.FileLines(r.syntax, line)))
 		return
 	}
 	d := r.ref
@@ -207,7 +134,7 @@ func (p *parser) addDocument(index, line int, r *docResult) {
 	for _, e := range r.errs {
 		msg := e.msg
 		if e.docLines {
-			msg = fileLines(msg, line)
+			msg = yamldoc.FileLines(msg, line)
 		}
 		p.errorf(d, e.field, "%s", msg)
 	}
@@ -235,17 +162,6 @@ func (p *parser) unique(d docRef, key string) bool {
 	}
 	p.seen[key] = d.index
 	return true
-}
-
-var yamlLine = regexp.MustCompile(`\bline (\d+):`)
-
-// fileLines rewrites "line N:" in a YAML error (relative to the document) into a line
-// of the whole file, which is what an editor shows.
-func fileLines(msg string, firstLine int) string {
-	return yamlLine.ReplaceAllStringFunc(msg, func(m string) string {
-		n, _ := strconv.Atoi(yamlLine.FindStringSubmatch(m)[1])
-		return fmt.Sprintf("line %d:", n+firstLine-1)
-	})
 }
 
 // listErrors prints one error per line, without multierror's bullets, so

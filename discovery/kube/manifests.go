@@ -1,16 +1,13 @@
 package kube
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/causeway-dev/causeway/api/v1alpha1"
+	"github.com/causeway-dev/causeway/internal/yamldoc"
 )
 
 // ManifestSet collects the objects of plain Kubernetes manifests, the YAML
@@ -179,11 +177,11 @@ func toManifestJSON(doc []byte) (manifestJSON, error) {
 func (s *ManifestSet) addData(cluster, file string, data []byte) []error {
 	var errs []error
 	index := 0
-	for _, doc := range splitManifest(data) {
-		m, err := toManifestJSON(doc.data)
+	for _, doc := range yamldoc.Split(data) {
+		m, err := toManifestJSON(doc.Data)
 		if err != nil {
 			index++
-			errs = append(errs, fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", file, index, doc.line, oneLine(fileLine(err.Error(), doc.line))))
+			errs = append(errs, fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", file, index, doc.Line, oneLine(yamldoc.FileLines(err.Error(), doc.Line))))
 			continue
 		}
 		if bytes.Equal(m.json, []byte("null")) {
@@ -380,46 +378,6 @@ func withTypeMeta(item json.RawMessage, apiVersion, kind string) json.RawMessage
 	return out
 }
 
-type manifestDocument struct {
-	data []byte
-	line int // 1-based line of the document's first line in the file
-}
-
-// splitManifest splits a YAML stream at "---" lines (optionally followed by
-// a comment), remembering where each document starts.
-func splitManifest(data []byte) []manifestDocument {
-	var docs []manifestDocument
-	cur := manifestDocument{line: 1}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), len(data)+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if rest, ok := strings.CutPrefix(text, "---"); ok {
-			if rest = strings.TrimSpace(rest); rest == "" || strings.HasPrefix(rest, "#") {
-				docs = append(docs, cur)
-				cur = manifestDocument{line: line + 1}
-				continue
-			}
-		}
-		cur.data = append(cur.data, text...)
-		cur.data = append(cur.data, '\n')
-	}
-	return append(docs, cur)
-}
-
 // oneLine keeps a multi-line error (YAML lists several) on one line, so
 // that every reported problem is one line of output.
 func oneLine(msg string) string { return strings.Join(strings.Fields(msg), " ") }
-
-var yamlLineRef = regexp.MustCompile(`\bline (\d+):`)
-
-// fileLine rewrites "line N:" in a YAML error, counted from the document's
-// first line, into the line of the file, which is what an editor shows.
-func fileLine(msg string, firstLine int) string {
-	return yamlLineRef.ReplaceAllStringFunc(msg, func(m string) string {
-		n, _ := strconv.Atoi(yamlLineRef.FindStringSubmatch(m)[1])
-		return fmt.Sprintf("line %d:", n+firstLine-1)
-	})
-}
