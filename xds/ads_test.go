@@ -22,7 +22,6 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/anypb"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/internal/ca"
@@ -79,24 +78,8 @@ func adsWorld(o adsOpts) *model.Snapshot {
 		})
 	}
 	if !o.bare {
-		w.Gateways = []*model.Gateway{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "ingress", Annotations: map[string]string{model.ClusterAnnotation: "c1"}},
-			Spec: gwv1.GatewaySpec{GatewayClassName: "causeway", Listeners: []gwv1.Listener{
-				{Name: "http", Port: 8080, Protocol: gwv1.HTTPProtocolType},
-			}},
-		}}
-		w.HTTPRoutes = []*model.HTTPRoute{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app-0"},
-			Spec: gwv1.HTTPRouteSpec{
-				CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "ingress"}}},
-				Rules: []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{
-					BackendObjectReference: gwv1.BackendObjectReference{
-						Group: ptr(gwv1.Group(model.IstioAPIGroup)), Kind: ptr(gwv1.Kind("Hostname")),
-						Name: "app-0.mesh.internal", Port: ptr(gwv1.PortNumber(80)),
-					},
-				}}}}},
-			},
-		}}
+		w.Gateways = []*model.Gateway{ingressGateway("ns", "c1")}
+		w.HTTPRoutes = []*model.HTTPRoute{hostnameRoute("ns", "app-0", "app-0.mesh.internal", 80)}
 	}
 	return model.NewSnapshot(w)
 }

@@ -87,24 +87,8 @@ func testWorld(o worldOptions) *model.Snapshot {
 			Ports:    []model.VirtualDestinationPort{{Number: 9080, Protocol: "HTTP", TargetPort: &model.TargetPort{Name: "http"}}},
 			Services: []model.ServiceSelector{{Labels: map[string]string{"app": "reviews"}}},
 		}},
-		Gateways: []*model.Gateway{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "ingress", Annotations: map[string]string{model.ClusterAnnotation: "cluster-1"}},
-			Spec: gwv1.GatewaySpec{GatewayClassName: "causeway", Listeners: []gwv1.Listener{
-				{Name: "http", Port: 8080, Protocol: gwv1.HTTPProtocolType},
-			}},
-		}},
-		HTTPRoutes: []*model.HTTPRoute{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "reviews"},
-			Spec: gwv1.HTTPRouteSpec{
-				CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "ingress"}}},
-				Rules: []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{
-					BackendObjectReference: gwv1.BackendObjectReference{
-						Group: ptr(gwv1.Group(model.IstioAPIGroup)), Kind: ptr(gwv1.Kind("Hostname")),
-						Name: reviewsHost, Port: ptr(gwv1.PortNumber(9080)),
-					},
-				}}}}},
-			},
-		}},
+		Gateways:   []*model.Gateway{ingressGateway("bookinfo", "cluster-1")},
+		HTTPRoutes: []*model.HTTPRoute{hostnameRoute("bookinfo", "reviews", reviewsHost, 9080)},
 	}
 	if o.ratings {
 		w.VirtualDestinations = append(w.VirtualDestinations, model.VirtualDestination{
@@ -513,4 +497,32 @@ func deltaResources[T proto.Message](t *testing.T, r *discoveryv3.DeltaDiscovery
 		anys = append(anys, res.GetResource())
 	}
 	return unpack[T](t, anys)
+}
+
+// ingressGateway is a Gateway "ingress" in namespace ns of a cluster, with
+// one HTTP listener on port 8080.
+func ingressGateway(ns, cluster string) *model.Gateway {
+	return &model.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ingress", Annotations: map[string]string{model.ClusterAnnotation: cluster}},
+		Spec: gwv1.GatewaySpec{GatewayClassName: "causeway", Listeners: []gwv1.Listener{
+			{Name: "http", Port: 8080, Protocol: gwv1.HTTPProtocolType},
+		}},
+	}
+}
+
+// hostnameRoute is an HTTPRoute on ingressGateway sending everything to
+// the VirtualDestination host:port (a Hostname backendRef).
+func hostnameRoute(ns, name, host string, port gwv1.PortNumber) *model.HTTPRoute {
+	return &model.HTTPRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: gwv1.HTTPRouteSpec{
+			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{Name: "ingress"}}},
+			Rules: []gwv1.HTTPRouteRule{{BackendRefs: []gwv1.HTTPBackendRef{{BackendRef: gwv1.BackendRef{
+				BackendObjectReference: gwv1.BackendObjectReference{
+					Group: ptr(gwv1.Group(model.IstioAPIGroup)), Kind: ptr(gwv1.Kind("Hostname")),
+					Name: gwv1.ObjectName(host), Port: ptr(port),
+				},
+			}}}}},
+		},
+	}
 }
