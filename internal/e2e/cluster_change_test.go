@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -78,12 +77,6 @@ func checkClusterOnlyChange(t *testing.T, top *topology, world worldParams, what
 // such active cluster.
 func activeClusterHasOutlierDetection(t *testing.T, e *envoyrun.Envoy, name string) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	body, err := e.Admin(ctx, "/config_dump?resource=dynamic_active_clusters")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var dump struct {
 		Configs []struct {
 			Cluster struct {
@@ -92,9 +85,7 @@ func activeClusterHasOutlierDetection(t *testing.T, e *envoyrun.Envoy, name stri
 			} `json:"cluster"`
 		} `json:"configs"`
 	}
-	if err := json.Unmarshal(body, &dump); err != nil {
-		t.Fatalf("config dump: %v", err)
-	}
+	adminJSON(t, e, "/config_dump?resource=dynamic_active_clusters", &dump)
 	for _, c := range dump.Configs {
 		if c.Cluster.Name == name {
 			return len(c.Cluster.OutlierDetection) > 0

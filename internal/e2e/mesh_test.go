@@ -272,12 +272,6 @@ func awaitStreak(t *testing.T, path string, start time.Time, what string, ok fun
 // adsAPIType is the ADS api_type e runs with, from its config dump.
 func adsAPIType(t *testing.T, e *envoyrun.Envoy) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	body, err := e.Admin(ctx, "/config_dump")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var dump struct {
 		Configs []struct {
 			Bootstrap struct {
@@ -289,9 +283,7 @@ func adsAPIType(t *testing.T, e *envoyrun.Envoy) string {
 			} `json:"bootstrap"`
 		} `json:"configs"`
 	}
-	if err := json.Unmarshal(body, &dump); err != nil {
-		t.Fatalf("config dump: %v", err)
-	}
+	adminJSON(t, e, "/config_dump", &dump)
 	for _, c := range dump.Configs {
 		if got := c.Bootstrap.DynamicResources.AdsConfig.APIType; got != "" {
 			return got
@@ -299,6 +291,21 @@ func adsAPIType(t *testing.T, e *envoyrun.Envoy) string {
 	}
 	t.Fatal("config dump has no bootstrap ads_config api_type")
 	return ""
+}
+
+// adminJSON decodes the JSON e's admin serves at path into v; it fails t
+// when that cannot be done within 5 s.
+func adminJSON(t *testing.T, e *envoyrun.Envoy, path string, v any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, err := e.Admin(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
 
 // envoyStats returns e's counters and gauges by name.
