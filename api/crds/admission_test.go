@@ -72,6 +72,16 @@ var admissionCases = []admissionCase{
   services: []
   externalServices: []
 `), wantErr: []string{"at least one of spec.services or spec.externalServices must select a backend"}},
+	{name: "selects-everything", yaml: vd("selects-everything", `
+  hosts: [reviews.mesh.internal.com]
+  ports: [{number: 9080}]
+  services: [{cluster: cluster-1}, {}]
+`), wantErr: []string{"spec.services[1]", "selects every Service in the mesh; give labels, name, namespace or cluster"}},
+	{name: "selects-everything-empty-labels", yaml: vd("selects-everything-empty-labels", `
+  hosts: [reviews.mesh.internal.com]
+  ports: [{number: 9080}]
+  services: [{labels: {}, name: ""}]
+`), wantErr: []string{"spec.services[0]", "selects every Service in the mesh"}},
 	{name: "bad-host", yaml: vd("bad-host", `
   hosts: [Reviews_Mesh]
   ports: [{number: 9080}]

@@ -72,6 +72,7 @@ func TestCRDs(t *testing.T) {
 				"spec: at least one of spec.services or spec.externalServices must select a backend",
 				"spec.ports: port numbers must be unique",
 				"spec.ports[].targetPort: exactly one of number or name must be set",
+				"spec.services[]: selects every Service in the mesh; give labels, name, namespace or cluster",
 				"spec.subsets: subset names must be unique",
 			},
 		},

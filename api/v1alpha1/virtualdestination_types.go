@@ -125,7 +125,11 @@ type Subset struct {
 }
 
 // ServiceSelector selects Kubernetes Services. Empty fields match
-// everything; every label must match the Service's labels.
+// everything; every label must match the Service's labels. At least one
+// field is required: an empty selector would select every Service in the
+// mesh.
+//
+// +kubebuilder:validation:XValidation:rule="(has(self.labels) && size(self.labels) > 0) || (has(self.name) && self.name != '') || (has(self.namespace) && self.namespace != '') || (has(self.cluster) && self.cluster != '')",message="selects every Service in the mesh; give labels, name, namespace or cluster"
 type ServiceSelector struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32

@@ -50,7 +50,12 @@ func VirtualDestination(vd *v1alpha1.VirtualDestination) (model.VirtualDestinati
 	if len(spec.Services) == 0 && len(spec.ExternalServices) == 0 {
 		e.add("spec.services", "at least one of spec.services or spec.externalServices must select a backend")
 	}
-	for _, sel := range spec.Services {
+	for i, sel := range spec.Services {
+		// Empty fields match everything: an empty selector would put
+		// every Service of every cluster behind these hosts.
+		if len(sel.Labels) == 0 && sel.Name == "" && sel.Namespace == "" && sel.Cluster == "" {
+			e.add(fmt.Sprintf("spec.services[%d]", i), "selects every Service in the mesh; give labels, name, namespace or cluster")
+		}
 		out.Services = append(out.Services, model.ServiceSelector{Labels: cloneLabels(sel.Labels), Name: sel.Name, Namespace: sel.Namespace, Cluster: sel.Cluster})
 	}
 	for _, sel := range spec.ExternalServices {

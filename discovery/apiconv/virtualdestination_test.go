@@ -23,7 +23,7 @@ func TestVirtualDestination(t *testing.T) {
 				{Number: 9080, Protocol: "HTTP", TargetPort: &v1alpha1.TargetPort{Name: "http"}},
 				{Number: 9443, TargetPort: &v1alpha1.TargetPort{Number: 8443}},
 			},
-			Services:         []v1alpha1.ServiceSelector{{Labels: labels, Cluster: "c1"}, {Labels: map[string]string{}}},
+			Services:         []v1alpha1.ServiceSelector{{Labels: labels, Cluster: "c1"}, {Labels: map[string]string{}, Namespace: "bookinfo"}},
 			ExternalServices: []v1alpha1.ExternalServiceSelector{{Name: "vm", Namespace: "ext"}},
 			Subsets:          []v1alpha1.Subset{{Name: "v1", Labels: map[string]string{"version": "v1"}}},
 		},
@@ -39,7 +39,7 @@ func TestVirtualDestination(t *testing.T) {
 			{Number: 9443, TargetPort: &model.TargetPort{Number: 8443}},
 		},
 		// Empty labels become nil.
-		Services:         []model.ServiceSelector{{Labels: labels, Cluster: "c1"}, {}},
+		Services:         []model.ServiceSelector{{Labels: labels, Cluster: "c1"}, {Namespace: "bookinfo"}},
 		ExternalServices: []model.ServiceSelector{{Name: "vm", Namespace: "ext"}},
 		Subsets:          []model.Subset{{Name: "v1", Labels: map[string]string{"version": "v1"}}},
 		Age:              model.Age{CreationTimestamp: created},
@@ -50,5 +50,30 @@ func TestVirtualDestination(t *testing.T) {
 	got.Labels["app"], got.Services[0].Labels["app"] = "changed", "changed"
 	if labels["app"] != "reviews" {
 		t.Error("converted virtual destination shares labels with the object")
+	}
+}
+
+// TestVirtualDestinationSelectsEverything: a selector with no field set
+// matches every Service of every cluster, so it is refused naming the
+// entry; one field is enough.
+func TestVirtualDestinationSelectsEverything(t *testing.T) {
+	vd := &v1alpha1.VirtualDestination{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "bookinfo", Name: "reviews"},
+		Spec: v1alpha1.VirtualDestinationSpec{
+			Hosts: []string{"reviews.mesh"},
+			Ports: []v1alpha1.VirtualDestinationPort{{Number: 9080}},
+			Services: []v1alpha1.ServiceSelector{
+				{Cluster: "c1"}, {}, {Labels: map[string]string{}}, {Name: "reviews"}, {Namespace: "bookinfo"},
+				{Labels: map[string]string{"app": "reviews"}},
+			},
+		},
+	}
+	_, errs := apiconv.VirtualDestination(vd)
+	want := []apiconv.FieldError{
+		{Field: "spec.services[1]", Message: "selects every Service in the mesh; give labels, name, namespace or cluster"},
+		{Field: "spec.services[2]", Message: "selects every Service in the mesh; give labels, name, namespace or cluster"},
+	}
+	if diff := cmp.Diff(want, errs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

@@ -65,8 +65,7 @@ func (dp *docParser) parse(data []byte) {
 		return
 	}
 	var h header
-	if err := yaml.Unmarshal(data, &h); err != nil {
-		dp.errorf("", "%v", err)
+	if !dp.decodeHeader(data, &h) {
 		return
 	}
 	dp.ref.kind, dp.ref.name = h.Kind, h.Metadata.Name
@@ -80,6 +79,10 @@ func (dp *docParser) parse(data []byte) {
 		}
 	}
 	switch {
+	case h.Kind == "":
+		dp.errorf("", "kind is missing (%s)", supportedKinds)
+	case h.APIVersion == "":
+		dp.errorf("", "apiVersion is missing (%s)", supportedKinds)
 	case h.APIVersion == worldAPIVersion && h.Kind == "Cluster":
 		dp.parseCluster(data)
 	case h.APIVersion == worldAPIVersion && h.Kind == "Service":
@@ -101,9 +104,28 @@ func (dp *docParser) parse(data []byte) {
 	case h.APIVersion == gatewayBetaAPIVersion && h.Kind == "ReferenceGrant":
 		dp.parseReferenceGrant(data)
 	default:
-		dp.errorf("", "unsupported apiVersion %q kind %q (want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s Gateway or HTTPRoute, %s ReferenceGrant)",
-			h.APIVersion, h.Kind, worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
+		dp.errorf("", "unsupported apiVersion %q kind %q (%s)", h.APIVersion, h.Kind, supportedKinds)
 	}
+}
+
+// supportedKinds lists the documents a world file may hold.
+var supportedKinds = fmt.Sprintf("want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s Gateway or HTTPRoute, %s ReferenceGrant",
+	worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
+
+// decodeHeader decodes a document's kind and metadata leniently (other
+// fields are the kind's to check), reporting a wrong-typed one by its path.
+func (dp *docParser) decodeHeader(data []byte, h *header) bool {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		dp.errs = append(dp.errs, docError{msg: err.Error(), docLines: true})
+		return false
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(js, h); err != nil {
+		field, msg := describeDecodeError(js, err)
+		dp.errorf(field, "%s", msg)
+		return false
+	}
+	return true
 }
 
 // errorf records a problem with a field of the document ("" for the document as a whole).
@@ -128,7 +150,8 @@ func (dp *docParser) decodeStrict(data []byte, out any) bool {
 	}
 	strictErrs, err := sigsjson.UnmarshalStrict(js, out)
 	if err != nil {
-		dp.errorf("", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		field, msg := describeDecodeError(js, err)
+		dp.errorf(field, "%s", msg)
 		return false
 	}
 	for _, e := range strictErrs {

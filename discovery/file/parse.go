@@ -109,13 +109,14 @@ type docRef struct {
 }
 
 func (d docRef) String() string {
-	id := d.kind
+	var object string
 	switch {
 	case d.name != "" && d.namespace != "":
-		id += " " + d.namespace + "/" + d.name
+		object = d.namespace + "/" + d.name
 	case d.name != "":
-		id += " " + d.name
+		object = d.name
 	}
+	id := strings.TrimSpace(d.kind + " " + object)
 	if id == "" {
 		return fmt.Sprintf("%s: document %d", d.file, d.index)
 	}

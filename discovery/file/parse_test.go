@@ -146,7 +146,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{
 			name: "vd port out of range",
-			docs: []string{cluster1, vd("  hosts: [a.b]\n  ports: [{number: 70000}]\n  services: [{}]\n")},
+			docs: []string{cluster1, vd("  hosts: [a.b]\n  ports: [{number: 70000}]\n  services: [{name: x}]\n")},
 			want: []string{"world.yaml: document 2 (VirtualDestination bookinfo/reviews): spec.ports[0].number: must be 1-65535"},
 		},
 		{
@@ -165,17 +165,17 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "vd target port with number and name",
-			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80, targetPort: {number: 8080, name: http}}]\n  services: [{}]\n")},
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80, targetPort: {number: 8080, name: http}}]\n  services: [{name: x}]\n")},
 			want: []string{"spec.ports[0].targetPort: set exactly one of number or name"},
 		},
 		{
 			name: "vd target port empty",
-			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80, targetPort: {}}]\n  services: [{}]\n")},
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80, targetPort: {}}]\n  services: [{name: x}]\n")},
 			want: []string{"spec.ports[0].targetPort: set exactly one of number or name"},
 		},
 		{
 			name: "vd bad host",
-			docs: []string{vd("  hosts: [Not_A_Host]\n  ports: [{number: 80}]\n  services: [{}]\n")},
+			docs: []string{vd("  hosts: [Not_A_Host]\n  ports: [{number: 80}]\n  services: [{name: x}]\n")},
 			want: []string{"spec.hosts[0]: \"Not_A_Host\" is not a valid hostname"},
 		},
 		{
@@ -275,8 +275,58 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`document 1 (ReferenceGrant default/g): unsupported apiVersion "gateway.networking.k8s.io/v1" kind "ReferenceGrant"`},
 		},
 		{
+			name: "vd selector selecting every service",
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80}]\n  services: [{cluster: cluster-1}, {}]\n")},
+			want: []string{"document 1 (VirtualDestination bookinfo/reviews): spec.services[1]: selects every Service in the mesh; give labels, name, namespace or cluster"},
+		},
+		{
+			name: "kind missing",
+			docs: []string{cluster1, "apiVersion: world.causeway.dev/v1alpha1\nmetadata: {name: nokind, namespace: app}\n"},
+			want: []string{"world.yaml: document 2 (app/nokind): kind is missing (want world.causeway.dev/v1alpha1 Cluster or Service"},
+		},
+		{
+			name: "apiVersion missing",
+			docs: []string{"kind: Cluster\nmetadata: {name: c}\n"},
+			want: []string{"world.yaml: document 1 (Cluster c): apiVersion is missing"},
+		},
+		{
+			name: "wrong-typed field",
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80}, {number: abc}]\n  services: [{name: x}]\n")},
+			want: []string{`world.yaml: document 1 (VirtualDestination bookinfo/reviews): spec.ports[1].number: want an integer, got string "abc"`},
+		},
+		{
+			name: "integer out of range",
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 99999999999}]\n  services: [{name: x}]\n")},
+			want: []string{"document 1 (VirtualDestination bookinfo/reviews): spec.ports[0].number: want an integer from -2147483648 to 2147483647, got number 99999999999"},
+		},
+		{
+			name: "list wanted",
+			docs: []string{vd("  hosts: {a: b}\n  ports: [{number: 80}]\n  services: [{name: x}]\n")},
+			want: []string{"document 1 (VirtualDestination bookinfo/reviews): spec.hosts: want a list, got an object"},
+		},
+		{
+			name: "wrong-typed label value",
+			docs: []string{vd("  hosts: [a.b]\n  ports: [{number: 80}]\n  services: [{labels: {app.kubernetes.io/name: [x]}}]\n")},
+			want: []string{`document 1 (VirtualDestination bookinfo/reviews): spec.services[0].labels["app.kubernetes.io/name"]: want a string, got a list`},
+		},
+		{
+			name: "wrong-typed service port",
+			docs: []string{cluster1, service("  cluster: cluster-1\n  ports: [{port: 80, targetPort: true}]\n")},
+			want: []string{"document 2 (Service bookinfo/reviews-v1): spec.ports[0].targetPort: want an integer, got true"},
+		},
+		{
+			name: "wrong-typed metadata",
+			docs: []string{"apiVersion: world.causeway.dev/v1alpha1\nkind: Cluster\nmetadata: {name: [c]}\n"},
+			want: []string{"document 1: metadata.name: want a string, got a list"},
+		},
+		{
+			name: "document not an object",
+			docs: []string{"- a\n- b\n"},
+			want: []string{"document 1: want an object, got a list"},
+		},
+		{
 			name: "every error is reported",
-			docs: []string{service("  cluster: nope\n"), vd("  hosts: [a.b]\n  ports: [{number: 0}]\n  services: [{}]\n")},
+			docs: []string{service("  cluster: nope\n"), vd("  hosts: [a.b]\n  ports: [{number: 0}]\n  services: [{name: x}]\n")},
 			want: []string{"document 1 (Service bookinfo/reviews-v1): spec.cluster", "document 2 (VirtualDestination bookinfo/reviews): spec.ports[0].number"},
 		},
 	} {
@@ -289,6 +339,12 @@ func TestParseErrors(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not contain %q; got:\n%v", w, err)
+				}
+			}
+			// Go's names mean nothing to someone writing YAML.
+			for _, goName := range []string{"Go struct", "Go value", "int32", "int64", "v1alpha1.", "( "} {
+				if strings.Contains(err.Error(), goName) {
+					t.Errorf("error contains %q:\n%v", goName, err)
 				}
 			}
 		})

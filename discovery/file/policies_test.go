@@ -116,7 +116,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		},
 		{
 			name: "vd checks shared with discovery/kube",
-			docs: []string{vd("  hosts: [a.b, a.b]\n  ports: [{number: 80, protocol: UDP}, {number: 81, targetPort: {name: Not_A_Port}}]\n  services: [{}]\n")},
+			docs: []string{vd("  hosts: [a.b, a.b]\n  ports: [{number: 80, protocol: UDP}, {number: 81, targetPort: {name: Not_A_Port}}]\n  services: [{name: x}]\n")},
 			want: []string{
 				"document 1 (VirtualDestination bookinfo/reviews): spec.hosts[1]: duplicate host \"a.b\"",
 				"spec.ports[0].protocol: \"UDP\" is not supported (use HTTP, HTTP2, GRPC or H2C)",
