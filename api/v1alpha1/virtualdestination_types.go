@@ -129,7 +129,7 @@ type Subset struct {
 // field is required: an empty selector would select every Service in the
 // mesh.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.labels) && size(self.labels) > 0) || (has(self.name) && self.name != '') || (has(self.namespace) && self.namespace != '') || (has(self.cluster) && self.cluster != '')",message="selects every Service in the mesh; give labels, name, namespace or cluster"
+// +kubebuilder:validation:XValidation:rule="(has(self.labels) && size(self.labels) > 0) || (has(self.name) && size(self.name) > 0) || (has(self.namespace) && size(self.namespace) > 0) || (has(self.cluster) && size(self.cluster) > 0)",message="selects every Service in the mesh; give labels, name, namespace or cluster"
 type ServiceSelector struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
