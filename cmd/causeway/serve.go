@@ -31,6 +31,8 @@ type serveFlags struct {
 	xdsInsecure    bool
 	xdsServerNames []string
 	xdsMaxStreams  int
+	// worldGuard holds world file reloads that may be a write in progress.
+	worldGuard file.Guard
 	// debounceQuiet and debounceMax bound how world changes are batched.
 	debounceQuiet, debounceMax time.Duration
 	ca                         caFlags
@@ -65,7 +67,13 @@ Lease) writes status back to the management cluster.
 
 World mode (--world) serves a world file instead, reloading it when it
 changes; a world file that stops loading is logged and the last good world
-stays in effect. --world excludes the Kubernetes flags.
+stays in effect. --world excludes the Kubernetes flags. A world file with
+no documents is never served. A new world that drops more than
+--world-shrink-threshold percent of the served VirtualDestinations,
+HTTPRoutes, Gateways and Services (or all of one kind), or whose last line
+is unfinished, is held until the file has stayed unchanged for
+--world-confirm-delay: a write caught halfway is not served. Replace the
+file atomically (write a file in the same directory, rename it over).
 
 xDS is served over TLS with a certificate from the built-in CA (DNS names
 --xds-server-name, IP addresses of --xds-address), renewed at half its
@@ -112,6 +120,8 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
 	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (Kubernetes mode: batch informer events into one world this way; 0: the default)")
 	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
+	fs.IntVar(&f.worldGuard.ShrinkThreshold, "world-shrink-threshold", file.DefaultGuard.ShrinkThreshold, "world mode: percentage of the served VirtualDestinations, HTTPRoutes, Gateways and Services a new world may drop and be served at once; a world dropping more, or every object of one of those kinds, waits for --world-confirm-delay (100: never waits)")
+	fs.DurationVar(&f.worldGuard.ConfirmDelay, "world-confirm-delay", file.DefaultGuard.ConfirmDelay, "world mode: how long the world file must stay unchanged before a held world (see --world-shrink-threshold, or a file whose last line is unfinished) is served; a newer file replaces it meanwhile (0: serve at once)")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -145,8 +155,11 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		if err := file.RegisterMetrics(reg); err != nil {
 			return err
 		}
+		if err := f.worldGuard.Check(); err != nil {
+			return fmt.Errorf("--world-shrink-threshold, --world-confirm-delay: %w", err)
+		}
 		var err error
-		if worldWatcher, err = file.NewWatcher(f.world, store, log); err != nil {
+		if worldWatcher, err = file.NewWatcher(f.world, store, log, f.worldGuard); err != nil {
 			return err
 		}
 		defer worldWatcher.Close()

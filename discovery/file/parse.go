@@ -28,11 +28,23 @@ func Parse(name string, data []byte) (*model.Snapshot, error) {
 // parseWithCache is Parse reusing, through cache (when not nil), the
 // parse of every document it has seen in the previous call.
 func parseWithCache(name string, data []byte, cache *docCache) (*model.Snapshot, error) {
+	snap, _, err := parseCounting(name, data, cache)
+	return snap, err
+}
+
+// parseCounting is parseWithCache also counting the documents (those of
+// only comments or whitespace do not count).
+func parseCounting(name string, data []byte, cache *docCache) (snap *model.Snapshot, documents int, err error) {
 	w, docs, err := parseDocuments(name, data, cache)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return cache.snapshot(w, docs), nil
+	for _, r := range docs {
+		if !r.blank {
+			documents++
+		}
+	}
+	return cache.snapshot(w, docs), documents, nil
 }
 
 // parseWorld parses every document on its own (or takes it from cache),
