@@ -23,4 +23,12 @@
 // world of tens of thousands of documents takes seconds. Numbering,
 // duplicates and references between documents are checked on the whole
 // file every time, so the result is the same as a first load's.
+//
+// While serving, a reload must not publish a write caught halfway
+// (guard.go, loader.go): the file is read until two reads agree, a file
+// without documents is refused, and a world that drops much of what is
+// served, or whose last line is unfinished, is held until the file stays
+// unchanged for a confirm delay. The watcher (watch.go, watchset.go)
+// reacts only to the file and the symlinks leading to it, and loads a
+// burst of changes within a bounded time.
 package file
