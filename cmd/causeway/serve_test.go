@@ -123,6 +123,48 @@ func TestServeInvalidWorld(t *testing.T) {
 	}
 }
 
+// TestServeEmptyWorld: serve does not start on a world file without
+// documents, as on an invalid one.
+func TestServeEmptyWorld(t *testing.T) {
+	path := writeWorld(t, "# to be written\n")
+	type result struct {
+		code   int
+		errOut string
+	}
+	done := make(chan result, 1)
+	args := []string{"serve", "--world", path, "--xds-address", freeAddr(t), "--metrics-address", freeAddr(t), "--ca-dir", filepath.Join(t.TempDir(), "ca")}
+	go func() {
+		var out, errOut bytes.Buffer
+		done <- result{run(args, &out, &errOut), errOut.String()}
+	}()
+	var code int
+	var errOut string
+	select {
+	case r := <-done:
+		code, errOut = r.code, r.errOut
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve started on a world file without documents")
+	}
+	if code != 2 || !strings.Contains(errOut, "the world file has no documents") {
+		t.Errorf("exit %d, stderr %q; want exit 2 saying the world file has no documents", code, errOut)
+	}
+}
+
+func TestServeWorldGuardFlags(t *testing.T) {
+	path := writeWorld(t, "apiVersion: world.causeway.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c1}\nspec: {}\n")
+	for _, args := range [][]string{
+		{"--world-shrink-threshold", "101"},
+		{"--world-shrink-threshold", "-1"},
+		{"--world-confirm-delay", "-1s"},
+	} {
+		code, _, errOut := causeway(t, append([]string{"serve", "--world", path, "--xds-address", freeAddr(t), "--metrics-address", freeAddr(t),
+			"--ca-dir", filepath.Join(t.TempDir(), "ca")}, args...)...)
+		if code == 0 || !strings.Contains(errOut, "--world-shrink-threshold, --world-confirm-delay") {
+			t.Errorf("%v: exit %d, stderr %q; want an error naming the flags", args, code, errOut)
+		}
+	}
+}
+
 // TestServeStopsOnSIGTERM runs the real binary, since signals cannot be
 // sent to the test process safely.
 func TestServeStopsOnSIGTERM(t *testing.T) {
