@@ -61,12 +61,34 @@ func TestStreamsPerConnectionAreLimited(t *testing.T) {
 			a := h.sotwOn(context.Background(), conn, gatewayNode("a"))
 			a.served()
 			h.sotwOn(context.Background(), conn, gatewayNode("b")).served()
-			third := h.sotwOn(context.Background(), conn, gatewayNode("c"))
-			third.send(resource.ClusterType, "", "", nil, "")
-			third.expectNone(resource.ClusterType) // gRPC holds it until a stream of conn ends
+			// gRPC clients hold a third stream back until one of conn's ends
+			// (the server announces the limit in its HTTP/2 settings).
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opened := make(chan discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient, 1)
+			go func() {
+				if st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx); err == nil {
+					opened <- st
+				}
+			}()
+			select {
+			case <-opened:
+				t.Fatal("a third stream opened on a connection limited to two")
+			case <-time.After(quietFor):
+			}
 			h.sotwOn(context.Background(), h.connFor(tlsMode), gatewayNode("elsewhere")).served()
 			a.close()
-			third.expect(resource.ClusterType)
+			select {
+			case st := <-opened:
+				if err := st.Send(&discoveryv3.DiscoveryRequest{Node: gatewayNode("c"), TypeUrl: resource.ClusterType}); err != nil {
+					t.Fatal(err)
+				}
+				if r, err := st.Recv(); err != nil || len(r.GetResources()) == 0 {
+					t.Fatalf("third stream: %d clusters, error %v", len(r.GetResources()), err)
+				}
+			case <-time.After(waitFor):
+				t.Fatal("the third stream did not open after another one closed")
+			}
 		})
 	}
 }
