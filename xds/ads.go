@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -77,6 +79,8 @@ type typeStream struct {
 	sent    *resourceSet
 	nacked  string       // version the proxy rejected: not sent again
 	budget  *reservation // the last response's send budget, until answered
+	sentAt  time.Time    // of the last response
+	nackLog *logLimiter  // the stream's, for NACK log lines (nil: unlimited)
 }
 
 func (t *typeStream) subscribed(name string) bool {
@@ -97,7 +101,7 @@ func (t *typeStream) answered(s *Server, class string, node *corev3.Node, nonce 
 	t.releaseBudget()
 	if nack != nil {
 		t.nacked = t.sent.version
-		s.nack(class, node, t.url, nonce, nack.GetMessage())
+		s.nack(t.nackLog, class, node, t.url, nonce, nack.GetMessage())
 		return false
 	}
 	s.acked(class, t.url, t.sent.version)
@@ -107,6 +111,20 @@ func (t *typeStream) answered(s *Server, class string, node *corev3.Node, nonce 
 // record notes a response sent with its nonce and send budget.
 func (t *typeStream) record(nonce string, cur *resourceSet, budget *reservation) {
 	t.budget, t.nonce, t.waiting, t.sent = budget, nonce, true, cur
+	t.sentAt = time.Now()
+}
+
+func (t *typeStream) base() *typeStream { return t }
+
+// oldestUnanswered returns the type of a stream with the oldest
+// unanswered response (nil: none).
+func oldestUnanswered[T interface{ base() *typeStream }](byType map[string]T) (t *typeStream) {
+	for _, ts := range byType {
+		if b := ts.base(); b.waiting && (t == nil || b.sentAt.Before(t.sentAt)) {
+			t = b
+		}
+	}
+	return t
 }
 
 func (t *typeStream) releaseBudget() {
@@ -133,16 +151,23 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 	next(url string, snap *classSnapshot, nonce string) (P, []byte, func(*reservation))
 	// releaseAll returns every send budget the stream holds.
 	releaseAll()
+	// unanswered returns the type with the oldest unanswered response
+	// (nil: none).
+	unanswered() *typeStream
 }
 
 // runStream serves one ADS stream: it reacts to the proxy's requests and
 // to publications of its class, and sends what is due per type, in type
-// order, within the send budget.
+// order, within the send budget. The stream is closed when the first
+// request does not come within firstRequestTimeout, or a response stays
+// unanswered for responseTimeout.
 func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
 	recv func() (R, error), send func(any) error, h streamHandler[R, P]) error {
 	sk := s.openStream(delta)
 	defer s.unregister(sk)
 	reqs, errc := receive(ctx, recv)
+	out := startSender(send)
+	defer out.stop()
 	var (
 		fd     *feed
 		pub    *publication
@@ -154,6 +179,11 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 		queued.release()
 		h.releaseAll()
 	}()
+	first := time.NewTimer(s.firstRequestTimeout)
+	defer first.Stop()
+	answer := time.NewTimer(s.responseTimeout)
+	answer.Stop()
+	defer answer.Stop()
 	for {
 		var next chan struct{}
 		if pub != nil {
@@ -166,11 +196,18 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			return nil
 		case err := <-errc:
 			return streamEnd(err)
+		case err := <-out.errc:
+			return err
+		case <-first.C:
+			return s.closeStream(ctx, closedFirstRequest, codes.DeadlineExceeded,
+				"no first request within %v of opening the stream (--xds-first-request-timeout)", s.firstRequestTimeout)
+		case <-answer.C: // checked below
 		case <-next:
 			pub = fd.cur.Load()
 		case <-ready:
 		case req := <-reqs:
 			if fd == nil {
+				first.Stop()
 				var class string
 				class, fd = s.join(sk, req.GetNode())
 				h.bind(class, req.GetNode())
@@ -180,6 +217,9 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 				return status.Error(codes.InvalidArgument, "type URL is required for ADS")
 			}
 			h.request(req, pub.snap)
+		}
+		if pub == nil {
+			continue
 		}
 		ready = nil
 		blocked := false
@@ -211,9 +251,10 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			if shared != nil {
 				msg = &sharedResponse{head: resp, body: shared}
 			}
-			if err := send(msg); err != nil {
+			if !out.queue(msg) {
 				budget.release()
-				return err
+				return s.closeStream(ctx, closedOverrun, codes.ResourceExhausted,
+					"more than %d responses waiting to be sent: the stream answers responses it has not received", cap(out.out))
 			}
 			sent(budget)
 		}
@@ -221,7 +262,79 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			queued.release() // what it was for is no longer due
 			queued = nil
 		}
+		if t := h.unanswered(); t == nil {
+			answer.Stop()
+		} else if late := time.Since(t.sentAt); late < s.responseTimeout {
+			answer.Reset(s.responseTimeout - late)
+		} else {
+			return s.closeStream(ctx, closedResponseTimeout, codes.DeadlineExceeded,
+				"response %s of %s unanswered (no ACK or NACK) for %v (--xds-response-timeout); reconnect to resume",
+				t.nonce, clip(t.url), late.Round(time.Second))
+		}
 	}
+}
+
+// sender sends a stream's responses in order on a goroutine of its own.
+// A proxy that stops reading blocks gRPC's send (flow control) until the
+// stream ends; the stream's loop goes on meanwhile, so the unanswered
+// response times out and the stream is closed, which ends the send.
+type sender struct {
+	out  chan any
+	errc chan error
+	quit chan struct{}
+}
+
+func startSender(send func(any) error) *sender {
+	// A stream has at most one unanswered response per type, and a proxy
+	// cannot answer one before it was sent; twice that is room enough.
+	sd := &sender{out: make(chan any, 2*len(snapshotTypes)), errc: make(chan error, 1), quit: make(chan struct{})}
+	go func() {
+		for {
+			select {
+			case <-sd.quit:
+				return
+			case m := <-sd.out:
+				select {
+				case <-sd.quit:
+					return
+				default:
+				}
+				if err := send(m); err != nil {
+					sd.errc <- err
+					return
+				}
+			}
+		}
+	}()
+	return sd
+}
+
+// queue hands m to the sender; false when its queue is full.
+func (sd *sender) queue(m any) bool {
+	select {
+	case sd.out <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+func (sd *sender) stop() { close(sd.quit) }
+
+// Reasons of causeway_xds_streams_closed_total.
+const (
+	closedResponseTimeout = "response_timeout"
+	closedFirstRequest    = "first_request_timeout"
+	closedOverrun         = "overrun"
+)
+
+// closeStream counts and logs (rate-limited) a stream the server closes,
+// and returns the status it ends with.
+func (s *Server) closeStream(ctx context.Context, reason string, code codes.Code, format string, args ...any) error {
+	s.metrics.streamsClosed.WithLabelValues(reason).Inc()
+	st := status.Newf(code, format, args...)
+	limited(s.logs.closed, s.log.Warn, "xDS stream closed", "peer", peerOf(ctx), "reason", reason, "message", st.Message())
+	return st.Err()
 }
 
 // openStream registers a new stream (not yet bound to a class).
@@ -243,11 +356,32 @@ func (s *Server) join(sk streamKey, node *corev3.Node) (string, *feed) {
 	return key, s.cache.get(key)
 }
 
-// nack logs and counts a proxy's rejection of a response.
-func (s *Server) nack(class string, node *corev3.Node, typeURL, nonce, message string) {
+// nack counts a proxy's rejection of a response and logs it: a stream's
+// first NACK, then at most one per nackLogEvery, with what it left out.
+func (s *Server) nack(l *logLimiter, class string, node *corev3.Node, typeURL, nonce, message string) {
 	s.metrics.nacks.WithLabelValues(typeURL).Inc()
-	s.log.Warn("proxy rejected configuration (NACK)",
-		"class", class, "node", node.GetId(), "type_url", typeURL, "nonce", nonce, "message", message)
+	args := []any{"class", clip(class), "node", clip(node.GetId()), "type_url", typeURL, "nonce", clip(nonce), "message", clip(message)}
+	if l == nil {
+		s.log.Warn("proxy rejected configuration (NACK)", args...)
+		return
+	}
+	limited(l, s.log.Warn, "proxy rejected configuration (NACK)", args...)
+}
+
+// nackSummary logs the NACK lines a closing stream left out, if any.
+func (s *Server) nackSummary(l *logLimiter, class string, node *corev3.Node) {
+	if n := l.pending(); n > 0 {
+		s.log.Warn("proxy rejected configuration (NACK): more NACKs than logged on a closed stream",
+			"class", clip(class), "node", clip(node.GetId()), "suppressed", n)
+	}
+}
+
+// peerOf is the stream's remote address, for logs.
+func peerOf(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
 }
 
 // wildcardByDefault: types whose empty first request means "everything".

@@ -187,11 +187,15 @@ type deltaStream struct {
 	class  string
 	node   *corev3.Node
 	byType map[string]*deltaType
+	// nackLog limits the stream's NACK log lines.
+	nackLog *logLimiter
 }
 
 func (s *Server) serveDelta(st discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesServer, done <-chan struct{}) error {
-	h := &deltaStream{s: s, byType: map[string]*deltaType{}}
-	return runStream(s, st.Context(), done, true, st.Recv, st.SendMsg, h)
+	h := &deltaStream{s: s, byType: map[string]*deltaType{}, nackLog: newLogLimiter(1, nackLogEvery)}
+	err := runStream(s, st.Context(), done, true, st.Recv, st.SendMsg, h)
+	s.nackSummary(h.nackLog, h.class, h.node)
+	return err
 }
 
 func (h *deltaStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
@@ -199,7 +203,7 @@ func (h *deltaStream) bind(class string, node *corev3.Node) { h.class, h.node = 
 func (h *deltaStream) request(req *discoveryv3.DeltaDiscoveryRequest, snap *classSnapshot) {
 	t := h.byType[req.GetTypeUrl()]
 	if t == nil {
-		t = &deltaType{typeStream: typeStream{url: req.GetTypeUrl()}}
+		t = &deltaType{typeStream: typeStream{url: req.GetTypeUrl(), nackLog: h.nackLog}}
 		h.byType[t.url] = t
 	}
 	h.s.deltaRequest(h.class, h.node, t, req, snap.set(t.url))
@@ -247,6 +251,8 @@ func (h *deltaStream) resendAssignments(snap *classSnapshot, clusters []string) 
 		}
 	}
 }
+
+func (h *deltaStream) unanswered() *typeStream { return oldestUnanswered(h.byType) }
 
 func (h *deltaStream) releaseAll() {
 	for _, t := range h.byType {

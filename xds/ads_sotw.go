@@ -112,11 +112,15 @@ type sotwStream struct {
 	class  string
 	node   *corev3.Node
 	byType map[string]*sotwType
+	// nackLog limits the stream's NACK log lines.
+	nackLog *logLimiter
 }
 
 func (s *Server) serveSotw(st discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesServer, done <-chan struct{}) error {
-	h := &sotwStream{s: s, byType: map[string]*sotwType{}}
-	return runStream(s, st.Context(), done, false, st.Recv, st.SendMsg, h)
+	h := &sotwStream{s: s, byType: map[string]*sotwType{}, nackLog: newLogLimiter(1, nackLogEvery)}
+	err := runStream(s, st.Context(), done, false, st.Recv, st.SendMsg, h)
+	s.nackSummary(h.nackLog, h.class, h.node)
+	return err
 }
 
 func (h *sotwStream) bind(class string, node *corev3.Node) { h.class, h.node = class, node }
@@ -124,7 +128,7 @@ func (h *sotwStream) bind(class string, node *corev3.Node) { h.class, h.node = c
 func (h *sotwStream) request(req *discoveryv3.DiscoveryRequest, snap *classSnapshot) {
 	t := h.byType[req.GetTypeUrl()]
 	if t == nil {
-		t = &sotwType{typeStream: typeStream{url: req.GetTypeUrl()}}
+		t = &sotwType{typeStream: typeStream{url: req.GetTypeUrl(), nackLog: h.nackLog}}
 		h.byType[t.url] = t
 	}
 	h.s.sotwRequest(h.class, h.node, t, req, snap.set(t.url))
@@ -156,6 +160,8 @@ func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*disco
 		}
 	}
 }
+
+func (h *sotwStream) unanswered() *typeStream { return oldestUnanswered(h.byType) }
 
 func (h *sotwStream) releaseAll() {
 	for _, t := range h.byType {

@@ -139,26 +139,26 @@ func (s *Server) authorize(ctx context.Context, cred *credential, node *corev3.N
 	}
 	p, err := model.ProxyFromNode(node, nil)
 	if err != nil {
-		return identity{}, refuse(reasonInvalidNode, codes.InvalidArgument, "node %q: %v", node.GetId(), err)
+		return identity{}, refuse(reasonInvalidNode, codes.InvalidArgument, "node %q: %s", clip(node.GetId()), clip(err.Error()))
 	}
-	claim := fmt.Sprintf("%s/%s", p.Role, p.Cluster)
+	claim := clip(fmt.Sprintf("%s/%s", p.Role, p.Cluster))
 	if cred.token == "" {
 		if string(p.Role) != cred.role || p.Cluster != cred.cluster {
 			return identity{}, refuse(reasonIdentityMismatch, codes.PermissionDenied,
-				"node %q claims %s but the credential is %s (%s/%s)", node.GetId(), claim, cred.spiffeID, cred.role, cred.cluster)
+				"node %q claims %s but the credential is %s (%s/%s)", clip(node.GetId()), claim, cred.spiffeID, cred.role, cred.cluster)
 		}
 		return identity{role: cred.role, cluster: cred.cluster, key: cred.spiffeID}, nil
 	}
 	user, err := s.reviewer.Review(ctx, p.Cluster, cred.token)
 	if err != nil {
 		return identity{}, refuse(reasonTokenRejected, codes.Unauthenticated,
-			"node %q claims cluster %q, whose apiserver did not accept the bearer token: %v", node.GetId(), p.Cluster, err)
+			"node %q claims cluster %q, whose apiserver did not accept the bearer token: %s", clip(node.GetId()), clip(p.Cluster), clip(err.Error()))
 	}
 	want := serviceAccountPrefix + s.proxyNamespace + ":" + ca.ServiceAccountPrefix + string(p.Role)
 	if user != want {
 		return identity{}, refuse(reasonIdentityMismatch, codes.PermissionDenied,
 			"node %q claims %s but the credential is the token of %s in cluster %q; %s proxies authenticate as %s",
-			node.GetId(), claim, user, p.Cluster, p.Role, want)
+			clip(node.GetId()), claim, clip(user), clip(p.Cluster), p.Role, want)
 	}
 	return identity{role: string(p.Role), cluster: p.Cluster, key: "kube:" + p.Cluster + ":" + user}, nil
 }
@@ -184,5 +184,5 @@ func (s *Server) acquire(key string) (release func(), _ *authError) {
 // describeNode names a node and the class it claims, for refusals.
 func describeNode(n *corev3.Node) string {
 	p, _ := model.ProxyFromNode(n, nil)
-	return fmt.Sprintf("node %q (%s/%s)", n.GetId(), p.Role, p.Cluster)
+	return fmt.Sprintf("node %q (%s)", clip(n.GetId()), clip(fmt.Sprintf("%s/%s", p.Role, p.Cluster)))
 }

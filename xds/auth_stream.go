@@ -3,12 +3,12 @@ package xds
 import (
 	"errors"
 	"sync"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -55,8 +55,8 @@ func (s *Server) authenticate(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 		}
 		defer release()
 	}
-	if err := ss.RecvMsg(first); err != nil {
-		return err // the client went away
+	if err := s.recvFirst(ss, first); err != nil {
+		return err // the client went away, or sent nothing in time
 	}
 	id, aerr := s.authorize(ctx, cred, first.GetNode())
 	if aerr != nil {
@@ -76,14 +76,34 @@ func (s *Server) authenticate(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 	return err
 }
 
-// refused counts and logs a refusal and returns its status error.
+// recvFirst reads a stream's first request into first, waiting at most
+// firstRequestTimeout. The read runs on a goroutine of its own that owns
+// the message it reads into until it returns (when the stream ends, if
+// the wait timed out).
+func (s *Server) recvFirst(ss grpc.ServerStream, first noder) error {
+	m := proto.Clone(first)
+	got := make(chan error, 1)
+	go func() { got <- ss.RecvMsg(m) }()
+	t := time.NewTimer(s.firstRequestTimeout)
+	defer t.Stop()
+	select {
+	case err := <-got:
+		if err == nil {
+			proto.Merge(first, m)
+		}
+		return err
+	case <-t.C:
+		return s.closeStream(ss.Context(), closedFirstRequest, codes.DeadlineExceeded,
+			"no first request within %v of opening the stream (--xds-first-request-timeout)", s.firstRequestTimeout)
+	}
+}
+
+// refused counts and logs (rate-limited) a refusal and returns its status
+// error.
 func (s *Server) refused(ss grpc.ServerStream, e *authError) error {
 	s.metrics.authFailures.WithLabelValues(e.reason).Inc()
-	addr := ""
-	if p, ok := peer.FromContext(ss.Context()); ok {
-		addr = p.Addr.String()
-	}
-	s.log.Warn("xDS stream refused", "peer", addr, "reason", e.reason, "code", e.st.Code().String(), "message", e.st.Message())
+	limited(s.logs.refused, s.log.Warn, "xDS stream refused", "peer", peerOf(ss.Context()), "reason", e.reason,
+		"code", e.st.Code().String(), "message", clip(e.st.Message()))
 	return e
 }
 

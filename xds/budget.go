@@ -13,23 +13,32 @@ import (
 // stream. Streams whose responses do not fit queue in order and are woken
 // one at a time as budget returns; meanwhile they keep reading their
 // proxies' answers, which return budget.
+//
+// The budget bounds memory, not progress: a response holds its share for
+// at most hold without an answer, and waits for one at most hold (then it
+// is sent over budget). So proxies that never answer, or never read, delay
+// the others' large responses by seconds, not for as long as they stall.
 type sendBudget struct {
 	mu    sync.Mutex
-	free  int
+	free  int // negative while responses are sent over budget
 	total int
+	hold  time.Duration
 	queue []*reservation
+	// timedOut counts, by kind, shares returned without an answer ("hold")
+	// and responses sent over budget after waiting ("wait").
+	timedOut func(kind string)
 }
 
 // budgetFree is the response size below which the budget is not used:
 // the routine small updates never wait.
 const budgetFree = 64 << 10
 
-// budgetHold bounds how long a response holds budget without an answer,
-// so a proxy that never answers cannot starve the others.
-const budgetHold = 2 * time.Minute
+// DefaultSendBudgetHold bounds how long a response holds budget without an
+// answer, and how long one waits for budget.
+const DefaultSendBudgetHold = 5 * time.Second
 
-func newSendBudget(bytes int) *sendBudget {
-	return &sendBudget{free: bytes, total: bytes}
+func newSendBudget(bytes int, hold time.Duration) *sendBudget {
+	return &sendBudget{free: bytes, total: bytes, hold: hold, timedOut: func(string) {}}
 }
 
 // reservation is a claim on the budget: granted once ready is closed,
@@ -38,9 +47,9 @@ type reservation struct {
 	b       *sendBudget
 	size    int
 	ready   chan struct{}
-	granted bool // under b.mu
-	done    bool // under b.mu: released or withdrawn
-	timer   *time.Timer
+	granted bool        // under b.mu
+	done    bool        // under b.mu: released or withdrawn
+	timer   *time.Timer // under b.mu: the wait for a grant, then the hold
 }
 
 var grantedFree = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -56,7 +65,37 @@ func (b *sendBudget) reserve(size int) *reservation {
 	defer b.mu.Unlock()
 	b.queue = append(b.queue, r)
 	b.grantLocked()
+	if !r.granted {
+		r.timer = time.AfterFunc(b.hold, r.overBudget)
+	}
 	return r
+}
+
+// overBudget grants r, still queued after waiting hold, beyond the budget.
+func (r *reservation) overBudget() {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.done || r.granted {
+		return
+	}
+	b.queue = slices.DeleteFunc(b.queue, func(q *reservation) bool { return q == r })
+	b.grantOneLocked(r)
+	b.timedOut("wait")
+}
+
+// expire returns r's share after hold without an answer.
+func (r *reservation) expire() {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !r.granted || r.done {
+		return
+	}
+	r.done = true
+	b.free += r.size
+	b.timedOut("hold")
+	b.grantLocked()
 }
 
 // grantLocked grants queued reservations in order while they fit.
@@ -64,11 +103,18 @@ func (b *sendBudget) grantLocked() {
 	for len(b.queue) > 0 && b.queue[0].size <= b.free {
 		r := b.queue[0]
 		b.queue = b.queue[1:]
-		b.free -= r.size
-		r.granted = true
-		r.timer = time.AfterFunc(budgetHold, r.release)
-		close(r.ready)
+		b.grantOneLocked(r)
 	}
+}
+
+func (b *sendBudget) grantOneLocked(r *reservation) {
+	b.free -= r.size
+	r.granted = true
+	if r.timer != nil {
+		r.timer.Stop() // the wait's
+	}
+	r.timer = time.AfterFunc(b.hold, r.expire)
+	close(r.ready)
 }
 
 // isGranted reports whether r may send.
@@ -94,12 +140,14 @@ func (r *reservation) release() {
 		return
 	}
 	r.done = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
 	if !r.granted {
 		b.queue = slices.DeleteFunc(b.queue, func(q *reservation) bool { return q == r })
 		b.grantLocked() // r may have held back smaller ones behind it
 		return
 	}
-	r.timer.Stop()
 	b.free += r.size
 	b.grantLocked()
 }

@@ -18,7 +18,7 @@ func granted(t *testing.T, what string, r *reservation, want bool) {
 func TestSendBudget(t *testing.T) {
 	const bf = budgetFree
 	t.Run("small responses never wait", func(t *testing.T) {
-		b := newSendBudget(2 * bf)
+		b := newSendBudget(2*bf, time.Hour)
 		all := b.reserve(2 * bf)
 		granted(t, "all of it", all, true)
 		queued := b.reserve(bf)
@@ -40,7 +40,7 @@ func TestSendBudget(t *testing.T) {
 		}
 	})
 	t.Run("the threshold itself draws on the budget", func(t *testing.T) {
-		b := newSendBudget(bf)
+		b := newSendBudget(bf, time.Hour)
 		first := b.reserve(bf)
 		granted(t, "first", first, true)
 		second := b.reserve(bf)
@@ -53,7 +53,7 @@ func TestSendBudget(t *testing.T) {
 		}
 	})
 	t.Run("queued in order", func(t *testing.T) {
-		b := newSendBudget(3 * bf)
+		b := newSendBudget(3*bf, time.Hour)
 		a := b.reserve(2 * bf)
 		granted(t, "a", a, true)
 		big := b.reserve(2 * bf)
@@ -70,7 +70,7 @@ func TestSendBudget(t *testing.T) {
 		}
 	})
 	t.Run("release is idempotent", func(t *testing.T) {
-		b := newSendBudget(3 * bf)
+		b := newSendBudget(3*bf, time.Hour)
 		r := b.reserve(2 * bf)
 		r.release()
 		r.release() // must not credit 2*bf again
@@ -81,7 +81,7 @@ func TestSendBudget(t *testing.T) {
 		granted(t, "one more", b.reserve(2*bf), false) // only bf is left, unless over-credited
 	})
 	t.Run("a withdrawn reservation is never granted", func(t *testing.T) {
-		b := newSendBudget(2 * bf)
+		b := newSendBudget(2*bf, time.Hour)
 		a := b.reserve(2 * bf)
 		w := b.reserve(2 * bf)
 		w.release()
@@ -93,7 +93,7 @@ func TestSendBudget(t *testing.T) {
 		}
 	})
 	t.Run("withdrawing the head of the queue lets the next through", func(t *testing.T) {
-		b := newSendBudget(3 * bf)
+		b := newSendBudget(3*bf, time.Hour)
 		a := b.reserve(bf)
 		granted(t, "a", a, true)
 		head := b.reserve(3 * bf)
@@ -102,8 +102,68 @@ func TestSendBudget(t *testing.T) {
 		head.release() // its stream went away
 		granted(t, "next, with 2*budgetFree free and no one ahead", next, true)
 	})
+	t.Run("an unanswered response gives its share back after hold", func(t *testing.T) {
+		b := newSendBudget(bf, 50*time.Millisecond)
+		var kinds []string
+		b.timedOut = func(kind string) { kinds = append(kinds, kind) }
+		silent := b.reserve(bf)
+		granted(t, "silent", silent, true)
+		b.hold = time.Hour // the next one's: longer than the test
+		start := time.Now()
+		next := b.reserve(bf)
+		select {
+		case <-next.ready:
+		case <-time.After(waitFor):
+			t.Fatal("the next response still waits for a share held without an answer")
+		}
+		t.Logf("granted after %v", time.Since(start))
+		b.mu.Lock()
+		if b.free != 0 {
+			t.Errorf("free %d with the next response granted, want 0 (the silent share returned)", b.free)
+		}
+		b.mu.Unlock()
+		next.release()
+		silent.release() // the late answer: no second credit
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.free != b.total || len(b.queue) != 0 {
+			t.Errorf("free %d of %d, %d queued", b.free, b.total, len(b.queue))
+		}
+		if len(kinds) != 1 || kinds[0] != "hold" {
+			t.Errorf("timeouts %v, want [hold]", kinds)
+		}
+	})
+	t.Run("no response waits longer than hold", func(t *testing.T) {
+		b := newSendBudget(bf, 50*time.Millisecond)
+		var kinds []string
+		b.timedOut = func(kind string) { kinds = append(kinds, kind) }
+		b.hold = time.Hour // the first grant's hold: longer than the test
+		held := b.reserve(bf)
+		b.hold = 50 * time.Millisecond
+		waiting := b.reserve(bf)
+		select {
+		case <-waiting.ready:
+		case <-time.After(waitFor):
+			t.Fatal("a queued response waits beyond hold")
+		}
+		b.mu.Lock()
+		if b.free != -bf {
+			t.Errorf("free %d while over budget, want %d", b.free, -bf)
+		}
+		b.mu.Unlock()
+		waiting.release()
+		held.release()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.free != b.total || len(b.queue) != 0 {
+			t.Errorf("free %d of %d, %d queued", b.free, b.total, len(b.queue))
+		}
+		if len(kinds) != 1 || kinds[0] != "wait" {
+			t.Errorf("timeouts %v, want [wait]", kinds)
+		}
+	})
 	t.Run("a response larger than the budget takes all of it", func(t *testing.T) {
-		b := newSendBudget(3 * bf)
+		b := newSendBudget(3*bf, time.Hour)
 		huge := b.reserve(100 * b.total)
 		granted(t, "huge", huge, true)
 		if b.free != 0 {

@@ -100,7 +100,7 @@ func (s *Server) renewDue(now time.Time) {
 func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 	creds, l, err := s.credentialsLocked(c.proxy, time.Now())
 	if err != nil {
-		s.log.Error("cannot issue certificate; class keeps its last snapshot", "class", c.key, "error", err)
+		s.log.Error("cannot issue certificate; class keeps its last snapshot", "class", clip(c.key), "error", err)
 		return
 	}
 	start := time.Now()
@@ -122,7 +122,7 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 			c.rejected = version
 			s.metrics.rejected.Inc()
 			s.log.Error("snapshot failed validation and was not published; proxies keep the last good one",
-				"class", c.key, "version", version, "last_good", c.version, "error", err)
+				"class", clip(c.key), "version", version, "last_good", c.version, "error", err)
 		}
 		return
 	}
@@ -165,7 +165,7 @@ func (s *Server) publishLocked(c *class, snap *classSnapshot, start time.Time) b
 	s.metrics.snapshotBytes.WithLabelValues(c.key).Set(float64(snap.Bytes()))
 	c.version, c.snap = snap.version, snap
 	s.metrics.published.Inc()
-	s.log.Debug("published snapshot", "class", c.key, "version", snap.version)
+	s.log.Debug("published snapshot", "class", clip(c.key), "version", snap.version)
 	return true
 }
 
@@ -192,7 +192,7 @@ func (s *Server) fastPathLocked(c *class, world *model.Snapshot, changed map[mod
 	start = time.Now()
 	snap, n, err := c.snap.withEndpoints(clas)
 	if err != nil {
-		s.log.Debug("endpoint fast path not applicable; rebuilding the class", "class", c.key, "error", err)
+		s.log.Debug("endpoint fast path not applicable; rebuilding the class", "class", clip(c.key), "error", err)
 		return false
 	}
 	if n == 0 {

@@ -99,11 +99,11 @@ func (s *Server) register(sk streamKey, node *corev3.Node) string {
 	c.streams++
 	if c.invalid {
 		s.metrics.invalid.Inc()
-		s.log.Warn("xDS node has unusable metadata; it gets no configuration",
-			"node", node.GetId(), "class", key, "error", err)
+		limited(s.logs.conns, s.log.Warn, "xDS node has unusable metadata; it gets no configuration",
+			"node", clip(node.GetId()), "class", clip(key), "error", clip(err.Error()))
 	} else {
 		s.metrics.connected.WithLabelValues(string(c.proxy.Role), c.proxy.Cluster).Inc()
-		s.log.Info("proxy connected", "node", node.GetId(), "class", key, "streams", c.streams)
+		limited(s.logs.conns, s.log.Info, "proxy connected", "node", clip(node.GetId()), "class", clip(key), "streams", c.streams)
 	}
 
 	s.smu.Lock()
@@ -151,7 +151,7 @@ func (s *Server) unregister(sk streamKey) {
 	c.streams--
 	if !c.invalid {
 		s.metrics.connected.WithLabelValues(string(c.proxy.Role), c.proxy.Cluster).Dec()
-		s.log.Info("proxy disconnected", "node", st.node.GetId(), "class", c.key, "streams", c.streams)
+		limited(s.logs.conns, s.log.Info, "proxy disconnected", "node", clip(st.node.GetId()), "class", clip(c.key), "streams", c.streams)
 	}
 	if c.streams > 0 {
 		return

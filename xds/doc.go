@@ -43,7 +43,25 @@
 //     (resourceSet.wholeBody, held weakly): protobuf encodings concatenate
 //     to their merge, so 1,000 initial syncs hold one copy, not 1,000;
 //   - responses a stream encodes for itself of 64 KiB and more draw on a
-//     server-wide send budget until the proxy answers.
+//     server-wide send budget until the proxy answers, but hold it at most
+//     Options.SendBudgetHold (5 s) and wait for it at most that long
+//     (budget.go): a proxy that does not answer delays the others by
+//     seconds, not for as long as it stalls;
+//   - a stream's responses are sent on a goroutine of its own, so a proxy
+//     that stops reading (gRPC's send then blocks on flow control) cannot
+//     stop the stream's loop: a response unanswered for
+//     Options.ResponseTimeout (1 m) closes the stream, which ends the send.
+//
+// # Limits
+//
+// In every mode, a stream must send its first request within
+// Options.FirstRequestTimeout (10 s), a connection carries at most
+// Options.MaxStreamsPerConnection streams (HTTP/2 MAX_CONCURRENT_STREAMS),
+// and connections end after Options.MaxConnectionAge (30 m), so proxies
+// spread over the replicas again. With TLS, streams are also counted per
+// identity (auth_stream.go). Logs carry at most 256 bytes of any value a
+// client controls, and NACK, connection and refusal lines are rate-limited
+// (logs.go); the metrics count every event.
 //
 // # Publishing
 //
@@ -72,6 +90,7 @@
 //
 // # NACKs
 //
-// A NACK is logged and counted, and the rejected version is not sent again:
+// A NACK is counted and logged (a stream's first, then at most one per
+// 10 s), and the rejected version is not sent again:
 // the proxy keeps what it had and gets the next new version.
 package xds

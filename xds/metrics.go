@@ -12,6 +12,9 @@ type metrics struct {
 	invalid      prometheus.Counter     // streams whose node metadata was unusable
 	diagnostics  *prometheus.GaugeVec   // class
 	authFailures *prometheus.CounterVec // reason
+	// streamsClosed counts streams the server closed, by reason;
+	// budgetTimeouts send-budget shares that timed out, by kind.
+	streamsClosed, budgetTimeouts *prometheus.CounterVec
 
 	translation   *prometheus.HistogramVec // kind: full | endpoints
 	push          prometheus.Histogram
@@ -56,6 +59,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "causeway_xds_auth_failures_total",
 			Help: "xDS streams refused by authentication, identity binding or the per-identity stream limit, by reason.",
 		}, []string{"reason"}),
+		streamsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_streams_closed_total",
+			Help: "xDS streams the server closed, by reason: response_timeout (a response unanswered for --xds-response-timeout: the proxy does not answer or does not read), first_request_timeout (no first request within --xds-first-request-timeout), overrun (answers to responses the proxy cannot have received).",
+		}, []string{"reason"}),
+		budgetTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_send_budget_timeouts_total",
+			Help: "Large responses whose send-budget share timed out, by kind: hold (the share was returned without an answer after --xds-send-budget-hold), wait (sent over budget after waiting that long for a share).",
+		}, []string{"kind"}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_translation_seconds",
 			Help:    "Time to translate one proxy class: kind=full for a whole translation, kind=endpoints for the endpoint fast path (load assignments of the changed Services only).",
@@ -79,7 +90,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures,
+	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures, m.streamsClosed, m.budgetTimeouts,
 		m.translation, m.push, m.convergence, m.snapshotBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

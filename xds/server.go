@@ -62,6 +62,28 @@ type Options struct {
 	// (default 64 MiB): initial syncs of a big snapshot to many proxies
 	// queue instead of each holding its own encoded copy.
 	SendBudget int
+	// SendBudgetHold bounds how long a response holds its share of the
+	// send budget without an answer, and how long a response waits for a
+	// share before it is sent over budget (default 5s): proxies that do
+	// not answer delay others' large responses by at most this long.
+	SendBudgetHold time.Duration
+	// ResponseTimeout closes a stream whose proxy has not answered (ACK or
+	// NACK) a response for this long (default 1m), whether it does not
+	// answer or does not read; the proxy may reconnect.
+	ResponseTimeout time.Duration
+	// FirstRequestTimeout closes a stream that has not sent its first
+	// request this long after opening (default 10s).
+	FirstRequestTimeout time.Duration
+	// MaxStreamsPerConnection bounds the concurrent streams of one
+	// connection (HTTP/2 MAX_CONCURRENT_STREAMS, default 8; Envoy opens
+	// one ADS stream per connection), in every mode.
+	MaxStreamsPerConnection int
+	// MaxConnectionAge closes connections after about this long (gRPC adds
+	// ±10% jitter; default 30m; negative: never): the proxy reconnects, so
+	// proxies spread over the replicas again after a rollout. Streams get
+	// MaxConnectionAgeGrace (default 1m) to end before the connection is
+	// closed under them.
+	MaxConnectionAge, MaxConnectionAgeGrace time.Duration
 
 	// DebounceQuiet is how long the world must stay unchanged before the
 	// classes are updated (default 50ms); DebounceMax bounds the wait from
@@ -121,6 +143,11 @@ type Server struct {
 	proxyNamespace string
 	maxStreams     int
 	maxRecv        int
+	// Timeouts and per-connection limits, in every mode (see Options).
+	responseTimeout, firstRequestTimeout time.Duration
+	maxPerConn                           int
+	maxAge, maxAgeGrace                  time.Duration
+	logs                                 serverLogs
 	// amu guards perIdentity, the open streams of each identity.
 	amu         sync.Mutex
 	perIdentity map[string]int
@@ -131,6 +158,11 @@ const (
 	DefaultMaxStreamsPerIdentity = 16
 	DefaultMaxRecvMsgSize        = 4 << 20
 	DefaultSendBudget            = 64 << 20
+	DefaultResponseTimeout       = time.Minute
+	DefaultFirstRequestTimeout   = 10 * time.Second
+	DefaultMaxStreamsPerConn     = 8
+	DefaultMaxConnectionAge      = 30 * time.Minute
+	DefaultMaxConnectionAgeGrace = time.Minute
 	DefaultServerName            = "localhost"
 	DefaultDebounceQuiet         = 50 * time.Millisecond
 	DefaultDebounceMax           = 500 * time.Millisecond
@@ -174,6 +206,13 @@ func NewServer(opts Options) (*Server, error) {
 		maxStreams:     opts.MaxStreamsPerIdentity,
 		maxRecv:        opts.MaxRecvMsgSize,
 		perIdentity:    map[string]int{},
+
+		responseTimeout:     orDefault(opts.ResponseTimeout, DefaultResponseTimeout),
+		firstRequestTimeout: orDefault(opts.FirstRequestTimeout, DefaultFirstRequestTimeout),
+		maxPerConn:          orDefault(opts.MaxStreamsPerConnection, DefaultMaxStreamsPerConn),
+		maxAge:              orDefault(opts.MaxConnectionAge, DefaultMaxConnectionAge),
+		maxAgeGrace:         orDefault(opts.MaxConnectionAgeGrace, DefaultMaxConnectionAgeGrace),
+		logs:                newServerLogs(),
 	}
 	if len(s.serverNames) == 0 {
 		s.serverNames = []string{DefaultServerName}
@@ -203,8 +242,22 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.SendBudget <= 0 {
 		opts.SendBudget = DefaultSendBudget
 	}
-	s.cache, s.budget, s.codec = newFeeds(), newSendBudget(opts.SendBudget), newRequestCodec()
+	if opts.MaxConnectionAge < 0 {
+		s.maxAge = 0 // never
+	}
+	s.cache, s.codec = newFeeds(), newRequestCodec()
+	s.budget = newSendBudget(opts.SendBudget, orDefault(opts.SendBudgetHold, DefaultSendBudgetHold))
+	s.budget.timedOut = func(kind string) { m.budgetTimeouts.WithLabelValues(kind).Inc() }
 	return s, nil
+}
+
+// orDefault is v, or def when v is zero or negative (the zero value of an
+// option means its default).
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Run listens on listenAddress and serves until ctx is done.
@@ -218,6 +271,7 @@ func (s *Server) Run(ctx context.Context, listenAddress string) error {
 
 // gRPC keepalive: ping idle proxies so dead connections (and their class
 // registrations) go away, and tolerate Envoy's own keepalive pings.
+// Serve adds the maximum connection age.
 var (
 	keepaliveParams = keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}
 	keepalivePolicy = keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}
@@ -232,8 +286,13 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	ka := keepaliveParams
+	if s.maxAge > 0 {
+		ka.MaxConnectionAge, ka.MaxConnectionAgeGrace = s.maxAge, s.maxAgeGrace
+	}
 	gopts := []grpc.ServerOption{
-		grpc.KeepaliveParams(keepaliveParams),
+		grpc.KeepaliveParams(ka),
+		grpc.MaxConcurrentStreams(uint32(s.maxPerConn)),
 		grpc.KeepaliveEnforcementPolicy(keepalivePolicy),
 		grpc.MaxRecvMsgSize(s.maxRecv),
 		grpc.ForceServerCodecV2(s.codec),

@@ -33,6 +33,9 @@ type serveFlags struct {
 	xdsMaxStreams  int
 	// worldGuard holds world file reloads that may be a write in progress.
 	worldGuard file.Guard
+	// Slow, silent and long-lived clients (see xds.Options).
+	xdsSendBudgetHold, xdsResponseTimeout, xdsFirstRequestTimeout, xdsMaxConnectionAge time.Duration
+	xdsMaxStreamsPerConn                                                               int
 	// debounceQuiet and debounceMax bound how world changes are batched.
 	debounceQuiet, debounceMax time.Duration
 	ca                         caFlags
@@ -118,6 +121,11 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
 	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
+	fs.DurationVar(&f.xdsSendBudgetHold, "xds-send-budget-hold", xds.DefaultSendBudgetHold, "a large response holds its share of the send budget at most this long without an answer, and waits for one at most this long (0: the default)")
+	fs.DurationVar(&f.xdsResponseTimeout, "xds-response-timeout", xds.DefaultResponseTimeout, "close an xDS stream whose proxy leaves a response unanswered (no ACK or NACK, or not read) this long; it may reconnect (0: the default)")
+	fs.DurationVar(&f.xdsFirstRequestTimeout, "xds-first-request-timeout", xds.DefaultFirstRequestTimeout, "close an xDS stream that sends no request this long after opening (0: the default)")
+	fs.IntVar(&f.xdsMaxStreamsPerConn, "xds-max-streams-per-connection", xds.DefaultMaxStreamsPerConn, "concurrent xDS streams allowed on one connection, in every mode including --xds-insecure (Envoy uses one; 0: the default)")
+	fs.DurationVar(&f.xdsMaxConnectionAge, "xds-max-connection-age", xds.DefaultMaxConnectionAge, "close xDS connections after about this long (±10%, streams get 1m to end) so proxies reconnect and spread over the replicas after a rollout (0: the default; negative: never)")
 	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (Kubernetes mode: batch informer events into one world this way; 0: the default)")
 	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
 	fs.IntVar(&f.worldGuard.ShrinkThreshold, "world-shrink-threshold", file.DefaultGuard.ShrinkThreshold, "world mode: percentage of the served VirtualDestinations, HTTPRoutes, Gateways and Services a new world may drop and be served at once; a world dropping more, or every object of one of those kinds, waits for --world-confirm-delay (100: a shrinking world never waits)")
@@ -183,12 +191,18 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if f.xdsMaxStreams < 0 {
 		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
 	}
+	if f.xdsMaxStreamsPerConn < 0 || f.xdsSendBudgetHold < 0 || f.xdsResponseTimeout < 0 || f.xdsFirstRequestTimeout < 0 {
+		return fmt.Errorf("--xds-max-streams-per-connection %d, --xds-send-budget-hold %s, --xds-response-timeout %s, --xds-first-request-timeout %s: must not be negative (0: the default)",
+			f.xdsMaxStreamsPerConn, f.xdsSendBudgetHold, f.xdsResponseTimeout, f.xdsFirstRequestTimeout)
+	}
 	opts := xds.Options{
 		// Kubernetes discovery batches changes itself, with these flags:
 		// one debounce, not two in a row.
 		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, SourceDebounced: kubeM != nil,
 		Store: store, CA: authority, Log: log, Registry: reg, CertTTL: f.ca.certTTL,
 		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
+		SendBudgetHold: f.xdsSendBudgetHold, ResponseTimeout: f.xdsResponseTimeout, FirstRequestTimeout: f.xdsFirstRequestTimeout,
+		MaxStreamsPerConnection: f.xdsMaxStreamsPerConn, MaxConnectionAge: f.xdsMaxConnectionAge,
 	}
 	if kubeM != nil {
 		opts.ProxyNamespace, opts.TokenReviewer = f.kube.proxyNamespace, kubeM.tokenReviewer
