@@ -12,6 +12,8 @@ type metrics struct {
 	invalid      prometheus.Counter     // streams whose node metadata was unusable
 	diagnostics  *prometheus.GaugeVec   // class
 	authFailures *prometheus.CounterVec // reason
+	// tlsHandshakeFailures: reason, one of handshakeReasons
+	tlsHandshakeFailures *prometheus.CounterVec
 
 	translation   *prometheus.HistogramVec // kind: full | endpoints
 	push          prometheus.Histogram
@@ -56,6 +58,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "causeway_xds_auth_failures_total",
 			Help: "xDS streams refused by authentication, identity binding or the per-identity stream limit, by reason.",
 		}, []string{"reason"}),
+		tlsHandshakeFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_tls_handshake_failures_total",
+			Help: "xDS connections whose TLS handshake failed, by reason: unknown_authority (the proxy and serve do not share a CA root), expired, bad_certificate, not_tls, other.",
+		}, []string{"reason"}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_translation_seconds",
 			Help:    "Time to translate one proxy class: kind=full for a whole translation, kind=endpoints for the endpoint fast path (load assignments of the changed Services only).",
@@ -76,10 +82,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Encoded size of every resource in a proxy class's published snapshot.",
 		}, []string{"class"}),
 	}
+	for _, r := range handshakeReasons { // every reason shows, at 0
+		m.tlsHandshakeFailures.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures,
+	for _, c := range []prometheus.Collector{m.tlsHandshakeFailures, m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures,
 		m.translation, m.push, m.convergence, m.snapshotBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

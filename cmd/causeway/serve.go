@@ -103,7 +103,7 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.StringVar(&f.xdsAddress, "xds-address", "127.0.0.1:18000", "address the xDS gRPC server listens on")
 	fs.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz")
 	fs.StringVar(&f.pprofAddress, "pprof-address", "", "address serving net/http/pprof at /debug/pprof/ (off when empty; for profiling, never expose it)")
-	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (created with a new root when empty)")
+	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (a new root is created on first start only: see --ca-allow-new-root)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
 	addCAFlags(fs, &f.ca)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -163,7 +163,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		ready = kubeM.controller.Ready
 		source = "kubernetes"
 	}
-	authority, err := f.ca.loadCA(f.caDir, f.trustDomain)
+	authority, err := f.ca.loadCA(f.caDir, f.trustDomain, log)
 	if err != nil {
 		return err
 	}
