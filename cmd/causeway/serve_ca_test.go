@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -70,11 +71,15 @@ func TestServeCARootSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, _, errOut := causeway(t, "serve", "--world", "testdata/world.yaml", "--xds-address", freeAddr(t),
-		"--metrics-address", freeAddr(t), "--ca-dir", dir)
+	// runServe, bounded: on a serve that accepts the directory it would
+	// serve until cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = runServe(ctx, &serveFlags{world: "testdata/world.yaml", xdsAddress: freeAddr(t), metricsAddress: freeAddr(t),
+		caDir: dir, trustDomain: "causeway.local", logLevel: "info"}, io.Discard)
 	for _, want := range []string{dir, ca.RootHistoryFile, fp, "--ca-allow-new-root"} {
-		if code == 0 || !strings.Contains(errOut, want) {
-			t.Errorf("serve with the root files gone: exit %d, stderr %q; want non-zero exit naming %q", code, errOut, want)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("serve with the root files gone: err = %v; want a refusal naming %q", err, want)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, ca.RootCertFile)); err == nil {
