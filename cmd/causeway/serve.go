@@ -163,7 +163,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		ready = kubeM.controller.Ready
 		source = "kubernetes"
 	}
-	authority, err := f.ca.loadCA(f.caDir, f.trustDomain, log)
+	authority, err := loadServeCA(ctx, f, kubeM, log)
 	if err != nil {
 		return err
 	}

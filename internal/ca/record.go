@@ -170,3 +170,14 @@ func checkContinues(c *CA, dir string, history []string, recorded []RecordedRoot
 	return &PreviousRootError{Dir: dir, Found: fmt.Sprintf("the signing root is %s and %s, which is neither the signing root nor in the trust bundle",
 		Fingerprint(c.root), strings.Join(found, "; "))}
 }
+
+// TrustsRoot reports whether the root with fingerprint (Fingerprint's
+// form) is the signing root or in the trust bundle.
+func (c *CA) TrustsRoot(fingerprint string) bool {
+	for _, r := range c.roots {
+		if Fingerprint(r) == fingerprint {
+			return true
+		}
+	}
+	return false
+}
