@@ -77,9 +77,14 @@ claims. A node claiming another role or cluster is refused. --xds-insecure
 serves plaintext without any authentication, for development only.
 
 Workload certificates are issued by a built-in CA whose root is kept in
---ca-dir. Metrics are served on --metrics-address at /metrics, liveness at
-/healthz and readiness at /readyz (Kubernetes mode: once every cluster synced
-or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
+--ca-dir. A root is created only on first start: where one existed before
+(the directory's root-history or trust bundle, in Kubernetes mode the
+ConfigMap causeway-ca-root, --ca-expect-root-fingerprint) serve refuses to
+start without it unless --ca-allow-new-root.
+
+Metrics are served on --metrics-address at /metrics, liveness at /healthz
+and readiness at /readyz (Kubernetes mode: once every cluster synced or
+--sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 		Example: `  causeway serve --management-kubeconfig mgmt.kubeconfig --clusters clusters.yaml
   causeway serve --clusters clusters.yaml   # inside the management cluster
   causeway serve --world examples/world.yaml

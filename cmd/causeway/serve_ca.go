@@ -31,8 +31,9 @@ func addCAFlags(fs *pflag.FlagSet, f *caFlags) {
 		"PEM file of extra roots to trust besides the signing root, e.g. the old root during a root rotation (adds to "+ca.TrustBundleFile+" in --ca-dir)")
 	fs.DurationVar(&f.certTTL, "cert-ttl", 12*time.Hour, "lifetime of issued proxy certificates; they are renewed at half of it")
 	fs.BoolVar(&f.allowNewRoot, "ca-allow-new-root", false,
-		"create a new CA root although --ca-dir (its "+ca.RootHistoryFile+" or "+ca.TrustBundleFile+") or --ca-expect-root-fingerprint says another root was in use, "+
-			"or use a root that neither is nor trusts the recorded one; every proxy then needs new credentials")
+		"create a new CA root although a record says another root was in use (--ca-dir's "+ca.RootHistoryFile+" or "+ca.TrustBundleFile+
+			", in Kubernetes mode the ConfigMap "+caRootConfigMap+", --ca-expect-root-fingerprint), or use a root that neither is nor trusts the recorded one; "+
+			"every proxy then needs new credentials")
 	fs.StringVar(&f.expectRoot, "ca-expect-root-fingerprint", "",
 		"SHA-256 fingerprint of the CA root serve must use (openssl x509 -noout -fingerprint -sha256 -in root.pem); without that root in --ca-dir (signing or in the trust bundle) serve refuses to start")
 }
