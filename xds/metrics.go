@@ -15,6 +15,8 @@ type metrics struct {
 	// streamsClosed counts streams the server closed, by reason;
 	// budgetTimeouts send-budget shares that timed out, by kind.
 	streamsClosed, budgetTimeouts *prometheus.CounterVec
+	// tlsHandshakeFailures: reason, one of handshakeReasons
+	tlsHandshakeFailures *prometheus.CounterVec
 
 	translation   *prometheus.HistogramVec // kind: full | endpoints
 	push          prometheus.Histogram
@@ -67,6 +69,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "causeway_xds_send_budget_timeouts_total",
 			Help: "Large responses whose send-budget share timed out, by kind: hold (the share was returned without an answer after --xds-send-budget-hold), wait (sent over budget after waiting that long for a share).",
 		}, []string{"kind"}),
+		tlsHandshakeFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "causeway_xds_tls_handshake_failures_total",
+			Help: "xDS connections whose TLS handshake failed, by reason: unknown_authority (the proxy and serve do not share a CA root), expired, bad_certificate, not_tls, other.",
+		}, []string{"reason"}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_translation_seconds",
 			Help:    "Time to translate one proxy class: kind=full for a whole translation, kind=endpoints for the endpoint fast path (load assignments of the changed Services only).",
@@ -87,10 +93,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Encoded size of every resource in a proxy class's published snapshot.",
 		}, []string{"class"}),
 	}
+	for _, r := range handshakeReasons { // every reason shows, at 0
+		m.tlsHandshakeFailures.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures, m.streamsClosed, m.budgetTimeouts,
+	for _, c := range []prometheus.Collector{m.connected, m.classes, m.published, m.rejected, m.nacks, m.invalid, m.diagnostics, m.authFailures, m.streamsClosed, m.budgetTimeouts, m.tlsHandshakeFailures,
 		m.translation, m.push, m.convergence, m.snapshotBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

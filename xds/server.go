@@ -306,7 +306,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 			lis.Close()
 			return err
 		}
-		gopts = append(gopts, grpc.Creds(credentials.NewTLS(cfg)), grpc.StreamInterceptor(s.authenticate))
+		gopts = append(gopts, grpc.Creds(s.reportHandshakes(credentials.NewTLS(cfg))), grpc.StreamInterceptor(s.authenticate))
 	}
 	g := grpc.NewServer(gopts...)
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(g, adsServer{s: s, done: ctx.Done()})

@@ -38,10 +38,11 @@ func (f *proxyFlags) proxy() model.Proxy {
 
 func newBootstrapCommand() *cobra.Command {
 	var (
-		pf                               proxyFlags
-		xdsAddress, adminAddress, nodeID string
-		protocol                         string
-		sf                               xdsSecurityFlags
+		pf                   proxyFlags
+		adminAddress, nodeID string
+		xdsAddresses         []string
+		protocol             string
+		sf                   xdsSecurityFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
@@ -56,7 +57,12 @@ spiffe://<--trust-domain>/ns/causeway-system/sa/causeway, and authenticates
 with a client certificate (--xds-cert, --xds-key; see causeway certs issue)
 or a service-account token (--xds-token-file, Kubernetes mode), or both.
 Without a credential the command refuses; --xds-insecure (plaintext, no
-authentication, development only) must be asked for explicitly.`,
+authentication, development only) must be asked for explicitly.
+
+Several --xds-address values (replicas of causeway serve with the same
+--xds-server-name) make one xds cluster: each reconnect goes to the next
+address, so losing a replica moves the proxy to another. The ADS stream
+reconnects with a backoff of 250 ms doubling to at most 1 s.`,
 		Example: `  causeway certs issue --ca-dir ./.causeway/ca --role gateway --cluster cluster-1 --out gw1
   causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
     --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 \
@@ -74,7 +80,7 @@ authentication, development only) must be asked for explicitly.`,
 			}
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress,
-				XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
+				XDSAddresses: xdsAddresses, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 				Protocol: bootstrap.Protocol(protocol),
 			})
 			if err != nil {
@@ -85,7 +91,8 @@ authentication, development only) must be asked for explicitly.`,
 		},
 	}
 	pf.register(cmd.Flags())
-	cmd.Flags().StringVar(&xdsAddress, "xds-address", bootstrap.DefaultXDSAddress, "host:port of the Causeway xDS server")
+	cmd.Flags().StringSliceVar(&xdsAddresses, "xds-address", []string{bootstrap.DefaultXDSAddress},
+		"host:port of the Causeway xDS server; repeat or comma-separate for several replicas (one xds cluster, round robin: a lost replica's proxies reconnect to another within about a second)")
 	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")
 	_ = cmd.MarkFlagRequired("cluster")
 	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>")`)

@@ -18,6 +18,30 @@ func TestBootstrapCommand(t *testing.T) {
 	}
 }
 
+// TestBootstrapSeveralXDSAddresses: --xds-address repeats and
+// comma-separates; every address is an endpoint of the one xds cluster.
+func TestBootstrapSeveralXDSAddresses(t *testing.T) {
+	code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-insecure",
+		"--xds-address", "127.0.41.1:18000,127.0.41.2:18000", "--xds-address", "127.0.41.3:18000")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"address: 127.0.41.1", "address: 127.0.41.2", "address: 127.0.41.3", "base_interval: 0.250s", "max_interval: 1s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bootstrap lacks %q:\n%s", want, out)
+		}
+	}
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == "name: causeway_xds" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d xds clusters, want 1:\n%s", n, out)
+	}
+}
+
 func TestBootstrapBadRole(t *testing.T) {
 	code, out, errOut := causeway(t, "bootstrap", "--role", "sidecar", "--cluster", "c")
 	if code == 0 || out != "" || !strings.Contains(errOut, `role "sidecar" is not "gateway" or "eastwest"`) {

@@ -88,9 +88,14 @@ claims. A node claiming another role or cluster is refused. --xds-insecure
 serves plaintext without any authentication, for development only.
 
 Workload certificates are issued by a built-in CA whose root is kept in
---ca-dir. Metrics are served on --metrics-address at /metrics, liveness at
-/healthz and readiness at /readyz (Kubernetes mode: once every cluster synced
-or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
+--ca-dir. A root is created only on first start: where one existed before
+(the directory's root-history or trust bundle, in Kubernetes mode the
+ConfigMap causeway-ca-root, --ca-expect-root-fingerprint) serve refuses to
+start without it unless --ca-allow-new-root.
+
+Metrics are served on --metrics-address at /metrics, liveness at /healthz
+and readiness at /readyz (Kubernetes mode: once every cluster synced or
+--sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 		Example: `  causeway serve --management-kubeconfig mgmt.kubeconfig --clusters clusters.yaml
   causeway serve --clusters clusters.yaml   # inside the management cluster
   causeway serve --world examples/world.yaml
@@ -114,7 +119,7 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.StringVar(&f.xdsAddress, "xds-address", "127.0.0.1:18000", "address the xDS gRPC server listens on")
 	fs.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz")
 	fs.StringVar(&f.pprofAddress, "pprof-address", "", "address serving net/http/pprof at /debug/pprof/ (off when empty; for profiling, never expose it)")
-	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (created with a new root when empty)")
+	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (a new root is created on first start only: see --ca-allow-new-root)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
 	addCAFlags(fs, &f.ca)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -184,7 +189,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		ready = kubeM.controller.Ready
 		source = "kubernetes"
 	}
-	authority, err := f.ca.loadCA(f.caDir, f.trustDomain)
+	authority, err := loadServeCA(ctx, f, kubeM, log)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -73,6 +74,8 @@ type kubeMode struct {
 	// tokenReviewer authenticates proxies' service-account tokens over
 	// xDS; nil: client certificates only.
 	tokenReviewer xds.TokenReviewer
+	// caRecord keeps the CA root on the management cluster (serve_ca_kube.go).
+	caRecord caRootRecord
 }
 
 // newKubeMode checks the flags, reads the clusters file and makes the
@@ -100,6 +103,11 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	// Proxies without a client certificate authenticate with their
 	// service-account token, reviewed by the cluster they claim.
 	m := &kubeMode{controller: ctl, store: store, log: log, tokenReviewer: xds.TokenReviewFunc(ctl.ReviewToken)}
+	mgmtClient, err := kubernetes.NewForConfig(mgmt)
+	if err != nil {
+		return nil, fmt.Errorf("management cluster client: %w", err)
+	}
+	m.caRecord = caRootRecord{client: mgmtClient, namespace: f.namespace}
 	if f.leaderElect {
 		m.writer, err = status.NewWriter(status.Options{
 			Config: mgmt, Store: store, Namespace: f.namespace, LeaseName: f.leaseName, Log: log, Registry: reg,

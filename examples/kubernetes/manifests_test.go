@@ -328,8 +328,9 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 			for _, res := range r.Resources {
 				if !readOnly && (slices.Contains(r.Verbs, "update") || slices.Contains(r.Verbs, "patch")) &&
-					!strings.HasSuffix(res, "/status") && res != "leases" {
-					t.Errorf("%s %s: may write %s, only status and the Lease are written", kind, name, res)
+					!strings.HasSuffix(res, "/status") && res != "leases" &&
+					!(res == "configmaps" && slices.Equal(r.ResourceNames, []string{"causeway-ca-root"})) {
+					t.Errorf("%s %s: may write %s, only status, the Lease and the CA root record are written", kind, name, res)
 				}
 			}
 		}
@@ -356,5 +357,20 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantWorkload, find[*rbacv1.ClusterRole](t, m, "causeway-workload-reader").Rules); diff != "" {
 		t.Errorf("workload ClusterRole rules (-want +got):\n%s", diff)
+	}
+	// serve reads, creates and updates its CA root record (serve_ca_kube.go)
+	// in its namespace, and no other ConfigMap.
+	var caRecord []rbacv1.PolicyRule
+	for _, r := range find[*rbacv1.Role](t, m, "causeway").Rules {
+		if slices.Contains(r.Resources, "configmaps") {
+			caRecord = append(caRecord, r)
+		}
+	}
+	wantCARecord := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"causeway-ca-root"}, Verbs: []string{"get", "update"}},
+	}
+	if diff := cmp.Diff(wantCARecord, caRecord); diff != "" {
+		t.Errorf("Role causeway's ConfigMap rules (-want +got):\n%s", diff)
 	}
 }

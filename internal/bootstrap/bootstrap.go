@@ -45,6 +45,11 @@ type Options struct {
 	BindAddress string
 	// XDSAddress is host:port of the xDS server (DefaultXDSAddress if empty).
 	XDSAddress string
+	// XDSAddresses are several xDS servers (replicas of causeway serve, all
+	// with the same serving certificate names), instead of XDSAddress: one
+	// xds cluster with an endpoint each, so a replica's loss moves the
+	// proxy to another at its next reconnect.
+	XDSAddresses []string
 	// AdminAddress is ip:port of Envoy's admin listener (DefaultAdminAddress if empty).
 	AdminAddress string
 	// NodeID defaults to "<role>~<cluster>~<bind address or hostname>".
@@ -105,7 +110,7 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 			return nil, fmt.Errorf("bootstrap: bind address %q is not an IP address", o.BindAddress)
 		}
 	}
-	xdsHost, xdsPort, err := splitHostPort("xds address", orDefault(o.XDSAddress, DefaultXDSAddress))
+	xdsAddrs, err := xdsAddresses(o)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +135,7 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
-	xdsCluster, err := xdsCluster(xdsHost, xdsPort)
+	xdsCluster, err := xdsCluster(xdsAddrs)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 				TransportApiVersion: corev3.ApiVersion_V3,
 				GrpcServices: []*corev3.GrpcService{{
 					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
+						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName, RetryPolicy: xdsRetryPolicy()},
 					},
 					InitialMetadata: o.Security.initialMetadata(),
 				}},
@@ -165,6 +170,56 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("bootstrap: invalid: %w", err)
 	}
 	return b, nil
+}
+
+// Reconnect backoff of the ADS stream. Envoy's default (0.5 s doubling to
+// 30 s, jittered) left proxies 6-21 s without xDS after a 10 s outage;
+// capped at 1 s a proxy is back within about a second of serve returning,
+// and a replica's loss costs at most a few attempts. Attempts to a dead
+// server are cheap: a refused connection or the 1 s connect timeout.
+const (
+	xdsRetryBase = 250 * time.Millisecond
+	xdsRetryMax  = time.Second
+)
+
+func xdsRetryPolicy() *corev3.RetryPolicy {
+	return &corev3.RetryPolicy{RetryBackOff: &corev3.BackoffStrategy{
+		BaseInterval: durationpb.New(xdsRetryBase),
+		MaxInterval:  durationpb.New(xdsRetryMax),
+	}}
+}
+
+// hostPort is one xDS server address.
+type hostPort struct {
+	host string
+	port uint32
+}
+
+// xdsAddresses are o's xDS servers: XDSAddresses, else XDSAddress, else
+// the default.
+func xdsAddresses(o Options) ([]hostPort, error) {
+	addrs := o.XDSAddresses
+	switch {
+	case len(addrs) > 0 && o.XDSAddress != "":
+		return nil, fmt.Errorf("bootstrap: xds address %q and xds addresses %q: give one or the other", o.XDSAddress, addrs)
+	case len(addrs) == 0:
+		addrs = []string{orDefault(o.XDSAddress, DefaultXDSAddress)}
+	}
+	seen := map[hostPort]bool{}
+	var out []hostPort
+	for _, a := range addrs {
+		host, port, err := splitHostPort("xds address", a)
+		if err != nil {
+			return nil, err
+		}
+		hp := hostPort{host, port}
+		if seen[hp] {
+			return nil, fmt.Errorf("bootstrap: xds address %q given twice", a)
+		}
+		seen[hp] = true
+		out = append(out, hp)
+	}
+	return out, nil
 }
 
 func orDefault(s, def string) string {
@@ -218,12 +273,23 @@ func node(id string, p model.Proxy) *corev3.Node {
 	return n
 }
 
-// xdsCluster reaches the xDS server over HTTP/2 (gRPC). An IP address needs
-// no resolution (STATIC); a hostname is resolved and re-resolved (STRICT_DNS).
-func xdsCluster(host string, port uint32) (*clusterv3.Cluster, error) {
+// xdsCluster reaches the xDS servers over HTTP/2 (gRPC), round robin: each
+// new ADS stream (a reconnect) goes to the next one, so a dead replica is
+// skipped at the next attempt. IP addresses need no resolution (STATIC); a
+// hostname is resolved and re-resolved (STRICT_DNS, which takes IP
+// addresses too).
+func xdsCluster(addrs []hostPort) (*clusterv3.Cluster, error) {
 	discovery := clusterv3.Cluster_STATIC
-	if _, err := netip.ParseAddr(host); err != nil {
-		discovery = clusterv3.Cluster_STRICT_DNS
+	var lbEndpoints []*endpointv3.LbEndpoint
+	for _, a := range addrs {
+		if _, err := netip.ParseAddr(a.host); err != nil {
+			discovery = clusterv3.Cluster_STRICT_DNS
+		}
+		lbEndpoints = append(lbEndpoints, &endpointv3.LbEndpoint{
+			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{
+				Endpoint: &endpointv3.Endpoint{Address: socketAddress(a.host, a.port)},
+			},
+		})
 	}
 	h2 := &httpv3.HttpProtocolOptions{
 		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
@@ -251,13 +317,7 @@ func xdsCluster(host string, port uint32) (*clusterv3.Cluster, error) {
 		},
 		LoadAssignment: &endpointv3.ClusterLoadAssignment{
 			ClusterName: XDSClusterName,
-			Endpoints: []*endpointv3.LocalityLbEndpoints{{
-				LbEndpoints: []*endpointv3.LbEndpoint{{
-					HostIdentifier: &endpointv3.LbEndpoint_Endpoint{
-						Endpoint: &endpointv3.Endpoint{Address: socketAddress(host, port)},
-					},
-				}},
-			}},
+			Endpoints:   []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbEndpoints}},
 		},
 	}, nil
 }

@@ -25,6 +25,11 @@ import (
 	"github.com/causeway-dev/causeway/model"
 )
 
+// wantRetry is the ADS reconnect backoff every bootstrap sets.
+var wantRetry = &corev3.RetryPolicy{RetryBackOff: &corev3.BackoffStrategy{
+	BaseInterval: durationpb.New(250 * time.Millisecond), MaxInterval: durationpb.New(time.Second),
+}}
+
 var gatewayOpts = Options{
 	Role:         model.RoleGateway,
 	Cluster:      "cluster-1",
@@ -97,7 +102,7 @@ func TestBuild(t *testing.T) {
 				ApiType:             corev3.ApiConfigSource_DELTA_GRPC,
 				TransportApiVersion: corev3.ApiVersion_V3,
 				GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "causeway_xds"},
+					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "causeway_xds", RetryPolicy: wantRetry},
 				}}},
 				SetNodeOnFirstMessageOnly: true,
 			},
@@ -143,7 +148,7 @@ func TestBuildProtocol(t *testing.T) {
 				ApiType:             tc.want,
 				TransportApiVersion: corev3.ApiVersion_V3,
 				GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "causeway_xds"},
+					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "causeway_xds", RetryPolicy: wantRetry},
 				}}},
 				SetNodeOnFirstMessageOnly: true,
 			}
@@ -185,6 +190,46 @@ func TestBuildDefaults(t *testing.T) {
 	}
 }
 
+// TestBuildSeveralXDSAddresses: several replicas are one xds cluster with
+// an endpoint each, in the order given; a hostname among them makes it
+// STRICT_DNS.
+func TestBuildSeveralXDSAddresses(t *testing.T) {
+	o := gatewayOpts
+	o.XDSAddress, o.XDSAddresses = "", []string{"127.0.41.1:18000", "127.0.41.2:18001"}
+	y, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters := parse(t, y).GetStaticResources().GetClusters()
+	if len(clusters) != 1 {
+		t.Fatalf("%d static clusters, want the one xds cluster", len(clusters))
+	}
+	want := &endpointv3.ClusterLoadAssignment{
+		ClusterName: "causeway_xds",
+		Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+			{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddress("127.0.41.1", 18000)}}},
+			{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddress("127.0.41.2", 18001)}}},
+		}}},
+	}
+	if diff := cmp.Diff(want, clusters[0].GetLoadAssignment(), protocmp.Transform()); diff != "" {
+		t.Errorf("xds cluster endpoints (-want +got):\n%s", diff)
+	}
+	if got := clusters[0].GetType(); got != clusterv3.Cluster_STATIC {
+		t.Errorf("type = %v, want STATIC for IP addresses", got)
+	}
+	if got := clusters[0].GetLbPolicy(); got != clusterv3.Cluster_ROUND_ROBIN {
+		t.Errorf("lb policy = %v, want ROUND_ROBIN", got)
+	}
+	o.XDSAddresses = []string{"127.0.41.1:18000", "causeway-1.example.internal:18000"}
+	y, err = Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parse(t, y).GetStaticResources().GetClusters()[0].GetType(); got != clusterv3.Cluster_STRICT_DNS {
+		t.Errorf("type with a hostname = %v, want STRICT_DNS", got)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -198,6 +243,9 @@ func TestBuildErrors(t *testing.T) {
 		{"xds port range", func(o *Options) { o.XDSAddress = "127.0.0.1:70000" }, "port 1-65535"},
 		{"admin hostname", func(o *Options) { o.AdminAddress = "localhost:19000" }, "admin address host"},
 		{"unknown protocol", func(o *Options) { o.Protocol = "rest" }, `xds protocol "rest": want "delta" or "sotw"`},
+		{"xds address and addresses", func(o *Options) { o.XDSAddresses = []string{"127.0.0.2:18000"} }, "give one or the other"},
+		{"xds address twice", func(o *Options) { o.XDSAddress, o.XDSAddresses = "", []string{"127.0.0.2:1", "127.0.0.2:1"} }, `"127.0.0.2:1" given twice`},
+		{"one of several xds addresses bad", func(o *Options) { o.XDSAddress, o.XDSAddresses = "", []string{"127.0.0.2:1", "127.0.0.3"} }, `xds address "127.0.0.3"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := gatewayOpts
@@ -237,7 +285,9 @@ func TestEnvoyAcceptsBootstrap(t *testing.T) {
 	envoy := findEnvoy(t)
 	sotw := gatewayOpts
 	sotw.Protocol = ProtocolSotW
-	for _, o := range []Options{gatewayOpts, sotw, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
+	replicas := gatewayOpts
+	replicas.XDSAddress, replicas.XDSAddresses = "", []string{"127.0.0.1:18000", "localhost:18001"}
+	for _, o := range []Options{gatewayOpts, sotw, replicas, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
 		y, err := Build(o)
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,22 @@ const TrustBundleFile = "trust-bundle.pem"
 // Option configures LoadOrCreate.
 type Option func(*options)
 
-type options struct{ trustBundle string }
+type options struct {
+	trustBundle  string
+	recorded     []RecordedRoot
+	allowNewRoot bool
+}
+
+// WithRecordedRoots adds records, kept outside the CA directory, of roots
+// in use before: LoadOrCreate refuses to create a root while any exists,
+// and to load one that neither is nor trusts each of them.
+func WithRecordedRoots(r ...RecordedRoot) Option {
+	return func(o *options) { o.recorded = append(o.recorded, r...) }
+}
+
+// AllowNewRoot lets LoadOrCreate create or load a root although a record
+// says another root was in use (a deliberate replacement).
+func AllowNewRoot() Option { return func(o *options) { o.allowNewRoot = true } }
 
 // WithTrustBundle adds the roots in the PEM file at path to the trust
 // bundle (on top of TrustBundleFile in the CA directory, when present). An

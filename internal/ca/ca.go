@@ -39,18 +39,35 @@ type CA struct {
 	key         *ecdsa.PrivateKey
 	// roots are root and the trust bundle's roots, deduplicated.
 	roots []*x509.Certificate
+	// created: LoadOrCreate made the root; historyErr: see HistoryError.
+	created    bool
+	historyErr error
 }
 
 // LoadOrCreate loads the root from dir, or creates dir and a new root when
 // neither file exists. A half-present pair is an error rather than a silent
 // new root: replacing a root breaks every proxy that trusts the old one.
+// For the same reason it refuses to create a root where one existed before
+// (dir's RootHistoryFile or TrustBundleFile, or a WithRecordedRoots record),
+// and to load a root that neither is nor trusts (in the trust bundle) the
+// latest recorded root, unless AllowNewRoot is given. The root it ends up
+// with is appended to RootHistoryFile (see HistoryError).
 // The trust bundle (TrustBundleFile in dir, WithTrustBundle) is loaded too.
 func LoadOrCreate(dir, trustDomain string, opts ...Option) (*CA, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c, err := loadOrCreateRoot(dir, trustDomain)
+	history, err := readHistory(dir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadOrCreateRoot(dir, trustDomain, func() error {
+		if found := earlierRootEvidence(dir, history, o.recorded); found != "" && !o.allowNewRoot {
+			return &PreviousRootError{Dir: dir, Found: found, Created: true}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +76,29 @@ func LoadOrCreate(dir, trustDomain string, opts ...Option) (*CA, error) {
 		return nil, err
 	}
 	c.roots = dedupRoots(c.root, bundle)
+	if !o.allowNewRoot && !c.created {
+		if err := checkContinues(c, dir, history, o.recorded); err != nil {
+			return nil, err
+		}
+	}
+	// A read-only directory (a mounted Secret) cannot keep a history; the
+	// caller reports that, it does not stop the CA.
+	c.historyErr = appendHistory(dir, history, c.root)
 	return c, nil
 }
 
-func loadOrCreateRoot(dir, trustDomain string) (*CA, error) {
+// Created reports whether LoadOrCreate created the root (it was not there).
+func (c *CA) Created() bool { return c.created }
+
+// RootFingerprint is the signing root's Fingerprint.
+func (c *CA) RootFingerprint() string { return Fingerprint(c.root) }
+
+// HistoryError is why the root could not be recorded in RootHistoryFile
+// (nil when it was, or already is).
+func (c *CA) HistoryError() error { return c.historyErr }
+
+// loadOrCreateRoot loads dir's root, or creates one if mayCreate agrees.
+func loadOrCreateRoot(dir, trustDomain string, mayCreate func() error) (*CA, error) {
 	if trustDomain == "" {
 		return nil, errors.New("ca: trust domain is required")
 	}
@@ -73,7 +109,14 @@ func loadOrCreateRoot(dir, trustDomain string) (*CA, error) {
 	case certErr == nil && keyErr == nil:
 		return load(certPath, keyPath, trustDomain)
 	case errors.Is(certErr, os.ErrNotExist) && errors.Is(keyErr, os.ErrNotExist):
-		return create(dir, certPath, keyPath, trustDomain)
+		if err := mayCreate(); err != nil {
+			return nil, err
+		}
+		c, err := create(dir, certPath, keyPath, trustDomain)
+		if err == nil {
+			c.created = true
+		}
+		return c, err
 	case certErr != nil && !errors.Is(certErr, os.ErrNotExist):
 		return nil, fmt.Errorf("ca: %w", certErr)
 	case keyErr != nil && !errors.Is(keyErr, os.ErrNotExist):

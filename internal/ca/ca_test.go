@@ -95,8 +95,8 @@ func TestKeyFilePermissions(t *testing.T) {
 	}
 	// No temporary files are left behind.
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("dir holds %d entries, want 2", len(entries))
+	if len(entries) != 3 {
+		t.Errorf("dir holds %d entries, want 3 (%s, %s, %s)", len(entries), RootCertFile, RootKeyFile, RootHistoryFile)
 	}
 }
 
