@@ -133,6 +133,8 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 	next(url string, snap *classSnapshot, nonce string) (P, []byte, func(*reservation))
 	// releaseAll returns every send budget the stream holds.
 	releaseAll()
+	// idle reports whether every response sent has been answered.
+	idle() bool
 }
 
 // runStream serves one ADS stream: it reacts to the proxy's requests and
@@ -140,7 +142,7 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 // order, within the send budget.
 func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
 	recv func() (R, error), send func(any) error, h streamHandler[R, P]) error {
-	sk := s.openStream(delta)
+	sk, state := s.openStream(delta)
 	defer s.unregister(sk)
 	reqs, errc := receive(ctx, recv)
 	var (
@@ -221,16 +223,20 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			queued.release() // what it was for is no longer due
 			queued = nil
 		}
+		if pub != nil && !blocked && h.idle() {
+			state.settled.Store(pub.snap) // the handoff waits for this (handoff.go)
+		}
 	}
 }
 
 // openStream registers a new stream (not yet bound to a class).
-func (s *Server) openStream(delta bool) streamKey {
+func (s *Server) openStream(delta bool) (streamKey, *streamState) {
 	sk := streamKey{delta: delta, id: s.streamIDs.Add(1)}
+	st := &streamState{}
 	s.smu.Lock()
-	s.streams[sk] = &streamState{}
+	s.streams[sk] = st
 	s.smu.Unlock()
-	return sk
+	return sk, st
 }
 
 // join binds a stream to its node's class (building the class if new) and

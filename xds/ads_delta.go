@@ -248,6 +248,15 @@ func (h *deltaStream) resendAssignments(snap *classSnapshot, clusters []string) 
 	}
 }
 
+func (h *deltaStream) idle() bool {
+	for _, t := range h.byType {
+		if t.waiting {
+			return false
+		}
+	}
+	return true
+}
+
 func (h *deltaStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()

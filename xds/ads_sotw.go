@@ -157,6 +157,15 @@ func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*disco
 	}
 }
 
+func (h *sotwStream) idle() bool {
+	for _, t := range h.byType {
+		if t.waiting {
+			return false
+		}
+	}
+	return true
+}
+
 func (h *sotwStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()

@@ -33,7 +33,9 @@ type serveFlags struct {
 	xdsMaxStreams  int
 	// debounceQuiet and debounceMax bound how world changes are batched.
 	debounceQuiet, debounceMax time.Duration
-	ca                         caFlags
+	// handoffTimeout bounds the gateway/east-west handoff's wait; 0 turns it off.
+	handoffTimeout time.Duration
+	ca             caFlags
 	// kube holds the Kubernetes mode flags, used when world is empty.
 	kube kubeFlags
 }
@@ -112,6 +114,7 @@ or --sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
 	fs.DurationVar(&f.debounceQuiet, "debounce-quiet", xds.DefaultDebounceQuiet, "push world changes once they have been quiet this long (Kubernetes mode: batch informer events into one world this way; 0: the default)")
 	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
+	fs.DurationVar(&f.handoffTimeout, "handoff-timeout", xds.DefaultHandoffTimeout, "when endpoints leave or arrive, gateways and east-west gateways get them in order (gateways stop sending before east-west gateways drop them, east-west gateways learn them before gateways send), each step waiting at most this long for the proxies' answers (0: no handoff)")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -167,6 +170,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.handoffTimeout < 0 {
+		return fmt.Errorf("--handoff-timeout %s: must not be negative (0 turns the handoff off)", f.handoffTimeout)
+	}
 	if f.xdsMaxStreams < 0 {
 		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
 	}
@@ -176,6 +182,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, SourceDebounced: kubeM != nil,
 		Store: store, CA: authority, Log: log, Registry: reg, CertTTL: f.ca.certTTL,
 		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
+		HandoffTimeout: f.handoffTimeout,
+	}
+	if f.handoffTimeout == 0 {
+		opts.HandoffTimeout = -1 // off (Options' 0 is the default)
 	}
 	if kubeM != nil {
 		opts.ProxyNamespace, opts.TokenReviewer = f.kube.proxyNamespace, kubeM.tokenReviewer
