@@ -3,6 +3,8 @@ package translator
 import (
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	previousprioritiesv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/priority/previous_priorities/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -43,6 +45,23 @@ const (
 	// the very next attempt.
 	defaultPriorityUpdateFrequency = 1
 )
+
+// maxConcurrentRetries is the cluster circuit breaker on retries in
+// flight. Envoy's default, 3, drops the retries of a burst: when an
+// east-west gateway goes away under a gateway that has requests queued (a
+// gateway starved of CPU), they all fail at once, and all but 3 would fail
+// for good. Each request retries at most defaultRetries times (or what its
+// rule says), so this bounds nothing that is not bounded already; 1024 is
+// Envoy's default limit on requests in flight per cluster.
+const maxConcurrentRetries = 1024
+
+// retryCircuitBreakers lets every request in flight retry at once.
+func retryCircuitBreakers() *clusterv3.CircuitBreakers {
+	return &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		Priority:   corev3.RoutingPriority_DEFAULT,
+		MaxRetries: wrapperspb.UInt32(maxConcurrentRetries),
+	}}}
+}
 
 // Envoy's retry extension names.
 const (

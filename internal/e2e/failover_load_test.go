@@ -7,12 +7,15 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/backend"
 	"github.com/causeway-dev/causeway/internal/e2eutil"
+	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
 
 // The failover-under-load world: web in three clusters behind one
@@ -156,19 +159,35 @@ func renderFailoverWorld(p failoverParams) []byte {
 }
 
 // failoverStep is one world change of the chain and the cluster that must
-// answer afterwards.
+// answer afterwards. paused names a proxy stopped (SIGSTOP) for
+// failoverPause around the change: a proxy starved of CPU altogether,
+// which makes the race between gateway and east-west gateway updates
+// certain instead of a matter of scheduling luck.
 type failoverStep struct {
 	name                         string
 	cluster1Ready, cluster2Ready bool
 	want                         string
+	paused                       string
 }
 
-// failoverChain: cluster-1 → cluster-2 → cluster-3 → back, one step at a time.
+// failoverPause is how long a paused proxy stays stopped: well below the
+// load's 2 s request timeout, well above the time the other proxies take
+// to apply a change.
+const failoverPause = 700 * time.Millisecond
+
+// failoverChain: cluster-1 → cluster-2 → cluster-3 → back, then the risky
+// cluster-2 changes again with one proxy paused: the gateway while
+// cluster-2 leaves (cluster-2's east-west gateway must not drop its
+// endpoint while the gateway may still send there), cluster-2's east-west
+// gateway while cluster-2 returns (the gateway must not send there before
+// it has the endpoint).
 var failoverChain = []failoverStep{
-	{"cluster-1 down: to cluster-2", false, true, "cluster-2"},
-	{"cluster-2 down: to cluster-3", false, false, "cluster-3"},
-	{"cluster-2 back: from cluster-3", false, true, "cluster-2"},
-	{"cluster-1 back: from cluster-2", true, true, "cluster-1"},
+	{"cluster-1 down: to cluster-2", false, true, "cluster-2", ""},
+	{"cluster-2 down: to cluster-3", false, false, "cluster-3", ""},
+	{"cluster-2 back: from cluster-3", false, true, "cluster-2", ""},
+	{"cluster-2 down, gateway paused", false, false, "cluster-3", failoverProxies[0].Name},
+	{"cluster-2 back, east-west 2 paused", false, true, "cluster-2", failoverProxies[1].Name},
+	{"cluster-1 back: from cluster-2", true, true, "cluster-1", ""},
 }
 
 // stepResult is what one step of one round cost.
@@ -189,7 +208,9 @@ type failoverVariant struct {
 
 // TestFailoverUnderLoad drives 50 requests/s through the gateway proxy
 // while busy loops keep both cores busy, and walks the failover chain
-// cluster-1 → cluster-2 → cluster-3 → back: not one request may fail.
+// cluster-1 → cluster-2 → cluster-3 → back, with the cluster-2 changes
+// repeated while one proxy is paused (failoverChain): not one request may
+// fail.
 // With CAUSEWAY_FAILOVER_COMPARE=1 it also runs the chain without default
 // retries, without the handoff and without either (the behaviour before
 // issue 10), over more rounds, and prints the failures of each for
@@ -257,7 +278,15 @@ func runFailoverChain(t *testing.T, v failoverVariant, rounds int) []stepResult 
 			p := running
 			p.Cluster1Ready, p.Cluster2Ready = st.cluster1Ready, st.cluster2Ready
 			start := time.Now()
+			var resume func()
+			if st.paused != "" {
+				resume = pauseProxy(t, top.envoys[st.paused])
+			}
 			writeWorldFile(t, top.worldPath, renderFailoverWorld(p))
+			if resume != nil {
+				time.Sleep(failoverPause)
+				resume()
+			}
 			_, moved, err := load.AwaitStreak(start, failoverStreak, from(st.want), 20*time.Second)
 			if err != nil {
 				t.Fatalf("round %d, %s: %v", round, st.name, err)
@@ -275,8 +304,9 @@ func runFailoverChain(t *testing.T, v failoverVariant, rounds int) []stepResult 
 	}
 	total := load.Stop()
 	gw := top.envoys[failoverProxies[0].Name]
-	t.Logf("%s: %s; gateway retries %d, connect failures %d", v.name, total,
+	t.Logf("%s: %s; gateway retries %d (overflow %d), connect failures %d", v.name, total,
 		sumStats(t, gw, "|web.mesh.internal.com.upstream_rq_retry"),
+		sumStats(t, gw, "|web.mesh.internal.com.upstream_rq_retry_overflow"),
 		sumStats(t, gw, "|web.mesh.internal.com.upstream_cx_connect_fail"))
 	return results
 }
@@ -311,4 +341,17 @@ func reportFailover(t *testing.T, v failoverVariant, results []stepResult) {
 	}
 	t.Logf("%s, under CPU stress at %d requests/s: %d failed requests over %d world changes (%.2f per change)\n%s",
 		v.name, failoverRate, failed, len(results), float64(failed)/float64(len(results)), strings.Join(lines, "\n"))
+}
+
+// pauseProxy stops e with SIGSTOP; the returned resume (also run by t's
+// cleanup, so a failing test never leaves it stopped) sends SIGCONT.
+func pauseProxy(t *testing.T, e *envoyrun.Envoy) (resume func()) {
+	t.Helper()
+	if err := syscall.Kill(e.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { _ = syscall.Kill(e.Pid(), syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
 }
