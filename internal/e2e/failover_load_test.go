@@ -306,6 +306,7 @@ func runFailoverChain(t *testing.T, v failoverVariant, rounds int) []stepResult 
 		}
 	}
 	total := load.Stop()
+	e2eutil.CheckNoRejectedUpdates(t, top.envoys) // the default retries and circuit breakers included
 	gw := top.envoys[failoverProxies[0].Name]
 	t.Logf("%s: %s; gateway retries %d (overflow %d), connect failures %d", v.name, total,
 		sumStats(t, gw, "|web.mesh.internal.com.upstream_rq_retry"),
