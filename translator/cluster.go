@@ -36,6 +36,7 @@ func edsCluster(name string, p model.Proxy) *clusterv3.Cluster {
 				LocalityWeightedLbConfig: &clusterv3.Cluster_CommonLbConfig_LocalityWeightedLbConfig{},
 			},
 		},
+		CircuitBreakers: retryCircuitBreakers(),
 	}
 	if p.BindAddress != "" {
 		c.UpstreamBindConfig = &corev3.BindConfig{SourceAddress: socketAddress(p.BindAddress, 0)}

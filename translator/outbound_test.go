@@ -48,6 +48,9 @@ func TestServiceCluster(t *testing.T) {
 		UpstreamBindConfig: &corev3.BindConfig{SourceAddress: &corev3.SocketAddress{
 			Address: "127.0.1.1", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 0},
 		}},
+		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			MaxRetries: wrapperspb.UInt32(1024),
+		}}},
 	}
 	if diff := cmp.Diff(wantCluster, c, protocmp.Transform()); diff != "" {
 		t.Errorf("cluster (-want +got):\n%s", diff)

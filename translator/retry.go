@@ -133,10 +133,15 @@ func compileRetry(r *gwv1.HTTPRouteRetry, field string, policy *routev3.RetryPol
 			policy.RetryBackOff = &routev3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(backoff)}
 		}
 	}
-	policy.RetryHostPredicate = []*routev3.RetryPolicy_RetryHostPredicate{{
-		Name:       "envoy.retry_host_predicates.previous_hosts",
-		ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: typedAny(&previoushostsv3.PreviousHostsPredicate{})},
-	}}
+	policy.RetryHostPredicate = previousHostsPredicate()
 	policy.HostSelectionRetryMaxAttempts = hostSelectionRetryAttempts
 	return problems
+}
+
+// previousHostsPredicate makes a retry avoid the hosts already tried.
+func previousHostsPredicate() []*routev3.RetryPolicy_RetryHostPredicate {
+	return []*routev3.RetryPolicy_RetryHostPredicate{{
+		Name:       previousHostsPredicateName,
+		ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: typedAny(&previoushostsv3.PreviousHostsPredicate{})},
+	}}
 }

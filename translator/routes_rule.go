@@ -21,7 +21,8 @@ type compiledRule struct {
 	rewrite        *rewriteFilter
 	mirrors        []*mirrorFilter
 	timeout        *durationpb.Duration
-	retry          *routev3.RetryPolicy
+	// retry is the rule's retry policy, else the default (retry_default.go).
+	retry *routev3.RetryPolicy
 }
 
 // nonRepeatable are the filter types a rule may have once.
@@ -97,6 +98,9 @@ func compileRule(rule gwv1.HTTPRouteRule, field string) *compiledRule {
 	var p []ruleProblem
 	cr.timeout, cr.retry, p = ruleTimeouts(rule.Timeouts, rule.Retry, field)
 	add(p)
+	if cr.retry == nil { // the rule's own retry settings replace the default entirely
+		cr.retry = defaultRetryPolicy()
+	}
 	return cr
 }
 

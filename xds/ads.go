@@ -163,7 +163,7 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 // unanswered for responseTimeout.
 func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
 	recv func() (R, error), send func(any) error, h streamHandler[R, P]) error {
-	sk := s.openStream(delta)
+	sk, state := s.openStream(delta)
 	defer s.unregister(sk)
 	reqs, errc := receive(ctx, recv)
 	out := startSender(send)
@@ -262,7 +262,11 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			queued.release() // what it was for is no longer due
 			queued = nil
 		}
-		if t := h.unanswered(); t == nil {
+		t := h.unanswered()
+		if t == nil && !blocked {
+			state.settled.Store(pub.snap) // the handoff waits for this (handoff.go)
+		}
+		if t == nil {
 			answer.Stop()
 		} else if late := time.Since(t.sentAt); late < s.responseTimeout {
 			answer.Reset(s.responseTimeout - late)
@@ -338,12 +342,13 @@ func (s *Server) closeStream(ctx context.Context, reason string, code codes.Code
 }
 
 // openStream registers a new stream (not yet bound to a class).
-func (s *Server) openStream(delta bool) streamKey {
+func (s *Server) openStream(delta bool) (streamKey, *streamState) {
 	sk := streamKey{delta: delta, id: s.streamIDs.Add(1)}
+	st := &streamState{}
 	s.smu.Lock()
-	s.streams[sk] = &streamState{}
+	s.streams[sk] = st
 	s.smu.Unlock()
-	return sk
+	return sk, st
 }
 
 // join binds a stream to its node's class (building the class if new) and

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"sort"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
@@ -38,6 +39,10 @@ type streamState struct {
 	class string // "" until the first request
 	raw   string // the node's pin key
 	node  *corev3.Node
+	// settled is the last publication the stream had sent everything due
+	// of and its proxy had answered (ACK or NACK); the stream writes it
+	// without smu.
+	settled atomic.Pointer[classSnapshot]
 }
 
 // pin fixes the class of a node identity while any stream with it is open.

@@ -88,6 +88,20 @@
 // A fast-path result naming a cluster the snapshot lacks, or failing
 // validation, falls back to a full rebuild.
 //
+// # Handoff
+//
+// An endpoint change is handed over in order between gateways and east-west
+// gateways (handoff.go), so no request goes to an east-west gateway that
+// has just dropped its endpoints or not yet learnt them: gateways first get
+// the new world with only the endpoints ready before and after, east-west
+// gateways the new world with the endpoints ready before still ready
+// (model.EndpointHandoff); once every stream of those classes has answered
+// everything sent, the new world goes to everyone. Each stream records the
+// last publication it has settled (everything due sent and answered). The
+// wait is bounded by --handoff-timeout and cut short by a newer world; it
+// holds no lock. Only endpoint-only changes are handed over, through the
+// endpoint fast path, and only when both roles are connected.
+//
 // # NACKs
 //
 // A NACK is counted and logged (a stream's first, then at most one per

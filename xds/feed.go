@@ -46,6 +46,17 @@ func (f *feeds) SetSnapshot(key string, snap *classSnapshot) {
 	close(old.next)
 }
 
+// current returns key's published snapshot, nil if none.
+func (f *feeds) current(key string) *classSnapshot {
+	f.mu.Lock()
+	fd := f.byName[key]
+	f.mu.Unlock()
+	if fd == nil {
+		return nil
+	}
+	return fd.cur.Load().snap
+}
+
 // ClearSnapshot forgets key (its last stream closed).
 func (f *feeds) ClearSnapshot(key string) {
 	f.mu.Lock()

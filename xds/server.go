@@ -90,6 +90,11 @@ type Options struct {
 	// the first change of a burst (default 500ms), so a steady stream of
 	// changes cannot hold updates back forever.
 	DebounceQuiet, DebounceMax time.Duration
+	// HandoffTimeout bounds how long an update waits for gateways and
+	// east-west gateways to take the handoff worlds of an endpoint change
+	// (handoff.go) before everyone gets the new world: 0 means
+	// DefaultHandoffTimeout, a negative value turns the handoff off.
+	HandoffTimeout time.Duration
 	// SourceDebounced says the Store's writer batches changes already
 	// (Kubernetes discovery does): every published world is pushed at
 	// once, without a second debounce. Wake-ups still coalesce while a
@@ -120,6 +125,8 @@ type Server struct {
 	conv                       convergence
 	debounceQuiet, debounceMax time.Duration
 	sourceDebounced            bool
+	// handoffTimeout bounds the handoff's wait; 0: no handoff.
+	handoffTimeout time.Duration
 
 	// mu guards the class registry, certificates and diagnostics state. It
 	// is held while a class is built so builds never interleave.
@@ -166,6 +173,7 @@ const (
 	DefaultServerName            = "localhost"
 	DefaultDebounceQuiet         = 50 * time.Millisecond
 	DefaultDebounceMax           = 500 * time.Millisecond
+	DefaultHandoffTimeout        = 2 * time.Second
 )
 
 // NewServer creates a Server; call Run or Serve to accept proxies.
@@ -236,6 +244,12 @@ func NewServer(opts Options) (*Server, error) {
 		s.debounceMax = DefaultDebounceMax
 	}
 	s.debounceMax = max(s.debounceMax, s.debounceQuiet)
+	switch s.handoffTimeout = opts.HandoffTimeout; {
+	case s.handoffTimeout == 0:
+		s.handoffTimeout = DefaultHandoffTimeout
+	case s.handoffTimeout < 0:
+		s.handoffTimeout = 0
+	}
 	if s.certTTL <= 0 {
 		s.certTTL = ca.DefaultTTL
 	}
@@ -352,6 +366,7 @@ func (s *Server) watchStore(ctx context.Context) {
 		if !s.sourceDebounced && !debounce(ctx, s.updates, s.debounceQuiet, s.debounceMax) {
 			return
 		}
+		s.handoff(ctx, s.store.Load())
 		s.rebuildAll()
 	}
 }

@@ -38,7 +38,9 @@ type serveFlags struct {
 	xdsMaxStreamsPerConn                                                               int
 	// debounceQuiet and debounceMax bound how world changes are batched.
 	debounceQuiet, debounceMax time.Duration
-	ca                         caFlags
+	// handoffTimeout bounds the gateway/east-west handoff's wait; 0 turns it off.
+	handoffTimeout time.Duration
+	ca             caFlags
 	// kube holds the Kubernetes mode flags, used when world is empty.
 	kube kubeFlags
 }
@@ -135,6 +137,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 	fs.DurationVar(&f.debounceMax, "debounce-max", xds.DefaultDebounceMax, "push world changes at the latest this long after the first change of a burst")
 	fs.IntVar(&f.worldGuard.ShrinkThreshold, "world-shrink-threshold", file.DefaultGuard.ShrinkThreshold, "world mode: percentage of the served VirtualDestinations, HTTPRoutes, Gateways and Services a new world may drop and be served at once; a world dropping more, or every object of one of those kinds, waits for --world-confirm-delay (100: a shrinking world never waits)")
 	fs.DurationVar(&f.worldGuard.ConfirmDelay, "world-confirm-delay", file.DefaultGuard.ConfirmDelay, "world mode: how long the world file must stay unchanged before a held world (see --world-shrink-threshold, or a file whose last line is unfinished) is served; a newer file replaces it meanwhile (0: serve at once)")
+	fs.DurationVar(&f.handoffTimeout, "handoff-timeout", xds.DefaultHandoffTimeout, "when endpoints leave or arrive, gateways and east-west gateways get them in order (gateways stop sending before east-west gateways drop them, east-west gateways learn them before gateways send), each step waiting at most this long for the proxies' answers (0: no handoff)")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -193,6 +196,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.handoffTimeout < 0 {
+		return fmt.Errorf("--handoff-timeout %s: must not be negative (0 turns the handoff off)", f.handoffTimeout)
+	}
 	if f.xdsMaxStreams < 0 {
 		return fmt.Errorf("--xds-max-streams-per-client %d: must not be negative", f.xdsMaxStreams)
 	}
@@ -208,6 +214,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		Insecure: f.xdsInsecure, ServerNames: f.xdsServerNames, MaxStreamsPerIdentity: f.xdsMaxStreams,
 		SendBudgetHold: f.xdsSendBudgetHold, ResponseTimeout: f.xdsResponseTimeout, FirstRequestTimeout: f.xdsFirstRequestTimeout,
 		MaxStreamsPerConnection: f.xdsMaxStreamsPerConn, MaxConnectionAge: f.xdsMaxConnectionAge,
+		HandoffTimeout: f.handoffTimeout,
+	}
+	if f.handoffTimeout == 0 {
+		opts.HandoffTimeout = -1 // off (Options' 0 is the default)
 	}
 	if kubeM != nil {
 		opts.ProxyNamespace, opts.TokenReviewer = f.kube.proxyNamespace, kubeM.tokenReviewer

@@ -3,7 +3,9 @@
 // subprocesses started and stopped by PID, bounded polling, the
 // machine-wide lock for fixed loopback addresses, skip-or-fail under
 // CAUSEWAY_REQUIRE_E2E, building the repository's commands once per test
-// binary, loopback HTTP helpers, log tails and artifact copies.
+// binary, loopback HTTP helpers, log tails and artifact copies; and for
+// the chaos tests (internal/chaos) bounded CPU stress (StartCPUStress) and
+// a rate-limited loopback load generator (StartLoad).
 //
 // Every child it starts carries Pdeathsig=SIGKILL: a test binary killed
 // without running its cleanups (a -timeout panic, a closed terminal) takes
