@@ -1,0 +1,236 @@
+package chaos
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/causeway-dev/causeway/internal/e2eutil"
+)
+
+const (
+	loadRate = 50.0
+	// loadTimeout is generous: on a loaded 2-core machine a request may
+	// wait for a core; a stall longer than this counts as a failure.
+	loadTimeout = 5 * time.Second
+	// scenarioMax bounds each scenario's load and CPU stress.
+	scenarioMax = 3 * time.Minute
+	// changeTimeout bounds waiting for a world change to show.
+	changeTimeout = 30 * time.Second
+)
+
+// TestChaos runs the single-replica scenarios on one mesh, in order; the
+// ConfigMap swap comes last, as it moves serve to a symlinked world.
+func TestChaos(t *testing.T) {
+	logFigures(t)
+	top := startTopology(t, 1)
+	t.Run("FailoverChain", func(t *testing.T) { testFailoverChain(t, top) })
+	t.Run("ServeKillRestart", func(t *testing.T) { testServeKillRestart(t, top) })
+	t.Run("WorldFile", func(t *testing.T) { testWorldFileMethods(t, top) })
+}
+
+// underChaos keeps both cores busy and sends loadRate requests a second
+// through the gateway while fn runs, then checks that none failed and
+// records the figures, with fn's notes.
+func underChaos(t *testing.T, top *topology, scenario string, fn func(load *e2eutil.Load) string) {
+	t.Helper()
+	stopStress := e2eutil.StartCPUStress(t, 2, scenarioMax)
+	load := e2eutil.StartLoad(t, e2eutil.LoadSpec{
+		URL:      fmt.Sprintf("http://%s:%d%s", gatewayAddress, gatewayPort, loadPath),
+		Host:     host,
+		Rate:     loadRate,
+		Max:      scenarioMax,
+		Timeout:  loadTimeout,
+		Classify: classify,
+	})
+	start := time.Now()
+	notes := fn(load)
+	// Late failures (a drain, a reconnect) count too.
+	time.Sleep(time.Second)
+	r := load.Stop()
+	stopStress()
+	record(t, scenario, r, notes)
+	t.Logf("%s: %v; %s", scenario, r, notes)
+	if r.Failed > 0 {
+		t.Errorf("%s: %d of %d requests failed, want none:\n%s", scenario, r.Failed, r.Total, r.FailureLines(start))
+	}
+	if r.Total < int(loadRate) {
+		t.Errorf("%s: only %d requests sent: the load generator did not run", scenario, r.Total)
+	}
+}
+
+// writeRename replaces path atomically: a temporary file in the same
+// directory renamed over it.
+func writeRename(t *testing.T, path string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setWorld writes p atomically and remembers it.
+func (top *topology) setWorld(t *testing.T, p worldParams) {
+	t.Helper()
+	writeRename(t, top.worldPath, renderWorld(p))
+	top.world = p
+}
+
+// nextGen is the current world with the next generation number.
+func (top *topology) nextGen() worldParams {
+	p := top.world
+	p.Gen++
+	return p
+}
+
+// testFailoverChain: cluster-1, then cluster-2 not ready (traffic moves
+// c1 → c2 → c3), then back in reverse order, each change a world write.
+func testFailoverChain(t *testing.T, top *topology) {
+	steps := []struct {
+		name  string
+		ready [3]bool
+		want  string
+	}{
+		{"c1 not ready: failover c1→c2", [3]bool{false, true, true}, "cluster-2"},
+		{"c2 not ready: failover c2→c3", [3]bool{false, false, true}, "cluster-3"},
+		{"c2 ready: failback c3→c2", [3]bool{false, true, true}, "cluster-2"},
+		{"c1 ready: failback c2→c1", [3]bool{true, true, true}, "cluster-1"},
+	}
+	underChaos(t, top, "failover chain c1→c2→c3→c2→c1", func(load *e2eutil.Load) string {
+		// A streak before the first change shows the load is steady.
+		if _, _, err := load.AwaitStreak(time.Now(), 50, func(a e2eutil.Answer) bool { return a.Class == "cluster-1" }, changeTimeout); err != nil {
+			t.Fatalf("before any change: %v", err)
+		}
+		notes := ""
+		for _, s := range steps {
+			p := top.nextGen()
+			p.Ready = s.ready
+			top.setWorld(t, p)
+			changed := time.Now()
+			first, streak, err := load.AwaitStreak(changed, 25, func(a e2eutil.Answer) bool { return a.Class == s.want }, changeTimeout)
+			if err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			t.Logf("%s: first answer from %s after %v, streak of 25 from %v", s.name, s.want, ms(first), ms(streak))
+			notes += fmt.Sprintf("%s %v/%v; ", s.want[len(s.want)-1:], ms(first), ms(streak))
+			// Let the change settle under load (drains, east-west updates)
+			// before the next one.
+			time.Sleep(2 * time.Second)
+		}
+		return "first/streak per step → c" + notes
+	})
+}
+
+// testServeKillRestart: SIGKILL to serve, then the same command again (same
+// --ca-dir, same world). The Envoys keep serving from their last config,
+// reconnect, and take a later world change.
+func testServeKillRestart(t *testing.T, top *topology) {
+	r := top.replicas[0]
+	underChaos(t, top, "serve kill -9 and restart", func(load *e2eutil.Load) string {
+		time.Sleep(time.Second)
+		killed := time.Now()
+		if err := r.proc.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := top.awaitConnectedState(0, killed, 10*time.Second); err != nil {
+			t.Fatalf("after serve was killed: %v", err)
+		}
+		// A second of outage, as a crash-looping pod's restart would have.
+		time.Sleep(time.Second)
+		restarted := time.Now()
+		top.startReplica(t, r)
+		reconnect, err := top.awaitConnectedState(1, restarted, changeTimeout)
+		if err != nil {
+			t.Fatalf("after serve restarted: %v", err)
+		}
+		t.Logf("every Envoy reconnected %v after serve was started again (%v after the kill)", ms(reconnect), ms(time.Since(killed)))
+		// Traffic for a while on the restarted serve's first push.
+		time.Sleep(2 * time.Second)
+		p := top.nextGen()
+		top.setWorld(t, p)
+		applied, err := top.awaitGen(p.Gen, changeTimeout)
+		if err != nil {
+			t.Fatalf("after the restart: %v", err)
+		}
+		return fmt.Sprintf("reconnect %v after restart; next world change routed in %v", ms(reconnect), ms(applied))
+	})
+}
+
+// TestChaosReplicaKilled: two serve replicas on one CA and world, the
+// Envoys bootstrapped with both addresses. The replica they use gets
+// SIGKILL; they move to the other, which then delivers a world change.
+func TestChaosReplicaKilled(t *testing.T) {
+	logFigures(t)
+	top := startTopology(t, 2)
+	byReplica := func() (map[string]int, error) {
+		out := map[string]int{}
+		for _, r := range top.replicas {
+			if r.proc.Exited() {
+				continue
+			}
+			n, err := r.connectedProxies()
+			if err != nil {
+				return nil, err
+			}
+			out[r.name] = n
+		}
+		return out, nil
+	}
+	var before map[string]int
+	if err := e2eutil.Eventually(changeTimeout, 100*time.Millisecond, func() error {
+		var err error
+		if before, err = byReplica(); err != nil {
+			return err
+		}
+		if sum := before["serve-1"] + before["serve-2"]; sum != len(proxies) {
+			return fmt.Errorf("connected proxies by replica %v, want %d in all", before, len(proxies))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	victim := top.replicas[0]
+	if before["serve-2"] > before["serve-1"] {
+		victim = top.replicas[1]
+	}
+	t.Logf("connected proxies by replica: %v; killing %s", before, victim.name)
+	underChaos(t, top, "replica killed (2 replicas)", func(load *e2eutil.Load) string {
+		time.Sleep(time.Second)
+		killed := time.Now()
+		if err := victim.proc.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		reconnect, err := top.awaitConnectedState(1, killed, changeTimeout)
+		if err != nil {
+			t.Fatalf("after %s was killed: %v", victim.name, err)
+		}
+		var after map[string]int
+		if err := e2eutil.Eventually(10*time.Second, 100*time.Millisecond, func() error {
+			var err error
+			if after, err = byReplica(); err != nil {
+				return err
+			}
+			for name, n := range after {
+				if n != len(proxies) {
+					return fmt.Errorf("connected proxies %v: want all %d on %s", after, len(proxies), name)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("after %s was killed: %v", victim.name, err)
+		}
+		t.Logf("every Envoy connected again %v after %s was killed: %v", ms(reconnect), victim.name, after)
+		p := top.nextGen()
+		top.setWorld(t, p)
+		applied, err := top.awaitGen(p.Gen, changeTimeout)
+		if err != nil {
+			t.Fatalf("after %s was killed: %v", victim.name, err)
+		}
+		return fmt.Sprintf("reconnect to the other replica %v after the kill; next world change routed in %v", ms(reconnect), ms(applied))
+	})
+}
