@@ -63,7 +63,7 @@ func figureTable(prefix string) string {
 	var b strings.Builder
 	for _, f := range figures.rows {
 		if strings.HasPrefix(f.test, prefix) {
-			fmt.Fprintf(&b, "  %-34s %6d req %4d failed  %s\n", f.scenario, f.requests, f.failed, f.notes)
+			fmt.Fprintf(&b, "  %-40s %6d req %4d failed  %s\n", f.scenario, f.requests, f.failed, f.notes)
 		}
 	}
 	return b.String()

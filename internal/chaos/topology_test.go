@@ -101,6 +101,14 @@ func startTopology(t *testing.T, n int) *topology {
 		creds := e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))
 		bootstraps[i] = e2eutil.ProxyBootstrap(t, causewayBin, p, xdsAddrs, creds...)
 	}
+	for i, b := range bootstraps {
+		for _, a := range xdsAddrs {
+			if host, port, _ := strings.Cut(a, ":"); !strings.Contains(string(b), host) || !strings.Contains(string(b), port) {
+				t.Errorf("causeway bootstrap for %s with --xds-address %s: %s is not in the bootstrap:\n%s",
+					proxies[i].Name, strings.Join(xdsAddrs, " --xds-address "), a, b)
+			}
+		}
+	}
 	envoys, err := e2eutil.StartEnvoys(t, envoyBin, top.dir, proxies, bootstraps, 60*time.Second)
 	top.envoys = envoys
 	if err != nil {
