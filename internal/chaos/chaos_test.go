@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/e2eutil"
+	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
 
 const (
@@ -27,6 +30,7 @@ func TestChaos(t *testing.T) {
 	logFigures(t)
 	top := startTopology(t, 1)
 	t.Run("FailoverChain", func(t *testing.T) { testFailoverChain(t, top) })
+	t.Run("FailoverPausedProxy", func(t *testing.T) { testFailoverPausedProxy(t, top) })
 	t.Run("ServeKillRestart", func(t *testing.T) { testServeKillRestart(t, top) })
 	t.Run("WorldFile", func(t *testing.T) { testWorldFileMethods(t, top) })
 }
@@ -124,16 +128,16 @@ func testFailoverChain(t *testing.T, top *topology) {
 				p.Ready = s.ready
 				top.setWorld(t, p)
 				changed := time.Now()
+				failedBefore := failedSince(load, time.Time{})
 				// 25 answers in a row: half a second of traffic.
 				first, streak, err := load.AwaitStreak(changed, 25, func(a e2eutil.Answer) bool { return a.Class == s.want }, changeTimeout)
 				if err != nil {
 					t.Fatalf("round %d, %s: %v", round, s.name, err)
 				}
-				t.Logf("round %d, %s: first answer from %s %v after the write, streak of 25 from %v", round, s.name, s.want, ms(first), ms(streak))
+				time.Sleep(time.Second) // let the change settle under load
+				t.Logf("round %d, %s: first answer from %s %v after the write, streak of 25 from %v; %d requests failed",
+					round, s.name, s.want, ms(first), ms(streak), failedSince(load, time.Time{})-failedBefore)
 				maxFirst[i], maxStreak[i] = max(maxFirst[i], first), max(maxStreak[i], streak)
-				// Let the change settle under load (drains, east-west
-				// updates) before the next one.
-				time.Sleep(time.Second)
 			}
 		}
 		notes := "max first/streak:"
@@ -142,6 +146,86 @@ func testFailoverChain(t *testing.T, top *topology) {
 		}
 		return notes
 	})
+}
+
+// testFailoverPausedProxy is the failover chain's risky changes with one
+// proxy starved of CPU altogether: SIGSTOP for a second around the world
+// write, then SIGCONT. Without ordering (or retries) between the ingress
+// gateway and the east-west gateways, the one that is not paused acts
+// alone meanwhile:
+//
+//   - c2→c3 with the ingress gateway paused: cluster-2's east-west gateway
+//     drops its listener while the ingress gateway, once resumed, still
+//     sends the requests that queued up to it;
+//   - c3→c2 with cluster-2's east-west gateway paused: the ingress gateway
+//     sends to it before it has a listener again.
+func testFailoverPausedProxy(t *testing.T, top *topology) {
+	steps := []struct {
+		name, paused string
+		before, now  [3]bool
+		want         string
+	}{
+		{"failover c2→c3, ingress gateway paused", "gateway-c1", [3]bool{false, true, true}, [3]bool{false, false, true}, "cluster-3"},
+		{"failback c3→c2, east-west c2 paused", "eastwest-c2", [3]bool{false, false, true}, [3]bool{false, true, true}, "cluster-2"},
+	}
+	underChaos(t, top, "failover with a proxy paused 1s (x2)", func(load *e2eutil.Load) string {
+		notes := "first/streak after SIGCONT:"
+		for _, s := range steps {
+			p := top.nextGen()
+			p.Ready = s.before
+			top.setWorld(t, p)
+			if _, err := top.awaitGen(p.Gen, changeTimeout); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+
+			stepStart := time.Now()
+			resume := pause(t, top.envoys[s.paused])
+			p = top.nextGen()
+			p.Ready = s.now
+			top.setWorld(t, p)
+			time.Sleep(time.Second)
+			resume()
+			resumed := time.Now()
+			first, streak, err := load.AwaitStreak(resumed, 25, func(a e2eutil.Answer) bool { return a.Class == s.want }, changeTimeout)
+			if err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			failed := failedSince(load, stepStart)
+			t.Logf("%s: first answer from %s %v after SIGCONT, streak of 25 from %v; %d requests failed", s.name, s.want, ms(first), ms(streak), failed)
+			notes += fmt.Sprintf(" %s %v/%v, %d failed;", s.name, ms(first), ms(streak), failed)
+		}
+		top.setWorld(t, allReady(top.world.Gen+1))
+		if _, err := top.awaitGen(top.world.Gen, changeTimeout); err != nil {
+			t.Fatal(err)
+		}
+		return notes
+	})
+	top.awaitCluster(t, "cluster-1", changeTimeout)
+}
+
+// failedSince counts the failed requests sent since from.
+func failedSince(load *e2eutil.Load, from time.Time) int {
+	n := 0
+	for _, a := range load.Answers() {
+		if a.Err != "" && !a.At.Before(from) {
+			n++
+		}
+	}
+	return n
+}
+
+// pause stops e with SIGSTOP; the returned resume (also run by t's
+// cleanup, so a failed test never leaves it stopped) sends SIGCONT.
+func pause(t *testing.T, e *envoyrun.Envoy) (resume func()) {
+	t.Helper()
+	if err := syscall.Kill(e.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { _ = syscall.Kill(e.Pid(), syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
 }
 
 // testServeKillRestart: SIGKILL to serve, then the same command again (same
