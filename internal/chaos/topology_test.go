@@ -54,7 +54,7 @@ type topology struct {
 func startTopology(t *testing.T, n int) *topology {
 	t.Helper()
 	envoyBin := e2eutil.RequireEnvoy(t)
-	e2eutil.LockT(t, 5*time.Minute)
+	e2eutil.LockT(t, 10*time.Minute)
 	top := &topology{t: t, dir: t.TempDir(), backends: map[string]*backend.Server{}, world: allReady(1)}
 	top.worldPath = filepath.Join(top.dir, "world", "world.yaml")
 	top.caDir = filepath.Join(top.dir, "ca")
