@@ -1,9 +1,12 @@
 package chaos
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -59,6 +62,7 @@ func underChaos(t *testing.T, top *topology, scenario string, fn func(load *e2eu
 		t.Logf("%s: %v; %s", scenario, r, notes)
 		if r.Failed > 0 {
 			t.Errorf("%s: %d of %d requests failed, want none:\n%s", scenario, r.Failed, r.Total, r.FailureLines(start))
+			t.Logf("gateway retry counters: %s", top.retryStats())
 		}
 		if r.Total < int(loadRate) {
 			t.Errorf("%s: only %d requests sent: the load generator did not run", scenario, r.Total)
@@ -202,6 +206,26 @@ func testFailoverPausedProxy(t *testing.T, top *topology) {
 		return notes
 	})
 	top.awaitCluster(t, "cluster-1", changeTimeout)
+}
+
+// retryStats are the gateway's retry counters for the echo cluster (tries,
+// successes, and retries refused by the circuit breaker or budget), for a
+// failure message.
+func (top *topology) retryStats() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	stats, err := top.envoys["gateway-c1"].Stats(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for k, v := range stats {
+		if strings.Contains(k, "echo.mesh.internal.com") && strings.Contains(k, "upstream_rq_retry") {
+			out = append(out, fmt.Sprintf("%s=%d", k[strings.LastIndexByte(k, '.')+1:], v))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }
 
 // failedSince counts the failed requests sent since from.
