@@ -9,6 +9,13 @@
 //     they come back in reverse order; failover and failback times are
 //     measured from the world-file write to the first answer from the new
 //     cluster and to the start of a streak of answers from it.
+//   - TestChaos/FailoverPausedProxy: the chain's two risky changes (c2→c3
+//     and back) with one proxy starved of CPU altogether, SIGSTOP for a
+//     second around the world write: the ingress gateway (which must not
+//     send to cluster-2's east-west gateway after it dropped its endpoints)
+//     and cluster-2's east-west gateway (which must have its endpoints
+//     before the ingress gateway sends there). This makes the ordering race
+//     of issue 10 deterministic instead of a matter of luck.
 //   - TestChaos/WorldFile/<method>: every way of replacing the world file
 //     (overwrite, truncate then write 0.3 s later, a write paused halfway,
 //     atomic rename, a ConfigMap-style symlink swap, an empty file then the
