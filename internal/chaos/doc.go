@@ -6,9 +6,10 @@
 //
 //   - TestChaos/FailoverChain: cluster-1's endpoints turn not ready
 //     (traffic moves to cluster-2), then cluster-2's (to cluster-3), then
-//     they come back in reverse order; failover and failback times are
-//     measured from the world-file write to the first answer from the new
-//     cluster and to the start of a streak of answers from it.
+//     they come back in reverse order, three times; failover and failback
+//     times are measured from the world-file write to the first request
+//     (by send time) answered by the new cluster and to the start of a
+//     streak of 25 answers from it.
 //   - TestChaos/FailoverPausedProxy: the chain's two risky changes (c2→c3
 //     and back) with one proxy starved of CPU altogether, SIGSTOP for a
 //     second around the world write: the ingress gateway (which must not

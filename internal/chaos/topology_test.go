@@ -104,8 +104,8 @@ func startTopology(t *testing.T, n int) *topology {
 	for i, b := range bootstraps {
 		for _, a := range xdsAddrs {
 			if host, port, _ := strings.Cut(a, ":"); !strings.Contains(string(b), host) || !strings.Contains(string(b), port) {
-				t.Errorf("causeway bootstrap for %s with --xds-address %s: %s is not in the bootstrap:\n%s",
-					proxies[i].Name, strings.Join(xdsAddrs, " --xds-address "), a, b)
+				t.Errorf("causeway bootstrap for %s with --xds-address %s: %s is not in the bootstrap (%s holds it)",
+					proxies[i].Name, strings.Join(xdsAddrs, " --xds-address "), a, filepath.Join(top.dir, proxies[i].Name+".yaml"))
 			}
 		}
 	}
