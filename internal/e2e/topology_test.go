@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,12 +12,11 @@ import (
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
 
-// proxySpec is one Envoy of the test topology.
+// proxySpec is one Envoy of the test topology: e2eutil.ProxySpec's fields,
+// a type of its own so the package's literals stay unkeyed.
 type proxySpec struct {
 	Name, Role, Cluster, Region, Zone, BindAddress string
 }
-
-func (p proxySpec) adminAddress() string { return p.BindAddress + ":19000" }
 
 const (
 	gatewayAddress = "127.0.11.1"
@@ -114,65 +110,23 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 		top.backends[b.Instance] = s
 	}
 
-	for _, p := range m.proxies {
-		e, err := envoyrun.Start(envoyrun.Options{
-			Binary:       envoyBin,
-			Bootstrap:    proxyBootstrap(t, p, xdsAddr, m.protocol, e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))),
-			AdminAddress: p.adminAddress(),
-			Dir:          top.dir,
-			Name:         p.Name,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		top.envoys[p.Name] = e
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, len(m.proxies))
+	specs := make([]e2eutil.ProxySpec, len(m.proxies))
+	bootstraps := make([][]byte, len(m.proxies))
 	for i, p := range m.proxies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = top.envoys[p.Name].WaitReady(ctx)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
+		specs[i] = e2eutil.ProxySpec(p)
+		var extra []string
+		if m.protocol != "" {
+			extra = []string{"--xds-protocol", m.protocol}
 		}
+		creds := e2eutil.IssueProxyCert(t, causewayBin, top.caDir, p.Role, p.Cluster, filepath.Join(top.dir, "xds-certs", p.Name))
+		bootstraps[i] = e2eutil.ProxyBootstrap(t, causewayBin, specs[i], []string{xdsAddr}, append(extra, creds...)...)
+	}
+	envoys, err := e2eutil.StartEnvoys(t, envoyBin, top.dir, specs, bootstraps, 30*time.Second)
+	top.envoys = envoys
+	if err != nil {
+		t.Fatal(err)
 	}
 	return top
-}
-
-// proxyBootstrap runs `causeway bootstrap`, as a user would, for p, with
-// xdsCreds (IssueProxyCert): Envoy reaches the control plane over TLS with
-// its client certificate, the path production takes. A non-empty protocol
-// is passed as --xds-protocol.
-func proxyBootstrap(t *testing.T, p proxySpec, xdsAddr, protocol string, xdsCreds []string) []byte {
-	t.Helper()
-	args := []string{"bootstrap",
-		"--role", p.Role, "--cluster", p.Cluster,
-		"--region", p.Region, "--zone", p.Zone,
-		"--bind-address", p.BindAddress,
-		"--xds-address", xdsAddr,
-		"--admin-address", p.adminAddress(),
-		"--node-id", p.Name}
-	if protocol != "" {
-		args = append(args, "--xds-protocol", protocol)
-	}
-	cmd := exec.Command(causewayBin, append(args, xdsCreds...)...)
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("causeway bootstrap for %s: %v\n%s", p.Name, err, stderr)
-	}
-	return out
 }
 
 // dumpOnFailure logs the tail of every log when t failed, and with

@@ -99,3 +99,19 @@ func (p *Process) Stop() error {
 
 // LogTail returns the last n lines of the process's output.
 func (p *Process) LogTail(n int) string { return FileTail(p.LogPath, n) }
+
+// Kill sends SIGKILL to the process group it leads, as `kill -9` would
+// (no chance to clean up), and waits for it to be reaped.
+func (p *Process) Kill() error {
+	if p.Exited() {
+		return nil
+	}
+	pid := p.Pid()
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.Name, pid)
+	}
+}

@@ -44,6 +44,24 @@ func TestStartStop(t *testing.T) {
 	}
 }
 
+func TestKill(t *testing.T) {
+	// Ignores SIGTERM, which Kill must not need.
+	p := Start(t, "sh", filepath.Join(t.TempDir(), "sh.log"), "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done")
+	start := time.Now()
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= StopGrace {
+		t.Errorf("Kill took %v: it waited for SIGTERM's grace", took)
+	}
+	if !p.Exited() || alive(p.Pid()) {
+		t.Error("still running after Kill")
+	}
+	if err := p.Kill(); err != nil {
+		t.Errorf("second Kill = %v", err)
+	}
+}
+
 const envPdeathsigChild = "E2EUTIL_PDEATHSIG_CHILD"
 
 // TestPdeathsigChild is not a test on its own: TestPdeathsig runs the test
