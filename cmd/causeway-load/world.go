@@ -23,11 +23,17 @@ const (
 )
 
 // worldSpec sizes a world; notReady lists (vd index) whose first endpoint
-// in the first cluster is not ready.
+// in the first cluster is not ready, down further endpoints of the first
+// cluster that are not ready (the soak's changes).
 type worldSpec struct {
 	vds, eps int
 	notReady map[int]bool
+	down     map[endpointRef]bool
 }
+
+// endpointRef is endpoint e of VirtualDestination i's Service in the first
+// cluster.
+type endpointRef struct{ vd, ep int }
 
 func vdName(i int) string { return "s" + strconv.Itoa(i) }
 
@@ -65,7 +71,7 @@ func generateWorld(s worldSpec) []byte {
 				if e > 0 {
 					b.WriteByte(',')
 				}
-				if c == 0 && e == 0 && s.notReady[i] {
+				if c == 0 && (e == 0 && s.notReady[i] || s.down[endpointRef{i, e}]) {
 					fmt.Fprintf(&b, `{"address":%q,"ready":false}`, endpointAddress(c, i, e))
 				} else {
 					fmt.Fprintf(&b, `{"address":%q}`, endpointAddress(c, i, e))

@@ -1,0 +1,466 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// The soak: a generated world served to many tracked clients while
+// endpoints of the first cluster turn ready and not ready at a steady
+// rate, for a long time. The world file is rewritten (atomically) every
+// write interval with rate × interval changes, since serve coalesces
+// rewrites closer than its file-watch debounce anyway. serve's RSS, heap
+// and goroutines are sampled throughout; afterwards every client must hold
+// the final world, and goroutines and memory must not have grown.
+
+// soakOptions are the soak's flags.
+type soakOptions struct {
+	duration      time.Duration
+	rate          int
+	clients       int
+	vds           int
+	writeInterval time.Duration
+	sample        time.Duration
+	warmup        time.Duration
+}
+
+type soakResult struct {
+	VDs         int     `json:"virtual_destinations"`
+	Endpoints   int     `json:"endpoints"`
+	Clients     int     `json:"clients"`
+	DurationSec float64 `json:"duration_seconds"`
+	// TargetRate is the endpoint changes per second asked for, made as
+	// ChangesPerWrite changes per world-file write every WriteIntervalMS.
+	TargetRate      int     `json:"target_changes_per_second"`
+	ChangesPerWrite int     `json:"changes_per_write"`
+	WriteIntervalMS float64 `json:"write_interval_ms"`
+	Changes         int     `json:"endpoint_changes"`
+	Writes          int     `json:"world_writes"`
+	Rate            float64 `json:"changes_per_second"`
+	// Reloads are serve's successful world loads during the soak
+	// (causeway_world_reloads_total): at most one per write.
+	Reloads        int     `json:"serve_reloads"`
+	ReloadFailures int     `json:"serve_reload_failures"`
+	SyncSec        float64 `json:"initial_sync_seconds"`
+	WarmupSec      float64 `json:"warmup_seconds"`
+	SampleSec      float64 `json:"sample_interval_seconds"`
+	// Goroutines are serve's (go_goroutines); the post-sync and end
+	// figures are the least of three samples a second apart, once quiet.
+	GoroutinesPostSync int      `json:"goroutines_after_sync"`
+	GoroutinesEnd      int      `json:"goroutines_end"`
+	GoroutineBound     int      `json:"goroutines_bound"`
+	Goroutines         flatness `json:"goroutines"`
+	RSS                flatness `json:"rss_mib"`
+	Heap               flatness `json:"heap_inuse_mib"`
+	// AtFinal clients hold the final world FinalSec after the last write.
+	AtFinal          int          `json:"clients_at_final_version"`
+	FinalSec         float64      `json:"final_convergence_seconds"`
+	FinalCDSVersion  string       `json:"final_cds_version,omitempty"`
+	FinalEDSVersion  string       `json:"final_eds_version,omitempty"`
+	ClientErrors     int          `json:"client_errors"`
+	FirstClientError string       `json:"first_client_error,omitempty"`
+	Failures         []string     `json:"failures,omitempty"`
+	Error            string       `json:"error,omitempty"`
+	Samples          []soakSample `json:"samples"`
+}
+
+// soakSample is one sample of serve, T seconds after the changes began.
+type soakSample struct {
+	T          float64 `json:"t"`
+	RSSMiB     float64 `json:"rss_mib"`
+	HeapMiB    float64 `json:"heap_inuse_mib"`
+	Goroutines int     `json:"goroutines"`
+}
+
+// soakWarmup is the warm-up left out of slopes: the flag, or a tenth of
+// the soak between 10 s and a minute.
+func soakWarmup(s soakOptions) time.Duration {
+	if s.warmup > 0 {
+		return s.warmup
+	}
+	return min(max(s.duration/10, 10*time.Second), time.Minute)
+}
+
+// writePlan is how rate changes per second are made: perWrite changes
+// every interval (about the interval asked for).
+func writePlan(rate int, interval time.Duration) (perWrite int, every time.Duration) {
+	perWrite = max(1, int(math.Round(float64(rate)*interval.Seconds())))
+	return perWrite, time.Duration(float64(perWrite) / float64(rate) * float64(time.Second))
+}
+
+// changeOrder returns the k-th endpoint the soak toggles: a walk over all
+// vds × eps endpoints of the first cluster with a stride coprime to their
+// number, so consecutive changes (those of one write) are distinct
+// endpoints spread over the world.
+func changeOrder(vds, eps int) func(k int) endpointRef {
+	total := vds * eps
+	stride := 7919
+	for gcd(stride, total) != 1 {
+		stride++
+	}
+	return func(k int) endpointRef {
+		j := (k % total) * (stride % total) % total
+		return endpointRef{vd: j / eps, ep: j % eps}
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// runSoak runs the soak; its failures are in the result's Failures.
+func runSoak(ctx context.Context, o options) (r *soakResult) {
+	s := o.soak
+	r = &soakResult{VDs: s.vds, Endpoints: s.vds * len(benchClusters) * o.eps, Clients: s.clients, TargetRate: s.rate,
+		WarmupSec: soakWarmup(s).Seconds(), SampleSec: s.sample.Seconds()}
+	perWrite, every := writePlan(s.rate, s.writeInterval)
+	r.ChangesPerWrite, r.WriteIntervalMS = perWrite, round2(float64(every)/float64(time.Millisecond))
+	if err := soak(ctx, o, r, perWrite, every); err != nil {
+		r.Error = err.Error()
+		fmt.Fprintln(os.Stderr, "soak:", err)
+	}
+	r.Failures = soakFailures(r)
+	if r.Error != "" {
+		r.Failures = append([]string{r.Error}, r.Failures...)
+	}
+	return r
+}
+
+func soak(ctx context.Context, o options, r *soakResult, perWrite int, every time.Duration) (err error) {
+	s := o.soak
+	dir, err := os.MkdirTemp(o.out, "soak-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil && len(soakFailures(r)) == 0 {
+			os.RemoveAll(dir)
+		}
+	}()
+	spec := worldSpec{vds: s.vds, eps: o.eps, down: map[endpointRef]bool{}}
+	path := filepath.Join(dir, "world.yaml")
+	if err := writeAtomic(path, generateWorld(spec)); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	p, err := startServe(o.bin, dir, false, "", "--world", path)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	logPhase("soak: serve ready", time.Since(t0))
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t1 := time.Now()
+	f, err := connectFleet(cctx, p.xdsAddr, s.clients, true)
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	if err := f.waitSynced(ctx, o.syncTimeout); err != nil {
+		return fmt.Errorf("initial sync: %w (serve log %s)", err, p.logPath)
+	}
+	r.SyncSec = round2(time.Since(t1).Seconds())
+	logPhase(fmt.Sprintf("soak: initial sync of %d clients", s.clients), time.Since(t1))
+	if r.GoroutinesPostSync, err = quietGoroutines(ctx, p.metricsAddr); err != nil {
+		return err
+	}
+	before, err := scrape(ctx, p.metricsAddr)
+	if err != nil {
+		return err
+	}
+
+	// Sample while changing; r.Samples is read once sampling is done.
+	start := time.Now()
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(s.sample)
+		defer tick.Stop()
+		for stopped := false; ; {
+			if x, err := sampleServe(ctx, p, start); err == nil {
+				r.Samples = append(r.Samples, x)
+			} else {
+				fmt.Fprintln(os.Stderr, "soak: sample:", err)
+			}
+			if stopped { // the last sample is taken when the changes stop
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-stopSampling:
+				stopped = true
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	next := changeOrder(s.vds, o.eps)
+	tick := time.NewTicker(every)
+	var lastWrite time.Time
+	werr := func() error {
+		defer tick.Stop()
+		for end := start.Add(s.duration); time.Now().Before(end); {
+			for range perWrite {
+				e := next(r.Changes)
+				spec.down[e] = !spec.down[e]
+				r.Changes++
+			}
+			if err := writeAtomic(path, generateWorld(spec)); err != nil {
+				return err
+			}
+			lastWrite = time.Now()
+			r.Writes++
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}()
+	close(stopSampling)
+	<-sampled
+	churn := time.Since(start)
+	r.DurationSec = round2(churn.Seconds())
+	r.Rate = round2(float64(r.Changes) / churn.Seconds())
+	logPhase(fmt.Sprintf("soak: %d endpoint changes in %d writes", r.Changes, r.Writes), churn)
+	if werr != nil {
+		return werr
+	}
+
+	t2 := time.Now()
+	r.AtFinal, r.FinalCDSVersion, r.FinalEDSVersion = f.waitFinal(ctx, spec, o.convergeTimeout)
+	r.FinalSec = round2(time.Since(lastWrite).Seconds())
+	logPhase(fmt.Sprintf("soak: %d of %d clients at the final version", r.AtFinal, s.clients), time.Since(t2))
+	if r.GoroutinesEnd, err = quietGoroutines(ctx, p.metricsAddr); err != nil {
+		return err
+	}
+	r.GoroutineBound = goroutineBound(r.GoroutinesPostSync)
+	if after, err := scrape(ctx, p.metricsAddr); err == nil {
+		r.Reloads = int(after[reloadsOK] - before[reloadsOK])
+		r.ReloadFailures = int(after[reloadsFailed] - before[reloadsFailed])
+	}
+	for drained := false; !drained; {
+		select {
+		case err := <-f.errs:
+			if r.ClientErrors == 0 {
+				r.FirstClientError = err.Error()
+			}
+			r.ClientErrors++
+		default:
+			drained = true
+		}
+	}
+	var ts, rss, heap, gs []float64
+	for _, x := range r.Samples {
+		ts, rss, heap, gs = append(ts, x.T), append(rss, x.RSSMiB), append(heap, x.HeapMiB), append(gs, float64(x.Goroutines))
+	}
+	r.RSS, r.Heap, r.Goroutines = flatnessOf(ts, rss, r.WarmupSec), flatnessOf(ts, heap, r.WarmupSec), flatnessOf(ts, gs, r.WarmupSec)
+	if len(soakFailures(r)) > 0 {
+		return fmt.Errorf("soak failed (world and serve log kept in %s)", dir)
+	}
+	return nil
+}
+
+// sampleServe samples serve's RSS (/proc), heap in use and goroutines
+// (/metrics).
+func sampleServe(ctx context.Context, p *serveProc, start time.Time) (soakSample, error) {
+	x := soakSample{T: round2(time.Since(start).Seconds())}
+	rss, err := procStatus(p.pid(), "VmRSS")
+	if err != nil {
+		return x, err
+	}
+	m, err := scrape(ctx, p.metricsAddr)
+	if err != nil {
+		return x, err
+	}
+	x.RSSMiB, x.HeapMiB, x.Goroutines = round2(rss), round2(m["go_memstats_heap_inuse_bytes"]/(1<<20)), int(m["go_goroutines"])
+	return x, nil
+}
+
+// quietGoroutines is the least of three goroutine counts a second apart:
+// short-lived goroutines (a push in flight, a scrape) are not growth.
+func quietGoroutines(ctx context.Context, addr string) (int, error) {
+	least := math.MaxInt
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(time.Second)
+		}
+		m, err := scrape(ctx, addr)
+		if err != nil {
+			return 0, err
+		}
+		least = min(least, int(m["go_goroutines"]))
+	}
+	return least, nil
+}
+
+const (
+	reloadsOK     = `causeway_world_reloads_total{result="success"}`
+	reloadsFailed = `causeway_world_reloads_total{result="failure"}`
+)
+
+// scrape reads serve's /metrics: the value of every sample by its name
+// and labels as written (`name{label="value"}`).
+func scrape(ctx context.Context, addr string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	return parseMetrics(bufio.NewScanner(resp.Body))
+}
+
+// parseMetrics reads the Prometheus text format's samples (no timestamps,
+// as client_golang writes them).
+func parseMetrics(sc *bufio.Scanner) (map[string]float64, error) {
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	out := map[string]float64{}
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		out[line[:i]] = v
+	}
+	return out, sc.Err()
+}
+
+// waitFinal waits, up to timeout, until every client has ACKed the final
+// world of spec, and returns how many have and the reference versions.
+// Each protocol's reference client (the first of each, which keeps its
+// load assignments) must hold exactly the final endpoints' readiness in
+// the first cluster for every VirtualDestination; every client, of either
+// protocol, must have ACKed the same CDS and EDS versions and hold the
+// same assignments (digest) as the first reference: serve encodes each
+// resource once for all streams, and versions are digests of content.
+func (f *fleet) waitFinal(ctx context.Context, spec worldSpec, timeout time.Duration) (n int, cds, eds string) {
+	deadline := time.Now().Add(timeout)
+	refs := f.clients[:min(2, len(f.clients))]
+	checked := make([]uint64, len(refs)) // the sum last checked per reference
+	final := make([]bool, len(refs))
+	for {
+		n, cds, eds = 0, "", ""
+		var refAck [2]*ackState
+		all := true
+		for i, ref := range refs {
+			a := ref.ack.Load()
+			if a == nil {
+				all = false
+				continue
+			}
+			if a.sum != checked[i] {
+				final[i], checked[i] = ref.holdsFinal(spec, a), a.sum
+			}
+			refAck[i] = a
+			all = all && final[i]
+		}
+		if all {
+			ref := refAck[0]
+			cds, eds = ref.cds, ref.eds
+			for _, c := range f.clients {
+				if a := c.ack.Load(); a != nil && a.sum == ref.sum && a.n == ref.n && a.cds == ref.cds && a.eds == ref.eds {
+					n++
+				}
+			}
+			if n == len(f.clients) {
+				return n, cds, eds
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return n, cds, eds
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// holdsFinal reports whether reference client c's assignments, as of its
+// ACK a, are those of spec: one for every VirtualDestination, each endpoint of
+// the first cluster healthy exactly when spec has it ready.
+func (c *adsClient) holdsFinal(spec worldSpec, a *ackState) bool {
+	v := c.view
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.sum != a.sum || v.n < spec.vds {
+		return false // an ACK in flight, or not every assignment
+	}
+	var m endpointv3.ClusterLoadAssignment
+	for i := range spec.vds {
+		body := v.bodies[c.f.names.id([]byte(edsName(i)))]
+		if body == nil || proto.Unmarshal(body, &m) != nil {
+			return false
+		}
+		for e := range spec.eps {
+			if hasHealthyAddress(&m, endpointAddress(0, i, e)) == spec.down[endpointRef{i, e}] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rows are the soak's lines of the table.
+func (s *soakResult) rows() []row {
+	name := fmt.Sprintf("soak: %s, %d streams, %d endpoint changes/s, %d VDs", time.Duration(s.DurationSec*float64(time.Second)).Round(time.Second), s.Clients, s.TargetRate, s.VDs)
+	churn := fmt.Sprintf("%d endpoint changes in %.0f s (%.1f/s) as %d world-file writes of %d changes every %.0f ms; serve reloaded %d times (%d failed)",
+		s.Changes, s.DurationSec, s.Rate, s.Writes, s.ChangesPerWrite, s.WriteIntervalMS, s.Reloads, s.ReloadFailures)
+	final := fmt.Sprintf("%d of %d clients at the final version %.1f s after the last write", s.AtFinal, s.Clients, s.FinalSec)
+	if s.ClientErrors > 0 {
+		final += fmt.Sprintf("; %d client streams failed", s.ClientErrors)
+	}
+	rows := []row{
+		{name + ": changes", "sustained churn", churn},
+		{name + ": clients", "every client at the final version", final},
+		{name + ": goroutines", fmt.Sprintf("after ≤ after sync + max(%.0f%%, %d)", goroutineGrowth*100, goroutineSlack),
+			fmt.Sprintf("after sync %d, after the soak %d (bound %d); during: start %.0f, end %.0f, max %.0f, slope %+.1f/min",
+				s.GoroutinesPostSync, s.GoroutinesEnd, s.GoroutineBound, s.Goroutines.Start, s.Goroutines.End, s.Goroutines.Max, s.Goroutines.SlopePerMin)},
+		{name + ": memory", fmt.Sprintf("RSS last third ≤ first third + %.0f%% (after %.0f s warm-up)", rssGrowth*100, s.WarmupSec),
+			fmt.Sprintf("RSS start %.0f, end %.0f, max %.0f MiB, slope %+.2f MiB/min, %s; heap in use start %.0f, end %.0f, max %.0f MiB, slope %+.2f MiB/min (%d samples every %.0f s)",
+				s.RSS.Start, s.RSS.End, s.RSS.Max, s.RSS.SlopePerMin, thirds(s.RSS), s.Heap.Start, s.Heap.End, s.Heap.Max, s.Heap.SlopePerMin, len(s.Samples), s.SampleSec)},
+	}
+	if len(s.Failures) > 0 {
+		rows = append(rows, row{name + ": FAILED", "", strings.Join(s.Failures, "; ")})
+	}
+	return rows
+}
+
+func thirds(f flatness) string {
+	if f.N < minThirdsSamples {
+		return fmt.Sprintf("thirds not compared (%d samples after the warm-up, fewer than %d)", f.N, minThirdsSamples)
+	}
+	return fmt.Sprintf("thirds %.0f → %.0f MiB (%+.1f%%)", f.FirstThird, f.LastThird, f.Growth*100)
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"hash/maphash"
+	"sync"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// For the soak, each client keeps what it has ACKed, so that at the end
+// every client can be compared with the final world: the CDS and EDS
+// versions of its last ACKs, and a digest of every load assignment it
+// holds (merged as Envoy merges them), summed over names. The soak checks
+// two reference clients (one per protocol), which also keep the
+// assignments themselves, against the final world's endpoints, and every
+// other client against the reference of its protocol.
+
+// edsView is a tracked client's load assignments: a digest per name (by
+// id in the fleet's name table; 0 when absent) and their XOR.
+type edsView struct {
+	mu     sync.Mutex
+	digest []uint64
+	n      int
+	sum    uint64
+	// bodies are the assignments themselves (reference clients only).
+	bodies map[int32][]byte
+}
+
+// ackState is what a tracked client last ACKed.
+type ackState struct {
+	cds, eds string
+	// sum and n are its view's digest sum and number of assignments.
+	sum uint64
+	n   int
+}
+
+// edsUpdate is one assignment of a response, applied once it is ACKed.
+type edsUpdate struct {
+	id     int32
+	digest uint64
+	body   []byte // reference clients only
+}
+
+func newEDSView(reference bool) *edsView {
+	v := &edsView{}
+	if reference {
+		v.bodies = map[int32][]byte{}
+	}
+	return v
+}
+
+// trackEDS notes a load assignment of the response being decoded; body is
+// valid only during decoding.
+func (c *adsClient) trackEDS(body []byte) {
+	u := edsUpdate{id: c.f.names.id(claName(body)), digest: maphash.Bytes(c.f.seed, body) | 1}
+	if c.view.bodies != nil {
+		u.body = append([]byte(nil), body...)
+	}
+	c.in.updates = append(c.in.updates, u)
+}
+
+// trackRemoved notes a delta response's removed_resources (field 6).
+func (c *adsClient) trackRemoved(b mem.BufferSlice) error {
+	return topFields(b, func(num protowire.Number) bool { return num == 6 }, func(_ protowire.Number, name []byte) {
+		c.in.removed = append(c.in.removed, c.f.names.id(name))
+	})
+}
+
+// acked records the response in c.in as ACKed: called right after the ACK
+// was sent.
+func (c *adsClient) acked() {
+	v := c.view
+	prev := c.ack.Load()
+	next := &ackState{}
+	if prev != nil {
+		*next = *prev
+	}
+	switch c.in.typeURL {
+	case resourcev3.ClusterType:
+		next.cds = c.in.version
+	case resourcev3.EndpointType:
+		next.eds = c.in.version
+		v.mu.Lock()
+		for _, id := range c.in.removed {
+			v.set(id, 0, nil)
+		}
+		for _, u := range c.in.updates {
+			v.set(u.id, u.digest, u.body)
+		}
+		next.sum, next.n = v.sum, v.n
+		v.mu.Unlock()
+	default:
+		return
+	}
+	c.ack.Store(next)
+}
+
+// set replaces name id's digest (0: removes it); v.mu is held.
+func (v *edsView) set(id int32, digest uint64, body []byte) {
+	for len(v.digest) <= int(id) {
+		v.digest = append(v.digest, 0)
+	}
+	old := v.digest[id]
+	switch {
+	case old == 0 && digest != 0:
+		v.n++
+	case old != 0 && digest == 0:
+		v.n--
+	}
+	v.sum ^= old ^ digest
+	v.digest[id] = digest
+	if v.bodies != nil {
+		if digest == 0 {
+			delete(v.bodies, id)
+		} else {
+			v.bodies[id] = body
+		}
+	}
+}
