@@ -458,7 +458,7 @@ func (s *soakResult) rows() []row {
 		final += fmt.Sprintf("; %d client streams failed", s.ClientErrors)
 	}
 	rows := []row{
-		{name + ": changes", "sustained churn", churn},
+		{name + ": changes", fmt.Sprintf("%d endpoint changes/s, sustained", s.TargetRate), churn},
 		{name + ": clients", "every client at the final version", final},
 		{name + ": goroutines", fmt.Sprintf("after ≤ after sync + max(%.0f%%, %d)", goroutineGrowth*100, goroutineSlack),
 			fmt.Sprintf("after sync %d, after the soak %d (bound %d); during: start %.0f, end %.0f, max %.0f, slope %+.1f/min",
