@@ -463,7 +463,7 @@ func (s *soakResult) rows() []row {
 		{name + ": goroutines", fmt.Sprintf("after ≤ after sync + max(%.0f%%, %d)", goroutineGrowth*100, goroutineSlack),
 			fmt.Sprintf("after sync %d, after the soak %d (bound %d); during: start %.0f, end %.0f, max %.0f, slope %+.1f/min",
 				s.GoroutinesPostSync, s.GoroutinesEnd, s.GoroutineBound, s.Goroutines.Start, s.Goroutines.End, s.Goroutines.Max, s.Goroutines.SlopePerMin)},
-		{name + ": memory", fmt.Sprintf("RSS last third ≤ first third + %.0f%% (after %.0f s warm-up)", rssGrowth*100, s.WarmupSec),
+		{name + ": memory", fmt.Sprintf("RSS median of the last third ≤ first third's + %.0f%% (after %.0f s warm-up)", rssGrowth*100, s.WarmupSec),
 			fmt.Sprintf("RSS start %.0f, end %.0f, max %.0f MiB, slope %+.2f MiB/min, %s; heap in use start %.0f, end %.0f, max %.0f MiB, slope %+.2f MiB/min (%d samples every %.0f s)",
 				s.RSS.Start, s.RSS.End, s.RSS.Max, s.RSS.SlopePerMin, thirds(s.RSS), s.Heap.Start, s.Heap.End, s.Heap.Max, s.Heap.SlopePerMin, len(s.Samples), s.SampleSec)},
 	}
@@ -477,5 +477,5 @@ func thirds(f flatness) string {
 	if f.N < minThirdsSamples {
 		return fmt.Sprintf("thirds not compared (%d samples after the warm-up, fewer than %d)", f.N, minThirdsSamples)
 	}
-	return fmt.Sprintf("thirds %.0f → %.0f MiB (%+.1f%%)", f.FirstThird, f.LastThird, f.Growth*100)
+	return fmt.Sprintf("median of first → last third %.0f → %.0f MiB (%+.1f%%)", f.FirstThird, f.LastThird, f.Growth*100)
 }

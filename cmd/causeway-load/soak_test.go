@@ -53,6 +53,19 @@ func TestFlatness(t *testing.T) {
 		// = 50·(−6)/(25·143) per s = −5.03 per minute.
 		{"noise", 12, func(t float64) float64 { return 100 + 10*float64(1-2*(int(t)/5%2)) }, 0,
 			flatness{Start: 110, End: 90, Max: 110, SlopePerMin: -5.03, FirstThird: 100, LastThird: 100, N: 12}},
+		// An episode of twice the memory for a quarter of the first third
+		// leaves its median: no growth. Slope: 200·((10−57.5)+(15−57.5))
+		// / (25·24·(24²−1)/12) per s = −37.57 per minute.
+		{"episode", 24, func(t float64) float64 {
+			if t >= 10 && t < 20 {
+				return 400
+			}
+			return 200
+		}, 0, flatness{Start: 200, End: 200, Max: 400, SlopePerMin: -37.57, FirstThird: 200, LastThird: 200, N: 24}},
+		// Median of an even count: the mean of the middle two. Slope:
+		// (Σtv − t̄Σv)/Σ(t−t̄)² = (325 − 12.5·22)/437.5 per s = 6.86 per minute.
+		{"medians", 6, func(t float64) float64 { return []float64{1, 9, 0, 0, 4, 8}[int(t)/5] }, 0,
+			flatness{Start: 1, End: 8, Max: 9, SlopePerMin: 6.86, FirstThird: 5, LastThird: 6, Growth: 0.2, N: 6}},
 		{"too few for thirds", 5, func(t float64) float64 { return t }, 0,
 			flatness{Start: 0, End: 20, Max: 20, SlopePerMin: 60, N: 5}},
 		{"one sample", 1, func(float64) float64 { return 7 }, 0, flatness{Start: 7, End: 7, Max: 7, N: 1}},

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
 // The soak's verdicts, as pure functions of its samples.
@@ -10,15 +11,17 @@ import (
 // flatness describes a series sampled over the soak: Start is its first
 // sample (after the initial sync, before any change), End its last while
 // changes were made, Max the largest; the slope (least squares, per
-// minute) and the mean of the first and last third are over the samples
-// after the warm-up.
+// minute) and the medians of the first and last third are over the
+// samples after the warm-up. Medians, not means: serve's memory under
+// churn has episodes (a burst of pushes to lagging clients) that double it
+// for a minute and pass; growth is a baseline that rises.
 type flatness struct {
 	Start       float64 `json:"start"`
 	End         float64 `json:"end"`
 	Max         float64 `json:"max"`
 	SlopePerMin float64 `json:"slope_per_min"`
-	FirstThird  float64 `json:"first_third_mean"`
-	LastThird   float64 `json:"last_third_mean"`
+	FirstThird  float64 `json:"first_third_median"`
+	LastThird   float64 `json:"last_third_median"`
 	// Growth is LastThird/FirstThird − 1.
 	Growth float64 `json:"growth"`
 	// N is the number of samples after the warm-up.
@@ -47,7 +50,7 @@ func flatnessOf(ts, vs []float64, warmup float64) flatness {
 	f.SlopePerMin = round2(slope(wt, wv) * 60)
 	if f.N >= minThirdsSamples {
 		k := f.N / 3
-		f.FirstThird, f.LastThird = round2(mean(wv[:k])), round2(mean(wv[f.N-k:]))
+		f.FirstThird, f.LastThird = round2(middle(wv[:k])), round2(middle(wv[f.N-k:]))
 		if f.FirstThird > 0 {
 			f.Growth = math.Round((f.LastThird/f.FirstThird-1)*1e4) / 1e4
 		}
@@ -73,6 +76,17 @@ func slope(ts, vs []float64) float64 {
 	return num / den
 }
 
+// middle is the median of v (the mean of the middle two of an even count).
+func middle(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 func mean(v []float64) float64 {
 	s := 0.0
 	for _, x := range v {
@@ -89,7 +103,8 @@ const (
 	goroutineGrowth = 0.05
 	goroutineSlack  = 50
 	// rssGrowth is the largest growth of RSS from the first to the last
-	// third of the soak (after the warm-up): gross growth, not noise.
+	// third of the soak (after the warm-up), in medians: gross growth, not
+	// noise.
 	rssGrowth = 0.20
 )
 
@@ -115,7 +130,7 @@ func soakFailures(s *soakResult) []string {
 			s.GoroutinesEnd, goroutineBound(s.GoroutinesPostSync), s.GoroutinesPostSync, goroutineGrowth*100, goroutineSlack))
 	}
 	if s.RSS.N >= minThirdsSamples && s.RSS.Growth > rssGrowth {
-		out = append(out, fmt.Sprintf("serve's RSS grew %.0f%% from the first to the last third of the soak (%.0f → %.0f MiB; bound %.0f%%)",
+		out = append(out, fmt.Sprintf("the median of serve's RSS grew %.0f%% from the first to the last third of the soak (%.0f → %.0f MiB; bound %.0f%%)",
 			s.RSS.Growth*100, s.RSS.FirstThird, s.RSS.LastThird, rssGrowth*100))
 	}
 	return out
