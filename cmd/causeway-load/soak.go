@@ -67,15 +67,18 @@ type soakResult struct {
 	RSS                flatness `json:"rss_mib"`
 	Heap               flatness `json:"heap_inuse_mib"`
 	// AtFinal clients hold the final world FinalSec after the last write.
-	AtFinal          int          `json:"clients_at_final_version"`
-	FinalSec         float64      `json:"final_convergence_seconds"`
-	FinalCDSVersion  string       `json:"final_cds_version,omitempty"`
-	FinalEDSVersion  string       `json:"final_eds_version,omitempty"`
-	ClientErrors     int          `json:"client_errors"`
-	FirstClientError string       `json:"first_client_error,omitempty"`
-	Failures         []string     `json:"failures,omitempty"`
-	Error            string       `json:"error,omitempty"`
-	Samples          []soakSample `json:"samples"`
+	AtFinal          int      `json:"clients_at_final_version"`
+	FinalSec         float64  `json:"final_convergence_seconds"`
+	FinalCDSVersion  string   `json:"final_cds_version,omitempty"`
+	FinalEDSVersion  string   `json:"final_eds_version,omitempty"`
+	ClientErrors     int      `json:"client_errors"`
+	FirstClientError string   `json:"first_client_error,omitempty"`
+	Failures         []string `json:"failures,omitempty"`
+	Error            string   `json:"error,omitempty"`
+	// Kept is the directory of the world and serve's log, kept when the
+	// soak failed.
+	Kept    string       `json:"kept_dir,omitempty"`
+	Samples []soakSample `json:"samples"`
 }
 
 // soakSample is one sample of serve, T seconds after the changes began.
@@ -136,9 +139,10 @@ func runSoak(ctx context.Context, o options) (r *soakResult) {
 		r.Error = err.Error()
 		fmt.Fprintln(os.Stderr, "soak:", err)
 	}
+	// A soak that stopped early fails for that reason alone.
 	r.Failures = soakFailures(r)
 	if r.Error != "" {
-		r.Failures = append([]string{r.Error}, r.Failures...)
+		r.Failures = []string{r.Error}
 	}
 	return r
 }
@@ -152,6 +156,8 @@ func soak(ctx context.Context, o options, r *soakResult, perWrite int, every tim
 	defer func() {
 		if err == nil && len(soakFailures(r)) == 0 {
 			os.RemoveAll(dir)
+		} else {
+			r.Kept = dir
 		}
 	}()
 	world := newWorldRenderer(worldSpec{vds: s.vds, eps: o.eps, down: map[endpointRef]bool{}})
@@ -288,9 +294,6 @@ func soak(ctx context.Context, o options, r *soakResult, perWrite int, every tim
 		ts, rss, heap, gs = append(ts, x.T), append(rss, x.RSSMiB), append(heap, x.HeapMiB), append(gs, float64(x.Goroutines))
 	}
 	r.RSS, r.Heap, r.Goroutines = flatnessOf(ts, rss, r.WarmupSec), flatnessOf(ts, heap, r.WarmupSec), flatnessOf(ts, gs, r.WarmupSec)
-	if len(soakFailures(r)) > 0 {
-		return fmt.Errorf("soak failed (world and serve log kept in %s)", dir)
-	}
 	return nil
 }
 
@@ -453,6 +456,9 @@ func (s *soakResult) rows() []row {
 	name := fmt.Sprintf("soak: %s, %d streams, %d endpoint changes/s, %d VDs", time.Duration(s.DurationSec*float64(time.Second)).Round(time.Second), s.Clients, s.TargetRate, s.VDs)
 	churn := fmt.Sprintf("%d endpoint changes in %.0f s (%.1f/s) as %d world-file writes (planned: %d changes every %.0f ms; most in one write %d); serve reloaded %d times (%d failed), coalescing writes",
 		s.Changes, s.DurationSec, s.Rate, s.Writes, s.ChangesPerWrite, s.WriteIntervalMS, s.MaxChangesPerWrite, s.Reloads, s.ReloadFailures)
+	if s.Error != "" {
+		return []row{{name + ": FAILED", "", strings.Join(strings.Fields(s.Error), " ") + " (world and serve log in " + s.Kept + ")"}}
+	}
 	final := fmt.Sprintf("%d of %d clients at the final version %.1f s after the last write", s.AtFinal, s.Clients, s.FinalSec)
 	if s.ClientErrors > 0 {
 		final += fmt.Sprintf("; %d client streams failed", s.ClientErrors)
@@ -468,7 +474,7 @@ func (s *soakResult) rows() []row {
 				s.RSS.Start, s.RSS.End, s.RSS.Max, s.RSS.SlopePerMin, thirds(s.RSS), s.Heap.Start, s.Heap.End, s.Heap.Max, s.Heap.SlopePerMin, len(s.Samples), s.SampleSec)},
 	}
 	if len(s.Failures) > 0 {
-		rows = append(rows, row{name + ": FAILED", "", strings.Join(s.Failures, "; ")})
+		rows = append(rows, row{name + ": FAILED", "", strings.Join(s.Failures, "; ") + " (world and serve log in " + s.Kept + ")"})
 	}
 	return rows
 }
