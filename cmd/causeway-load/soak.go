@@ -19,8 +19,9 @@ import (
 // The soak: a generated world served to many tracked clients while
 // endpoints of the first cluster turn ready and not ready at a steady
 // rate, for a long time. The world file is rewritten (atomically) every
-// write interval with rate × interval changes, since serve coalesces
-// rewrites closer than its file-watch debounce anyway. serve's RSS, heap
+// write interval with the changes due by then (rate × interval when on
+// time), rather than once per change: serve coalesces rewrites closer
+// than its file-watch debounce anyway. serve's RSS, heap
 // and goroutines are sampled throughout; afterwards every client must hold
 // the final world, and goroutines and memory must not have grown.
 
@@ -134,8 +135,8 @@ func runSoak(ctx context.Context, o options) (r *soakResult) {
 	r = &soakResult{VDs: s.vds, Endpoints: s.vds * len(benchClusters) * o.eps, Clients: s.clients, TargetRate: s.rate,
 		WarmupSec: soakWarmup(s).Seconds(), SampleSec: s.sample.Seconds()}
 	perWrite, every := writePlan(s.rate, s.writeInterval)
-	r.ChangesPerWrite, r.WriteIntervalMS = perWrite, round2(float64(every)/float64(time.Millisecond))
-	if err := soak(ctx, o, r, perWrite, every); err != nil {
+	r.ChangesPerWrite, r.WriteIntervalMS = perWrite, float64(every)/float64(time.Millisecond)
+	if err := soak(ctx, o, r); err != nil {
 		r.Error = err.Error()
 		fmt.Fprintln(os.Stderr, "soak:", err)
 	}
@@ -147,7 +148,9 @@ func runSoak(ctx context.Context, o options) (r *soakResult) {
 	return r
 }
 
-func soak(ctx context.Context, o options, r *soakResult, perWrite int, every time.Duration) (err error) {
+// soak serves the world, connects the clients, churns and checks; r has
+// the soak's options filled in and gets its figures.
+func soak(ctx context.Context, o options, r *soakResult) (err error) {
 	s := o.soak
 	dir, err := os.MkdirTemp(o.out, "soak-")
 	if err != nil {
@@ -193,75 +196,19 @@ func soak(ctx context.Context, o options, r *soakResult, perWrite int, every tim
 		return err
 	}
 
-	// Sample while changing; r.Samples is read once sampling is done.
 	start := time.Now()
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
+	stopSampling, sampled := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(sampled)
-		tick := time.NewTicker(s.sample)
-		defer tick.Stop()
-		for stopped := false; ; {
-			if x, err := sampleServe(ctx, p, start); err == nil {
-				r.Samples = append(r.Samples, x)
-			} else {
-				fmt.Fprintln(os.Stderr, "soak: sample:", err)
-			}
-			if stopped { // the last sample is taken when the changes stop
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-stopSampling:
-				stopped = true
-			case <-ctx.Done():
-				return
-			}
-		}
+		r.Samples = sampleUntil(ctx, p, start, s.sample, stopSampling)
 	}()
-
-	// Changes are due at the rate from the start: a write that comes
-	// late (the tool shares the CPU with serve) makes more of them.
-	next := changeOrder(s.vds, o.eps)
-	total := int(math.Round(float64(s.rate) * s.duration.Seconds()))
-	tick := time.NewTicker(every)
-	lastWrite := start
-	werr := func() error {
-		defer tick.Stop()
-		for r.Changes < total {
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			due := total
-			if el := time.Since(start); el < s.duration {
-				due = int(float64(s.rate) * el.Seconds())
-			}
-			// At most every endpoint once per write.
-			n := min(due-r.Changes, s.vds*o.eps)
-			if n <= 0 {
-				continue
-			}
-			for range n {
-				world.toggle(next(r.Changes))
-				r.Changes++
-			}
-			if err := writeAtomic(path, world.render()); err != nil {
-				return err
-			}
-			lastWrite = time.Now()
-			r.Writes++
-			r.MaxChangesPerWrite = max(r.MaxChangesPerWrite, n)
-		}
-		return nil
-	}()
+	lastWrite, werr := churn(ctx, s, world, path, start, r)
 	close(stopSampling)
 	<-sampled
-	churn := time.Since(start)
-	r.DurationSec = round2(churn.Seconds())
-	r.Rate = round2(float64(r.Changes) / churn.Seconds())
-	logPhase(fmt.Sprintf("soak: %d endpoint changes in %d writes", r.Changes, r.Writes), churn)
+	d := time.Since(start)
+	r.DurationSec = round2(d.Seconds())
+	r.Rate = round2(float64(r.Changes) / d.Seconds())
+	logPhase(fmt.Sprintf("soak: %d endpoint changes in %d writes", r.Changes, r.Writes), d)
 	if werr != nil {
 		return werr
 	}
@@ -295,6 +242,70 @@ func soak(ctx context.Context, o options, r *soakResult, perWrite int, every tim
 	}
 	r.RSS, r.Heap, r.Goroutines = flatnessOf(ts, rss, r.WarmupSec), flatnessOf(ts, heap, r.WarmupSec), flatnessOf(ts, gs, r.WarmupSec)
 	return nil
+}
+
+// sampleUntil samples serve every interval from start until stop is
+// closed, and once more then.
+func sampleUntil(ctx context.Context, p *serveProc, start time.Time, interval time.Duration, stop <-chan struct{}) []soakSample {
+	var out []soakSample
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for stopped := false; ; {
+		if x, err := sampleServe(ctx, p, start); err == nil {
+			out = append(out, x)
+		} else {
+			fmt.Fprintln(os.Stderr, "soak: sample:", err)
+		}
+		if stopped {
+			return out
+		}
+		select {
+		case <-tick.C:
+		case <-stop:
+			stopped = true
+		case <-ctx.Done():
+			return out
+		}
+	}
+}
+
+// churn makes s.rate × s.duration endpoint changes from start, writing the
+// world file every r.WriteIntervalMS with the changes due by then: a write
+// that comes late (the tool shares the CPU with serve) makes more of them.
+// It counts changes and writes in r and returns the time of the last write.
+func churn(ctx context.Context, s soakOptions, world *worldRenderer, path string, start time.Time, r *soakResult) (time.Time, error) {
+	next := changeOrder(world.spec.vds, world.spec.eps)
+	total := int(math.Round(float64(s.rate) * s.duration.Seconds()))
+	tick := time.NewTicker(time.Duration(r.WriteIntervalMS * float64(time.Millisecond)))
+	defer tick.Stop()
+	lastWrite := start
+	for r.Changes < total {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return lastWrite, ctx.Err()
+		}
+		due := total
+		if el := time.Since(start); el < s.duration {
+			due = int(float64(s.rate) * el.Seconds())
+		}
+		// At most every endpoint once per write.
+		n := min(due-r.Changes, world.spec.vds*world.spec.eps)
+		if n <= 0 {
+			continue
+		}
+		for range n {
+			world.toggle(next(r.Changes))
+			r.Changes++
+		}
+		if err := writeAtomic(path, world.render()); err != nil {
+			return lastWrite, err
+		}
+		lastWrite = time.Now()
+		r.Writes++
+		r.MaxChangesPerWrite = max(r.MaxChangesPerWrite, n)
+	}
+	return lastWrite, nil
 }
 
 // sampleServe samples serve's RSS (/proc), heap in use and goroutines
