@@ -72,6 +72,7 @@ func main() {
 	flag.DurationVar(&o.soak.writeInterval, "soak-write-interval", 250*time.Millisecond, "how often the soak rewrites the world file, with --soak-rate × this many endpoint changes each")
 	flag.DurationVar(&o.soak.sample, "soak-sample", 5*time.Second, "how often the soak samples serve's RSS, heap and goroutines")
 	flag.DurationVar(&o.soak.warmup, "soak-warmup", 0, "start of the soak left out of slopes and the memory check (0: a tenth of --soak, 10 s to 1 min)")
+	flag.DurationVar(&o.soak.finalTimeout, "soak-final-timeout", 2*time.Minute, "how long, after the soak's last change, every client may take to hold the final world")
 	flag.Parse()
 	if o.full {
 		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000
@@ -105,8 +106,8 @@ func main() {
 		case o.soak.rate < 1:
 			fmt.Fprintln(os.Stderr, "--soak-rate: at least 1")
 			os.Exit(2)
-		case o.soak.writeInterval <= 0 || o.soak.sample <= 0:
-			fmt.Fprintln(os.Stderr, "--soak-write-interval, --soak-sample: positive")
+		case o.soak.writeInterval <= 0 || o.soak.sample <= 0 || o.soak.finalTimeout <= 0:
+			fmt.Fprintln(os.Stderr, "--soak-write-interval, --soak-sample, --soak-final-timeout: positive")
 			os.Exit(2)
 		}
 	}

@@ -34,6 +34,9 @@ type soakOptions struct {
 	writeInterval time.Duration
 	sample        time.Duration
 	warmup        time.Duration
+	// finalTimeout bounds the wait for every client to hold the final
+	// world after the last change.
+	finalTimeout time.Duration
 }
 
 type soakResult struct {
@@ -214,7 +217,7 @@ func soak(ctx context.Context, o options, r *soakResult) (err error) {
 	}
 
 	t2 := time.Now()
-	r.AtFinal, r.FinalCDSVersion, r.FinalEDSVersion = f.waitFinal(ctx, world.spec, o.convergeTimeout)
+	r.AtFinal, r.FinalCDSVersion, r.FinalEDSVersion = f.waitFinal(ctx, world.spec, s.finalTimeout)
 	r.FinalSec = round2(time.Since(lastWrite).Seconds())
 	logPhase(fmt.Sprintf("soak: %d of %d clients at the final version", r.AtFinal, s.clients), time.Since(t2))
 	if r.GoroutinesEnd, err = quietGoroutines(ctx, p.metricsAddr); err != nil {
