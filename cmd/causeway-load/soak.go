@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
-
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // The soak: a generated world served to many tracked clients while
@@ -247,31 +241,6 @@ func soak(ctx context.Context, o options, r *soakResult) (err error) {
 	return nil
 }
 
-// sampleUntil samples serve every interval from start until stop is
-// closed, and once more then.
-func sampleUntil(ctx context.Context, p *serveProc, start time.Time, interval time.Duration, stop <-chan struct{}) []soakSample {
-	var out []soakSample
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for stopped := false; ; {
-		if x, err := sampleServe(ctx, p, start); err == nil {
-			out = append(out, x)
-		} else {
-			fmt.Fprintln(os.Stderr, "soak: sample:", err)
-		}
-		if stopped {
-			return out
-		}
-		select {
-		case <-tick.C:
-		case <-stop:
-			stopped = true
-		case <-ctx.Done():
-			return out
-		}
-	}
-}
-
 // churn makes s.rate × s.duration endpoint changes from start, writing the
 // world file every r.WriteIntervalMS with the changes due by then: a write
 // that comes late (the tool shares the CPU with serve) makes more of them.
@@ -309,160 +278,6 @@ func churn(ctx context.Context, s soakOptions, world *worldRenderer, path string
 		r.MaxChangesPerWrite = max(r.MaxChangesPerWrite, n)
 	}
 	return lastWrite, nil
-}
-
-// sampleServe samples serve's RSS (/proc), heap in use and goroutines
-// (/metrics).
-func sampleServe(ctx context.Context, p *serveProc, start time.Time) (soakSample, error) {
-	x := soakSample{T: round2(time.Since(start).Seconds())}
-	rss, err := procStatus(p.pid(), "VmRSS")
-	if err != nil {
-		return x, err
-	}
-	m, err := scrape(ctx, p.metricsAddr)
-	if err != nil {
-		return x, err
-	}
-	x.RSSMiB, x.HeapMiB, x.Goroutines = round2(rss), round2(m["go_memstats_heap_inuse_bytes"]/(1<<20)), int(m["go_goroutines"])
-	return x, nil
-}
-
-// quietGoroutines is the least of three goroutine counts a second apart:
-// short-lived goroutines (a push in flight, a scrape) are not growth.
-func quietGoroutines(ctx context.Context, addr string) (int, error) {
-	least := math.MaxInt
-	for i := range 3 {
-		if i > 0 {
-			time.Sleep(time.Second)
-		}
-		m, err := scrape(ctx, addr)
-		if err != nil {
-			return 0, err
-		}
-		least = min(least, int(m["go_goroutines"]))
-	}
-	return least, nil
-}
-
-const (
-	reloadsOK     = `causeway_world_reloads_total{result="success"}`
-	reloadsFailed = `causeway_world_reloads_total{result="failure"}`
-)
-
-// scrape reads serve's /metrics: the value of every sample by its name
-// and labels as written (`name{label="value"}`).
-func scrape(ctx context.Context, addr string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
-	return parseMetrics(bufio.NewScanner(resp.Body))
-}
-
-// parseMetrics reads the Prometheus text format's samples (no timestamps,
-// as client_golang writes them).
-func parseMetrics(sc *bufio.Scanner) (map[string]float64, error) {
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	out := map[string]float64{}
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		out[line[:i]] = v
-	}
-	return out, sc.Err()
-}
-
-// waitFinal waits, up to timeout, until every client has ACKed the final
-// world of spec, and returns how many have and the reference versions.
-// Each protocol's reference client (the first of each, which keeps its
-// load assignments) must hold exactly the final endpoints' readiness in
-// the first cluster for every VirtualDestination; every client, of either
-// protocol, must have ACKed the same CDS and EDS versions and hold the
-// same assignments (digest) as the first reference: serve encodes each
-// resource once for all streams, and versions are digests of content.
-func (f *fleet) waitFinal(ctx context.Context, spec worldSpec, timeout time.Duration) (n int, cds, eds string) {
-	deadline := time.Now().Add(timeout)
-	refs := f.clients[:min(2, len(f.clients))]
-	checked := make([]uint64, len(refs)) // the sum last checked per reference
-	final := make([]bool, len(refs))
-	for {
-		n, cds, eds = 0, "", ""
-		var refAck [2]*ackState
-		all := true
-		for i, ref := range refs {
-			a := ref.ack.Load()
-			if a == nil {
-				all = false
-				continue
-			}
-			if a.sum != checked[i] {
-				final[i], checked[i] = ref.holdsFinal(spec, a), a.sum
-			}
-			refAck[i] = a
-			all = all && final[i]
-		}
-		if all {
-			ref := refAck[0]
-			cds, eds = ref.cds, ref.eds
-			for _, c := range f.clients {
-				if a := c.ack.Load(); a != nil && a.sum == ref.sum && a.n == ref.n && a.cds == ref.cds && a.eds == ref.eds {
-					n++
-				}
-			}
-			if n == len(f.clients) {
-				return n, cds, eds
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return n, cds, eds
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// holdsFinal reports whether reference client c's assignments, as of its
-// ACK a, are those of spec: one for every VirtualDestination, each endpoint of
-// the first cluster healthy exactly when spec has it ready.
-func (c *adsClient) holdsFinal(spec worldSpec, a *ackState) bool {
-	v := c.view
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.sum != a.sum || v.n < spec.vds {
-		return false // an ACK in flight, or not every assignment
-	}
-	var m endpointv3.ClusterLoadAssignment
-	for i := range spec.vds {
-		body := v.bodies[c.f.names.id([]byte(edsName(i)))]
-		if body == nil || proto.Unmarshal(body, &m) != nil {
-			return false
-		}
-		for e := range spec.eps {
-			if hasHealthyAddress(&m, endpointAddress(0, i, e)) == spec.down[endpointRef{i, e}] {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // rows are the soak's lines of the table.

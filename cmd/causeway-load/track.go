@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
+	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // For the soak, each client keeps what it has ACKed, so that at the end
@@ -118,4 +122,77 @@ func (v *edsView) set(id int32, digest uint64, body []byte) {
 			v.bodies[id] = body
 		}
 	}
+}
+
+// waitFinal waits, up to timeout, until every client has ACKed the final
+// world of spec, and returns how many have and the reference versions.
+// Each protocol's reference client (the first of each, which keeps its
+// load assignments) must hold exactly the final endpoints' readiness in
+// the first cluster for every VirtualDestination; every client, of either
+// protocol, must have ACKed the same CDS and EDS versions and hold the
+// same assignments (digest) as the first reference: serve encodes each
+// resource once for all streams, and versions are digests of content.
+func (f *fleet) waitFinal(ctx context.Context, spec worldSpec, timeout time.Duration) (n int, cds, eds string) {
+	deadline := time.Now().Add(timeout)
+	refs := f.clients[:min(2, len(f.clients))]
+	checked := make([]uint64, len(refs)) // the sum last checked per reference
+	final := make([]bool, len(refs))
+	for {
+		n, cds, eds = 0, "", ""
+		var refAck [2]*ackState
+		all := true
+		for i, ref := range refs {
+			a := ref.ack.Load()
+			if a == nil {
+				all = false
+				continue
+			}
+			if a.sum != checked[i] {
+				final[i], checked[i] = ref.holdsFinal(spec, a), a.sum
+			}
+			refAck[i] = a
+			all = all && final[i]
+		}
+		if all {
+			ref := refAck[0]
+			cds, eds = ref.cds, ref.eds
+			for _, c := range f.clients {
+				if a := c.ack.Load(); a != nil && a.sum == ref.sum && a.n == ref.n && a.cds == ref.cds && a.eds == ref.eds {
+					n++
+				}
+			}
+			if n == len(f.clients) {
+				return n, cds, eds
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return n, cds, eds
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// holdsFinal reports whether reference client c's assignments, as of its
+// ACK a, are those of spec: one for every VirtualDestination, each endpoint of
+// the first cluster healthy exactly when spec has it ready.
+func (c *adsClient) holdsFinal(spec worldSpec, a *ackState) bool {
+	v := c.view
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.sum != a.sum || v.n < spec.vds {
+		return false // an ACK in flight, or not every assignment
+	}
+	var m endpointv3.ClusterLoadAssignment
+	for i := range spec.vds {
+		body := v.bodies[c.f.names.id([]byte(edsName(i)))]
+		if body == nil || proto.Unmarshal(body, &m) != nil {
+			return false
+		}
+		for e := range spec.eps {
+			if hasHealthyAddress(&m, endpointAddress(0, i, e)) == spec.down[endpointRef{i, e}] {
+				return false
+			}
+		}
+	}
+	return true
 }
