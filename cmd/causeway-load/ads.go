@@ -44,6 +44,10 @@ type fleet struct {
 	lists edsLists
 	// seed hashes load assignments for tracked clients (track.go).
 	seed maphash.Seed
+	// reconnects counts tracked clients' new streams after one ended,
+	// firstReconnect says why the first ended.
+	reconnects     atomic.Int64
+	firstReconnect atomic.Pointer[string]
 }
 
 type adsClient struct {
@@ -126,14 +130,30 @@ func connectFleet(ctx context.Context, addr string, k int, track bool) (*fleet, 
 		}
 		f.clients = append(f.clients, c)
 		go func() {
-			var err error
-			if c.delta {
-				err = c.runDelta(ctx)
-			} else {
-				err = c.runSotw(ctx)
-			}
-			if err != nil && ctx.Err() == nil {
-				f.errs <- fmt.Errorf("client %d (delta=%v): %w", c.id, c.delta, err)
+			for attempt := 0; ; attempt++ {
+				var err error
+				if c.delta {
+					err = c.runDelta(ctx)
+				} else {
+					err = c.runSotw(ctx)
+				}
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				err = fmt.Errorf("client %d (delta=%v): %w", c.id, c.delta, err)
+				if !track || attempt == maxReconnects {
+					f.errs <- err
+					return
+				}
+				// A tracked client reconnects, as Envoy does (after a
+				// keepalive timeout or a maximum connection age).
+				f.reconnected(err)
+				c.resetStream()
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(reconnectDelay(attempt)):
+				}
 			}
 		}()
 	}

@@ -65,14 +65,19 @@ type soakResult struct {
 	RSS                flatness `json:"rss_mib"`
 	Heap               flatness `json:"heap_inuse_mib"`
 	// AtFinal clients hold the final world FinalSec after the last write.
-	AtFinal          int      `json:"clients_at_final_version"`
-	FinalSec         float64  `json:"final_convergence_seconds"`
-	FinalCDSVersion  string   `json:"final_cds_version,omitempty"`
-	FinalEDSVersion  string   `json:"final_eds_version,omitempty"`
-	ClientErrors     int      `json:"client_errors"`
-	FirstClientError string   `json:"first_client_error,omitempty"`
-	Failures         []string `json:"failures,omitempty"`
-	Error            string   `json:"error,omitempty"`
+	AtFinal         int     `json:"clients_at_final_version"`
+	FinalSec        float64 `json:"final_convergence_seconds"`
+	FinalCDSVersion string  `json:"final_cds_version,omitempty"`
+	FinalEDSVersion string  `json:"final_eds_version,omitempty"`
+	// Reconnects are clients' new streams after one ended (not a failure
+	// by itself: Envoy reconnects too), FirstReconnectCause why the first
+	// ended.
+	Reconnects          int      `json:"client_reconnects"`
+	FirstReconnectCause string   `json:"first_reconnect_cause,omitempty"`
+	ClientErrors        int      `json:"client_errors"`
+	FirstClientError    string   `json:"first_client_error,omitempty"`
+	Failures            []string `json:"failures,omitempty"`
+	Error               string   `json:"error,omitempty"`
 	// Kept is the directory of the world and serve's log, kept when the
 	// soak failed.
 	Kept    string       `json:"kept_dir,omitempty"`
@@ -222,6 +227,10 @@ func soak(ctx context.Context, o options, r *soakResult) (err error) {
 		r.Reloads = int(after[reloadsOK] - before[reloadsOK])
 		r.ReloadFailures = int(after[reloadsFailed] - before[reloadsFailed])
 	}
+	r.Reconnects = int(f.reconnects.Load())
+	if c := f.firstReconnect.Load(); c != nil {
+		r.FirstReconnectCause = *c
+	}
 	for drained := false; !drained; {
 		select {
 		case err := <-f.errs:
@@ -289,6 +298,9 @@ func (s *soakResult) rows() []row {
 		return []row{{name + ": FAILED", "", strings.Join(strings.Fields(s.Error), " ") + " (world and serve log in " + s.Kept + ")"}}
 	}
 	final := fmt.Sprintf("%d of %d clients at the final version %.1f s after the last write", s.AtFinal, s.Clients, s.FinalSec)
+	if s.Reconnects > 0 {
+		final += fmt.Sprintf("; %d reconnects (first after: %s)", s.Reconnects, s.FirstReconnectCause)
+	}
 	if s.ClientErrors > 0 {
 		final += fmt.Sprintf("; %d client streams failed", s.ClientErrors)
 	}

@@ -280,6 +280,24 @@ func TestWaitFinal(t *testing.T) {
 			c.in = reply{header: header{typeURL: resourcev3.EndpointType, version: "e2"}, removed: []int32{f.names.id([]byte(edsName(0)))}}
 			c.acked()
 		}, 4},
+		{"reconnected, not yet synced again", func(t *testing.T, f *fleet) {
+			for _, c := range f.clients {
+				deliver(t, c, "e2", final, 1, 3)
+			}
+			f.clients[2].resetStream()
+			deliver(t, f.clients[2], "e2", final, 1, 3)
+		}, 4},
+		{"reconnected and synced again", func(t *testing.T, f *fleet) {
+			for _, c := range f.clients {
+				deliver(t, c, "e2", final, 1, 3)
+			}
+			for _, c := range f.clients[:2] {
+				c.resetStream()
+				c.in = reply{header: header{typeURL: resourcev3.ClusterType, version: "c1"}}
+				c.acked()
+				deliver(t, c, "e2", final, all...)
+			}
+		}, 5},
 		{"reference not final", func(t *testing.T, f *fleet) {
 			for _, c := range f.clients {
 				deliver(t, c, "e2", final, 1)

@@ -196,3 +196,34 @@ func (c *adsClient) holdsFinal(spec worldSpec, a *ackState) bool {
 	}
 	return true
 }
+
+// maxReconnects bounds a tracked client's new streams; then its error is
+// the fleet's.
+const maxReconnects = 20
+
+// reconnectDelay is the wait before a tracked client's next stream: 0.25,
+// 0.5, 1, then 2 s.
+func reconnectDelay(attempt int) time.Duration {
+	return 250 * time.Millisecond << min(attempt, 3)
+}
+
+func (f *fleet) reconnected(cause error) {
+	f.reconnects.Add(1)
+	msg := cause.Error()
+	f.firstReconnect.CompareAndSwap(nil, &msg)
+}
+
+// resetStream forgets a tracked client's stream: a new one subscribes
+// again and receives every assignment again.
+func (c *adsClient) resetStream() {
+	c.known, c.have, c.nKnown, c.nHave = nil, nil, 0, 0
+	c.in = reply{}
+	v := c.view
+	v.mu.Lock()
+	v.digest, v.n, v.sum = nil, 0, 0
+	if v.bodies != nil {
+		v.bodies = map[int32][]byte{}
+	}
+	v.mu.Unlock()
+	c.ack.Store(nil)
+}
