@@ -19,7 +19,7 @@ import (
 // holds (merged as Envoy merges them), summed over names. The soak checks
 // two reference clients (one per protocol), which also keep the
 // assignments themselves, against the final world's endpoints, and every
-// other client against the reference of its protocol.
+// client against the first reference (waitFinal).
 
 // edsView is a tracked client's load assignments: a digest per name (by
 // id in the fleet's name table; 0 when absent) and their XOR.
@@ -173,8 +173,8 @@ func (f *fleet) waitFinal(ctx context.Context, spec worldSpec, timeout time.Dura
 }
 
 // holdsFinal reports whether reference client c's assignments, as of its
-// ACK a, are those of spec: one for every VirtualDestination, each endpoint of
-// the first cluster healthy exactly when spec has it ready.
+// ACK a, are those of spec: one for every VirtualDestination, each
+// endpoint of the first cluster healthy exactly when spec has it ready.
 func (c *adsClient) holdsFinal(spec worldSpec, a *ackState) bool {
 	v := c.view
 	v.mu.Lock()
