@@ -88,7 +88,7 @@ check-demo: $(ENVOY) build ## run the demo's scripted failover scenario without 
 # time and peak RSS. It prints the table and writes $(BENCH_OUT)/results.json,
 # results.png and pprof profiles of serve. LOAD_FLAGS= for a quick run.
 BENCH_OUT  ?= .cache/bench
-LOAD_FLAGS ?= --full --changes 3 --budget 9m --converge-timeout 60s --sync-timeout 3m
+LOAD_FLAGS ?= --full --changes 3 --budget 9m --converge-timeout 60s --sync-timeout 3m --soak 10m
 .PHONY: bench
 bench: kube-bins build ## benchmarks and the load tool (table, .cache/bench/results.json and .png, pprof)
 	@mkdir -p $(BENCH_OUT)

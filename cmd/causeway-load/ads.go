@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,12 @@ type fleet struct {
 	// names and lists share EDS names between clients (see names.go).
 	names nameTable
 	lists edsLists
+	// seed hashes load assignments for tracked clients (track.go).
+	seed maphash.Seed
+	// reconnects counts tracked clients' new streams after one ended,
+	// firstReconnect says why the first ended.
+	reconnects     atomic.Int64
+	firstReconnect atomic.Pointer[string]
 }
 
 type adsClient struct {
@@ -59,6 +66,10 @@ type adsClient struct {
 	// in is what the client keeps of the last response, filled while
 	// decoding it (decodeSotw, decodeDelta).
 	in reply
+	// view and ack, for a tracked client (the soak), are its load
+	// assignments and what it last ACKed (track.go); view is nil otherwise.
+	view *edsView
+	ack  atomic.Pointer[ackState]
 }
 
 // reply is what a client keeps of a response once its bytes are released.
@@ -72,6 +83,10 @@ type reply struct {
 	// (a copy), if the response carried it.
 	target *target
 	cla    []byte
+	// updates and removed are a tracked client's assignments and removed
+	// names of an EDS response (track.go).
+	updates []edsUpdate
+	removed []int32
 }
 
 func gatewayNode(id string) *corev3.Node {
@@ -87,7 +102,14 @@ const clientWindow = 1 << 20
 
 // connect starts k clients against addr; half delta.
 func connect(ctx context.Context, addr string, k int) (*fleet, error) {
-	f := &fleet{errs: make(chan error, k)}
+	return connectFleet(ctx, addr, k, false)
+}
+
+// connectFleet is connect; with track, every client keeps what it ACKed
+// and the first two (one per protocol) the assignments themselves
+// (track.go).
+func connectFleet(ctx context.Context, addr string, k int, track bool) (*fleet, error) {
+	f := &fleet{errs: make(chan error, k), seed: maphash.MakeSeed()}
 	for i := 0; i < k; i++ {
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)),
@@ -103,16 +125,35 @@ func connect(ctx context.Context, addr string, k int) (*fleet, error) {
 			return nil, err
 		}
 		c := &adsClient{f: f, id: i, delta: i%2 == 1, conn: conn, node: gatewayNode(fmt.Sprintf("load-%d", i))}
+		if track {
+			c.view = newEDSView(i < 2)
+		}
 		f.clients = append(f.clients, c)
 		go func() {
-			var err error
-			if c.delta {
-				err = c.runDelta(ctx)
-			} else {
-				err = c.runSotw(ctx)
-			}
-			if err != nil && ctx.Err() == nil {
-				f.errs <- fmt.Errorf("client %d (delta=%v): %w", c.id, c.delta, err)
+			for attempt := 0; ; attempt++ {
+				var err error
+				if c.delta {
+					err = c.runDelta(ctx)
+				} else {
+					err = c.runSotw(ctx)
+				}
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				err = fmt.Errorf("client %d (delta=%v): %w", c.id, c.delta, err)
+				if !track || attempt == maxReconnects {
+					f.errs <- err
+					return
+				}
+				// A tracked client reconnects, as Envoy does (after a
+				// keepalive timeout or a maximum connection age).
+				f.reconnected(err)
+				c.resetStream()
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(reconnectDelay(attempt)):
+				}
 			}
 		}()
 	}

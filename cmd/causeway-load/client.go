@@ -139,7 +139,7 @@ func (c *adsClient) decodeSotw(b mem.BufferSlice) error {
 	if err != nil {
 		return err
 	}
-	c.in = reply{header: h, cla: c.in.cla}
+	c.in = reply{header: h, cla: c.in.cla, updates: c.in.updates[:0], removed: c.in.removed[:0]}
 	switch h.typeURL {
 	case resourcev3.ClusterType:
 		var names [][]byte
@@ -156,6 +156,9 @@ func (c *adsClient) decodeSotw(b mem.BufferSlice) error {
 		err = eachResource(b, false, func(_, body []byte) {
 			c.in.resources++
 			c.keepTarget(t, body)
+			if c.view != nil {
+				c.trackEDS(body)
+			}
 		})
 	}
 	return err
@@ -222,6 +225,9 @@ func (c *adsClient) runSotw(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if c.view != nil {
+			c.acked()
+		}
 	}
 }
 
@@ -234,7 +240,7 @@ func (c *adsClient) decodeDelta(b mem.BufferSlice) error {
 	if err != nil {
 		return err
 	}
-	c.in = reply{header: h, cla: c.in.cla}
+	c.in = reply{header: h, cla: c.in.cla, updates: c.in.updates[:0], removed: c.in.removed[:0]}
 	switch h.typeURL {
 	case resourcev3.ClusterType:
 		var add [][]byte
@@ -258,7 +264,13 @@ func (c *adsClient) decodeDelta(b mem.BufferSlice) error {
 				}
 			}
 			c.keepTarget(t, body)
+			if c.view != nil {
+				c.trackEDS(body)
+			}
 		})
+		if err == nil && c.view != nil {
+			err = c.trackRemoved(b)
+		}
 	}
 	return err
 }
@@ -299,6 +311,9 @@ func (c *adsClient) runDelta(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		if c.view != nil {
+			c.acked()
 		}
 	}
 }

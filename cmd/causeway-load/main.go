@@ -3,8 +3,10 @@
 // state-of-the-world, half delta) that ACK like Envoy, changes endpoints and
 // measures the time until every client has ACKed the change, samples the
 // server's memory (the largest world also with serve under GOMEMLIMIT),
-// and prints and writes the results (JSON and PNG); per-phase durations go
-// to stderr.
+// optionally soaks serve under sustained endpoint churn (--soak: memory
+// and goroutines flat, every client at the final version; soak.go), and
+// prints and writes the results (JSON and PNG); per-phase durations go to
+// stderr. It exits non-zero when the soak fails.
 package main
 
 import (
@@ -40,6 +42,7 @@ type options struct {
 	serveGoMemLimit string
 	// deadline ends measuring more changes (each run keeps at least one).
 	deadline time.Time
+	soak     soakOptions
 }
 
 func main() {
@@ -62,6 +65,14 @@ func main() {
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
 	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
+	flag.DurationVar(&o.soak.duration, "soak", 0, "soak for this long: serve a world to --soak-clients clients while making --soak-rate endpoint changes per second, then check every client holds the final world and serve's goroutines and memory stayed flat (0: no soak)")
+	flag.IntVar(&o.soak.rate, "soak-rate", 100, "endpoint changes per second during the soak")
+	flag.IntVar(&o.soak.clients, "soak-clients", 1000, "ADS clients during the soak (half state-of-the-world, half delta; at least 2)")
+	flag.IntVar(&o.soak.vds, "soak-vds", 1000, "VirtualDestinations in the soak's world")
+	flag.DurationVar(&o.soak.writeInterval, "soak-write-interval", 250*time.Millisecond, "how often the soak rewrites the world file, with --soak-rate × this many endpoint changes each")
+	flag.DurationVar(&o.soak.sample, "soak-sample", 5*time.Second, "how often the soak samples serve's RSS, heap and goroutines")
+	flag.DurationVar(&o.soak.warmup, "soak-warmup", 0, "start of the soak left out of slopes and the memory check (0: a tenth of --soak, 10 s to 1 min)")
+	flag.DurationVar(&o.soak.finalTimeout, "soak-final-timeout", 2*time.Minute, "how long, after the soak's last change, every client may take to hold the final world")
 	flag.Parse()
 	if o.full {
 		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000
@@ -83,6 +94,22 @@ func main() {
 	if o.eps < 1 || o.eps > 64 {
 		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")
 		os.Exit(2)
+	}
+	if o.soak.duration > 0 {
+		switch {
+		case o.soak.clients < 2:
+			fmt.Fprintln(os.Stderr, "--soak-clients: at least 2 (one per protocol)")
+			os.Exit(2)
+		case o.soak.vds < 1:
+			fmt.Fprintln(os.Stderr, "--soak-vds: at least 1")
+			os.Exit(2)
+		case o.soak.rate < 1:
+			fmt.Fprintln(os.Stderr, "--soak-rate: at least 1")
+			os.Exit(2)
+		case o.soak.writeInterval <= 0 || o.soak.sample <= 0 || o.soak.finalTimeout <= 0:
+			fmt.Fprintln(os.Stderr, "--soak-write-interval, --soak-sample, --soak-final-timeout: positive")
+			os.Exit(2)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -168,9 +195,20 @@ func run(ctx context.Context, o options) error {
 		}
 		res.Kube = k
 	}
+	if o.soak.duration > 0 {
+		t0 := time.Now()
+		res.Soak = runSoak(ctx, o)
+		logPhase("soak", time.Since(t0))
+	}
 	res.Seconds = round2(time.Since(start).Seconds())
 	logPhase("total", time.Since(start))
-	return res.write(o.out, os.Stdout)
+	if err := res.write(o.out, os.Stdout); err != nil {
+		return err
+	}
+	if s := res.Soak; s != nil && len(s.Failures) > 0 {
+		return fmt.Errorf("soak failed: %s", strings.Join(s.Failures, "; "))
+	}
+	return nil
 }
 
 // worldScale runs one world-file scale and logs its outcome.

@@ -21,6 +21,7 @@ type results struct {
 	KubeError           string           `json:"kube_error,omitempty"`
 	Translate           *translateResult `json:"translate,omitempty"`
 	GoBench             []goBench        `json:"go_benchmarks,omitempty"`
+	Soak                *soakResult      `json:"soak,omitempty"`
 	PNG                 string           `json:"png,omitempty"`
 }
 
@@ -86,6 +87,9 @@ func (r *results) rows() []row {
 			fmt.Sprintf("%.2f s wall, %.0f MiB peak RSS", t.WallSec, t.PeakRSSMiB)})
 	} else {
 		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
+	}
+	if r.Soak != nil {
+		rows = append(rows, r.Soak.rows()...)
 	}
 	return rows
 }

@@ -23,11 +23,17 @@ const (
 )
 
 // worldSpec sizes a world; notReady lists (vd index) whose first endpoint
-// in the first cluster is not ready.
+// in the first cluster is not ready, down further endpoints of the first
+// cluster that are not ready (the soak's changes).
 type worldSpec struct {
 	vds, eps int
 	notReady map[int]bool
+	down     map[endpointRef]bool
 }
+
+// endpointRef is endpoint e of VirtualDestination i's Service in the first
+// cluster.
+type endpointRef struct{ vd, ep int }
 
 func vdName(i int) string { return "s" + strconv.Itoa(i) }
 
@@ -50,30 +56,74 @@ func endpointAddress(c, i, e int) string {
 func generateWorld(s worldSpec) []byte {
 	var b bytes.Buffer
 	b.Grow(s.vds * (len(benchClusters)*(200+25*s.eps) + 250))
+	writeClusters(&b)
+	for i := 0; i < s.vds; i++ {
+		writeVD(&b, s, i)
+	}
+	return b.Bytes()
+}
+
+func writeClusters(b *bytes.Buffer) {
 	for c, name := range benchClusters {
-		fmt.Fprintf(&b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Cluster","metadata":{"name":%q},"spec":{"network":"n%d","locality":{"region":"r%d","zone":"z%d"},"eastWestGateways":[{"address":"127.0.%d.100","port":15443}]}}`+"\n---\n",
+		fmt.Fprintf(b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Cluster","metadata":{"name":%q},"spec":{"network":"n%d","locality":{"region":"r%d","zone":"z%d"},"eastWestGateways":[{"address":"127.0.%d.100","port":15443}]}}`+"\n---\n",
 			name, c+1, c+1, c+1, c+1)
 	}
-	for i := 0; i < s.vds; i++ {
-		n := vdName(i)
-		fmt.Fprintf(&b, `{"apiVersion":"networking.causeway.dev/v1alpha1","kind":"VirtualDestination","metadata":{"name":%q},"spec":{"hosts":[%q],"ports":[{"number":%d,"protocol":"HTTP"}],"services":[{"labels":{"app":%q}}]}}`+"\n---\n",
-			n, vdHost(i), vdPort, n)
-		for c, cl := range benchClusters {
-			fmt.Fprintf(&b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Service","metadata":{"name":%q,"labels":{"app":%q}},"spec":{"cluster":%q,"ports":[{"port":80}],"endpoints":[`,
-				n, n, cl)
-			for e := 0; e < s.eps; e++ {
-				if e > 0 {
-					b.WriteByte(',')
-				}
-				if c == 0 && e == 0 && s.notReady[i] {
-					fmt.Fprintf(&b, `{"address":%q,"ready":false}`, endpointAddress(c, i, e))
-				} else {
-					fmt.Fprintf(&b, `{"address":%q}`, endpointAddress(c, i, e))
-				}
+}
+
+// writeVD renders VirtualDestination i and its Services.
+func writeVD(b *bytes.Buffer, s worldSpec, i int) {
+	n := vdName(i)
+	fmt.Fprintf(b, `{"apiVersion":"networking.causeway.dev/v1alpha1","kind":"VirtualDestination","metadata":{"name":%q},"spec":{"hosts":[%q],"ports":[{"number":%d,"protocol":"HTTP"}],"services":[{"labels":{"app":%q}}]}}`+"\n---\n",
+		n, vdHost(i), vdPort, n)
+	for c, cl := range benchClusters {
+		fmt.Fprintf(b, `{"apiVersion":"world.causeway.dev/v1alpha1","kind":"Service","metadata":{"name":%q,"labels":{"app":%q}},"spec":{"cluster":%q,"ports":[{"port":80}],"endpoints":[`,
+			n, n, cl)
+		for e := 0; e < s.eps; e++ {
+			if e > 0 {
+				b.WriteByte(',')
 			}
-			b.WriteString("]}}\n---\n")
+			if c == 0 && (e == 0 && s.notReady[i] || s.down[endpointRef{i, e}]) {
+				fmt.Fprintf(b, `{"address":%q,"ready":false}`, endpointAddress(c, i, e))
+			} else {
+				fmt.Fprintf(b, `{"address":%q}`, endpointAddress(c, i, e))
+			}
 		}
+		b.WriteString("]}}\n---\n")
 	}
+}
+
+// worldRenderer renders a world whose endpoints change often (the soak)
+// by re-rendering only the VirtualDestinations that changed: rendering
+// 1,000 of them takes the tool ~0.1 s of CPU it shares with serve.
+type worldRenderer struct {
+	spec   worldSpec
+	blocks [][]byte // by VirtualDestination; nil: to render
+	size   int      // of the last rendering
+}
+
+func newWorldRenderer(s worldSpec) *worldRenderer {
+	return &worldRenderer{spec: s, blocks: make([][]byte, s.vds)}
+}
+
+// toggle flips endpoint e between ready and not ready.
+func (w *worldRenderer) toggle(e endpointRef) {
+	w.spec.down[e] = !w.spec.down[e]
+	w.blocks[e.vd] = nil
+}
+
+func (w *worldRenderer) render() []byte {
+	var b bytes.Buffer
+	b.Grow(w.size)
+	writeClusters(&b)
+	for i, blk := range w.blocks {
+		if blk == nil {
+			var vb bytes.Buffer
+			writeVD(&vb, w.spec, i)
+			blk, w.blocks[i] = vb.Bytes(), vb.Bytes()
+		}
+		b.Write(blk)
+	}
+	w.size = b.Len()
 	return b.Bytes()
 }
 
