@@ -74,7 +74,7 @@ func (s *reconnectSetup) start(t *testing.T, r *replica, caDir string, extra ...
 // address, and waits until it is ready.
 func (s *reconnectSetup) startGateway(t *testing.T, replicas ...*replica) *envoyrun.Envoy {
 	t.Helper()
-	p := proxySpec{"gateway-reconnect", "gateway", "cluster-1", "us-east", "us-east-1a", reconnectGateway}
+	p := e2eutil.ProxySpec{Name: "gateway-reconnect", Role: "gateway", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: reconnectGateway}
 	var addrs []string
 	for _, r := range replicas {
 		addrs = append(addrs, r.xds)
@@ -82,8 +82,8 @@ func (s *reconnectSetup) startGateway(t *testing.T, replicas ...*replica) *envoy
 	creds := e2eutil.IssueProxyCert(t, causewayBin, s.caDir, p.Role, p.Cluster, filepath.Join(s.dir, "xds-certs"))
 	e, err := envoyrun.Start(envoyrun.Options{
 		Binary:       e2eutil.RequireEnvoy(t),
-		Bootstrap:    proxyBootstrap(t, p, strings.Join(addrs, ","), "", creds),
-		AdminAddress: p.adminAddress(),
+		Bootstrap:    e2eutil.ProxyBootstrap(t, causewayBin, p, addrs, creds...),
+		AdminAddress: p.AdminAddress(),
 		Dir:          s.dir,
 		Name:         p.Name,
 	})
