@@ -32,23 +32,23 @@ func TestLeafRotationUnderTraffic(t *testing.T) {
 		leaves[p.name] = &leafSeries{}
 	}
 	tr := startTraffic(t, window+10*time.Second)
-	for time.Since(tr.start) < window {
+	for time.Since(tr.Start) < window {
 		for name, l := range leaves {
 			chain, err := presented(top.envoys[name])
 			if err != nil {
 				t.Fatal(err)
 			}
-			l.observe(chain, time.Since(tr.start))
+			l.observe(chain, time.Since(tr.Start))
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	res, slowest := tr.finish()
+	res, slowest := tr.Finish()
 	gw, ew := leaves[gatewayProxy.name], leaves[eastWestProxy.name]
 	t.Logf("leaf rotation, --cert-ttl %v, %d cores busy:\n"+
 		"  %-10s %-8s %-9s %-12s %-25s %s\n  %-10v %-8d %-9d %-12v %-25v %v",
 		ttl, runtime.NumCPU(), "window", "requests", "failures", "slowest", "gateway renewals at", "east-west renewals at",
 		res.Elapsed.Round(time.Second), res.Total, res.Failed, slowest.Took.Round(time.Millisecond), gw, ew)
-	tr.check(t, res, "leaf rotation")
+	tr.CheckNoFailures(t, res, "leaf rotation")
 	// Renewal at half of 10 s: about four in 22 s; two show it happens
 	// under load and leave room for a slow start.
 	for name, l := range leaves {
@@ -163,11 +163,11 @@ func TestRootRotation(t *testing.T) {
 	} else if after := sumStats(t, ew, ".ssl.fail_verify_error"); after <= refusedBefore {
 		t.Errorf("leaf of A refused (%v) but *.ssl.fail_verify_error stayed at %d", err, after)
 	}
-	res, slowest := tr.finish()
+	res, slowest := tr.Finish()
 	t.Logf("root rotation (3 control-plane restarts), %d cores busy:\n  %-10s %-8s %-9s %s\n  %-10v %-8d %-9d %v",
 		runtime.NumCPU(), "took", "requests", "failures", "slowest",
 		res.Elapsed.Round(100*time.Millisecond), res.Total, res.Failed, slowest.Took.Round(time.Millisecond))
-	tr.check(t, res, "the root rotation")
+	tr.CheckNoFailures(t, res, "the root rotation")
 	e2eutil.CheckNoRejectedUpdates(t, top.envoys)
 }
 

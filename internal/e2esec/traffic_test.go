@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,52 +15,20 @@ import (
 // trafficRate is the chaos suite's request rate (issue 10).
 const trafficRate = 50
 
-// traffic is trafficRate requests a second through gateway → east-west →
-// backend (open loop: a stalled request does not hold back the next) with
-// every core kept busy by bounded busy loops: the rotations must not drop a
-// request on a busy machine, where the issue saw one time out.
-type traffic struct {
-	load   *e2eutil.Load
-	stress func()
-	start  time.Time
-}
-
-// startTraffic starts the load and the stress for at most max; finish, or
-// the test's cleanup, ends both sooner.
-func startTraffic(t *testing.T, max time.Duration) *traffic {
+// startTraffic sends trafficRate requests a second through gateway →
+// east-west → backend for at most max (open loop: a stalled request does
+// not hold back the next) with every core kept busy by bounded busy loops:
+// the rotations must not drop a request on a busy machine, where the issue
+// saw one time out.
+func startTraffic(t *testing.T, max time.Duration) *e2eutil.StressedLoad {
 	t.Helper()
-	stress := e2eutil.StartCPUStress(t, runtime.NumCPU(), max)
-	load := e2eutil.StartLoad(t, e2eutil.LoadSpec{
+	return e2eutil.StartStressedLoad(t, e2eutil.LoadSpec{
 		Request:  reviewsRequest,
 		Rate:     trafficRate,
 		Max:      max,
 		Timeout:  requestTimeout,
 		Classify: classifyReviews,
 	})
-	return &traffic{load: load, stress: stress, start: time.Now()}
-}
-
-// finish stops the load, waiting for the requests in flight, then the
-// stress, and returns the load's result and its slowest answer.
-func (tr *traffic) finish() (e2eutil.LoadResult, e2eutil.Answer) {
-	res := tr.load.Stop()
-	tr.stress()
-	var slowest e2eutil.Answer
-	for _, a := range tr.load.Answers() {
-		if a.Took > slowest.Took {
-			slowest = a
-		}
-	}
-	return res, slowest
-}
-
-// check fails t unless res has answers and none failed.
-func (tr *traffic) check(t *testing.T, res e2eutil.LoadResult, during string) {
-	t.Helper()
-	if res.Failed > 0 || res.Total == 0 {
-		t.Errorf("%d of %d requests failed during %s, want none (times from the start of the load):\n%s",
-			res.Failed, res.Total, during, res.FailureLines(tr.start))
-	}
 }
 
 // requestTimeout bounds one request through both Envoys; it tells a
