@@ -131,6 +131,7 @@ func TestRootRotation(t *testing.T) {
 	// 1. A signs, B is trusted too.
 	top.restartCauseway(t, func() { writeFile(t, bundle, rootB) })
 	awaitRoots(t, top, map[string]bool{serialA: true, serialB: true}, "step 1 (A signs, B in the bundle)")
+	awaitAnswers(t, tr, "step 1")
 	before := chainSerials(t, top)
 
 	// 2. B signs, A stays trusted.
@@ -141,6 +142,7 @@ func TestRootRotation(t *testing.T) {
 	})
 	awaitRoots(t, top, map[string]bool{serialA: true, serialB: true}, "step 2 (B signs, A in the bundle)")
 	awaitNewLeaves(t, top, before, "step 2")
+	awaitAnswers(t, tr, "step 2")
 	for name, leaf := range map[string]*tls.Certificate{"leaf of A": leafA, "leaf of B": leafB} {
 		if status, err := eastWestGET(leaf); err != nil || status != 200 {
 			t.Errorf("overlap: gateway %s: status %d, err %v; want 200", name, status, err)
@@ -154,6 +156,7 @@ func TestRootRotation(t *testing.T) {
 		}
 	})
 	awaitRoots(t, top, map[string]bool{serialB: true}, "step 3 (B alone)")
+	awaitAnswers(t, tr, "step 3")
 	if status, err := eastWestGET(leafB); err != nil || status != 200 {
 		t.Errorf("after the rotation: gateway leaf of B: status %d, err %v; want 200", status, err)
 	}
@@ -191,6 +194,16 @@ func awaitRoots(t *testing.T, top *topology, want map[string]bool, step string) 
 		t.Fatalf("%s: %v", step, err)
 	}
 	t.Logf("%s: both Envoys trust the new roots %v after the restart", step, time.Since(start).Round(10*time.Millisecond))
+}
+
+// awaitAnswers waits for half a second's worth of answers in a row sent
+// from now on, so the traffic crosses the mTLS hop in every step's
+// configuration and not only during the restarts.
+func awaitAnswers(t *testing.T, tr *e2eutil.StressedLoad, step string) {
+	t.Helper()
+	if _, _, err := tr.AwaitStreak(time.Now(), trafficRate/2, func(e2eutil.Answer) bool { return true }, 20*time.Second); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
 }
 
 // chainSerials are the serials both Envoys present.
