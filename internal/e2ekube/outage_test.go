@@ -53,6 +53,14 @@ func (s *suite) testAPIServerOutage(t *testing.T) {
 	}
 	s.cp.awaitMetric(t, convergeWithin, `causeway_cluster_stale{cluster="cluster-2"}`, 1)
 	s.cp.awaitMetric(t, convergeWithin, `causeway_cluster_reachable{cluster="cluster-2"}`, 0)
+	// The real Envoy took the demotion: cluster-1's healthy endpoints at
+	// priority 0 take every request. A second of answers without v3 comes
+	// by chance with probability (2/3)^50 < 1e-8 while both clusters share
+	// priority 0.
+	_, demoted, err := tr.AwaitStreak(staleAt, 50, func(a e2eutil.Answer) bool { return a.Class != "v3" }, 15*time.Second)
+	if err != nil {
+		t.Fatalf("cluster-2 stale, but the gateway Envoy still sends there: %v", err)
+	}
 
 	started := time.Now()
 	if err := s.env.Cluster("cluster-2").Start(); err != nil {
@@ -74,22 +82,21 @@ func (s *suite) testAPIServerOutage(t *testing.T) {
 	}
 
 	res, slowest := tr.Finish()
-	// The real Envoy took the demotion: a while after the stale
-	// assignment (a generous bound for a busy machine), cluster-1's healthy
-	// endpoints at priority 0 take every request.
-	const applied = 5 * time.Second
-	v3WhileStale := tr.Count("v3", staleAt.Add(applied), freshAt)
+	// Once demoted, cluster-2 is the last resort until it is fresh again,
+	// which cannot be before its API server is back.
+	v3WhileStale := tr.Count("v3", staleAt.Add(demoted), started)
 	t.Logf("API server outage (cluster-2), %d cores busy:\n"+
-		"  %-8s %-8s %-9s %-8s %-10s %-10s %-14s %-18s %s\n"+
-		"  %-8v %-8d %-9d %-8v %-10v %-10v %-14v %-18d %v",
+		"  %-8s %-8s %-9s %-8s %-8s %-9s %-14s %-12s %-15s %s\n"+
+		"  %-8v %-8d %-9d %-8v %-8v %-9v %-14v %-12v %-15d %v",
 		runtime.NumCPU(),
-		"took", "requests", "failures", "slowest", "outage", "stale at", "fresh after", "v3 while stale", "v3 back after fresh",
+		"took", "requests", "failures", "slowest", "outage", "stale at", "Envoy demoted", "fresh after", "v3 while stale", "v3 back after fresh",
 		res.Elapsed.Round(time.Second), res.Total, res.Failed, slowest.Took.Round(time.Millisecond),
-		ready.Sub(stopped).Round(100*time.Millisecond), took.Round(100*time.Millisecond),
+		ready.Sub(stopped).Round(100*time.Millisecond), took.Round(100*time.Millisecond), demoted.Round(10*time.Millisecond),
 		freshAt.Sub(ready).Round(100*time.Millisecond), v3WhileStale, v3Back.Round(time.Millisecond))
 	tr.CheckNoFailures(t, res, "cluster-2's API server outage")
 	if v3WhileStale > 0 {
-		t.Errorf("%d requests reached cluster-2 from %v after its endpoints went stale until they were fresh, want none: stale endpoints are the last resort", v3WhileStale, applied)
+		t.Errorf("%d requests reached cluster-2 after the gateway Envoy had demoted it (%v after the stale assignment) and before its API server was back, want none: stale endpoints are the last resort",
+			v3WhileStale, demoted.Round(10*time.Millisecond))
 	}
 }
 
