@@ -27,10 +27,10 @@ func startTraffic(t *testing.T, max time.Duration) *e2eutil.StressedLoad {
 }
 
 // requestTimeout tells a dropped request from a slow one, so it is
-// generous: a drop shows at once (a reset, a 503) or as no answer at all,
+// generous (the chaos suite's, internal/chaos, is the same): a drop shows at once (a reset, a 503) or as no answer at all,
 // while on an oversubscribed machine answers can take seconds without
 // anything failing (see internal/e2esec's requestTimeout for figures).
-const requestTimeout = 10 * time.Second
+const requestTimeout = 5 * time.Second
 
 // classifyReviews accepts a 200 from a reviews backend reached the way its
 // cluster requires (expectedPath), named by its version.
