@@ -3,8 +3,11 @@
 // cluster-1, cluster-2) from internal/kubeenv, the real `causeway` binary in
 // kube mode, and what a proxy receives over ADS, read by a real delta ADS
 // client; then the seed walk-through with real Envoy processes and sample
-// backends inside network namespaces the test creates. The package has no
-// non-test code.
+// backends inside network namespaces the test creates, and, on the same
+// data plane, the chaos suite's workload API server outage (issue 10):
+// cluster-2's API server stopped and restarted under 50 requests a second
+// with every core busy, no request failing. The package has no non-test
+// code.
 //
 // Topology (chosen not to collide with the demo, 127.0.N.x, or internal/e2e,
 // 127.0.1N.x):

@@ -49,6 +49,40 @@ var walkThroughBackends = []backendSpec{
 // v3 (cluster-2, through its east-west Envoy), with trafficDistribution
 // unset as in the walk-through.
 func (s *suite) testWalkThrough(t *testing.T) {
+	envoys := s.startDataPlane(t)
+
+	// Bounded: at least 30 requests, then until every version answered, at
+	// most 60. With locality weights 2:1 between the clusters, a version is
+	// missing from 60 answers with probability below 1e-10.
+	const minRequests, maxRequests = 30, 60
+	seen := map[string]int{}
+	n := 0
+	for n < minRequests || (n < maxRequests && len(seen) < len(walkThroughBackends)) {
+		n++
+		r, err := getReviews()
+		if err != nil {
+			t.Fatalf("request %d: %v", n, err)
+		}
+		if err := expectedPath(r); err != nil {
+			t.Fatalf("request %d: %v", n, err)
+		}
+		seen[r.Version]++
+	}
+	t.Logf("%d requests through the gateway: versions %v", n, seen)
+	for _, b := range walkThroughBackends {
+		if seen[b.version] == 0 {
+			t.Errorf("reviews %s (%s, %s) never answered in %d requests", b.version, b.cluster, b.address, n)
+		}
+	}
+	e2eutil.CheckNoRejectedUpdates(t, envoys)
+}
+
+// startDataPlane runs the walk-through's data plane for t: the backends in
+// their namespaces, cluster-1's gateway Envoy and cluster-2's east-west
+// Envoy, with trafficDistribution unset as in the walk-through; it returns
+// once reviews v3 answered through the east-west gateway.
+func (s *suite) startDataPlane(t *testing.T) map[string]*envoyrun.Envoy {
+	t.Helper()
 	envoyBin := e2eutil.RequireEnvoy(t)
 	// The fixed addresses, ports and namespaces: queue behind other
 	// end-to-end runs (internal/e2e holds the lock for its whole run).
@@ -106,37 +140,20 @@ func (s *suite) testWalkThrough(t *testing.T) {
 		t.Fatalf("no answer from reviews v3 (cluster-2) through the gateway within 20s: %v", err)
 	}
 	t.Logf("first answer from v3 through the east-west gateway %v after both Envoys were ready", time.Since(first).Round(time.Millisecond))
+	return envoys
+}
 
-	// Who connects to each backend: the gateway itself in cluster-1, the
-	// east-west gateway in cluster-2 (both bind their upstream connections
-	// to their own address), so the peer shows the path a request took.
+// expectedPath checks who connected to the backend that answered: the
+// gateway itself in cluster-1, the east-west gateway in cluster-2 (both
+// bind their upstream connections to their own address), so the peer
+// shows the path a request took.
+func expectedPath(r backend.Response) error {
 	wantPeer := map[string]string{"v1": gatewayEnvoy.bind, "v2": gatewayEnvoy.bind, "v3": eastWestEnvoy.bind}
-	// Bounded: at least 30 requests, then until every version answered, at
-	// most 60. With locality weights 2:1 between the clusters, a version is
-	// missing from 60 answers with probability below 1e-10.
-	const minRequests, maxRequests = 30, 60
-	seen := map[string]int{}
-	n := 0
-	for n < minRequests || (n < maxRequests && len(seen) < len(walkThroughBackends)) {
-		n++
-		r, err := getReviews()
-		if err != nil {
-			t.Fatalf("request %d: %v", n, err)
-		}
-		peer, _, _ := net.SplitHostPort(r.Peer)
-		if want, ok := wantPeer[r.Version]; !ok || peer != want {
-			t.Fatalf("request %d answered by %+v: want v1 or v2 reached from %s, or v3 from %s",
-				n, r, gatewayEnvoy.bind, eastWestEnvoy.bind)
-		}
-		seen[r.Version]++
+	peer, _, _ := net.SplitHostPort(r.Peer)
+	if want, ok := wantPeer[r.Version]; !ok || peer != want {
+		return fmt.Errorf("answered by %+v: want v1 or v2 reached from %s, or v3 from %s", r, gatewayEnvoy.bind, eastWestEnvoy.bind)
 	}
-	t.Logf("%d requests through the gateway: versions %v", n, seen)
-	for _, b := range walkThroughBackends {
-		if seen[b.version] == 0 {
-			t.Errorf("reviews %s (%s, %s) never answered in %d requests", b.version, b.cluster, b.address, n)
-		}
-	}
-	e2eutil.CheckNoRejectedUpdates(t, envoys)
+	return nil
 }
 
 var reviewsClient = &http.Client{Timeout: 3 * time.Second}

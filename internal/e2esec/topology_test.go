@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -247,17 +246,13 @@ var gatewayClient = &http.Client{Timeout: 2 * time.Second}
 // getReviews sends one request through the cluster-1 gateway; it must be
 // answered by a reviews backend in cluster-2 through the east-west gateway.
 func getReviews() error {
-	req, err := http.NewRequest(http.MethodGet, "http://"+gatewayAddress+":8080/reviews", nil)
+	req, err := reviewsRequest()
 	if err != nil {
 		return err
 	}
-	req.Host = "bookinfo.example.com"
 	r, err := e2eutil.GetBackend(gatewayClient, req)
 	if err != nil {
 		return err
 	}
-	if r.Cluster != "cluster-2" || !strings.HasPrefix(r.Peer, "127.0.52.100:") {
-		return fmt.Errorf("answered by %+v, want cluster-2 through the east-west gateway 127.0.52.100", r)
-	}
-	return nil
+	return throughEastWest(r)
 }
