@@ -45,6 +45,19 @@ test: $(ENVOY) kube-bins check-generated ## vet, gofmt check, every test includi
 	$(ENVOY_ENV) $(KUBE_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
 	@# Every benchmark once, so they cannot rot; timings are make bench's.
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 10m ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Fuzz targets as package:Name; go test fuzzes one target per run. Inputs
+# that fail are written to the package's testdata/fuzz and replayed by
+# every later go test, so commit them with the fix.
+FUZZ_TARGETS := ./discovery/file:FuzzParseWorld ./xds:FuzzRequestCodec ./xds:FuzzWorldSnapshot
+FUZZ_TIME    ?= 10s
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZ_TIME (make test runs them briefly)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $${t#*:} in $${t%%:*} for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZ_TIME) "$${t%%:*}" || exit 1; \
+	done
 
 # Generated from api/v1alpha1: deepcopy code and the CRD manifests. Old
 # manifests are removed first so a renamed or deleted kind leaves nothing behind.
