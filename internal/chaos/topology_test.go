@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -270,12 +269,9 @@ var expectedPeer = map[string]string{
 // classify names a load answer by the cluster that answered; anything but
 // a backend's 200 through the expected hop is a failure.
 func classify(status int, body []byte) (string, error) {
-	if status != http.StatusOK {
-		return "", fmt.Errorf("%.300s", body)
-	}
-	var r backend.Response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return "", fmt.Errorf("not a backend answer: %v: %.200s", err, body)
+	r, err := e2eutil.BackendAnswer(status, body)
+	if err != nil {
+		return "", err
 	}
 	if peer := peerHost(r.Peer); peer != expectedPeer[r.Cluster] {
 		return "", fmt.Errorf("%s answered through %s, want %s", r.Instance, peer, expectedPeer[r.Cluster])

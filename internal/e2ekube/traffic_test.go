@@ -1,13 +1,9 @@
 package e2ekube
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
-	"github.com/causeway-dev/causeway/internal/backend"
 	"github.com/causeway-dev/causeway/internal/e2eutil"
 )
 
@@ -35,12 +31,9 @@ const requestTimeout = 5 * time.Second
 // classifyReviews accepts a 200 from a reviews backend reached the way its
 // cluster requires (expectedPath), named by its version.
 func classifyReviews(status int, body []byte) (string, error) {
-	if status != http.StatusOK {
-		return "", fmt.Errorf("%.200s", body)
-	}
-	var r backend.Response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return "", fmt.Errorf("not a backend answer: %v: %.200s", err, body)
+	r, err := e2eutil.BackendAnswer(status, body)
+	if err != nil {
+		return "", err
 	}
 	if err := expectedPath(r); err != nil {
 		return "", err

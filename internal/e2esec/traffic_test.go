@@ -1,7 +1,6 @@
 package e2esec
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -59,12 +58,9 @@ func reviewsRequest() (*http.Request, error) {
 // classifyReviews accepts only a 200 from a reviews backend in cluster-2
 // reached through the east-west gateway, named by its instance.
 func classifyReviews(status int, body []byte) (string, error) {
-	if status != http.StatusOK {
-		return "", fmt.Errorf("%.200s", body)
-	}
-	var r backend.Response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return "", fmt.Errorf("not a backend answer: %v: %.200s", err, body)
+	r, err := e2eutil.BackendAnswer(status, body)
+	if err != nil {
+		return "", err
 	}
 	if err := throughEastWest(r); err != nil {
 		return "", err

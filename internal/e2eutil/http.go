@@ -56,11 +56,23 @@ func GetBackend(c *http.Client, req *http.Request) (backend.Response, error) {
 	if err != nil {
 		return r, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("GET %s: %s: %.200s", req.URL.Path, resp.Status, body)
+	r, err = BackendAnswer(resp.StatusCode, body)
+	if err != nil {
+		return r, fmt.Errorf("GET %s: %w", req.URL.Path, err)
+	}
+	return r, nil
+}
+
+// BackendAnswer decodes the sample backend's report from an answer's
+// status and body (a LoadSpec.Classify's arguments); anything but a 200
+// carrying one is an error quoting the body.
+func BackendAnswer(status int, body []byte) (backend.Response, error) {
+	var r backend.Response
+	if status != http.StatusOK {
+		return r, fmt.Errorf("%d %s: %.200s", status, http.StatusText(status), body)
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return r, fmt.Errorf("GET %s: not a backend answer: %v: %.200s", req.URL.Path, err, body)
+		return r, fmt.Errorf("not a backend answer: %v: %.200s", err, body)
 	}
 	return r, nil
 }
