@@ -10,6 +10,8 @@
 // 127.0.31.x to 127.0.33.x (gateway proxy 127.0.31.1:8080, east-west
 // gateways 127.0.32.100 and 127.0.33.100, backends 127.0.3N.x:9080); its
 // backends fail or stall on demand through their knobs (internal/backend).
+// The reconnect tests (a serve outage, a replica killed) use 127.0.41.x:
+// replicas on 127.0.41.1 and .2, the gateway proxy on 127.0.41.10.
 //
 // Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
 // without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.
