@@ -43,8 +43,7 @@ func TestChaos(t *testing.T) {
 // records the figures, with fn's notes.
 func underChaos(t *testing.T, top *topology, scenario string, fn func(load *e2eutil.Load) string) {
 	t.Helper()
-	stopStress := e2eutil.StartCPUStress(t, 2, scenarioMax)
-	load := e2eutil.StartLoad(t, e2eutil.LoadSpec{
+	load := e2eutil.StartStressedLoad(t, e2eutil.LoadSpec{
 		URL:      fmt.Sprintf("http://%s:%d%s", gatewayAddress, gatewayPort, loadPath),
 		Host:     host,
 		Rate:     loadRate,
@@ -52,23 +51,21 @@ func underChaos(t *testing.T, top *topology, scenario string, fn func(load *e2eu
 		Timeout:  loadTimeout,
 		Classify: classify,
 	})
-	start := time.Now()
 	notes := "(aborted: see the error above)"
 	// Deferred, so an aborted scenario still reports what its traffic saw.
 	defer func() {
-		r := load.Stop()
-		stopStress()
+		r, _ := load.Finish()
 		record(t, scenario, r, notes)
 		t.Logf("%s: %v; %s", scenario, r, notes)
 		if r.Failed > 0 {
-			t.Errorf("%s: %d of %d requests failed, want none:\n%s", scenario, r.Failed, r.Total, r.FailureLines(start))
+			t.Errorf("%s: %d of %d requests failed, want none:\n%s", scenario, r.Failed, r.Total, r.FailureLines(load.Start))
 			t.Logf("gateway retry counters: %s", top.retryStats())
 		}
 		if r.Total < int(loadRate) {
 			t.Errorf("%s: only %d requests sent: the load generator did not run", scenario, r.Total)
 		}
 	}()
-	notes = fn(load)
+	notes = fn(load.Load)
 	// Late failures (a drain, a reconnect) count too.
 	time.Sleep(time.Second)
 }
