@@ -50,8 +50,6 @@ type meshSpec struct {
 	// protocol is the Envoys' ADS variant, a `causeway bootstrap
 	// --xds-protocol` value; empty means the bootstrap's default.
 	protocol string
-	// serveArgs are extra `causeway serve` flags.
-	serveArgs []string
 }
 
 // startTopology starts TestMultiCluster's mesh (proxies, backends) in
@@ -79,9 +77,9 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 
 	xdsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
 	metricsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
-	serveArgs := append([]string{"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
-		"--metrics-address", metricsAddr, "--ca-dir", top.caDir}, m.serveArgs...)
-	top.causeway = e2eutil.Start(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin, serveArgs...)
+	top.causeway = e2eutil.Start(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin,
+		"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
+		"--metrics-address", metricsAddr, "--ca-dir", top.caDir)
 	// One cleanup dumps diagnostics while the Envoys still run, then stops
 	// them (cleanups run last-registered first; causeway stops after this).
 	t.Cleanup(func() {
