@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,26 +45,17 @@ var handshakeHints = map[string]string{
 // many handshakes fail; the metric counts every one.
 const handshakeLogInterval = 10 * time.Second
 
-// maxHandshakeErrorLen bounds the logged error: x509 errors quote names
-// from the client's certificate.
-const maxHandshakeErrorLen = 300
-
 // handshakeReporter counts failed TLS handshakes by reason and logs them,
 // the first at once and then at most one line per interval with the
 // number of failures left out since the last line.
 type handshakeReporter struct {
 	failures *prometheus.CounterVec
 	log      *slog.Logger
-	interval time.Duration
-	now      func() time.Time
-
-	mu         sync.Mutex
-	lastLog    time.Time
-	suppressed int
+	limit    *logLimiter
 }
 
 func newHandshakeReporter(failures *prometheus.CounterVec, log *slog.Logger) *handshakeReporter {
-	return &handshakeReporter{failures: failures, log: log, interval: handshakeLogInterval, now: time.Now}
+	return &handshakeReporter{failures: failures, log: log, limit: newLogLimiter(1, handshakeLogInterval)}
 }
 
 func (r *handshakeReporter) report(peer net.Addr, err error) {
@@ -74,26 +64,17 @@ func (r *handshakeReporter) report(peer net.Addr, err error) {
 		return
 	}
 	r.failures.WithLabelValues(reason).Inc()
-	r.mu.Lock()
-	now := r.now()
-	if !r.lastLog.IsZero() && now.Sub(r.lastLog) < r.interval {
-		r.suppressed++
-		r.mu.Unlock()
+	ok, suppressed := r.limit.allow()
+	if !ok {
 		return
 	}
-	suppressed := r.suppressed
-	r.lastLog, r.suppressed = now, 0
-	r.mu.Unlock()
-	msg := err.Error()
-	if len(msg) > maxHandshakeErrorLen {
-		msg = msg[:maxHandshakeErrorLen] + "…"
-	}
-	attrs := []any{"peer", peer.String(), "reason", reason, "error", msg,
+	// x509 errors quote names from the client's certificate: clipped.
+	attrs := []any{"peer", peer.String(), "reason", reason, "error", clip(err.Error()),
 		"suppressedSinceLastLog", suppressed, "metric", "causeway_xds_tls_handshake_failures_total"}
 	if h := handshakeHints[reason]; h != "" {
 		attrs = append(attrs, "hint", h)
 	}
-	r.log.Warn("xDS TLS handshake failed (logged at most once per "+r.interval.String()+")", attrs...)
+	r.log.Warn("xDS TLS handshake failed (logged at most once per "+handshakeLogInterval.String()+")", attrs...)
 }
 
 // handshakeFailureReason classifies a server-side handshake error. ok is

@@ -149,7 +149,7 @@ func TestHandshakeReporterSuppressedCount(t *testing.T) {
 	var buf syncBuffer
 	r := newHandshakeReporter(m.tlsHandshakeFailures, slog.New(slog.NewTextHandler(&buf, nil)))
 	now := time.Unix(1000, 0)
-	r.now = func() time.Time { return now }
+	r.limit.now = func() time.Time { return now }
 	peer := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4242}
 	fail := tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}
 	for range 5 {

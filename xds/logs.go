@@ -39,17 +39,18 @@ type logLimiter struct {
 	tokens     float64
 	last       time.Time
 	suppressed int
+	now        func() time.Time // time.Now; tests set their own clock
 }
 
 func newLogLimiter(burst int, interval time.Duration) *logLimiter {
-	return &logLimiter{burst: float64(burst), interval: interval, tokens: float64(burst)}
+	return &logLimiter{burst: float64(burst), interval: interval, tokens: float64(burst), now: time.Now}
 }
 
 // allow reports whether a line may be logged now and, if so, how many were
 // dropped since the last one let through.
 func (l *logLimiter) allow() (ok bool, suppressed int) {
-	now := time.Now()
 	l.mu.Lock()
+	now := l.now()
 	defer l.mu.Unlock()
 	if !l.last.IsZero() {
 		l.tokens = min(l.burst, l.tokens+float64(now.Sub(l.last))/float64(l.interval))
