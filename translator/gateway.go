@@ -184,7 +184,10 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 			}
 			return 0
 		})
-		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}}
+		// The default retries are the virtual host's, once rather than on
+		// every route: a route's own policy replaces it (Envoy does not
+		// merge the two).
+		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
 		for _, x := range entries {
 			er := proto.Clone(x.e.envoy).(*routev3.Route)
 			if x.e.listenerPort {

@@ -69,7 +69,8 @@ const (
 	previousPrioritiesName     = "envoy.retry_priorities.previous_priorities"
 )
 
-// defaultRetryPolicy is the retry policy of a rule without its own.
+// defaultRetryPolicy is every gateway virtual host's retry policy: the
+// routes of rules without their own retry settings use it.
 func defaultRetryPolicy() *routev3.RetryPolicy {
 	return &routev3.RetryPolicy{
 		RetryOn:    defaultRetryOn,

@@ -96,11 +96,10 @@ func compileRule(rule gwv1.HTTPRouteRule, field string) *compiledRule {
 		add(p)
 	}
 	var p []ruleProblem
+	// A rule without retry settings of its own gets its virtual host's
+	// default (defaultRetryPolicy); its own replace the default entirely.
 	cr.timeout, cr.retry, p = ruleTimeouts(rule.Timeouts, rule.Retry, field)
 	add(p)
-	if cr.retry == nil { // the rule's own retry settings replace the default entirely
-		cr.retry = defaultRetryPolicy()
-	}
 	return cr
 }
 
