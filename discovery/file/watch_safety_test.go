@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -295,18 +296,7 @@ func TestWatchTruncateThenWrite(t *testing.T) {
 	rec, log := newRecorder()
 	store := startWatcher(t, path, DefaultGuard, log)
 
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	time.Sleep(300 * time.Millisecond)
-	if _, err := f.Write(guardWorld(2)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	e2eutil.WriteInSteps(t, path, [][]byte{nil, guardWorld(2)}, 300*time.Millisecond)
 	waitRev(t, store, 2, 5*time.Second, rec)
 	checkOnlyWholeWorlds(t, rec)
 }
@@ -333,21 +323,7 @@ func TestWatchHalfWrite(t *testing.T) {
 			rec, log := newRecorder()
 			store := startWatcher(t, path, DefaultGuard, log)
 
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.Write(whole[:cut]); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(1500 * time.Millisecond)
-			if _, err := f.Write(whole[cut:]); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal(err)
-			}
+			e2eutil.WriteInSteps(t, path, [][]byte{whole[:cut], whole[cut:]}, 1500*time.Millisecond)
 			waitRev(t, store, 2, 5*time.Second, rec)
 			checkOnlyWholeWorlds(t, rec)
 			details := store.Load().Service(model.ServiceKey{Cluster: "cluster-1", Namespace: "bookinfo", Name: "details"})

@@ -26,40 +26,15 @@ var replaceMethods = []replaceMethod{
 	}},
 	// A tool that truncates, then writes 0.3 s later.
 	{"truncate, write 0.3s later", func(t *testing.T, path string, data []byte) {
-		writeInSteps(t, path, [][]byte{nil, data}, 300*time.Millisecond)
+		e2eutil.WriteInSteps(t, path, [][]byte{nil, data}, 300*time.Millisecond)
 	}},
 	// A write that stalls halfway (at a document boundary: the first half
 	// is a valid world without Gateway and route) for a second.
 	{"write paused 1s halfway", func(t *testing.T, path string, data []byte) {
 		first, rest := halfWorld(t, data)
-		writeInSteps(t, path, [][]byte{first, rest}, time.Second)
+		e2eutil.WriteInSteps(t, path, [][]byte{first, rest}, time.Second)
 	}},
 	{"atomic rename over the file", writeRename},
-}
-
-// writeInSteps truncates path and writes the parts one after the other,
-// pausing between them, on one open file.
-func writeInSteps(t *testing.T, path string, parts [][]byte, pause time.Duration) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for i, p := range parts {
-		if i > 0 {
-			time.Sleep(pause)
-		}
-		if _, err := f.Write(p); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // testWorldFileMethods replaces the world file every way above under load;

@@ -88,13 +88,7 @@ func (p *Process) Stop() error {
 		return nil
 	case <-time.After(StopGrace):
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.Name, pid)
-	}
+	return p.killGroup()
 }
 
 // LogTail returns the last n lines of the process's output.
@@ -106,6 +100,11 @@ func (p *Process) Kill() error {
 	if p.Exited() {
 		return nil
 	}
+	return p.killGroup()
+}
+
+// killGroup sends SIGKILL to the process group and waits for the reap.
+func (p *Process) killGroup() error {
 	pid := p.Pid()
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	select {
