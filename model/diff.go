@@ -239,5 +239,9 @@ func sameStructure(old, new *Snapshot) bool {
 		reflect.DeepEqual(old.externalServices, new.externalServices) &&
 		reflect.DeepEqual(old.failoverPolicies, new.failoverPolicies) &&
 		reflect.DeepEqual(old.outlierPolicies, new.outlierPolicies) &&
-		reflect.DeepEqual(old.workspaces, new.workspaces)
+		reflect.DeepEqual(old.workspaces, new.workspaces) &&
+		reflect.DeepEqual(old.gatewayClasses, new.gatewayClasses) &&
+		reflect.DeepEqual(old.namespaces, new.namespaces) &&
+		reflect.DeepEqual(old.secrets, new.secrets) &&
+		old.controllerName == new.controllerName
 }

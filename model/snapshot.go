@@ -21,6 +21,10 @@ type Snapshot struct {
 	failoverPolicies    []*FailoverPolicy
 	outlierPolicies     []*OutlierDetectionPolicy
 	workspaces          []Workspace
+	gatewayClasses      []*GatewayClass
+	namespaces          []Namespace
+	secrets             []Secret
+	controllerName      string
 
 	clusterByName map[string]*Cluster
 	// serviceByKey holds positions in services (the last of equal keys),
@@ -53,6 +57,14 @@ type World struct {
 	FailoverPolicies         []*FailoverPolicy
 	OutlierDetectionPolicies []*OutlierDetectionPolicy
 	Workspaces               []Workspace
+	// GatewayClasses, Namespaces and Secrets come from the management
+	// cluster (or the world file); Secrets are kubernetes.io/tls only.
+	GatewayClasses []*GatewayClass
+	Namespaces     []Namespace
+	Secrets        []Secret
+	// ControllerName is the GatewayClass controllerName Causeway owns
+	// (empty: DefaultControllerName).
+	ControllerName string
 }
 
 // NewSnapshot deep-copies w and sorts every list by name so that the
@@ -93,6 +105,25 @@ func NewSnapshot(w World) *Snapshot {
 	for _, ws := range w.Workspaces {
 		s.workspaces = append(s.workspaces, copyWorkspace(ws))
 	}
+	for _, gc := range w.GatewayClasses {
+		s.gatewayClasses = append(s.gatewayClasses, gc.DeepCopy())
+	}
+	for _, ns := range w.Namespaces {
+		ns.Labels = copyMap(ns.Labels)
+		s.namespaces = append(s.namespaces, ns)
+	}
+	for _, sec := range w.Secrets {
+		sec.CertPEM = slices.Clone(sec.CertPEM)
+		sec.KeyPEM = slices.Clone(sec.KeyPEM)
+		s.secrets = append(s.secrets, sec)
+	}
+	s.controllerName = w.ControllerName
+	if s.controllerName == "" {
+		s.controllerName = DefaultControllerName
+	}
+	sort.Slice(s.gatewayClasses, func(i, j int) bool { return s.gatewayClasses[i].Name < s.gatewayClasses[j].Name })
+	sort.Slice(s.namespaces, func(i, j int) bool { return s.namespaces[i].Name < s.namespaces[j].Name })
+	sortByKey(s.secrets, func(sec *Secret) string { return sec.Namespace + "/" + sec.Name })
 	sortByNamespacedName(s.externalServices)
 	sortByNamespacedName(s.failoverPolicies)
 	sortByNamespacedName(s.outlierPolicies)
@@ -288,6 +319,46 @@ func (s *Snapshot) OutlierDetectionPolicies() []*OutlierDetectionPolicy { return
 
 // Workspaces returns the workspaces sorted by name (none: one implicit workspace).
 func (s *Snapshot) Workspaces() []Workspace { return s.workspaces }
+
+// GatewayClasses returns the GatewayClasses sorted by name.
+func (s *Snapshot) GatewayClasses() []*GatewayClass { return s.gatewayClasses }
+
+// GatewayClass returns the named GatewayClass or nil.
+func (s *Snapshot) GatewayClass(name string) *GatewayClass {
+	i, ok := slices.BinarySearchFunc(s.gatewayClasses, name, func(gc *GatewayClass, n string) int { return strings.Compare(gc.Name, n) })
+	if !ok {
+		return nil
+	}
+	return s.gatewayClasses[i]
+}
+
+// Namespaces returns the management cluster's namespaces sorted by name.
+func (s *Snapshot) Namespaces() []Namespace { return s.namespaces }
+
+// Namespace returns the named namespace or nil.
+func (s *Snapshot) Namespace(name string) *Namespace {
+	i, ok := slices.BinarySearchFunc(s.namespaces, name, func(ns Namespace, n string) int { return strings.Compare(ns.Name, n) })
+	if !ok {
+		return nil
+	}
+	return &s.namespaces[i]
+}
+
+// Secrets returns the TLS Secrets sorted by namespace and name.
+func (s *Snapshot) Secrets() []Secret { return s.secrets }
+
+// Secret returns the named TLS Secret or nil.
+func (s *Snapshot) Secret(namespace, name string) *Secret {
+	key := namespace + "/" + name
+	i, ok := slices.BinarySearchFunc(s.secrets, key, func(sec Secret, k string) int { return strings.Compare(sec.Namespace+"/"+sec.Name, k) })
+	if !ok {
+		return nil
+	}
+	return &s.secrets[i]
+}
+
+// ControllerName is the GatewayClass controllerName Causeway owns.
+func (s *Snapshot) ControllerName() string { return s.controllerName }
 
 // Matches reports whether the selector selects svc.
 func (sel ServiceSelector) Matches(svc *Service) bool {

@@ -70,7 +70,8 @@ func (dp *docParser) parse(data []byte) {
 	}
 	dp.ref.kind, dp.ref.name = h.Kind, h.Metadata.Name
 	switch {
-	case h.Kind == "Cluster", h.Kind == "Workspace" && h.APIVersion == networkAPIVersion:
+	case h.Kind == "Cluster", h.Kind == "Workspace" && h.APIVersion == networkAPIVersion,
+		h.Kind == "GatewayClass" && h.APIVersion == gatewayAPIVersion, h.Kind == "Namespace" && h.APIVersion == coreAPIVersion:
 		// cluster-scoped
 	default:
 		dp.ref.namespace = h.Metadata.Namespace
@@ -97,6 +98,10 @@ func (dp *docParser) parse(data []byte) {
 		dp.parseOutlierDetectionPolicy(data)
 	case h.APIVersion == networkAPIVersion && h.Kind == "Workspace":
 		dp.parseWorkspace(data)
+	case h.APIVersion == gatewayAPIVersion && h.Kind == "GatewayClass":
+		dp.parseGatewayClass(data)
+	case h.APIVersion == coreAPIVersion && h.Kind == "Namespace":
+		dp.parseNamespace(data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "Gateway":
 		dp.parseGateway(data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "HTTPRoute":
@@ -109,8 +114,8 @@ func (dp *docParser) parse(data []byte) {
 }
 
 // supportedKinds lists the documents a world file may hold.
-var supportedKinds = fmt.Sprintf("want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s Gateway or HTTPRoute, %s ReferenceGrant",
-	worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion)
+var supportedKinds = fmt.Sprintf("want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s GatewayClass, Gateway or HTTPRoute, %s ReferenceGrant, %s Namespace",
+	worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion, coreAPIVersion)
 
 // decodeHeader decodes a document's kind and metadata leniently (other
 // fields are the kind's to check), reporting a wrong-typed one by its path.

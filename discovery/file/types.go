@@ -13,6 +13,8 @@ const (
 	worldAPIVersion   = "world.causeway.dev/v1alpha1"
 	networkAPIVersion = "networking.causeway.dev/v1alpha1"
 	gatewayAPIVersion = "gateway.networking.k8s.io/v1"
+	// coreAPIVersion is Kubernetes' core group: Namespace (and Secret) documents.
+	coreAPIVersion = "v1"
 	// ReferenceGrant is served as v1beta1 only.
 	gatewayBetaAPIVersion = "gateway.networking.k8s.io/v1beta1"
 
