@@ -57,6 +57,9 @@ type Options struct {
 	// DebounceMax after the first (defaults DefaultDebounceQuiet and
 	// DefaultDebounceMax).
 	DebounceQuiet, DebounceMax time.Duration
+	// Provisioning marks the worlds as served by provisioned gateway
+	// proxies (model.Snapshot.Provisioning).
+	Provisioning bool
 }
 
 // Controller builds the model from Kubernetes: workload clusters' Services,

@@ -49,6 +49,8 @@ type ConfigObjects struct {
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant
+	// GatewayParameters are what GatewayClass parametersRef names.
+	GatewayParameters []*v1alpha1.GatewayParameters
 }
 
 // Labels and keys Causeway reads from workload clusters.
