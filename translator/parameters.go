@@ -95,3 +95,16 @@ func addressNotAssigned(w *model.Snapshot, addrs []gwv1.GatewayStatusAddress) st
 	}
 	return "no address yet: the provisioned Service (labelled " + model.GatewayNameLabel + ") has neither a load-balancer ingress nor a cluster IP in any workload cluster"
 }
+
+// GatewayClusters returns the known clusters whose gateway proxies serve
+// gw (annotation model.ClusterAnnotation, else every cluster), in cluster
+// order: where its proxies are provisioned.
+func GatewayClusters(w *model.Snapshot, gw *model.Gateway) []string {
+	var out []string
+	for _, c := range w.Clusters() {
+		if servedBy(gw, c.Name) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}

@@ -196,6 +196,11 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if kubeM != nil {
+		if err := kubeM.setupProvisioner(f, authority); err != nil {
+			return err
+		}
+	}
 	if f.handoffTimeout < 0 {
 		return fmt.Errorf("--handoff-timeout %s: must not be negative (0 turns the handoff off)", f.handoffTimeout)
 	}

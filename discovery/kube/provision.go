@@ -17,7 +17,9 @@ var gvrGatewayParameters = schema.GroupVersionResource{Group: "networking.causew
 
 // ClusterClient returns the client of the named workload cluster while it
 // is active, else nil. Safe from any goroutine (the provisioner uses it).
-func (c *Controller) ClusterClient(cluster string) kubernetes.Interface { return c.clusterClient(cluster) }
+func (c *Controller) ClusterClient(cluster string) kubernetes.Interface {
+	return c.clusterClient(cluster)
+}
 
 // discoverGatewayServiceAddresses returns the addresses of the Services
 // Causeway provisioned for Gateways (labelled model.GatewayNameLabel and

@@ -59,6 +59,9 @@ type Options struct {
 	Security Security
 	// Protocol is the ADS variant the proxy speaks; empty means delta.
 	Protocol Protocol
+	// Gateway is the Gateway the proxy serves, "<namespace>/<name>", in
+	// the node metadata (key causeway.gateway); empty: none named.
+	Gateway string
 }
 
 // Protocol is an ADS variant. Causeway serves both; delta is the default
@@ -165,6 +168,9 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 			LdsConfig: adsSource(),
 			CdsConfig: adsSource(),
 		},
+	}
+	if o.Gateway != "" {
+		b.Node.Metadata.Fields[nodeMetaGateway] = structpb.NewStringValue(o.Gateway)
 	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: invalid: %w", err)
@@ -335,3 +341,7 @@ func adsSource() *corev3.ConfigSource {
 		ResourceApiVersion:    corev3.ApiVersion_V3,
 	}
 }
+
+// nodeMetaGateway is the node metadata key naming the served Gateway
+// (the per-Gateway proxies' model.NodeMetaGateway).
+const nodeMetaGateway = "causeway.gateway"

@@ -49,6 +49,9 @@ type Security struct {
 	// on the ADS stream. It is inlined: the bootstrap must be regenerated
 	// when the token is rotated.
 	Token string
+	// TokenFile is a path the service-account token is read from (a
+	// projected, rotated token), instead of Token.
+	TokenFile string
 	// ServerName is the SNI sent to the xDS server (DefaultXDSServerName
 	// if empty).
 	ServerName string
@@ -84,7 +87,7 @@ func (s Security) check() error {
 	if (s.CertFile == "") != (s.KeyFile == "") {
 		return errors.New("bootstrap: --xds-cert and --xds-key go together: a client certificate needs its key")
 	}
-	if s.CertFile == "" && s.Token == "" {
+	if s.CertFile == "" && s.Token == "" && s.TokenFile == "" {
 		return errors.New("bootstrap: xDS is TLS with client authentication by default and no credential was given: " +
 			"pass a client certificate (--xds-cert, --xds-key, e.g. from `causeway certs issue`) or a service-account token (--xds-token-file), " +
 			"or --xds-insecure for plaintext xDS without authentication (development only)")
