@@ -48,12 +48,13 @@ func classParameters(w *model.Snapshot, gc *model.GatewayClass) (*model.GatewayP
 // ProvisionParameters returns the settings of gw's provisioned proxies: the
 // spec of the GatewayParameters its class names, or nil for the defaults
 // (v1alpha1.GatewayParametersSpec's OrDefault accessors). An error (naming
-// the class and field) means the class's parametersRef is invalid or the
-// class is missing: nothing is provisioned for gw.
+// the class and field) means the class's parametersRef is invalid: nothing
+// is provisioned for gw. Whether gw is Causeway's at all is Statuses'
+// business (ownership); a class not in the world has no parameters.
 func ProvisionParameters(w *model.Snapshot, gw *model.Gateway) (*v1alpha1.GatewayParametersSpec, error) {
 	gc := w.GatewayClass(string(gw.Spec.GatewayClassName))
 	if gc == nil {
-		return nil, fmt.Errorf("GatewayClass %s not found", gw.Spec.GatewayClassName)
+		return nil, nil
 	}
 	gp, err := classParameters(w, gc)
 	if err != nil {

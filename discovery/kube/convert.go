@@ -49,6 +49,9 @@ type ConfigObjects struct {
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant
+	// GatewayClasses are cluster-scoped. (Provisioning needs them; the
+	// class helper's branch adds the same: keep one when merging.)
+	GatewayClasses []*gwv1.GatewayClass
 	// GatewayParameters are what GatewayClass parametersRef names.
 	GatewayParameters []*v1alpha1.GatewayParameters
 }

@@ -385,6 +385,7 @@ func (cc *configCache) convert(config *ConfigObjects, w *model.World) ([]error, 
 	w.HTTPRoutes = cc.out.HTTPRoutes
 	w.ReferenceGrants = cc.out.ReferenceGrants
 	w.GatewayParameters = cc.out.GatewayParameters
+	w.GatewayClasses = cc.out.GatewayClasses
 	return cc.errs, changed
 }
 
@@ -397,7 +398,8 @@ func sameConfigObjects(a, b *ConfigObjects) bool {
 		slices.Equal(a.Gateways, b.Gateways) &&
 		slices.Equal(a.HTTPRoutes, b.HTTPRoutes) &&
 		slices.Equal(a.ReferenceGrants, b.ReferenceGrants) &&
-		slices.Equal(a.GatewayParameters, b.GatewayParameters)
+		slices.Equal(a.GatewayParameters, b.GatewayParameters) &&
+		slices.Equal(a.GatewayClasses, b.GatewayClasses)
 }
 
 // cloneConfigObjects copies the lists (not the objects), so a caller
@@ -413,5 +415,6 @@ func cloneConfigObjects(c *ConfigObjects) ConfigObjects {
 		HTTPRoutes:               slices.Clone(c.HTTPRoutes),
 		ReferenceGrants:          slices.Clone(c.ReferenceGrants),
 		GatewayParameters:        slices.Clone(c.GatewayParameters),
+		GatewayClasses:           slices.Clone(c.GatewayClasses),
 	}
 }

@@ -62,6 +62,11 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			w.ReferenceGrants = append(w.ReferenceGrants, g.DeepCopy())
 		}
 	}
+	for _, gc := range config.GatewayClasses {
+		if gc != nil {
+			w.GatewayClasses = append(w.GatewayClasses, gc.DeepCopy())
+		}
+	}
 	for _, gp := range config.GatewayParameters {
 		if gp != nil {
 			w.GatewayParameters = append(w.GatewayParameters, gp.DeepCopy())

@@ -59,6 +59,7 @@ type managementInformers struct {
 	gateways   gwlisters.GatewayLister
 	httpRoutes gwlisters.HTTPRouteLister
 	refGrants  gwlistersv1beta1.ReferenceGrantLister
+	classes    gwlisters.GatewayClassLister
 	hasSynced  []cache.InformerSynced
 	// converted is the last conversion of each custom resource kind
 	// (owned by the controller loop, which alone calls objects).
@@ -94,15 +95,16 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 	gws := m.gwF.Gateway().V1().Gateways()
 	routes := m.gwF.Gateway().V1().HTTPRoutes()
 	grants := m.gwF.Gateway().V1beta1().ReferenceGrants()
+	classes := m.gwF.Gateway().V1().GatewayClasses()
 	for _, e := range []struct {
 		name string
 		inf  cache.SharedIndexInformer
-	}{{"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}} {
+	}{{"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}, {"gatewayclasses", classes.Informer()}} {
 		if err := m.add(e.name, e.inf, transformMeta, kick); err != nil {
 			return nil, err
 		}
 	}
-	m.gateways, m.httpRoutes, m.refGrants = gws.Lister(), routes.Lister(), grants.Lister()
+	m.gateways, m.httpRoutes, m.refGrants, m.classes = gws.Lister(), routes.Lister(), grants.Lister(), classes.Lister()
 	return m, nil
 }
 
@@ -194,6 +196,8 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.Gateways = modelObjects(cfg.Gateways)
 	cfg.HTTPRoutes = modelObjects(cfg.HTTPRoutes)
 	cfg.ReferenceGrants = modelObjects(cfg.ReferenceGrants)
+	cfg.GatewayClasses, _ = m.classes.List(all)
+	cfg.GatewayClasses = modelObjects(cfg.GatewayClasses)
 	return cfg, errs
 }
 
