@@ -169,7 +169,17 @@ func TestProvision(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "no-services", Namespace: provisionProxies},
 		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceServices: resource.MustParse("0")}},
 	}
-	if _, err := c1.CoreV1().ResourceQuotas(provisionProxies).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
+	created, err := c1.CoreV1().ResourceQuotas(provisionProxies).Create(ctx, quota, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No controller-manager computes the quota's usage: write it, so
+	// that admission counts against it.
+	created.Status = corev1.ResourceQuotaStatus{
+		Hard: corev1.ResourceList{corev1.ResourceServices: resource.MustParse("0")},
+		Used: corev1.ResourceList{corev1.ResourceServices: resource.MustParse("0")},
+	}
+	if _, err := c1.CoreV1().ResourceQuotas(provisionProxies).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
