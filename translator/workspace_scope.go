@@ -36,6 +36,11 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 		Services:        w.Services(),
 		ReferenceGrants: w.ReferenceGrants(),
 		Workspaces:      w.Workspaces(),
+		// Cluster-scoped or world-wide: never dropped.
+		GatewayClasses: w.GatewayClasses(),
+		Namespaces:     w.Namespaces(),
+		Secrets:        w.Secrets(),
+		ControllerName: w.ControllerName(),
 	}
 	for _, vd := range w.VirtualDestinations() {
 		if in("VirtualDestination", vd.Namespace, vd.Name) {
@@ -43,7 +48,13 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 		}
 	}
 	world.ExternalServices = keepScoped(w.ExternalServices(), "ExternalService", in)
-	world.Gateways = keepScoped(w.Gateways(), "Gateway", in)
+	// Another controller's Gateways are none of the workspaces' business:
+	// kept, silently, so that routes naming them still find them foreign.
+	for _, gw := range w.Gateways() {
+		if !ownsGateway(w, gw) || in("Gateway", gw.Namespace, gw.Name) {
+			world.Gateways = append(world.Gateways, gw)
+		}
+	}
 	world.HTTPRoutes = keepScoped(w.HTTPRoutes(), "HTTPRoute", in)
 	world.FailoverPolicies = keepScoped(w.FailoverPolicies(), "FailoverPolicy", in)
 	world.OutlierDetectionPolicies = keepScoped(w.OutlierDetectionPolicies(), "OutlierDetectionPolicy", in)
