@@ -30,6 +30,8 @@ type kubeFlags struct {
 	leaderElect             bool
 	// debounceQuiet and debounceMax come from the common flags.
 	debounceQuiet, debounceMax time.Duration
+	// controllerName comes from the common flag --controller-name.
+	controllerName string
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
@@ -92,7 +94,7 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	ctl, err := kube.NewController(kube.Options{
 		ClusterConfigPath: f.clusters, Management: mgmt, Namespace: f.namespace, Store: store, Log: log,
 		Registry: reg, StaleAfter: f.staleAfter, SyncTimeout: f.syncTimeout,
-		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax,
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, ControllerName: f.controllerName,
 	})
 	if errors.Is(err, kube.ErrInvalidClusterConfig) {
 		return nil, &exitCodeError{code: exitInvalidWorld, err: err}

@@ -26,6 +26,7 @@ type translateFlags struct {
 	proxyFlags
 	world, typ, trustDomain string
 	withSecrets             bool
+	controllerName          string
 	// Manifests mode: --kube CLUSTER=PATH (repeatable) and --clusters FILE.
 	kube     []string
 	clusters string
@@ -75,6 +76,7 @@ no credentials are used, so no secrets are produced at all.`,
 	cmd.Flags().StringVar(&f.typ, "type", "all", "resources to print: all|"+strings.Join(resourceTypes, "|"))
 	cmd.Flags().StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain peers are checked against")
 	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted)")
+	cmd.Flags().StringVar(&f.controllerName, "controller-name", model.DefaultControllerName, "GatewayClass controllerName Causeway owns: only Gateways of GatewayClasses with it are translated")
 	cmd.MarkFlagsOneRequired("world", "kube")
 	cmd.MarkFlagsMutuallyExclusive("world", "kube")
 	_ = cmd.MarkFlagRequired("cluster")
@@ -106,6 +108,7 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	world = world.WithControllerName(f.controllerName)
 	p := f.proxy()
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("--role/--cluster: %w", err)
