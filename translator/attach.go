@@ -113,7 +113,7 @@ func newGatewayIndex(w *model.Snapshot, r *Resources, include func(*model.Gatewa
 		if !include(gw) {
 			continue
 		}
-		if !ownsGateway(w, gw) {
+		if !OwnsGateway(w, gw) {
 			reportClassNotFound(w, gw, r)
 			continue
 		}
@@ -167,7 +167,7 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 	if gw == nil {
 		return parentAttachment{reason: gwv1.RouteReasonNoMatchingParent, message: fmt.Sprintf("Gateway %s/%s not found", ns, ref.Name)}
 	}
-	if !ownsGateway(idx.w, gw) {
+	if !OwnsGateway(idx.w, gw) {
 		return parentAttachment{foreign: true}
 	}
 	listeners, indexed := idx.listeners[gw]

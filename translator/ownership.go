@@ -18,9 +18,10 @@ func ownsClass(w *model.Snapshot, gc *model.GatewayClass) bool {
 	return gc != nil && string(gc.Spec.ControllerName) == w.ControllerName()
 }
 
-// ownsGateway reports whether gw's spec.gatewayClassName names one of
-// Causeway's GatewayClasses.
-func ownsGateway(w *model.Snapshot, gw *model.Gateway) bool {
+// OwnsGateway reports whether gw's spec.gatewayClassName names one of
+// Causeway's GatewayClasses: the one rule every part that picks Gateways
+// (translation, status, the demo, provisioning) follows.
+func OwnsGateway(w *model.Snapshot, gw *model.Gateway) bool {
 	return ownsClass(w, w.GatewayClass(string(gw.Spec.GatewayClassName)))
 }
 
@@ -45,7 +46,7 @@ func foreignParent(w *model.Snapshot, route *model.HTTPRoute, ref gwv1.ParentRef
 	ns := parentNamespace(route, ref)
 	for _, gw := range w.Gateways() {
 		if gw.Namespace == ns && gw.Name == string(ref.Name) {
-			return !ownsGateway(w, gw)
+			return !OwnsGateway(w, gw)
 		}
 	}
 	return false

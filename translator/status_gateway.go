@@ -138,7 +138,7 @@ func resolvedRefs(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRo
 func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRoutes) []GatewayStatus {
 	out := make([]GatewayStatus, 0, len(w.Gateways()))
 	for _, gw := range w.Gateways() {
-		if !ownsGateway(w, gw) {
+		if !OwnsGateway(w, gw) {
 			continue // another controller's, or nobody's
 		}
 		problems := idx.problems[gw]

@@ -51,7 +51,7 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 	// Another controller's Gateways are none of the workspaces' business:
 	// kept, silently, so that routes naming them still find them foreign.
 	for _, gw := range w.Gateways() {
-		if !ownsGateway(w, gw) || in("Gateway", gw.Namespace, gw.Name) {
+		if !OwnsGateway(w, gw) || in("Gateway", gw.Namespace, gw.Name) {
 			world.Gateways = append(world.Gateways, gw)
 		}
 	}

@@ -35,7 +35,7 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
 	for _, gw := range orig.Gateways() {
-		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] || !ownsGateway(orig, gw) {
+		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] || !OwnsGateway(orig, gw) {
 			continue
 		}
 		msg := ws.notInWorkspaceMessage(gw.Namespace)
