@@ -45,8 +45,9 @@ Kubernetes manifests (--kube), the objects a user would kubectl apply:
 --kube CLUSTER=PATH reads a YAML file, or a directory's .yaml, .yml and
 .json files, as cluster CLUSTER's; repeat it per cluster. Services,
 EndpointSlices, Pods and Nodes belong to that cluster; VirtualDestinations
-and Causeway's other resources, Gateways, HTTPRoutes and ReferenceGrants are
-configuration whichever file holds them. --clusters FILE (the cluster config
+and Causeway's other resources, GatewayClasses, Gateways, HTTPRoutes and
+ReferenceGrants are configuration whichever file holds them. Only Gateways
+of GatewayClasses whose controllerName is --controller-name are translated. --clusters FILE (the cluster config
 file of causeway serve) adds networks, default localities and east-west
 gateways; without it each cluster is its own network and its east-west
 gateways come from Services labelled causeway.dev/east-west-gateway: "true".
