@@ -56,3 +56,20 @@ func foreignParent(w *model.Snapshot, route *model.HTTPRoute, ref gwv1.ParentRef
 func controllerName(w *model.Snapshot) gwv1.GatewayController {
 	return gwv1.GatewayController(w.ControllerName())
 }
+
+// foreignRoute reports whether route is attached to other controllers'
+// Gateways only: some parentRef names one, and every parentRef that names a
+// Gateway names one.
+func foreignRoute(w *model.Snapshot, route *model.HTTPRoute) bool {
+	foreign := false
+	for _, ref := range route.Spec.ParentRefs {
+		if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+			continue
+		}
+		if !foreignParent(w, route, ref) {
+			return false
+		}
+		foreign = true
+	}
+	return foreign
+}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/causeway-dev/causeway/discovery/file"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -208,5 +209,31 @@ func TestSupportedFeaturesSortedAndKnown(t *testing.T) {
 	}
 	if len(got) > 64 {
 		t.Errorf("%d features; the API allows 64", len(got))
+	}
+}
+
+func TestStatusesWorkspacesLeaveOtherControllersAlone(t *testing.T) {
+	w, err := file.Load("../testdata/translator/workspace-other-class/world.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Statuses(w)
+	if len(rep.Gateways) != 1 || rep.Gateways[0].Name != "http" {
+		t.Errorf("Gateway statuses %+v, want only gloo-system/http", rep.Gateways)
+	}
+	parents := map[string][]string{}
+	for _, r := range rep.HTTPRoutes {
+		parents[r.Namespace+"/"+r.Name] = []string{}
+		for _, p := range r.Parents {
+			parents[r.Namespace+"/"+r.Name] = append(parents[r.Namespace+"/"+r.Name], string(p.ParentRef.Name)+" "+p.Conditions[0].Reason)
+		}
+	}
+	want := map[string][]string{
+		"team-a/reviews":    {"http Accepted"},
+		"other-apps/theirs": {},
+		"stray/stray":       {"http " + reasonNotInWorkspace},
+	}
+	if diff := cmp.Diff(want, parents); diff != "" {
+		t.Errorf("route status parents (-want +got):\n%s", diff)
 	}
 }

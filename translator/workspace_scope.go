@@ -55,7 +55,12 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 			world.Gateways = append(world.Gateways, gw)
 		}
 	}
-	world.HTTPRoutes = keepScoped(w.HTTPRoutes(), "HTTPRoute", in)
+	// So are the routes attached only to them.
+	for _, r := range w.HTTPRoutes() {
+		if foreignRoute(w, r) || in("HTTPRoute", r.Namespace, r.Name) {
+			world.HTTPRoutes = append(world.HTTPRoutes, r)
+		}
+	}
 	world.FailoverPolicies = keepScoped(w.FailoverPolicies(), "FailoverPolicy", in)
 	world.OutlierDetectionPolicies = keepScoped(w.OutlierDetectionPolicies(), "OutlierDetectionPolicy", in)
 	if len(dropped) == 0 {
