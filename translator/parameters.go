@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"errors"
 	"fmt"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -9,15 +10,16 @@ import (
 	"github.com/causeway-dev/causeway/model"
 )
 
-// GatewayParametersKind is the kind a GatewayClass spec.parametersRef must
-// name (group v1alpha1.GroupName, with a namespace).
-const GatewayParametersKind = "GatewayParameters"
-
-// checkParametersRef checks gc's spec.parametersRef: none, or a
-// GatewayParameters that exists. A message is returned when it is invalid:
-// the class is then Accepted False with reason InvalidParameters, and its
-// Gateways are not provisioned.
-func checkParametersRef(w *model.Snapshot, gc *model.GatewayClass) (message string, ok bool) {
+// checkClassParameters checks gc's spec.parametersRef: none, or a
+// GatewayParameters (checkParametersRef) that, when Causeway provisions
+// the proxies, exists. A message is returned when it is invalid: the class
+// is then Accepted False with reason InvalidParameters, and its Gateways
+// are not provisioned. Without provisioning (world files, --provision=false)
+// the parameters are never read, so only the reference's shape counts.
+func checkClassParameters(w *model.Snapshot, gc *model.GatewayClass) (message string, ok bool) {
+	if !w.Provisioning() {
+		return checkParametersRef(gc)
+	}
 	_, err := classParameters(w, gc)
 	if err != nil {
 		return err.Error(), false
@@ -32,11 +34,8 @@ func classParameters(w *model.Snapshot, gc *model.GatewayClass) (*model.GatewayP
 	if ref == nil {
 		return nil, nil
 	}
-	if ref.Group != v1alpha1.GroupName || ref.Kind != GatewayParametersKind {
-		return nil, fmt.Errorf("spec.parametersRef: %s/%s is not supported (want group %s, kind %s)", ref.Group, ref.Kind, v1alpha1.GroupName, GatewayParametersKind)
-	}
-	if ref.Namespace == nil || *ref.Namespace == "" {
-		return nil, fmt.Errorf("spec.parametersRef.namespace: required (GatewayParameters are namespaced)")
+	if msg, ok := checkParametersRef(gc); !ok {
+		return nil, errors.New(msg)
 	}
 	gp := w.GatewayParameters(string(*ref.Namespace), ref.Name)
 	if gp == nil {

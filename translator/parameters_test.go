@@ -42,7 +42,8 @@ func TestGatewayStatusAddresses(t *testing.T) {
 		Programmed string
 	}
 	for _, provisioning := range []bool{false, true} {
-		snap := model.NewSnapshot(model.World{Clusters: clusters, Gateways: gateways, Provisioning: provisioning})
+		snap := model.NewSnapshot(model.World{Clusters: clusters, Gateways: gateways, Provisioning: provisioning,
+			GatewayClasses: []*model.GatewayClass{{ObjectMeta: metav1.ObjectMeta{Name: "causeway"}, Spec: gwv1.GatewayClassSpec{ControllerName: model.DefaultControllerName}}}})
 		got := map[string]result{}
 		for _, st := range Statuses(snap).Gateways {
 			var programmed string
@@ -79,13 +80,13 @@ func TestProvisionParameters(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Name: "configmap"}, Spec: gwv1.GatewayClassSpec{ParametersRef: &gwv1.ParametersReference{Group: "", Kind: "ConfigMap", Name: "x", Namespace: &ns}}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "nonamespace"}, Spec: gwv1.GatewayClassSpec{ParametersRef: &gwv1.ParametersReference{Group: v1alpha1.GroupName, Kind: "GatewayParameters", Name: "big"}}},
 	}
-	snap := model.NewSnapshot(model.World{GatewayClasses: classes, GatewayParameters: []*model.GatewayParameters{gp}})
+	snap := model.NewSnapshot(model.World{GatewayClasses: classes, GatewayParameters: []*model.GatewayParameters{gp}, Provisioning: true})
 	for _, tc := range []struct{ class, image, err string }{
 		{"plain", v1alpha1.DefaultEnvoyImage, ""},
 		{"tuned", "envoy:big", ""},
 		{"missing", "", "GatewayClass missing: spec.parametersRef: GatewayParameters web/nope not found"},
 		{"configmap", "", "GatewayClass configmap: spec.parametersRef: /ConfigMap is not supported"},
-		{"nonamespace", "", "GatewayClass nonamespace: spec.parametersRef.namespace: required"},
+		{"nonamespace", "", "GatewayClass nonamespace: spec.parametersRef.namespace: is required"},
 	} {
 		gw := addressTestGateway("g")
 		gw.Spec.GatewayClassName = gwv1.ObjectName(tc.class)
@@ -95,13 +96,40 @@ func TestProvisionParameters(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: error %v, want %q", tc.class, err, tc.err)
 			}
-			if msg, ok := checkParametersRef(snap, snap.GatewayClass(tc.class)); ok || msg == "" {
+			if msg, ok := checkClassParameters(snap, snap.GatewayClass(tc.class)); ok || msg == "" {
 				t.Errorf("%s: checkParametersRef accepted it", tc.class)
 			}
 		case err != nil:
 			t.Errorf("%s: %v", tc.class, err)
+		case func() bool { _, ok := checkClassParameters(snap, snap.GatewayClass(tc.class)); return !ok }():
+			t.Errorf("%s: checkClassParameters refused it", tc.class)
 		case spec.ImageOrDefault() != tc.image:
 			t.Errorf("%s: image %q, want %q", tc.class, spec.ImageOrDefault(), tc.image)
+		}
+	}
+}
+
+// TestClassParametersExistence: with provisioning a class naming missing
+// GatewayParameters is not Accepted (InvalidParameters); without it only
+// the reference's shape counts (nothing reads the parameters).
+func TestClassParametersExistence(t *testing.T) {
+	ns := gwv1.Namespace("web")
+	gc := &model.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Spec: gwv1.GatewayClassSpec{
+		ControllerName: model.DefaultControllerName,
+		ParametersRef:  &gwv1.ParametersReference{Group: v1alpha1.GroupName, Kind: "GatewayParameters", Name: "nope", Namespace: &ns},
+	}}
+	for _, provisioning := range []bool{false, true} {
+		rep := Statuses(model.NewSnapshot(model.World{GatewayClasses: []*model.GatewayClass{gc}, Provisioning: provisioning}))
+		if len(rep.GatewayClasses) != 1 || len(rep.GatewayClasses[0].Conditions) != 1 {
+			t.Fatalf("provisioning %v: statuses %+v", provisioning, rep.GatewayClasses)
+		}
+		c := rep.GatewayClasses[0].Conditions[0]
+		want := "True/Accepted"
+		if provisioning {
+			want = "False/InvalidParameters"
+		}
+		if got := string(c.Status) + "/" + c.Reason; got != want {
+			t.Errorf("provisioning %v: Accepted %s (%s), want %s", provisioning, got, c.Message, want)
 		}
 	}
 }

@@ -45,13 +45,12 @@ type ConfigObjects struct {
 	FailoverPolicies         []*v1alpha1.FailoverPolicy
 	OutlierDetectionPolicies []*v1alpha1.OutlierDetectionPolicy
 	// Workspaces are cluster-scoped.
-	Workspaces      []*v1alpha1.Workspace
+	Workspaces []*v1alpha1.Workspace
+	// GatewayClasses are cluster-scoped.
+	GatewayClasses  []*gwv1.GatewayClass
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant
-	// GatewayClasses are cluster-scoped. (Provisioning needs them; the
-	// class helper's branch adds the same: keep one when merging.)
-	GatewayClasses []*gwv1.GatewayClass
 	// GatewayParameters are what GatewayClass parametersRef names.
 	GatewayParameters []*v1alpha1.GatewayParameters
 }

@@ -381,11 +381,11 @@ func (cc *configCache) convert(config *ConfigObjects, w *model.World) ([]error, 
 	w.FailoverPolicies = cc.out.FailoverPolicies
 	w.OutlierDetectionPolicies = cc.out.OutlierDetectionPolicies
 	w.Workspaces = cc.out.Workspaces
+	w.GatewayClasses = cc.out.GatewayClasses
 	w.Gateways = cc.out.Gateways
 	w.HTTPRoutes = cc.out.HTTPRoutes
 	w.ReferenceGrants = cc.out.ReferenceGrants
 	w.GatewayParameters = cc.out.GatewayParameters
-	w.GatewayClasses = cc.out.GatewayClasses
 	return cc.errs, changed
 }
 
@@ -395,11 +395,11 @@ func sameConfigObjects(a, b *ConfigObjects) bool {
 		slices.Equal(a.FailoverPolicies, b.FailoverPolicies) &&
 		slices.Equal(a.OutlierDetectionPolicies, b.OutlierDetectionPolicies) &&
 		slices.Equal(a.Workspaces, b.Workspaces) &&
+		slices.Equal(a.GatewayClasses, b.GatewayClasses) &&
 		slices.Equal(a.Gateways, b.Gateways) &&
 		slices.Equal(a.HTTPRoutes, b.HTTPRoutes) &&
 		slices.Equal(a.ReferenceGrants, b.ReferenceGrants) &&
-		slices.Equal(a.GatewayParameters, b.GatewayParameters) &&
-		slices.Equal(a.GatewayClasses, b.GatewayClasses)
+		slices.Equal(a.GatewayParameters, b.GatewayParameters)
 }
 
 // cloneConfigObjects copies the lists (not the objects), so a caller
@@ -411,10 +411,10 @@ func cloneConfigObjects(c *ConfigObjects) ConfigObjects {
 		FailoverPolicies:         slices.Clone(c.FailoverPolicies),
 		OutlierDetectionPolicies: slices.Clone(c.OutlierDetectionPolicies),
 		Workspaces:               slices.Clone(c.Workspaces),
+		GatewayClasses:           slices.Clone(c.GatewayClasses),
 		Gateways:                 slices.Clone(c.Gateways),
 		HTTPRoutes:               slices.Clone(c.HTTPRoutes),
 		ReferenceGrants:          slices.Clone(c.ReferenceGrants),
 		GatewayParameters:        slices.Clone(c.GatewayParameters),
-		GatewayClasses:           slices.Clone(c.GatewayClasses),
 	}
 }

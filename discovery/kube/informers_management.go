@@ -56,10 +56,10 @@ type managementInformers struct {
 	gwF        gwinformers.SharedInformerFactory
 	secrets    corelisters.SecretLister
 	crs        map[schema.GroupVersionResource]cache.GenericLister
+	classes    gwlisters.GatewayClassLister
 	gateways   gwlisters.GatewayLister
 	httpRoutes gwlisters.HTTPRouteLister
 	refGrants  gwlistersv1beta1.ReferenceGrantLister
-	classes    gwlisters.GatewayClassLister
 	hasSynced  []cache.InformerSynced
 	// converted is the last conversion of each custom resource kind
 	// (owned by the controller loop, which alone calls objects).
@@ -92,19 +92,19 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 		}
 		m.crs[gvr] = gi.Lister()
 	}
+	classes := m.gwF.Gateway().V1().GatewayClasses()
 	gws := m.gwF.Gateway().V1().Gateways()
 	routes := m.gwF.Gateway().V1().HTTPRoutes()
 	grants := m.gwF.Gateway().V1beta1().ReferenceGrants()
-	classes := m.gwF.Gateway().V1().GatewayClasses()
 	for _, e := range []struct {
 		name string
 		inf  cache.SharedIndexInformer
-	}{{"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}, {"gatewayclasses", classes.Informer()}} {
+	}{{"gatewayclasses", classes.Informer()}, {"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}} {
 		if err := m.add(e.name, e.inf, transformMeta, kick); err != nil {
 			return nil, err
 		}
 	}
-	m.gateways, m.httpRoutes, m.refGrants, m.classes = gws.Lister(), routes.Lister(), grants.Lister(), classes.Lister()
+	m.classes, m.gateways, m.httpRoutes, m.refGrants = classes.Lister(), gws.Lister(), routes.Lister(), grants.Lister()
 	return m, nil
 }
 
@@ -196,8 +196,6 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.Gateways = modelObjects(cfg.Gateways)
 	cfg.HTTPRoutes = modelObjects(cfg.HTTPRoutes)
 	cfg.ReferenceGrants = modelObjects(cfg.ReferenceGrants)
-	cfg.GatewayClasses, _ = m.classes.List(all)
-	cfg.GatewayClasses = modelObjects(cfg.GatewayClasses)
 	return cfg, errs
 }
 
