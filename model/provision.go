@@ -1,6 +1,8 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -87,4 +89,19 @@ func (s *Snapshot) GatewayAddresses(namespace, name string) []gwv1.GatewayStatus
 		}
 	}
 	return out
+}
+
+// ProvisionedName is the name of every object provisioned for the Gateway
+// namespace/name, its ServiceAccount included: readable, a DNS label
+// (Services need one), unique per Gateway thanks to the hash of
+// namespace/name. The xDS server accepts that ServiceAccount's token for a
+// gateway proxy of that Gateway only.
+func ProvisionedName(namespace, name string) string {
+	sum := sha256.Sum256([]byte(namespace + "/" + name))
+	base := strings.ReplaceAll("causeway-gw-"+namespace+"-"+name, ".", "-")
+	const max = 63 - 9 // a DNS label, less "-" and 8 hex digits
+	if len(base) > max {
+		base = strings.TrimRight(base[:max], "-")
+	}
+	return base + "-" + hex.EncodeToString(sum[:4])
 }

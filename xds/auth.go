@@ -155,7 +155,7 @@ func (s *Server) authorize(ctx context.Context, cred *credential, node *corev3.N
 			"node %q claims cluster %q, whose apiserver did not accept the bearer token: %s", clip(node.GetId()), clip(p.Cluster), clip(err.Error()))
 	}
 	want := serviceAccountPrefix + s.proxyNamespace + ":" + ca.ServiceAccountPrefix + string(p.Role)
-	if user != want {
+	if user != want && !provisionedGatewayAccount(user, s.proxyNamespace, p.Role, node) {
 		return identity{}, refuse(reasonIdentityMismatch, codes.PermissionDenied,
 			"node %q claims %s but the credential is the token of %s in cluster %q; %s proxies authenticate as %s",
 			clip(node.GetId()), claim, clip(user), clip(p.Cluster), p.Role, want)
@@ -186,3 +186,19 @@ func describeNode(n *corev3.Node) string {
 	p, _ := model.ProxyFromNode(n, nil)
 	return fmt.Sprintf("node %q (%s)", clip(n.GetId()), clip(fmt.Sprintf("%s/%s", p.Role, p.Cluster)))
 }
+
+// provisionedGatewayAccount reports whether user is the ServiceAccount
+// Causeway provisioned (internal/provision) for the Gateway a gateway node
+// names in its metadata: such a token admits a proxy of that Gateway only.
+func provisionedGatewayAccount(user, namespace string, role model.Role, node *corev3.Node) bool {
+	gw := node.GetMetadata().GetFields()[nodeMetaGateway].GetStringValue()
+	ns, name, ok := strings.Cut(gw, "/")
+	if role != model.RoleGateway || !ok || ns == "" || name == "" {
+		return false
+	}
+	return user == serviceAccountPrefix+namespace+":"+model.ProvisionedName(ns, name)
+}
+
+// nodeMetaGateway is the node metadata key naming a gateway proxy's
+// Gateway (model.NodeMetaGateway on the per-Gateway proxies' branch).
+const nodeMetaGateway = "causeway.gateway"

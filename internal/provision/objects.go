@@ -75,15 +75,7 @@ type Objects struct {
 // ObjectName is the name of every object provisioned for the Gateway
 // namespace/name: readable, a DNS label (Services need one), and unique
 // per Gateway thanks to the hash of namespace/name.
-func ObjectName(namespace, name string) string {
-	sum := sha256.Sum256([]byte(namespace + "/" + name))
-	base := strings.ReplaceAll("causeway-gw-"+namespace+"-"+name, ".", "-")
-	const max = validation.DNS1035LabelMaxLength - 9 // "-" + 8 hex
-	if len(base) > max {
-		base = strings.TrimRight(base[:max], "-")
-	}
-	return base + "-" + hex.EncodeToString(sum[:4])
-}
+func ObjectName(namespace, name string) string { return model.ProvisionedName(namespace, name) }
 
 // GatewayLabels identify the objects of one Gateway (and select its Pods).
 func GatewayLabels(namespace, name string) map[string]string {
