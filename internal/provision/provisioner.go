@@ -60,6 +60,8 @@ type Provisioner struct {
 	// wanted is, by cluster, the object names of the last sync: strays
 	// are looked for when it changes (and at every resync).
 	wanted map[string]string
+	// synced is the snapshot of the last sync that wrote everything.
+	synced *model.Snapshot
 }
 
 // New checks opts; nothing is contacted until Lead.
@@ -203,6 +205,12 @@ func (p *Provisioner) Sync(ctx context.Context, full bool) error {
 	if snap == nil {
 		return nil
 	}
+	// Endpoints change all the time and provisioning never depends on
+	// them: only another shape of the world is worth a plan.
+	if _, endpointsOnly := model.EndpointsOnlyDiff(p.synced, snap); !full && endpointsOnly {
+		return nil
+	}
+	p.synced = nil
 	pl := Plan(p.opts.Config, snap)
 	p.report(pl.problems)
 	var errs []error
@@ -214,6 +222,9 @@ func (p *Provisioner) Sync(ctx context.Context, full bool) error {
 		if err := p.syncCluster(ctx, c.Name, client, pl.objects[c.Name], pl.keep[c.Name], full); err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", c.Name, err))
 		}
+	}
+	if len(errs) == 0 {
+		p.synced = snap
 	}
 	return errors.Join(errs...)
 }
