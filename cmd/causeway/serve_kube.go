@@ -33,7 +33,7 @@ type kubeFlags struct {
 	debounceQuiet, debounceMax time.Duration
 	// controllerName comes from the common flag --controller-name.
 	controllerName string
-	provision                  provisionFlags
+	provision      provisionFlags
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
