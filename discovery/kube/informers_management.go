@@ -190,6 +190,8 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", conv(gvrOutlierDetectionPolicy), &errs)
 	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", conv(gvrWorkspace), &errs)
 	cfg.GatewayParameters = convertCRs[v1alpha1.GatewayParameters](m.crs[gvrGatewayParameters], "GatewayParameters", conv(gvrGatewayParameters), &errs)
+	cfg.GatewayClasses, _ = m.classes.List(all)
+	cfg.GatewayClasses = modelObjects(cfg.GatewayClasses)
 	cfg.Gateways, _ = m.gateways.List(all)
 	cfg.HTTPRoutes, _ = m.httpRoutes.List(all)
 	cfg.ReferenceGrants, _ = m.refGrants.List(all)
