@@ -264,6 +264,9 @@ func TestProvision(t *testing.T) {
 			return nil
 		})
 		svc1 := awaitService(t, c1, everywhere, func(*corev1.Service) error { return nil })
+		// No load balancer yet: both cluster IPs.
+		mgmt.awaitObject(t, provisionWithin, "Gateway", provisionGateways, "everywhere",
+			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), svc1.Spec.ClusterIP, svc.Spec.ClusterIP))
 		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: provisionLBIP}}
 		if _, err := c2.CoreV1().Services(provisionProxies).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
