@@ -186,7 +186,12 @@ func TestProvision(t *testing.T) {
 		_ = c1.CoreV1().ResourceQuotas(provisionProxies).Delete(context.Background(), quota.Name, metav1.DeleteOptions{})
 	})
 	mgmt.apply(t, provisionWorld)
-	t.Cleanup(func() { removeProvisionWorld(t, gw, dyn) })
+	t.Cleanup(func() {
+		// After serve stopped (cleanups run last first): nothing puts
+		// the objects back.
+		removeProvisionWorld(t, gw, dyn)
+		removeProvisioned(t, c1, c2)
+	})
 	startProvisioningCauseway(t, env.Cluster("management").KubeconfigPath,
 		env.Cluster("cluster-1").KubeconfigPath, env.Cluster("cluster-2").KubeconfigPath)
 
@@ -402,6 +407,40 @@ func removeProvisionWorld(t *testing.T, gw gwclient.Interface, dyn dynamic.Inter
 	}
 	if err := dyn.Resource(gvrGatewayParameters).Namespace(provisionGateways).Delete(ctx, "small", metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Errorf("cleanup: GatewayParameters: %v", err)
+	}
+}
+
+// removeProvisioned deletes what serve provisioned in the workload
+// clusters (the namespace stays: without a controller-manager a deleted
+// namespace never finishes terminating).
+func removeProvisioned(t *testing.T, clients ...kubernetes.Interface) {
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: provision.ManagedByLabel + "=" + provision.ManagedByValue}
+	for _, c := range clients {
+		var errs []error
+		if l, err := c.AppsV1().Deployments(provisionProxies).List(ctx, sel); err == nil {
+			for _, o := range l.Items {
+				errs = append(errs, c.AppsV1().Deployments(provisionProxies).Delete(ctx, o.Name, metav1.DeleteOptions{}))
+			}
+		}
+		if l, err := c.CoreV1().Services(provisionProxies).List(ctx, sel); err == nil {
+			for _, o := range l.Items {
+				errs = append(errs, c.CoreV1().Services(provisionProxies).Delete(ctx, o.Name, metav1.DeleteOptions{}))
+			}
+		}
+		if l, err := c.CoreV1().ConfigMaps(provisionProxies).List(ctx, sel); err == nil {
+			for _, o := range l.Items {
+				errs = append(errs, c.CoreV1().ConfigMaps(provisionProxies).Delete(ctx, o.Name, metav1.DeleteOptions{}))
+			}
+		}
+		if l, err := c.CoreV1().ServiceAccounts(provisionProxies).List(ctx, sel); err == nil {
+			for _, o := range l.Items {
+				errs = append(errs, c.CoreV1().ServiceAccounts(provisionProxies).Delete(ctx, o.Name, metav1.DeleteOptions{}))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
 	}
 }
 
