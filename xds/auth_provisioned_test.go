@@ -30,7 +30,7 @@ func TestTLSProvisionedGatewayToken(t *testing.T) {
 	h.sotwOn(bearer("front"), conn, namingGateway("front-2", model.RoleGateway, "web/back")).refused(
 		codes.PermissionDenied, "claims gateway/cluster-1")
 	h.sotwOn(bearer("front"), conn, gatewayNode("no-gateway")).refused(codes.PermissionDenied, "claims gateway/cluster-1")
-	h.sotwOn(bearer("front"), conn, namingGateway("ew", model.RoleEastWest, "web/front")).refused(
+	h.sotwOn(bearer("front"), conn, node("ew", model.RoleEastWest, "cluster-1", model.Locality{})).refused(
 		codes.PermissionDenied, "claims eastwest/cluster-1")
 	h.sotwOn(bearer("other-ns-sa"), conn, namingGateway("front-3", model.RoleGateway, "web/front")).refused(
 		codes.PermissionDenied, "system:serviceaccount:bookinfo:")
