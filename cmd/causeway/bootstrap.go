@@ -62,12 +62,26 @@ authentication, development only) must be asked for explicitly.
 Several --xds-address values (replicas of causeway serve with the same
 --xds-server-name) make one xds cluster: each reconnect goes to the next
 address, so losing a replica moves the proxy to another. The ADS stream
-reconnects with a backoff of 250 ms doubling to at most 1 s.`,
+reconnects with a backoff of 250 ms doubling to at most 1 s.
+
+--xds-token-file writes the token file's path, not the token: Envoy reads
+the file on every ADS (re)connect, so a projected token the kubelet rotates
+is picked up without a new bootstrap. The file must hold one JWT with no
+trailing newline. Such a bootstrap uses Envoy's Google gRPC client
+(file_based_metadata call credentials): the server is checked against
+--xds-ca and the DNS name --xds-server-name, not its SPIFFE ID (only
+Causeway's serving certificate has DNS names); several --xds-address values
+must be IP addresses; the stream reconnects with Envoy's default backoff
+(0.5 s doubling to 30 s).`,
 		Example: `  causeway certs issue --ca-dir ./.causeway/ca --role gateway --cluster cluster-1 --out gw1
   causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
     --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 \
     --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > gateway.yaml
-  envoy -c gateway.yaml`,
+  envoy -c gateway.yaml
+  # in a pod with a projected service-account token:
+  causeway bootstrap --role gateway --cluster cluster-1 --xds-address causeway.causeway-system.svc:18000 \
+    --xds-server-name causeway.causeway-system.svc --xds-ca /etc/causeway/ca.pem \
+    --xds-token-file /var/run/secrets/causeway/token > /etc/envoy/gateway.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := pf.proxy()

@@ -64,21 +64,52 @@ func TestBootstrapWithIssuedCertificate(t *testing.T) {
 	}
 }
 
-func TestBootstrapWithToken(t *testing.T) {
+// TestBootstrapWithTokenFile: the bootstrap names the token file for Envoy
+// to read on every connect; the token itself is nowhere in it.
+func TestBootstrapWithTokenFile(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOi.payload.sig\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOi.payload.sig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-ca", "/var/run/causeway/ca.pem", "--xds-token-file", tokenFile)
 	if code != 0 {
 		t.Fatalf("bootstrap: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"key: authorization", "value: Bearer eyJhbGciOi.payload.sig\n", "filename: /var/run/causeway/ca.pem", "sni: localhost"} {
+	for _, want := range []string{
+		"name: envoy.grpc_credentials.file_based_metadata", "filename: " + tokenFile, "header_prefix: 'Bearer '",
+		"filename: /var/run/causeway/ca.pem", "grpc.ssl_target_name_override:\n", "string_value: localhost",
+	} {
 		if !strings.Contains(y, want) {
 			t.Errorf("bootstrap lacks %q:\n%s", want, y)
 		}
 	}
-	if strings.Contains(y, "tls_certificates") {
-		t.Errorf("token bootstrap has a client certificate:\n%s", y)
+	if strings.Contains(y, "payload") || strings.Contains(y, "cert_chain") {
+		t.Errorf("token bootstrap inlines the token or has a client certificate:\n%s", y)
+	}
+}
+
+// TestBootstrapRefusesBadTokenFile: a token file Envoy would send as a
+// broken credential is refused now, naming the file, not at the proxy's
+// first connect.
+func TestBootstrapRefusesBadTokenFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"empty", "", "is empty"},
+		{"trailing newline", "eyJhbGciOi.payload.sig\n", "ends with a newline or space"},
+		{"not a JWT", "hunter2", "does not hold a service-account token"},
+		{"two tokens", "eyJhbGciOi.payload.sig\neyJhbGciOi.payload.sig", "does not hold a service-account token"},
+		{"a PEM file", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "does not hold a service-account token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tokenFile := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(tokenFile, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-ca", "ca.pem", "--xds-token-file", tokenFile)
+			if code == 0 || out != "" || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, tokenFile) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want failure naming %s containing %q", code, out, errOut, tokenFile, tc.want)
+			}
+		})
 	}
 }

@@ -135,11 +135,8 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
-	xdsCluster, err := xdsCluster(xdsAddrs)
+	adsService, staticClusters, err := adsGrpcService(o.Security, xdsAddrs)
 	if err != nil {
-		return nil, err
-	}
-	if xdsCluster.TransportSocket, err = o.Security.transportSocket(); err != nil {
 		return nil, err
 	}
 	b := &bootstrapv3.Bootstrap{
@@ -148,18 +145,13 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 			Address: socketAddress(adminHost, adminPort),
 		},
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
-			Clusters: []*clusterv3.Cluster{xdsCluster},
+			Clusters: staticClusters,
 		},
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
 			AdsConfig: &corev3.ApiConfigSource{
-				ApiType:             apiType,
-				TransportApiVersion: corev3.ApiVersion_V3,
-				GrpcServices: []*corev3.GrpcService{{
-					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName, RetryPolicy: xdsRetryPolicy()},
-					},
-					InitialMetadata: o.Security.initialMetadata(),
-				}},
+				ApiType:                   apiType,
+				TransportApiVersion:       corev3.ApiVersion_V3,
+				GrpcServices:              []*corev3.GrpcService{adsService},
 				SetNodeOnFirstMessageOnly: true,
 			},
 			LdsConfig: adsSource(),
@@ -170,6 +162,26 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("bootstrap: invalid: %w", err)
 	}
 	return b, nil
+}
+
+// adsGrpcService is the ADS server as Envoy reaches it, and the static
+// clusters that takes: Envoy's gRPC client over the xds cluster, or with a
+// token file Google gRPC, which needs no cluster (tokenfile.go).
+func adsGrpcService(s Security, addrs []hostPort) (*corev3.GrpcService, []*clusterv3.Cluster, error) {
+	if s.TokenFile != "" {
+		svc, err := s.tokenGrpcService(addrs)
+		return svc, nil, err
+	}
+	cluster, err := xdsCluster(addrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cluster.TransportSocket, err = s.transportSocket(); err != nil {
+		return nil, nil, err
+	}
+	return &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+		EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName, RetryPolicy: xdsRetryPolicy()},
+	}}, []*clusterv3.Cluster{cluster}, nil
 }
 
 // Reconnect backoff of the ADS stream. Envoy's default (0.5 s doubling to

@@ -29,14 +29,15 @@ const tlsTransportSocket = "envoy.transport_sockets.tls"
 // default and needs a client credential the server can tie to the proxy's
 // identity, because the server hands out private keys over that stream:
 // a client certificate from Causeway's CA (CertFile, KeyFile), a
-// service-account token (Token), or both. Insecure turns all of it off
-// for development and excludes every other field.
+// service-account token file (TokenFile), or both. Insecure turns all of
+// it off for development and excludes every other field.
 //
 // File paths are written into the bootstrap as they are: they are paths on
-// the proxy's filesystem, which Envoy reads when it starts. Envoy does not
-// re-read them later, so a renewed client certificate takes effect at the
+// the proxy's filesystem. Envoy reads the certificate files when it starts
+// and not later, so a renewed client certificate takes effect at the
 // proxy's next (hot) restart; hence its long default lifetime in
-// `causeway certs issue`.
+// `causeway certs issue`. The token file, in contrast, is read again on
+// every (re)connect (tokenfile.go), as rotating projected tokens need.
 type Security struct {
 	// Insecure speaks plaintext xDS with no authentication.
 	Insecure bool
@@ -45,10 +46,14 @@ type Security struct {
 	CAFile string
 	// CertFile and KeyFile are the proxy's client certificate and key.
 	CertFile, KeyFile string
-	// Token is a service-account token, sent as `authorization: Bearer`
-	// on the ADS stream. It is inlined: the bootstrap must be regenerated
-	// when the token is rotated.
-	Token string
+	// TokenFile is the path, on the proxy's filesystem, of a Kubernetes
+	// service-account token (a projected token such as
+	// /var/run/secrets/causeway/token), sent as `authorization: Bearer` on
+	// each ADS stream. Envoy reads the file on every (re)connect, never
+	// once for all and never inlined in the bootstrap, so the kubelet can
+	// rotate the token under a running proxy. The file must hold the token
+	// alone, without a trailing newline: Envoy sends its bytes as they are.
+	TokenFile string
 	// ServerName is the SNI sent to the xDS server (DefaultXDSServerName
 	// if empty).
 	ServerName string
@@ -70,7 +75,7 @@ func (s Security) check() error {
 	if s.Insecure {
 		var set []string
 		for _, f := range []struct{ flag, v string }{
-			{"--xds-ca", s.CAFile}, {"--xds-cert", s.CertFile}, {"--xds-key", s.KeyFile}, {"--xds-token-file", s.Token},
+			{"--xds-ca", s.CAFile}, {"--xds-cert", s.CertFile}, {"--xds-key", s.KeyFile}, {"--xds-token-file", s.TokenFile},
 		} {
 			if f.v != "" {
 				set = append(set, f.flag)
@@ -84,7 +89,7 @@ func (s Security) check() error {
 	if (s.CertFile == "") != (s.KeyFile == "") {
 		return errors.New("bootstrap: --xds-cert and --xds-key go together: a client certificate needs its key")
 	}
-	if s.CertFile == "" && s.Token == "" {
+	if s.CertFile == "" && s.TokenFile == "" {
 		return errors.New("bootstrap: xDS is TLS with client authentication by default and no credential was given: " +
 			"pass a client certificate (--xds-cert, --xds-key, e.g. from `causeway certs issue`) or a service-account token (--xds-token-file), " +
 			"or --xds-insecure for plaintext xDS without authentication (development only)")
@@ -92,14 +97,12 @@ func (s Security) check() error {
 	if s.CAFile == "" {
 		return errors.New("bootstrap: --xds-ca is required with TLS: the roots that sign the xDS server's certificate (ca.pem from `causeway certs issue`)")
 	}
-	if strings.ContainsAny(s.Token, " \t\r\n") {
-		return errors.New("bootstrap: the xDS token contains whitespace; want one service-account token (JWT)")
-	}
 	return nil
 }
 
 // transportSocket returns the TLS transport socket of the static xDS
-// cluster, or nil for plaintext. The server is verified by its CA and its
+// cluster, or nil for plaintext (a proxy with a TokenFile has gRPC's TLS
+// instead, tokenfile.go). The server is verified by its CA and its
 // SPIFFE ID; the ID, not the DNS name, is what only Causeway's control
 // plane can hold.
 func (s Security) transportSocket() (*corev3.TransportSocket, error) {
@@ -136,14 +139,6 @@ func (s Security) transportSocket() (*corev3.TransportSocket, error) {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	return &corev3.TransportSocket{Name: tlsTransportSocket, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}}, nil
-}
-
-// initialMetadata carries the token on every ADS stream Envoy opens.
-func (s Security) initialMetadata() []*corev3.HeaderValue {
-	if s.Token == "" {
-		return nil
-	}
-	return []*corev3.HeaderValue{{Key: "authorization", Value: "Bearer " + s.Token}}
 }
 
 func fileSource(path string) *corev3.DataSource {

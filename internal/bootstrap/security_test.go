@@ -16,7 +16,7 @@ import (
 )
 
 // credFiles are a proxy's xDS credential files, issued by a real CA.
-type credFiles struct{ ca, cert, key string }
+type credFiles struct{ ca, cert, key, token string }
 
 func issueCred(t *testing.T) credFiles {
 	t.Helper()
@@ -32,8 +32,8 @@ func issueCred(t *testing.T) credFiles {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := credFiles{filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")}
-	for path, data := range map[string][]byte{c.ca: authority.RootPEM(), c.cert: cert, c.key: key} {
+	c := credFiles{filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "token")}
+	for path, data := range map[string][]byte{c.ca: authority.RootPEM(), c.cert: cert, c.key: key, c.token: []byte("eyJhbGciOi.payload.sig")} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -103,28 +103,6 @@ func TestSecurityClientCertificate(t *testing.T) {
 	}
 }
 
-func TestSecurityToken(t *testing.T) {
-	y, err := Build(withSecurity(Security{CAFile: "ca.pem", Token: "eyJhbGciOi.payload.sig"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, md := upstreamTLS(t, y)
-	want := &tlsv3.UpstreamTlsContext{
-		Sni: "localhost", // the defaults
-		CommonTlsContext: &tlsv3.CommonTlsContext{
-			AlpnProtocols:         []string{"h2"},
-			ValidationContextType: serverValidation("ca.pem", "causeway.local"),
-		},
-	}
-	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
-		t.Errorf("xDS TLS context (-want +got):\n%s", diff)
-	}
-	wantMD := []*corev3.HeaderValue{{Key: "authorization", Value: "Bearer eyJhbGciOi.payload.sig"}}
-	if diff := cmp.Diff(wantMD, md, protocmp.Transform()); diff != "" {
-		t.Errorf("initial metadata (-want +got):\n%s", diff)
-	}
-}
-
 func TestSecurityInsecureIsPlaintext(t *testing.T) {
 	y, err := Build(withSecurity(Security{Insecure: true}))
 	if err != nil {
@@ -148,10 +126,9 @@ func TestSecurityRefused(t *testing.T) {
 		{"cert without key", Security{CAFile: "ca.pem", CertFile: "cert.pem"}, "--xds-cert and --xds-key go together"},
 		{"key without cert", Security{CAFile: "ca.pem", KeyFile: "key.pem"}, "--xds-cert and --xds-key go together"},
 		{"cert without CA", Security{CertFile: "cert.pem", KeyFile: "key.pem"}, "--xds-ca is required"},
-		{"token without CA", Security{Token: "tok"}, "--xds-ca is required"},
-		{"token in plaintext", Security{Insecure: true, Token: "tok"}, "--xds-insecure (plaintext xDS) excludes --xds-token-file"},
+		{"token without CA", Security{TokenFile: "/var/run/secrets/causeway/token"}, "--xds-ca is required"},
+		{"token in plaintext", Security{Insecure: true, TokenFile: "/var/run/secrets/causeway/token"}, "--xds-insecure (plaintext xDS) excludes --xds-token-file"},
 		{"cert in plaintext", Security{Insecure: true, CAFile: "ca.pem", CertFile: "c", KeyFile: "k"}, "excludes --xds-ca, --xds-cert, --xds-key"},
-		{"token with a newline", Security{CAFile: "ca.pem", Token: "a\nb"}, "token contains whitespace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y, err := Build(withSecurity(tc.s))
@@ -168,10 +145,10 @@ func TestEnvoyAcceptsSecureBootstraps(t *testing.T) {
 	envoy := findEnvoy(t)
 	c := issueCred(t)
 	for name, s := range map[string]Security{
-		"client certificate":  {CAFile: c.ca, CertFile: c.cert, KeyFile: c.key, TrustDomain: "example.org"},
-		"token":               {CAFile: c.ca, Token: "eyJhbGciOi.payload.sig"},
-		"certificate + token": {CAFile: c.ca, CertFile: c.cert, KeyFile: c.key, Token: "eyJhbGciOi.payload.sig"},
-		"insecure":            {Insecure: true},
+		"client certificate":       {CAFile: c.ca, CertFile: c.cert, KeyFile: c.key, TrustDomain: "example.org"},
+		"token file":               {CAFile: c.ca, TokenFile: c.token},
+		"certificate + token file": {CAFile: c.ca, CertFile: c.cert, KeyFile: c.key, TokenFile: c.token},
+		"insecure":                 {Insecure: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			y, err := Build(withSecurity(s))
