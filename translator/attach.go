@@ -105,14 +105,19 @@ type gatewayIndex struct {
 	problems  map[*model.Gateway]map[int]listenerProblem
 }
 
-// newGatewayIndex checks the listeners of every Gateway include accepts,
-// reporting their problems on r.
+// newGatewayIndex checks the listeners of every Gateway of Causeway's
+// (ownership.go) that include accepts, reporting their problems on r.
 func newGatewayIndex(w *model.Snapshot, r *Resources, include func(*model.Gateway) bool) *gatewayIndex {
 	idx := &gatewayIndex{w: w, listeners: map[*model.Gateway][]gwListener{}, problems: map[*model.Gateway]map[int]listenerProblem{}}
 	for _, gw := range w.Gateways() {
-		if include(gw) {
-			idx.listeners[gw], idx.problems[gw] = checkListeners(gw, r)
+		if !include(gw) {
+			continue
 		}
+		if !OwnsGateway(w, gw) {
+			reportClassNotFound(w, gw, r)
+			continue
+		}
+		idx.listeners[gw], idx.problems[gw] = checkListeners(gw, r)
 	}
 	return idx
 }
@@ -138,7 +143,10 @@ type parentAttachment struct {
 	// notGateway: the parentRef names something other than a Gateway;
 	// Causeway leaves it (and its status) alone.
 	notGateway bool
-	gw         *model.Gateway // nil: not found
+	// foreign: the parentRef names another controller's Gateway
+	// (ownership.go); Causeway leaves it alone too.
+	foreign bool
+	gw      *model.Gateway // nil: not found
 	// indexed: gw's listeners were checked (false for a Gateway the proxy
 	// does not serve); only then do listeners and reason mean anything.
 	indexed   bool
@@ -158,6 +166,9 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 	gw := idx.gateway(ns, string(ref.Name))
 	if gw == nil {
 		return parentAttachment{reason: gwv1.RouteReasonNoMatchingParent, message: fmt.Sprintf("Gateway %s/%s not found", ns, ref.Name)}
+	}
+	if !OwnsGateway(idx.w, gw) {
+		return parentAttachment{foreign: true}
 	}
 	listeners, indexed := idx.listeners[gw]
 	pa := parentAttachment{gw: gw, indexed: indexed}

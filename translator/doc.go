@@ -14,4 +14,9 @@
 // checks and route attachment (attach.go) and backendRef resolution
 // (backendResolver, with ReferenceGrants), so a status never disagrees
 // with the config proxies get.
+//
+// Both see only the Gateways Causeway owns: those whose GatewayClass names
+// the world's controllerName (ownership.go). Other controllers' Gateways,
+// and route parentRefs naming them, are left alone; Statuses also reports
+// on Causeway's GatewayClasses, with the features listed in features.go.
 package translator

@@ -101,6 +101,8 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 			case pa.notGateway:
 				b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
 				continue
+			case pa.foreign: // another controller's Gateway
+				continue
 			case pa.gw == nil:
 				b.r.report(obj, field, "%s", pa.message)
 				continue

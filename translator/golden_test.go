@@ -170,6 +170,10 @@ func markStale(t *testing.T, w *model.Snapshot, path string) *model.Snapshot {
 		FailoverPolicies:         w.FailoverPolicies(),
 		OutlierDetectionPolicies: w.OutlierDetectionPolicies(),
 		Workspaces:               w.Workspaces(),
+		GatewayClasses:           w.GatewayClasses(),
+		Namespaces:               w.Namespaces(),
+		Secrets:                  w.Secrets(),
+		ControllerName:           w.ControllerName(),
 	}
 	for _, svc := range w.Services() {
 		svc.Endpoints = slices.Clone(svc.Endpoints)

@@ -21,13 +21,14 @@ const (
 	StateInvalid = "INVALID"
 )
 
-// ControllerName is Causeway's controllerName in HTTPRoute status.parents.
-const ControllerName gwv1.GatewayController = "causeway.dev/gateway-controller"
-
 // StatusReport is what Causeway has to say about each input object, computed
 // from a snapshot by Statuses. Conditions carry neither ObservedGeneration nor
 // LastTransitionTime: the status writer fills them from the live object.
 type StatusReport struct {
+	// ControllerName is the world's: the controllerName of Causeway's
+	// HTTPRoute status.parents entries (also when it has none to write).
+	ControllerName      gwv1.GatewayController
+	GatewayClasses      []GatewayClassStatus
 	VirtualDestinations []VirtualDestinationStatus
 	Gateways            []GatewayStatus
 	HTTPRoutes          []HTTPRouteStatus
@@ -54,14 +55,17 @@ type GatewayStatus struct {
 }
 
 // HTTPRouteStatus is one HTTPRoute's status for each of its parentRefs that
-// names a Gateway (in spec order), with ControllerName set.
+// names one of Causeway's Gateways, or a Gateway not found (in spec
+// order), with the world's controllerName set. Parents is empty for a
+// route attached only to other controllers' Gateways: the status writer
+// then removes stale entries of Causeway's and writes nothing else.
 type HTTPRouteStatus struct {
 	Namespace, Name string
 	Parents         []gwv1.RouteParentStatus
 }
 
-// Statuses computes the status of every VirtualDestination, Gateway and
-// HTTPRoute in w. It is pure, and it applies the same rules as Translate
+// Statuses computes the status of every VirtualDestination, HTTPRoute,
+// and GatewayClass and Gateway of Causeway's (ownership.go) in w. It is pure, and it applies the same rules as Translate
 // (host:port claims, listener checks, route attachment, backendRef
 // resolution and ReferenceGrants) by calling the same code.
 //
@@ -80,7 +84,11 @@ func Statuses(w *model.Snapshot) *StatusReport {
 	orig := w
 	w, claims, unscoped := scopeWorld(w)
 	idx := newGatewayIndex(w, scratch, func(*model.Gateway) bool { return true })
-	rep := &StatusReport{VirtualDestinations: virtualDestinationStatuses(w, claims)}
+	rep := &StatusReport{
+		ControllerName:      controllerName(orig),
+		GatewayClasses:      gatewayClassStatuses(orig),
+		VirtualDestinations: virtualDestinationStatuses(w, claims),
+	}
 	var attached attachedRoutes
 	rep.HTTPRoutes, attached = routeStatuses(w, idx, claims, scratch)
 	rep.Gateways = gatewayStatuses(w, idx, attached)

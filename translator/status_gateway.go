@@ -26,7 +26,7 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
 			pa := idx.attachParent(route, ref, hosts, hostsSet)
-			if pa.notGateway || seen[parentRefKey(ref)] {
+			if pa.notGateway || pa.foreign || seen[parentRefKey(ref)] {
 				continue // not ours to report on; or reported already
 			}
 			seen[parentRefKey(ref)] = true
@@ -45,7 +45,7 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 			reason, message := resolvedRefs(w, claims, route, check, servingClusters(w, pa.gw))
 			st.Parents = append(st.Parents, gwv1.RouteParentStatus{
 				ParentRef:      ref,
-				ControllerName: ControllerName,
+				ControllerName: controllerName(w),
 				Conditions:     check.parentConditions(pa, reason, message),
 			})
 		}
@@ -138,6 +138,9 @@ func resolvedRefs(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRo
 func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRoutes) []GatewayStatus {
 	out := make([]GatewayStatus, 0, len(w.Gateways()))
 	for _, gw := range w.Gateways() {
+		if !OwnsGateway(w, gw) {
+			continue // another controller's, or nobody's
+		}
 		problems := idx.problems[gw]
 		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name}
 		var invalid []string

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/discovery/file"
 	"github.com/causeway-dev/causeway/model"
@@ -47,6 +46,11 @@ apiVersion: networking.causeway.dev/v1alpha1
 kind: VirtualDestination
 metadata: {name: reviews, namespace: bookinfo}
 spec: {hosts: [reviews.mesh.internal.com], ports: [{number: 9080}], services: [{labels: {app: reviews}}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: causeway}
+spec: {controllerName: causeway.dev/gateway-controller}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -237,8 +241,8 @@ spec:
 			}
 			var got [][]string
 			for _, p := range rep.HTTPRoutes[0].Parents {
-				if p.ControllerName != ControllerName {
-					t.Errorf("parent %s: controllerName %q, want %q", p.ParentRef.Name, p.ControllerName, ControllerName)
+				if p.ControllerName != model.DefaultControllerName {
+					t.Errorf("parent %s: controllerName %q, want %q", p.ParentRef.Name, p.ControllerName, model.DefaultControllerName)
 				}
 				for _, c := range p.Conditions {
 					if c.Message == "" {
@@ -386,7 +390,7 @@ spec: {parentRefs: [{name: gw}, {name: gw, sectionName: b}], rules: [{backendRef
 		t.Run(tc.name, func(t *testing.T) {
 			base := parseWorld(t, statusWorld)
 			world := model.World{Clusters: base.Clusters(), Services: base.Services(), VirtualDestinations: base.VirtualDestinations(),
-				Gateways: []*model.Gateway{tc.gw}}
+				GatewayClasses: base.GatewayClasses(), Gateways: []*model.Gateway{tc.gw}}
 			if tc.clusters != nil {
 				world.Clusters = tc.clusters
 			}
@@ -417,9 +421,9 @@ spec: {parentRefs: [{name: gw}, {name: gw, sectionName: b}], rules: [{backendRef
 	}
 }
 
-// TestStatusesControllerName pins the name other tools match on.
+// TestStatusesControllerName pins the default name other tools match on.
 func TestStatusesControllerName(t *testing.T) {
-	if ControllerName != gwv1.GatewayController("causeway.dev/gateway-controller") {
-		t.Errorf("ControllerName = %q", ControllerName)
+	if model.DefaultControllerName != "causeway.dev/gateway-controller" {
+		t.Errorf("DefaultControllerName = %q", model.DefaultControllerName)
 	}
 }

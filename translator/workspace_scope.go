@@ -36,6 +36,11 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 		Services:        w.Services(),
 		ReferenceGrants: w.ReferenceGrants(),
 		Workspaces:      w.Workspaces(),
+		// Cluster-scoped or world-wide: never dropped.
+		GatewayClasses: w.GatewayClasses(),
+		Namespaces:     w.Namespaces(),
+		Secrets:        w.Secrets(),
+		ControllerName: w.ControllerName(),
 	}
 	for _, vd := range w.VirtualDestinations() {
 		if in("VirtualDestination", vd.Namespace, vd.Name) {
@@ -43,8 +48,19 @@ func scopeToWorkspaces(w *model.Snapshot, ws *workspaces) (*model.Snapshot, []un
 		}
 	}
 	world.ExternalServices = keepScoped(w.ExternalServices(), "ExternalService", in)
-	world.Gateways = keepScoped(w.Gateways(), "Gateway", in)
-	world.HTTPRoutes = keepScoped(w.HTTPRoutes(), "HTTPRoute", in)
+	// Another controller's Gateways are none of the workspaces' business:
+	// kept, silently, so that routes naming them still find them foreign.
+	for _, gw := range w.Gateways() {
+		if !OwnsGateway(w, gw) || in("Gateway", gw.Namespace, gw.Name) {
+			world.Gateways = append(world.Gateways, gw)
+		}
+	}
+	// So are the routes attached only to them.
+	for _, r := range w.HTTPRoutes() {
+		if foreignRoute(w, r) || in("HTTPRoute", r.Namespace, r.Name) {
+			world.HTTPRoutes = append(world.HTTPRoutes, r)
+		}
+	}
 	world.FailoverPolicies = keepScoped(w.FailoverPolicies(), "FailoverPolicy", in)
 	world.OutlierDetectionPolicies = keepScoped(w.OutlierDetectionPolicies(), "OutlierDetectionPolicy", in)
 	if len(dropped) == 0 {

@@ -35,7 +35,7 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
 	for _, gw := range orig.Gateways() {
-		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] {
+		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] || !OwnsGateway(orig, gw) {
 			continue
 		}
 		msg := ws.notInWorkspaceMessage(gw.Namespace)
@@ -62,11 +62,11 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
-			if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") || seen[parentRefKey(ref)] {
+			if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") || seen[parentRefKey(ref)] || foreignParent(orig, route, ref) {
 				continue
 			}
 			seen[parentRefKey(ref)] = true
-			st.Parents = append(st.Parents, gwv1.RouteParentStatus{ParentRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{
+			st.Parents = append(st.Parents, gwv1.RouteParentStatus{ParentRef: ref, ControllerName: controllerName(orig), Conditions: []metav1.Condition{
 				condition(string(gwv1.RouteConditionAccepted), false, reasonNotInWorkspace, msg),
 			}})
 		}

@@ -78,6 +78,7 @@ func adsWorld(o adsOpts) *model.Snapshot {
 		})
 	}
 	if !o.bare {
+		w.GatewayClasses = []*model.GatewayClass{causewayClass()}
 		w.Gateways = []*model.Gateway{ingressGateway("ns", "c1")}
 		w.HTTPRoutes = []*model.HTTPRoute{hostnameRoute("ns", "app-0", "app-0.mesh.internal", 80)}
 	}

@@ -147,6 +147,7 @@ func fuzzWorld(n, eps int, port, target uint32, protocol, host, ns, addr, dist s
 		TrafficDistribution: dist,
 	}}
 	if n > 0 {
+		w.GatewayClasses = []*model.GatewayClass{causewayClass()}
 		w.Gateways = []*model.Gateway{ingressGateway(ns, "c0")}
 		w.HTTPRoutes = []*model.HTTPRoute{hostnameRoute(ns, "app", host, gwv1.PortNumber(port))}
 	}

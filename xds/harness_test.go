@@ -87,8 +87,9 @@ func testWorld(o worldOptions) *model.Snapshot {
 			Ports:    []model.VirtualDestinationPort{{Number: 9080, Protocol: "HTTP", TargetPort: &model.TargetPort{Name: "http"}}},
 			Services: []model.ServiceSelector{{Labels: map[string]string{"app": "reviews"}}},
 		}},
-		Gateways:   []*model.Gateway{ingressGateway("bookinfo", "cluster-1")},
-		HTTPRoutes: []*model.HTTPRoute{hostnameRoute("bookinfo", "reviews", reviewsHost, 9080)},
+		GatewayClasses: []*model.GatewayClass{causewayClass()},
+		Gateways:       []*model.Gateway{ingressGateway("bookinfo", "cluster-1")},
+		HTTPRoutes:     []*model.HTTPRoute{hostnameRoute("bookinfo", "reviews", reviewsHost, 9080)},
 	}
 	if o.ratings {
 		w.VirtualDestinations = append(w.VirtualDestinations, model.VirtualDestination{
@@ -497,6 +498,13 @@ func deltaResources[T proto.Message](t *testing.T, r *discoveryv3.DeltaDiscovery
 		anys = append(anys, res.GetResource())
 	}
 	return unpack[T](t, anys)
+}
+
+// causewayClass is the GatewayClass "causeway" of Causeway's default
+// controllerName, which ingressGateway names.
+func causewayClass() *model.GatewayClass {
+	return &model.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "causeway"},
+		Spec: gwv1.GatewayClassSpec{ControllerName: model.DefaultControllerName}}
 }
 
 // ingressGateway is a Gateway "ingress" in namespace ns of a cluster, with

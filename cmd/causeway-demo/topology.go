@@ -8,6 +8,7 @@ import (
 
 	"github.com/causeway-dev/causeway/internal/backend"
 	"github.com/causeway-dev/causeway/model"
+	"github.com/causeway-dev/causeway/translator"
 )
 
 // adminPort is every Envoy's admin port; each Envoy has its own address.
@@ -108,10 +109,14 @@ func topologyFrom(w *model.Snapshot) (topology, error) {
 }
 
 // servedGateways returns the Gateways a gateway proxy of cluster serves:
-// annotated with that cluster, or not annotated at all.
+// Causeway's (translator.OwnsGateway), annotated with that cluster or not
+// annotated at all.
 func servedGateways(w *model.Snapshot, cluster string) []*model.Gateway {
 	var out []*model.Gateway
 	for _, g := range w.Gateways() {
+		if !translator.OwnsGateway(w, g) {
+			continue
+		}
 		if c, ok := g.Annotations[model.ClusterAnnotation]; !ok || c == cluster {
 			out = append(out, g)
 		}

@@ -29,6 +29,7 @@ const translateRoutes = 1000
 
 func translateManifests(routes, eps int) []byte {
 	var b bytes.Buffer
+	b.WriteString(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass","metadata":{"name":"causeway"},"spec":{"controllerName":"causeway.dev/gateway-controller"}}` + "\n---\n")
 	b.WriteString(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"http","namespace":"bench","annotations":{"causeway.dev/cluster":"c1"}},"spec":{"gatewayClassName":"causeway","listeners":[{"name":"http","protocol":"HTTP","port":8080,"allowedRoutes":{"namespaces":{"from":"All"}}}]}}` + "\n---\n")
 	for i := 0; i < routes; i++ {
 		n := vdName(i)

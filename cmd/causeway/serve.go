@@ -41,6 +41,8 @@ type serveFlags struct {
 	// handoffTimeout bounds the gateway/east-west handoff's wait; 0 turns it off.
 	handoffTimeout time.Duration
 	ca             caFlags
+	// controllerName is the GatewayClass controllerName Causeway owns.
+	controllerName string
 	// kube holds the Kubernetes mode flags, used when world is empty.
 	kube kubeFlags
 }
@@ -138,6 +140,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 	fs.IntVar(&f.worldGuard.ShrinkThreshold, "world-shrink-threshold", file.DefaultGuard.ShrinkThreshold, "world mode: percentage of the served VirtualDestinations, HTTPRoutes, Gateways and Services a new world may drop and be served at once; a world dropping more, or every object of one of those kinds, waits for --world-confirm-delay (100: a shrinking world never waits)")
 	fs.DurationVar(&f.worldGuard.ConfirmDelay, "world-confirm-delay", file.DefaultGuard.ConfirmDelay, "world mode: how long the world file must stay unchanged before a held world (see --world-shrink-threshold, or a file whose last line is unfinished) is served; a newer file replaces it meanwhile (0: serve at once)")
 	fs.DurationVar(&f.handoffTimeout, "handoff-timeout", xds.DefaultHandoffTimeout, "when endpoints leave or arrive, gateways and east-west gateways get them in order (gateways stop sending before east-west gateways drop them, east-west gateways learn them before gateways send), each step waiting at most this long for the proxies' answers (0: no handoff)")
+	fs.StringVar(&f.controllerName, "controller-name", model.DefaultControllerName, "GatewayClass controllerName Causeway owns: only Gateways of GatewayClasses with it are served and get status (both modes)")
 	addKubeFlags(fs, &f.kube)
 	return cmd
 }
@@ -179,6 +182,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 			return err
 		}
 		defer worldWatcher.Close()
+		worldWatcher.SetControllerName(f.controllerName)
 		if err := worldWatcher.Load(); err != nil {
 			return &exitCodeError{code: exitInvalidWorld, err: err}
 		}
@@ -186,6 +190,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	} else {
 		var err error
 		f.kube.debounceQuiet, f.kube.debounceMax = f.debounceQuiet, f.debounceMax
+		f.kube.controllerName = f.controllerName
 		if kubeM, err = newKubeMode(&f.kube, store, log, reg); err != nil {
 			return err
 		}

@@ -30,6 +30,8 @@ type kubeFlags struct {
 	leaderElect             bool
 	// debounceQuiet and debounceMax come from the common flags.
 	debounceQuiet, debounceMax time.Duration
+	// controllerName comes from the common flag --controller-name.
+	controllerName string
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
@@ -42,7 +44,7 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.StringVar(&f.namespace, "namespace", "causeway-system", "Kubernetes mode: the control plane's namespace on the management cluster (cluster Secrets, status Lease)")
 	fs.DurationVar(&f.staleAfter, "stale-after", 0, "Kubernetes mode: a cluster unreachable this long has its endpoints ranked below every fresh one (default: the clusters file's staleAfter, else 60s)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 0, "Kubernetes mode: /readyz waits at most this long for every cluster's first sync (default: the clusters file's syncTimeout, else 60s)")
-	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Kubernetes mode: write status to VirtualDestinations, HTTPRoutes and Gateways from the one replica holding the Lease --lease-name; false: this replica never writes status (every replica serves xDS either way)")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Kubernetes mode: write status to VirtualDestinations, HTTPRoutes, Gateways and GatewayClasses from the one replica holding the Lease --lease-name; false: this replica never writes status (every replica serves xDS either way)")
 	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest) whose tokens authenticate xDS streams")
 	fs.StringVar(&f.leaseName, "lease-name", status.DefaultLeaseName, "Kubernetes mode: name of the Lease in --namespace that elects the status writer")
 }
@@ -92,7 +94,7 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	ctl, err := kube.NewController(kube.Options{
 		ClusterConfigPath: f.clusters, Management: mgmt, Namespace: f.namespace, Store: store, Log: log,
 		Registry: reg, StaleAfter: f.staleAfter, SyncTimeout: f.syncTimeout,
-		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax,
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, ControllerName: f.controllerName,
 	})
 	if errors.Is(err, kube.ErrInvalidClusterConfig) {
 		return nil, &exitCodeError{code: exitInvalidWorld, err: err}

@@ -26,6 +26,7 @@ type translateFlags struct {
 	proxyFlags
 	world, typ, trustDomain string
 	withSecrets             bool
+	controllerName          string
 	// Manifests mode: --kube CLUSTER=PATH (repeatable) and --clusters FILE.
 	kube     []string
 	clusters string
@@ -44,8 +45,9 @@ Kubernetes manifests (--kube), the objects a user would kubectl apply:
 --kube CLUSTER=PATH reads a YAML file, or a directory's .yaml, .yml and
 .json files, as cluster CLUSTER's; repeat it per cluster. Services,
 EndpointSlices, Pods and Nodes belong to that cluster; VirtualDestinations
-and Causeway's other resources, Gateways, HTTPRoutes and ReferenceGrants are
-configuration whichever file holds them. --clusters FILE (the cluster config
+and Causeway's other resources, GatewayClasses, Gateways, HTTPRoutes and
+ReferenceGrants are configuration whichever file holds them. Only Gateways
+of GatewayClasses whose controllerName is --controller-name are translated. --clusters FILE (the cluster config
 file of causeway serve) adds networks, default localities and east-west
 gateways; without it each cluster is its own network and its east-west
 gateways come from Services labelled causeway.dev/east-west-gateway: "true".
@@ -75,6 +77,7 @@ no credentials are used, so no secrets are produced at all.`,
 	cmd.Flags().StringVar(&f.typ, "type", "all", "resources to print: all|"+strings.Join(resourceTypes, "|"))
 	cmd.Flags().StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain peers are checked against")
 	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted)")
+	cmd.Flags().StringVar(&f.controllerName, "controller-name", model.DefaultControllerName, "GatewayClass controllerName Causeway owns: only Gateways of GatewayClasses with it are translated")
 	cmd.MarkFlagsOneRequired("world", "kube")
 	cmd.MarkFlagsMutuallyExclusive("world", "kube")
 	_ = cmd.MarkFlagRequired("cluster")
@@ -106,6 +109,7 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	world = world.WithControllerName(f.controllerName)
 	p := f.proxy()
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("--role/--cluster: %w", err)

@@ -18,6 +18,11 @@ func writeBenchManifests(tb testing.TB, dir string, n, eps int) {
 	tb.Helper()
 	var cfg, svcs bytes.Buffer
 	cfg.WriteString(`apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: causeway}
+spec: {controllerName: causeway.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: http, namespace: gw}
 spec:

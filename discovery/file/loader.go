@@ -16,6 +16,8 @@ type loader struct {
 	store *model.Store
 	log   *slog.Logger
 	guard Guard
+	// controllerName is the one the published worlds answer to (controller.go).
+	controllerName string
 	// last identifies the content of the last load attempt, valid or not
 	// (when haveLast), so unrelated directory events neither republish nor
 	// repeat errors. A digest, not the content: the file may be large.
@@ -74,6 +76,9 @@ func (l *loader) load(first bool) error {
 	if err == nil {
 		l.last, l.haveLast = key, true
 		snap, docs, err = parseCounting(l.path, data, &l.docs)
+		if err == nil {
+			snap = snap.WithControllerName(l.controllerName)
+		}
 	} else {
 		l.haveLast = false
 	}

@@ -76,7 +76,7 @@ func newBenchEnv(tb testing.TB, vds int) *benchEnv {
 		})
 	}
 	env.mgmt = &managementInformers{crs: map[schema.GroupVersionResource]cache.GenericLister{},
-		gateways: gwlisters.NewGatewayLister(newIndexer()), httpRoutes: gwlisters.NewHTTPRouteLister(newIndexer()),
+		classes: gwlisters.NewGatewayClassLister(newIndexer()), gateways: gwlisters.NewGatewayLister(newIndexer()), httpRoutes: gwlisters.NewHTTPRouteLister(newIndexer()),
 		refGrants: gwlistersv1beta1.NewReferenceGrantLister(newIndexer())}
 	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace} {
 		idx := newIndexer()

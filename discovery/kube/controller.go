@@ -57,6 +57,9 @@ type Options struct {
 	// DebounceMax after the first (defaults DefaultDebounceQuiet and
 	// DefaultDebounceMax).
 	DebounceQuiet, DebounceMax time.Duration
+	// ControllerName is the GatewayClass controllerName Causeway owns
+	// (empty: model.DefaultControllerName).
+	ControllerName string
 }
 
 // Controller builds the model from Kubernetes: workload clusters' Services,

@@ -70,6 +70,7 @@ func (c *Controller) rebuild(now time.Time) (nextStale time.Time) {
 		cfg, problems = c.mgmt.objects()
 	}
 	world, errs, changed := c.worlds.build(infos, workloads, cfg)
+	world.ControllerName = c.opts.ControllerName
 	problems = append(problems, errs...)
 	c.reportProblems(problems)
 	if c.published && !changed {

@@ -45,7 +45,9 @@ type ConfigObjects struct {
 	FailoverPolicies         []*v1alpha1.FailoverPolicy
 	OutlierDetectionPolicies []*v1alpha1.OutlierDetectionPolicy
 	// Workspaces are cluster-scoped.
-	Workspaces      []*v1alpha1.Workspace
+	Workspaces []*v1alpha1.Workspace
+	// GatewayClasses are cluster-scoped.
+	GatewayClasses  []*gwv1.GatewayClass
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant

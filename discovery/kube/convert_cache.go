@@ -381,6 +381,7 @@ func (cc *configCache) convert(config *ConfigObjects, w *model.World) ([]error, 
 	w.FailoverPolicies = cc.out.FailoverPolicies
 	w.OutlierDetectionPolicies = cc.out.OutlierDetectionPolicies
 	w.Workspaces = cc.out.Workspaces
+	w.GatewayClasses = cc.out.GatewayClasses
 	w.Gateways = cc.out.Gateways
 	w.HTTPRoutes = cc.out.HTTPRoutes
 	w.ReferenceGrants = cc.out.ReferenceGrants
@@ -393,6 +394,7 @@ func sameConfigObjects(a, b *ConfigObjects) bool {
 		slices.Equal(a.FailoverPolicies, b.FailoverPolicies) &&
 		slices.Equal(a.OutlierDetectionPolicies, b.OutlierDetectionPolicies) &&
 		slices.Equal(a.Workspaces, b.Workspaces) &&
+		slices.Equal(a.GatewayClasses, b.GatewayClasses) &&
 		slices.Equal(a.Gateways, b.Gateways) &&
 		slices.Equal(a.HTTPRoutes, b.HTTPRoutes) &&
 		slices.Equal(a.ReferenceGrants, b.ReferenceGrants)
@@ -407,6 +409,7 @@ func cloneConfigObjects(c *ConfigObjects) ConfigObjects {
 		FailoverPolicies:         slices.Clone(c.FailoverPolicies),
 		OutlierDetectionPolicies: slices.Clone(c.OutlierDetectionPolicies),
 		Workspaces:               slices.Clone(c.Workspaces),
+		GatewayClasses:           slices.Clone(c.GatewayClasses),
 		Gateways:                 slices.Clone(c.Gateways),
 		HTTPRoutes:               slices.Clone(c.HTTPRoutes),
 		ReferenceGrants:          slices.Clone(c.ReferenceGrants),

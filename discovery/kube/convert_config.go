@@ -47,6 +47,11 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			w.Workspaces = append(w.Workspaces, out)
 		}
 	}
+	for _, gc := range config.GatewayClasses {
+		if gc != nil {
+			w.GatewayClasses = append(w.GatewayClasses, gc.DeepCopy())
+		}
+	}
 	for _, g := range config.Gateways {
 		if g != nil {
 			w.Gateways = append(w.Gateways, g.DeepCopy())

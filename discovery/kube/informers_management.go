@@ -56,6 +56,7 @@ type managementInformers struct {
 	gwF        gwinformers.SharedInformerFactory
 	secrets    corelisters.SecretLister
 	crs        map[schema.GroupVersionResource]cache.GenericLister
+	classes    gwlisters.GatewayClassLister
 	gateways   gwlisters.GatewayLister
 	httpRoutes gwlisters.HTTPRouteLister
 	refGrants  gwlistersv1beta1.ReferenceGrantLister
@@ -91,18 +92,19 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 		}
 		m.crs[gvr] = gi.Lister()
 	}
+	classes := m.gwF.Gateway().V1().GatewayClasses()
 	gws := m.gwF.Gateway().V1().Gateways()
 	routes := m.gwF.Gateway().V1().HTTPRoutes()
 	grants := m.gwF.Gateway().V1beta1().ReferenceGrants()
 	for _, e := range []struct {
 		name string
 		inf  cache.SharedIndexInformer
-	}{{"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}} {
+	}{{"gatewayclasses", classes.Informer()}, {"gateways", gws.Informer()}, {"httproutes", routes.Informer()}, {"referencegrants", grants.Informer()}} {
 		if err := m.add(e.name, e.inf, transformMeta, kick); err != nil {
 			return nil, err
 		}
 	}
-	m.gateways, m.httpRoutes, m.refGrants = gws.Lister(), routes.Lister(), grants.Lister()
+	m.classes, m.gateways, m.httpRoutes, m.refGrants = classes.Lister(), gws.Lister(), routes.Lister(), grants.Lister()
 	return m, nil
 }
 
@@ -187,6 +189,8 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.FailoverPolicies = convertCRs[v1alpha1.FailoverPolicy](m.crs[gvrFailoverPolicy], "FailoverPolicy", conv(gvrFailoverPolicy), &errs)
 	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", conv(gvrOutlierDetectionPolicy), &errs)
 	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", conv(gvrWorkspace), &errs)
+	cfg.GatewayClasses, _ = m.classes.List(all)
+	cfg.GatewayClasses = modelObjects(cfg.GatewayClasses)
 	cfg.Gateways, _ = m.gateways.List(all)
 	cfg.HTTPRoutes, _ = m.httpRoutes.List(all)
 	cfg.ReferenceGrants, _ = m.refGrants.List(all)

@@ -53,6 +53,7 @@ var manifestKinds = []schema.GroupVersionKind{
 	v1alpha1.SchemeGroupVersion.WithKind("FailoverPolicy"),
 	v1alpha1.SchemeGroupVersion.WithKind("OutlierDetectionPolicy"),
 	v1alpha1.SchemeGroupVersion.WithKind("Workspace"),
+	gwv1.SchemeGroupVersion.WithKind("GatewayClass"),
 	gwv1.SchemeGroupVersion.WithKind("Gateway"),
 	gwv1.SchemeGroupVersion.WithKind("HTTPRoute"),
 	gwv1beta1.SchemeGroupVersion.WithKind("Gateway"),
@@ -229,7 +230,7 @@ func (s *ManifestSet) addDocument(cluster, where string, m manifestJSON) []error
 		return errs
 	}
 	gvk := schema.FromAPIVersionAndKind(h.APIVersion, h.Kind)
-	namespaced := gvk.Kind != "Node" && gvk != v1alpha1.SchemeGroupVersion.WithKind("Workspace")
+	namespaced := gvk.Kind != "Node" && gvk != v1alpha1.SchemeGroupVersion.WithKind("Workspace") && gvk != gwv1.SchemeGroupVersion.WithKind("GatewayClass")
 	namespace := h.Metadata.Namespace
 	if namespaced && namespace == "" {
 		namespace = "default" // as kubectl applies it without --namespace
@@ -326,6 +327,9 @@ func (s *ManifestSet) store(cluster, namespace string, obj runtime.Object) {
 	case *v1alpha1.Workspace:
 		o.Namespace = "" // cluster-scoped, as for a Node
 		c.Workspaces = append(c.Workspaces, o)
+	case *gwv1.GatewayClass:
+		o.Namespace = "" // cluster-scoped
+		c.GatewayClasses = append(c.GatewayClasses, o)
 	case *gwv1.Gateway:
 		o.Namespace = namespace
 		c.Gateways = append(c.Gateways, o)

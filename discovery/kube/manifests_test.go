@@ -65,18 +65,21 @@ func TestManifestsSeedWalkthrough(t *testing.T) {
 		}},
 	}
 	got := w
-	got.Gateways, got.HTTPRoutes, got.ReferenceGrants = nil, nil, nil
+	got.GatewayClasses, got.Gateways, got.HTTPRoutes, got.ReferenceGrants = nil, nil, nil, nil
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("world (-want +got):\n%s", diff)
 	}
 	var names []string
+	for _, c := range w.GatewayClasses {
+		names = append(names, "GatewayClass "+c.Name+" "+string(c.Spec.ControllerName))
+	}
 	for _, g := range w.Gateways {
 		names = append(names, "Gateway "+g.Namespace+"/"+g.Name)
 	}
 	for _, r := range w.HTTPRoutes {
 		names = append(names, "HTTPRoute "+r.Namespace+"/"+r.Name)
 	}
-	if diff := cmp.Diff([]string{"Gateway gloo-system/http", "HTTPRoute bookinfo/productpage", "HTTPRoute gloo-system/reviews"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"GatewayClass causeway causeway.dev/gateway-controller", "Gateway gloo-system/http", "HTTPRoute bookinfo/productpage", "HTTPRoute gloo-system/reviews"}, names); diff != "" {
 		t.Errorf("Gateway API objects (-want +got):\n%s", diff)
 	}
 	if got := w.HTTPRoutes[1].Spec.Rules[0].BackendRefs[0].Kind; got == nil || *got != "Hostname" {
@@ -193,7 +196,7 @@ func TestManifestsErrors(t *testing.T) {
 			content: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\n",
 			want: []string{`document 1 (Deployment default/reviews-v1): unsupported apiVersion "apps/v1" kind "Deployment"; supported: v1 Service, v1 Pod, v1 Node, discovery.k8s.io/v1 EndpointSlice, ` +
 				`networking.causeway.dev/v1alpha1 VirtualDestination, networking.causeway.dev/v1alpha1 ExternalService, networking.causeway.dev/v1alpha1 FailoverPolicy, ` +
-				`networking.causeway.dev/v1alpha1 OutlierDetectionPolicy, networking.causeway.dev/v1alpha1 Workspace, gateway.networking.k8s.io/v1 Gateway, gateway.networking.k8s.io/v1 HTTPRoute, ` +
+				`networking.causeway.dev/v1alpha1 OutlierDetectionPolicy, networking.causeway.dev/v1alpha1 Workspace, gateway.networking.k8s.io/v1 GatewayClass, gateway.networking.k8s.io/v1 Gateway, gateway.networking.k8s.io/v1 HTTPRoute, ` +
 				`gateway.networking.k8s.io/v1beta1 Gateway, gateway.networking.k8s.io/v1beta1 HTTPRoute, gateway.networking.k8s.io/v1beta1 ReferenceGrant`},
 		},
 		{

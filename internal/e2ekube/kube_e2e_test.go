@@ -21,6 +21,7 @@ func TestKube(t *testing.T) {
 	}{
 		{"BothClusters", s.testBothClusters},
 		{"Statuses", s.testStatuses},
+		{"OtherGatewayClass", s.testOtherGatewayClass},
 		{"NotReadyEndpoints", s.testNotReadyEndpoints},
 		{"ClusterSecret", s.testClusterSecret},
 		{"ClusterSecretRotation", s.testClusterSecretRotation},

@@ -38,6 +38,7 @@ var resources = map[string]struct {
 	"Secret":             {schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, true},
 	"EndpointSlice":      {schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}, true},
 	"VirtualDestination": {vdResource, true},
+	"GatewayClass":       {schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}, false},
 	"Gateway":            {schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}, true},
 	"HTTPRoute":          {schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}, true},
 }

@@ -1,8 +1,9 @@
 // Package status writes what Causeway has to say about its input objects
 // back into the management cluster: VirtualDestination status (state,
 // message, selected services and their clusters), HTTPRoute
-// status.parents (Accepted, ResolvedRefs) and Gateway status (Accepted,
-// Programmed, listeners).
+// status.parents (Accepted, ResolvedRefs), Gateway status (Accepted,
+// Programmed, listeners) and GatewayClass status (Accepted,
+// supportedFeatures).
 //
 // Every replica runs a Writer, but only the one holding the Lease (client-go
 // leader election) writes, so replicas never fight over status; the others
@@ -13,6 +14,9 @@
 // statuses come from the translator's own rules, so they describe exactly
 // the config the proxies get.
 //
-// Objects of other controllers are left alone: HTTPRoute status.parents
-// entries with another controllerName are kept as they are.
+// Objects of other controllers are left alone: only the GatewayClasses
+// whose controllerName is Causeway's (the model's ControllerName) and their
+// Gateways get status, and HTTPRoute status.parents entries with another
+// controllerName are kept as they are; a route attached only to other
+// controllers' Gateways is not written at all.
 package status

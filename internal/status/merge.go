@@ -72,12 +72,15 @@ func virtualDestinationStatus(st translator.VirtualDestinationStatus, gen int64)
 }
 
 // routeParents returns the HTTPRoute status.parents to write: other
-// controllers' entries as they are, then Causeway's, one per parentRef it
-// reports on (entries for parentRefs no longer in the spec go).
-func routeParents(live []gwv1.RouteParentStatus, ours []gwv1.RouteParentStatus, routeNS string, gen int64, now metav1.Time) []gwv1.RouteParentStatus {
+// controllers' entries as they are, then Causeway's (controllerName
+// controller), one per parentRef it reports on (entries for parentRefs no
+// longer in the spec, or now naming another controller's Gateway, go). A
+// route attached only to other controllers' Gateways (ours empty) keeps
+// its live status exactly.
+func routeParents(live []gwv1.RouteParentStatus, ours []gwv1.RouteParentStatus, controller gwv1.GatewayController, routeNS string, gen int64, now metav1.Time) []gwv1.RouteParentStatus {
 	var out []gwv1.RouteParentStatus
 	for _, p := range live {
-		if p.ControllerName != translator.ControllerName {
+		if p.ControllerName != controller {
 			out = append(out, *p.DeepCopy())
 		}
 	}
@@ -86,7 +89,7 @@ func routeParents(live []gwv1.RouteParentStatus, ours []gwv1.RouteParentStatus, 
 		p.ParentRef = defaultedParentRef(p.ParentRef)
 		var old []metav1.Condition
 		for _, lp := range live {
-			if lp.ControllerName == translator.ControllerName && sameParent(lp.ParentRef, p.ParentRef, routeNS) {
+			if lp.ControllerName == controller && sameParent(lp.ParentRef, p.ParentRef, routeNS) {
 				old = lp.Conditions
 			}
 		}
@@ -143,5 +146,14 @@ func gatewayStatus(live gwv1.GatewayStatus, st translator.GatewayStatus, gen int
 		l.Conditions = ownConditions(old, l.Conditions, gen, now)
 		out.Listeners = append(out.Listeners, l)
 	}
+	return out
+}
+
+// gatewayClassStatus returns the GatewayClass status to write: the live
+// status with Causeway's conditions set and supportedFeatures replaced.
+func gatewayClassStatus(live gwv1.GatewayClassStatus, st translator.GatewayClassStatus, gen int64, now metav1.Time) gwv1.GatewayClassStatus {
+	out := *live.DeepCopy()
+	out.Conditions = mergeConditions(live.Conditions, st.Conditions, gen, now)
+	out.SupportedFeatures = append([]gwv1.SupportedFeature(nil), st.SupportedFeatures...)
 	return out
 }

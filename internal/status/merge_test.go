@@ -9,8 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
 )
+
+// ourController is the controllerName the tests' Causeway answers to.
+const ourController gwv1.GatewayController = model.DefaultControllerName
 
 var (
 	then = metav1.NewTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -68,7 +72,7 @@ func TestRouteParents(t *testing.T) {
 	httpDefaulted := gwv1.ParentReference{Group: &gwGroup, Kind: &gwKind, Name: "http", Namespace: &ns}
 	other := gwv1.RouteParentStatus{ParentRef: httpDefaulted, ControllerName: "example.com/other",
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionFalse, "NotAllowedByListeners", 1, then)}}
-	ours := []gwv1.RouteParentStatus{{ParentRef: http, ControllerName: translator.ControllerName, Conditions: []metav1.Condition{
+	ours := []gwv1.RouteParentStatus{{ParentRef: http, ControllerName: ourController, Conditions: []metav1.Condition{
 		{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted", Message: "Accepted message"},
 		{Type: "ResolvedRefs", Status: metav1.ConditionFalse, Reason: "BackendNotFound", Message: "BackendNotFound message"},
 	}}}
@@ -78,26 +82,31 @@ func TestRouteParents(t *testing.T) {
 		want []gwv1.RouteParentStatus
 	}{
 		{"first write: defaults filled, other controllers kept first", []gwv1.RouteParentStatus{other}, []gwv1.RouteParentStatus{other, {
-			ParentRef: httpDefaulted, ControllerName: translator.ControllerName, Conditions: []metav1.Condition{
+			ParentRef: httpDefaulted, ControllerName: ourController, Conditions: []metav1.Condition{
 				cond("Accepted", metav1.ConditionTrue, "Accepted", 4, now),
 				cond("ResolvedRefs", metav1.ConditionFalse, "BackendNotFound", 4, now),
 			}}}},
+		{"attached only to other controllers' Gateways: live kept as it is", []gwv1.RouteParentStatus{other}, nil},
 		{"rewrite: times kept where the status held, stale parents dropped", []gwv1.RouteParentStatus{
-			{ParentRef: httpDefaulted, ControllerName: translator.ControllerName, Conditions: []metav1.Condition{
+			{ParentRef: httpDefaulted, ControllerName: ourController, Conditions: []metav1.Condition{
 				cond("Accepted", metav1.ConditionTrue, "Accepted", 3, then),
 				cond("ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs", 3, then),
 			}},
-			{ParentRef: gwv1.ParentReference{Name: "gone"}, ControllerName: translator.ControllerName,
+			{ParentRef: gwv1.ParentReference{Name: "gone"}, ControllerName: ourController,
 				Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted", 3, then)}},
 			other,
 		}, []gwv1.RouteParentStatus{other, {
-			ParentRef: httpDefaulted, ControllerName: translator.ControllerName, Conditions: []metav1.Condition{
+			ParentRef: httpDefaulted, ControllerName: ourController, Conditions: []metav1.Condition{
 				cond("Accepted", metav1.ConditionTrue, "Accepted", 4, then),
 				cond("ResolvedRefs", metav1.ConditionFalse, "BackendNotFound", 4, now),
 			}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := routeParents(tc.live, ours, "bookinfo", 4, now)
+			ours := ours
+			if tc.want == nil { // no parent of Causeway's to report on
+				ours, tc.want = nil, tc.live
+			}
+			got := routeParents(tc.live, ours, ourController, "bookinfo", 4, now)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

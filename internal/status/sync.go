@@ -21,6 +21,7 @@ const (
 	kindVirtualDestination = "VirtualDestination"
 	kindHTTPRoute          = "HTTPRoute"
 	kindGateway            = "Gateway"
+	kindGatewayClass       = "GatewayClass"
 )
 
 // sync computes the statuses of the current model and writes those that
@@ -37,9 +38,14 @@ func (w *Writer) sync(ctx context.Context) error {
 			errs = append(errs, w.writeVirtualDestination(ctx, st))
 		}
 	}
+	if w.classInformer.HasSynced() {
+		for _, st := range rep.GatewayClasses {
+			errs = append(errs, w.writeGatewayClass(ctx, st, now))
+		}
+	}
 	if w.routeInformer.HasSynced() {
 		for _, st := range rep.HTTPRoutes {
-			errs = append(errs, w.writeHTTPRoute(ctx, st, now))
+			errs = append(errs, w.writeHTTPRoute(ctx, st, rep.ControllerName, now))
 		}
 	}
 	if w.gatewayInformer.HasSynced() {
@@ -158,7 +164,7 @@ func (w *Writer) writeVirtualDestination(ctx context.Context, st translator.Virt
 	}, item.(*unstructured.Unstructured))
 }
 
-func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStatus, now metav1.Time) error {
+func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStatus, controller gwv1.GatewayController, now metav1.Time) error {
 	item, ok, err := w.routeInformer.GetStore().GetByKey(st.Namespace + "/" + st.Name)
 	if err != nil || !ok {
 		return err
@@ -171,7 +177,7 @@ func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStat
 		},
 		next: func(live *gwv1.HTTPRoute) (*gwv1.HTTPRoute, bool, error) {
 			obj := live.DeepCopy()
-			obj.Status.Parents = routeParents(live.Status.Parents, st.Parents, live.Namespace, live.Generation, now)
+			obj.Status.Parents = routeParents(live.Status.Parents, st.Parents, controller, live.Namespace, live.Generation, now)
 			return obj, !equality.Semantic.DeepEqual(live.Status, obj.Status), nil
 		},
 		update: func(ctx context.Context, obj *gwv1.HTTPRoute) (*gwv1.HTTPRoute, error) {
@@ -200,4 +206,28 @@ func (w *Writer) writeGateway(ctx context.Context, st translator.GatewayStatus, 
 			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
 		},
 	}, item.(*gwv1.Gateway))
+}
+
+// writeGatewayClass writes the status of one of Causeway's GatewayClasses
+// (cluster-scoped); Statuses reports on no other.
+func (w *Writer) writeGatewayClass(ctx context.Context, st translator.GatewayClassStatus, now metav1.Time) error {
+	item, ok, err := w.classInformer.GetStore().GetByKey(st.Name)
+	if err != nil || !ok {
+		return err
+	}
+	client := w.gw.GatewayV1().GatewayClasses()
+	return write(ctx, w, writeSteps[*gwv1.GatewayClass]{
+		kind: kindGatewayClass,
+		get: func(ctx context.Context) (*gwv1.GatewayClass, error) {
+			return client.Get(ctx, st.Name, metav1.GetOptions{})
+		},
+		next: func(live *gwv1.GatewayClass) (*gwv1.GatewayClass, bool, error) {
+			obj := live.DeepCopy()
+			obj.Status = gatewayClassStatus(live.Status, st, live.Generation, now)
+			return obj, !equality.Semantic.DeepEqual(live.Status, obj.Status), nil
+		},
+		update: func(ctx context.Context, obj *gwv1.GatewayClass) (*gwv1.GatewayClass, error) {
+			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+		},
+	}, item.(*gwv1.GatewayClass))
 }

@@ -76,7 +76,7 @@ type Writer struct {
 	changes <-chan struct{} // the Store's wake-ups
 	kick    chan struct{}   // object changes seen by the informers
 
-	vdInformer, gatewayInformer, routeInformer cache.SharedIndexInformer
+	vdInformer, classInformer, gatewayInformer, routeInformer cache.SharedIndexInformer
 
 	// recent remembers this replica's own last write per object until the
 	// informer has caught up with it (see latest).
@@ -159,9 +159,10 @@ func (w *Writer) Run(ctx context.Context) error {
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(w.dyn, 0)
 	gwFactory := gwinformers.NewSharedInformerFactory(w.gw, 0)
 	w.vdInformer = dynFactory.ForResource(virtualDestinations).Informer()
+	w.classInformer = gwFactory.Gateway().V1().GatewayClasses().Informer()
 	w.gatewayInformer = gwFactory.Gateway().V1().Gateways().Informer()
 	w.routeInformer = gwFactory.Gateway().V1().HTTPRoutes().Informer()
-	for _, inf := range []cache.SharedIndexInformer{w.vdInformer, w.gatewayInformer, w.routeInformer} {
+	for _, inf := range []cache.SharedIndexInformer{w.vdInformer, w.classInformer, w.gatewayInformer, w.routeInformer} {
 		// Status writes compare whole statuses; managedFields only cost memory.
 		if err := inf.SetTransform(stripManagedFields); err != nil {
 			return fmt.Errorf("status writer: %w", err)

@@ -167,6 +167,12 @@ func TestWriter(t *testing.T) {
 	}}, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create VirtualDestination: %v", err)
 	}
+	if _, err := gw.GatewayV1().GatewayClasses().Create(ctx, &gwv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "causeway"},
+		Spec:       gwv1.GatewayClassSpec{ControllerName: model.DefaultControllerName},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create GatewayClass: %v", err)
+	}
 	all := gwv1.NamespacesFromAll
 	if _, err := gw.GatewayV1().Gateways("gloo-system").Create(ctx, &gwv1.Gateway{
 		ObjectMeta: metav1.ObjectMeta{Name: "http", Namespace: "gloo-system"},
@@ -219,6 +225,10 @@ func TestWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	class, err := gw.GatewayV1().GatewayClasses().Get(ctx, "causeway", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	routes, err := gw.GatewayV1().HTTPRoutes("bookinfo").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +241,8 @@ func TestWriter(t *testing.T) {
 				Ports:    []model.VirtualDestinationPort{{Number: 9080, Protocol: "HTTP"}},
 				Services: []model.ServiceSelector{{Labels: map[string]string{"app": "reviews"}}},
 			}},
-			Gateways: []*model.Gateway{gateway},
+			GatewayClasses: []*model.GatewayClass{class},
+			Gateways:       []*model.Gateway{gateway},
 		}
 		for i := range routes.Items {
 			w.HTTPRoutes = append(w.HTTPRoutes, &routes.Items[i])
@@ -281,6 +292,20 @@ func TestWriter(t *testing.T) {
 		return checkRoute(ctx, gw, "broken", "Accepted=True/Accepted", "ResolvedRefs=False/BackendNotFound")
 	})
 	eventually(t, 20*time.Second, "Gateway status", func() string { return checkGateway(ctx, gw, 2) })
+	eventually(t, 20*time.Second, "GatewayClass status", func() string {
+		c, err := gw.GatewayV1().GatewayClasses().Get(ctx, "causeway", metav1.GetOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		if len(c.Status.Conditions) != 1 || c.Status.Conditions[0].Type != "Accepted" || c.Status.Conditions[0].Status != metav1.ConditionTrue ||
+			c.Status.Conditions[0].ObservedGeneration != c.Generation {
+			return fmt.Sprintf("GatewayClass conditions %+v, want Accepted True of generation %d", c.Status.Conditions, c.Generation)
+		}
+		if diff := cmp.Diff(translator.SupportedFeatures(), c.Status.SupportedFeatures); diff != "" {
+			return "GatewayClass supportedFeatures (-want +got):\n" + diff
+		}
+		return ""
+	})
 	got, err := gw.GatewayV1().HTTPRoutes("bookinfo").Get(ctx, "reviews", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -384,12 +409,12 @@ func checkRoute(ctx context.Context, gw gwclient.Interface, name string, want ..
 	}
 	var ours []gwv1.RouteParentStatus
 	for _, p := range r.Status.Parents {
-		if p.ControllerName == translator.ControllerName {
+		if p.ControllerName == model.DefaultControllerName {
 			ours = append(ours, p)
 		}
 	}
 	if len(ours) != 1 {
-		return fmt.Sprintf("HTTPRoute %s: %d parent entries of %s, want 1", name, len(ours), translator.ControllerName)
+		return fmt.Sprintf("HTTPRoute %s: %d parent entries of %s, want 1", name, len(ours), model.DefaultControllerName)
 	}
 	var got []string
 	for _, c := range ours[0].Conditions {
