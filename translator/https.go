@@ -28,7 +28,15 @@ import (
 // and nothing else: Envoy swaps the certificate without draining the
 // listener.
 func GatewayCertificateSecretName(namespace, name string) string {
-	return "gateway-cert~" + namespace + "~" + name
+	return gatewayCertificatePrefix + namespace + "~" + name
+}
+
+const gatewayCertificatePrefix = "gateway-cert~"
+
+// IsGatewayCertificateSecret reports whether an SDS secret name is a
+// Gateway certificate's (GatewayCertificateSecretName).
+func IsGatewayCertificateSecret(name string) bool {
+	return strings.HasPrefix(name, gatewayCertificatePrefix)
 }
 
 // refProblem says why a listener's tls.certificateRefs do not resolve:
