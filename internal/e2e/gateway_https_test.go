@@ -1,20 +1,25 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/e2eutil"
+	"github.com/causeway-dev/causeway/translator"
 )
 
 // HTTPS termination through a real Envoy (issue 11): the gateway proxy at
@@ -214,8 +219,8 @@ func TestGatewayHTTPS(t *testing.T) {
 		}
 	})
 
+	newA := newCertPair(t, "a.example.com")
 	t.Run("rotation under traffic", func(t *testing.T) {
-		newA := newCertPair(t, "a.example.com")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		before, err := gw.Stats(ctx)
@@ -321,7 +326,62 @@ func TestGatewayHTTPS(t *testing.T) {
 			t.Errorf("b.example.com after rotating a: %v", err)
 		}
 	})
+	t.Run("no key material in logs, config dumps or translate", func(t *testing.T) {
+		sources := map[string][]byte{}
+		logData, err := os.ReadFile(top.causeway.LogPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources["causeway serve log"] = logData
+		for _, path := range []string{"/config_dump?include_eds", "/certs"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			body, err := gw.Admin(ctx, path)
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			sources["gateway "+path] = body
+		}
+		// The dump holds the certificate secrets, with the keys redacted.
+		if name := translator.GatewayCertificateSecretName("gw", "b-cert"); !bytes.Contains(sources["gateway /config_dump?include_eds"], []byte(name)) {
+			t.Fatalf("the gateway's config_dump lacks secret %s: nothing to check", name)
+		}
+		out, err := exec.Command(causewayBin, "translate", "--world", top.worldPath, "--role", "gateway", "--cluster", "cluster-1").Output()
+		if err != nil {
+			t.Fatalf("causeway translate: %v", err)
+		}
+		sources["translate"] = out
+		for name, data := range sources {
+			for _, k := range []certPair{certA, certB, newA} {
+				if i := keyMaterialAt(data, k.key); i >= 0 {
+					t.Errorf("%s holds a private key at byte %d", name, i)
+				}
+			}
+		}
+	})
 	e2eutil.CheckNoRejectedUpdates(t, top.envoys)
+}
+
+// keyMaterialAt finds keyPEM in data (-1 if absent): the PEM, any line of
+// its base64 body, base64 of the whole PEM (how JSON encodes bytes) or of
+// its DER.
+func keyMaterialAt(data, keyPEM []byte) int {
+	// Past the headers every key shares, into this key's own bytes.
+	forms := [][]byte{keyPEM, []byte(base64.StdEncoding.EncodeToString(keyPEM)[100:148])}
+	if b, _ := pem.Decode(keyPEM); b != nil {
+		forms = append(forms, []byte(base64.StdEncoding.EncodeToString(b.Bytes)[60:108]))
+	}
+	for _, line := range bytes.Split(keyPEM, []byte("\n")) {
+		if len(line) >= 32 && !bytes.HasPrefix(line, []byte("-----")) {
+			forms = append(forms, line)
+		}
+	}
+	for _, f := range forms {
+		if i := bytes.Index(data, f); i >= 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 func serialOf(c *x509.Certificate) *big.Int {
@@ -338,4 +398,24 @@ func mustRequest(t *testing.T, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestKeyMaterialAtFindsKeys proves the check above can fail: a key as
+// `translate --with-secrets` prints it (base64 of the PEM in YAML), as PEM
+// in a log line, and as its DER in JSON is found; its certificate is not.
+func TestKeyMaterialAtFindsKeys(t *testing.T) {
+	k := newCertPair(t, "a.example.com")
+	b, _ := pem.Decode(k.key)
+	for name, data := range map[string][]byte{
+		"translate --with-secrets": []byte("private_key:\n    inline_bytes: " + base64.StdEncoding.EncodeToString(k.key) + "\n"),
+		"PEM in a log line":        []byte(fmt.Sprintf("level=DEBUG msg=secret value=%q", k.key)),
+		"DER in JSON":              []byte(`{"key":"` + base64.StdEncoding.EncodeToString(b.Bytes) + `"}`),
+	} {
+		if keyMaterialAt(data, k.key) < 0 {
+			t.Errorf("%s: key not found", name)
+		}
+	}
+	if i := keyMaterialAt(k.cert, k.key); i >= 0 {
+		t.Errorf("the certificate was flagged at byte %d", i)
+	}
 }
