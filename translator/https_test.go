@@ -82,7 +82,9 @@ func httpsTestWorld(t *testing.T, gateways ...string) *model.Snapshot {
 	t.Helper()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	c, k := selfSigned(t, "a.example.com", ec, &ec.PublicKey)
-	ind := func(b []byte) string { return "    " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n    ") }
+	ind := func(b []byte) string {
+		return "    " + strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n    ")
+	}
 	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: gloo-system}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n" +
 		ind(c) + "\n  tls.key: |\n" + ind(k) + "\n"
 	return parseWorld(t, append([]string{statusWorld, secret}, gateways...)...)
