@@ -87,6 +87,7 @@ func checkListeners(w *model.Snapshot, gw *model.Gateway, r *Resources) ([]gwLis
 				bad(i, field, reason, "%s", msg)
 				continue
 			}
+			reportTLSOptions(r, obj, i, l)
 			if gl.certs, gl.refs = listenerCertificates(w, gw, l); gl.refs != nil {
 				r.report(obj, fmt.Sprintf("spec.listeners[%d].tls.certificateRefs", i), "%s; listener not served", gl.refs.message)
 			}

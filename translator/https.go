@@ -61,6 +61,13 @@ func checkListenerTLS(l gwv1.Listener) (field string, reason gwv1.ListenerCondit
 	return "", "", "", true
 }
 
+// reportTLSOptions reports tls.options, which Causeway does not read.
+func reportTLSOptions(r *Resources, obj string, i int, l gwv1.Listener) {
+	if len(l.TLS.Options) > 0 {
+		r.report(obj, fmt.Sprintf("spec.listeners[%d].tls.options", i), "options are not supported; ignored")
+	}
+}
+
 // listenerCertificates resolves the certificateRefs of HTTPS listener l of
 // gw to Secrets. Any reference that does not resolve makes the listener
 // unserved (rather than served with fewer certificates than asked), and
