@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -163,7 +164,8 @@ func httpsClient(tlsConf *tls.Config) *http.Client {
 
 func TestGatewayHTTPS(t *testing.T) {
 	certA, certB := newCertPair(t, "a.example.com"), newCertPair(t, "b.example.com")
-	top := startMesh(t, meshSpec{world: httpsWorld(certA, certB), backends: httpsBackends, proxies: httpsProxies})
+	top := startMesh(t, meshSpec{world: httpsWorld(certA, certB), backends: httpsBackends, proxies: httpsProxies,
+		serveArgs: []string{"--log-level", "debug"}})
 	gw := top.envoys["gateway-https"]
 
 	// The listener warms until its certificates arrive over SDS; allow for it.
@@ -332,7 +334,20 @@ func TestGatewayHTTPS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !bytes.Contains(logData, []byte("level=DEBUG")) && !bytes.Contains(logData, []byte(`"level":"DEBUG"`)) {
+			t.Fatalf("causeway serve log has no debug lines; is --log-level debug in effect?")
+		}
 		sources["causeway serve log"] = logData
+		resp, err := http.Get("http://" + top.metricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || len(metrics) == 0 {
+			t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+		}
+		sources["/metrics"] = metrics
 		for _, path := range []string{"/config_dump?include_eds", "/certs"} {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			body, err := gw.Admin(ctx, path)
