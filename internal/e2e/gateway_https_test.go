@@ -106,7 +106,9 @@ metadata: {name: to-https, namespace: apps}
 spec:
   parentRefs: [{name: web, namespace: gw, sectionName: http}]
   rules:
-  - filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443, statusCode: 301}}]`)
+  - filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443, statusCode: 301}}]
+  - matches: [{path: {type: PathPrefix, value: /default-port}}]
+    filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}]`)
 	for _, l := range []string{"a", "b"} {
 		docs = append(docs, fmt.Sprintf(`apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -218,6 +220,18 @@ func TestGatewayHTTPS(t *testing.T) {
 		r, err := e2eutil.GetBackend(httpsClient(trusting("a.example.com", certA)), mustRequest(t, resp.Header.Get("Location")))
 		if err != nil || r.Instance != "app-a" {
 			t.Fatalf("following the redirect: %v (answered by %q)", err, r.Instance)
+		}
+		// Without a port, scheme https redirects to 443 (Envoy writes it
+		// out; the Gateway API's conformance accepts it written or not).
+		req, _ = http.NewRequest(http.MethodGet, "http://a.example.com:"+httpPort+"/default-port", nil)
+		resp, err = httpsClient(nil).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusFound || (loc != "https://a.example.com/default-port" && loc != "https://a.example.com:443/default-port") {
+			t.Errorf("got %d Location %q, want 302 to https://a.example.com[:443]/default-port", resp.StatusCode, loc)
 		}
 	})
 
