@@ -29,7 +29,7 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 	ports := b.listenersByPort()
 	attached := b.attachRoutes()
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
-		r.Listeners = append(r.Listeners, gatewayListener(p.BindAddress, port))
+		r.Listeners = append(r.Listeners, b.portListener(port, ports[port]))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
 	}
 	for _, name := range slices.Sorted(maps.Keys(b.usedServiceClusters)) {
@@ -78,6 +78,9 @@ func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 	ports := map[uint32][]gwListener{}
 	for _, gw := range b.w.Gateways() {
 		for _, l := range b.idx.listeners[gw] {
+			if !l.served() {
+				continue
+			}
 			port := uint32(l.listener.Port)
 			ports[port] = append(ports[port], l)
 		}
@@ -112,6 +115,9 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 				b.r.report(obj, field, "%s", pa.message)
 			}
 			for _, lh := range pa.listeners {
+				if !lh.l.served() {
+					continue
+				}
 				port := uint32(lh.l.listener.Port)
 				if perPort[port] == nil {
 					perPort[port] = map[string][]string{}
