@@ -166,7 +166,7 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 		}
 	}
 	c := edsCluster(name, p)
-	if isHTTP2Protocol(sp.Protocol) {
+	if servicePortHTTP2(*sp) {
 		useHTTP2(c)
 	}
 	return c, set.assignment(name, flatPriority)

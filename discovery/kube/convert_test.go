@@ -213,7 +213,7 @@ func TestBuildWorld(t *testing.T) {
 				Ports: []model.ServicePort{
 					{Name: "http", Port: 9080, TargetPort: 0}, // the EndpointSlice port carries the number
 					{Name: "admin", Port: 9090, TargetPort: 19090},
-					{Name: "grpc", Port: 9091, TargetPort: 9091, Protocol: "H2C"},
+					{Name: "grpc", Port: 9091, TargetPort: 9091, AppProtocol: "kubernetes.io/h2c"},
 				},
 				Endpoints: []model.Endpoint{{Address: "10.0.0.1", Ports: []model.EndpointPort{{Name: "http", Port: 8080}, {Name: "admin", Port: 19090}}, Locality: east, Ready: true}},
 			}),
