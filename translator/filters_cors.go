@@ -21,10 +21,12 @@ import (
 // a CorsPolicy in its routes' typed_per_filter_config. Routes without one
 // pass through untouched.
 //
-// Envoy answers preflights itself, also those from origins that are not
-// allowed (forward_not_matching_preflights false): such a preflight gets a
-// response without Access-Control-Allow-* headers and never reaches the
-// backend, one of the two answers the Gateway API allows.
+// Envoy answers preflights from allowed origins itself. Preflights from
+// other origins go on to the backend untouched (forward_not_matching_preflights,
+// set explicitly): answering them locally, Envoy would still add the route's
+// Access-Control-Allow-Credentials, -Methods and -Headers (without -Origin),
+// and the Gateway API wants credentials allowed only alongside a matching
+// origin.
 
 // corsHTTPFilter is the CORS filter of the gateway HTTP connection manager,
 // ahead of the router.
@@ -50,7 +52,7 @@ func compileCORS(f *gwv1.HTTPCORSFilter, field string) (*corsv3.CorsPolicy, []ru
 		return nil, []ruleProblem{invalidValue(field, "filter type CORS needs cors")}
 	}
 	var problems []ruleProblem
-	policy := &corsv3.CorsPolicy{ForwardNotMatchingPreflights: wrapperspb.Bool(false)}
+	policy := &corsv3.CorsPolicy{ForwardNotMatchingPreflights: wrapperspb.Bool(true)}
 	for i, o := range f.AllowOrigins {
 		m, err := corsOriginMatcher(string(o))
 		if err == nil && o == "*" && len(f.AllowOrigins) > 1 {
