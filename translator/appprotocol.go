@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"strings"
 
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -54,4 +55,45 @@ func unsupportedAppProtocol(sp model.ServicePort) string {
 		return "appProtocol " + AppProtocolWSS + " needs TLS to the backend, which Causeway does not support"
 	}
 	return ""
+}
+
+// vdServicePort is the port of svc that VirtualDestination port vp
+// forwards to, as endpointPort picks it: the Service port named by
+// targetPort.name, else the one numbered like vp; nil when vp names a
+// number or svc has no such port.
+func vdServicePort(vp model.VirtualDestinationPort, svc *model.Service) *model.ServicePort {
+	for i := range svc.Ports {
+		sp := &svc.Ports[i]
+		switch tp := vp.TargetPort; {
+		case tp != nil && tp.Number != 0:
+			return nil
+		case tp != nil && tp.Name != "":
+			if sp.Name == tp.Name {
+				return sp
+			}
+		case sp.Port == vp.Number:
+			return sp
+		}
+	}
+	return nil
+}
+
+// reportWebSocketOverHTTP2 reports the ports of vd that speak HTTP/2 to
+// backends whose Service port says kubernetes.io/ws: the port's protocol
+// decides for the whole destination, and WebSocket upgrades fail over
+// HTTP/2 (the backend would need RFC 8441).
+func reportWebSocketOverHTTP2(vd *model.VirtualDestination, services []*model.Service, r *Resources) {
+	for pi, vp := range vd.Ports {
+		if !isHTTP2Protocol(vp.Protocol) {
+			continue
+		}
+		for _, svc := range services {
+			if sp := vdServicePort(vp, svc); sp != nil && strings.EqualFold(sp.AppProtocol, AppProtocolWS) {
+				r.report(vdObject(vd), fmt.Sprintf("spec.ports[%d].protocol", pi),
+					"protocol %s makes gateways speak HTTP/2 to Service %s/%s of cluster %s, whose port %d says appProtocol %s: WebSocket upgrades will fail (use protocol HTTP)",
+					vp.Protocol, svc.Namespace, svc.Name, svc.Cluster, sp.Port, AppProtocolWS)
+				break
+			}
+		}
+	}
 }

@@ -41,6 +41,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 	}
 	reportUnreachableClusters(w, p, vd, services, r)
 	reportExternalDNS(vd, externals, r)
+	reportWebSocketOverHTTP2(vd, services, r)
 	subsets := subsetsOf(vd, r)
 	pol := policies[vd]
 	var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
