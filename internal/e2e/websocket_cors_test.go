@@ -162,15 +162,41 @@ func TestWebSocketAndCORS(t *testing.T) {
 	t.Run("CORSPreflightAllowed", func(t *testing.T) { testCORSPreflightAllowed(t) })
 	t.Run("CORSPreflightDisallowedOrigin", func(t *testing.T) { testCORSPreflightDisallowed(t) })
 	t.Run("CORSSimpleRequests", func(t *testing.T) { testCORSSimple(t) })
+	t.Run("ConnectionOutlivesRouteTimeout", testWebSocketOutlivesRouteTimeout)
 	t.Run("NoEnvoyRejectedAnUpdate", func(t *testing.T) { e2eutil.CheckNoRejectedUpdates(t, top.envoys) })
 }
 
 // testWebSocketEcho dials ws:// through the gateway with Host host (once
 // the route is there) and checks text and binary echoes.
 func testWebSocketEcho(t *testing.T, host string) {
+	c := dialWebSocket(t, host)
+	defer c.CloseNow()
+	echoes(t, c, host, 20)
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// testWebSocketOutlivesRouteTimeout: an upgraded connection is not cut by
+// Envoy's default route timeout (15 s), which bounds only the upgrade
+// request.
+func testWebSocketOutlivesRouteTimeout(t *testing.T) {
+	c := dialWebSocket(t, wsLocalHost)
+	defer c.CloseNow()
+	echoes(t, c, wsLocalHost, 2)
+	time.Sleep(envoyDefaultRouteTimeout + time.Second)
+	echoes(t, c, wsLocalHost, 2)
+}
+
+// envoyDefaultRouteTimeout is Envoy's route timeout when a route sets none.
+const envoyDefaultRouteTimeout = 15 * time.Second
+
+// dialWebSocket opens a WebSocket to the echo backend through the gateway
+// with Host host, retrying while the route and endpoints are on their way.
+func dialWebSocket(t *testing.T, host string) *websocket.Conn {
+	t.Helper()
 	url := fmt.Sprintf("ws://%s:%d%s", wsGatewayAddress, wsGatewayPort, backend.WebSocketPath)
 	var c *websocket.Conn
-	// The Envoys are ready; their routes and endpoints may still be on the way.
 	if err := e2eutil.Eventually(20*time.Second, 200*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -186,10 +212,15 @@ func testWebSocketEcho(t *testing.T, host string) {
 	}); err != nil {
 		t.Fatalf("WebSocket dial %s with Host %s: %v", url, host, err)
 	}
-	defer c.CloseNow()
+	return c
+}
+
+// echoes sends n messages, text and binary in turn, each awaiting its echo.
+func echoes(t *testing.T, c *websocket.Conn, host string, n int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for i := range 20 {
+	for i := range n {
 		typ, msg := websocket.MessageText, []byte(fmt.Sprintf("message %d to %s", i, host))
 		if i%2 == 1 {
 			typ, msg = websocket.MessageBinary, []byte{byte(i), 0, 255, byte(i)}
@@ -204,9 +235,6 @@ func testWebSocketEcho(t *testing.T, host string) {
 		if gotTyp != typ || !bytes.Equal(got, msg) {
 			t.Fatalf("echo %d = %v %q, want %v %q", i, gotTyp, got, typ, msg)
 		}
-	}
-	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
-		t.Errorf("close: %v", err)
 	}
 }
 
