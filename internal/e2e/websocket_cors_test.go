@@ -26,6 +26,7 @@ const (
 	wsGatewayPort    = 8080
 	wsLocalHost      = "ws-local.example.com"
 	wsRemoteHost     = "ws-remote.example.com"
+	wsTimeoutHost    = "ws-timeout.example.com" // a route with timeouts.request 2s
 	corsHost         = "cors.example.com"
 	corsOrigin       = "https://app.example"
 )
@@ -107,6 +108,16 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
+metadata: {name: ws-timeout, namespace: web}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [ws-timeout.example.com]
+  rules:
+  - backendRefs: [{name: echo, port: 9080}]
+    timeouts: {request: 2s}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
 metadata: {name: ws-remote, namespace: web}
 spec:
   parentRefs: [{name: web}]
@@ -177,15 +188,21 @@ func testWebSocketEcho(t *testing.T, host string) {
 	}
 }
 
-// testWebSocketOutlivesRouteTimeout: an upgraded connection is not cut by
-// Envoy's default route timeout (15 s), which bounds only the upgrade
-// request.
+// testWebSocketOutlivesRouteTimeout: an upgraded connection is cut
+// neither by Envoy's default route timeout (15 s) nor by a rule's
+// timeouts.request (2 s): they bound only the upgrade request.
 func testWebSocketOutlivesRouteTimeout(t *testing.T) {
-	c := dialWebSocket(t, wsLocalHost)
-	defer c.CloseNow()
-	echoes(t, c, wsLocalHost, 2)
+	conns := map[string]*websocket.Conn{}
+	for _, host := range []string{wsLocalHost, wsTimeoutHost} {
+		c := dialWebSocket(t, host)
+		defer c.CloseNow()
+		echoes(t, c, host, 2)
+		conns[host] = c
+	}
 	time.Sleep(envoyDefaultRouteTimeout + time.Second)
-	echoes(t, c, wsLocalHost, 2)
+	for host, c := range conns {
+		echoes(t, c, host, 2)
+	}
 }
 
 // envoyDefaultRouteTimeout is Envoy's route timeout when a route sets none.
