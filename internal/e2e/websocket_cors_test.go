@@ -153,7 +153,7 @@ func preflight(origin string) map[string]string {
 func testCORSPreflightAllowed(t *testing.T) {
 	// The simple GET first: it waits for the route to arrive.
 	if err := e2eutil.Eventually(20*time.Second, 200*time.Millisecond, func() error {
-		_, err := e2eutil.GetBackend(gatewayClient, mustRequest(t, http.MethodGet, "/open", corsHost))
+		_, err := e2eutil.GetBackend(gatewayClient, wsRequest(t, http.MethodGet, "/open", corsHost))
 		return err
 	}); err != nil {
 		t.Fatalf("the CORS route never answered: %v", err)
@@ -213,7 +213,7 @@ func testCORSSimple(t *testing.T) {
 		origin  string
 		allowed bool
 	}{{corsOrigin, true}, {"https://x.trusted.example", true}, {"https://evil.example", false}} {
-		req := mustRequest(t, http.MethodGet, "/api/items", corsHost)
+		req := wsRequest(t, http.MethodGet, "/api/items", corsHost)
 		req.Header.Set("Origin", tc.origin)
 		resp, err := gatewayClient.Do(req)
 		if err != nil {
@@ -243,7 +243,7 @@ func testCORSSimple(t *testing.T) {
 	}
 }
 
-func mustRequest(t *testing.T, method, path, host string) *http.Request {
+func wsRequest(t *testing.T, method, path, host string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, fmt.Sprintf("http://%s:%d%s", wsGatewayAddress, wsGatewayPort, path), nil)
 	if err != nil {
