@@ -77,7 +77,7 @@ certificate and restart the proxy before --ttl runs out.`,
 }
 
 func runCertsIssue(f *certsIssueFlags, stdout io.Writer) error {
-	if err := (model.Proxy{Role: model.Role(f.role), Cluster: f.cluster}).Validate(); err != nil {
+	if err := (model.Proxy{Role: model.Role(f.role), Cluster: f.cluster}).ValidateClass(); err != nil {
 		return fmt.Errorf("--role/--cluster: %w", err)
 	}
 	if f.ttl <= 0 {
