@@ -52,6 +52,10 @@ gateways come from Services labelled causeway.dev/east-west-gateway: "true".
 The manifests are converted exactly as causeway serve converts what it
 reads from the clusters.
 
+A gateway proxy is named by --gateway <namespace>/<name> (the one Gateway
+it serves) or --all-gateways (every Gateway of its cluster), as in
+causeway bootstrap.
+
 Diagnostics (problems in the world the translator worked around, and in
 --kube mode objects left out as invalid) go to stderr. Exit status: 0
 clean, 1 diagnostics or another error, 2 the world file or a manifest
@@ -59,10 +63,11 @@ does not load.
 
 Secrets are redacted: only their names are printed. Without --with-secrets
 no credentials are used, so no secrets are produced at all.`,
-		Example: `  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1
-  causeway translate --world examples/world.yaml --role eastwest --cluster cluster-2 --type listeners
+		Example: `  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --all-gateways --type routes
+  causeway translate --world examples/demo/world.yaml --role eastwest --cluster cluster-2 --type listeners
   causeway translate --kube cluster-1=manifests/cluster-1 --kube cluster-2=manifests/cluster-2 \
-    --clusters clusters.yaml --role gateway --cluster cluster-1`,
+    --clusters clusters.yaml --role gateway --cluster cluster-1 --gateway gloo-system/http`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTranslate(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -88,11 +93,14 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if f.clusters != "" && len(f.kube) == 0 {
 		return errors.New("--clusters needs --kube")
 	}
+	p, err := f.proxy()
+	if err != nil {
+		return err
+	}
 	var (
 		world   *model.Snapshot
 		source  = f.world
 		invalid []error // objects left out of the world, reported like diagnostics
-		err     error
 	)
 	if len(f.kube) > 0 {
 		source = "the --kube clusters"
@@ -105,10 +113,6 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
-	}
-	p := f.proxy()
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("--role/--cluster: %w", err)
 	}
 	c := world.Cluster(p.Cluster)
 	if c == nil {
