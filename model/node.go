@@ -5,9 +5,9 @@ import (
 )
 
 // ProxyFromNode reads a proxy identity from an Envoy node: role, cluster,
-// bind address and Gateway from node metadata, locality from node.locality. A node whose
-// locality is empty takes its cluster's default locality, when the cluster is
-// known to the snapshot.
+// bind address and Gateway from node metadata, locality from node.locality.
+// A node whose locality is empty takes its cluster's default locality, when
+// the cluster is known to the snapshot.
 func ProxyFromNode(node *corev3.Node, world *Snapshot) (Proxy, error) {
 	p := Proxy{}
 	if md := node.GetMetadata(); md != nil {

@@ -75,7 +75,8 @@ func servedBy(gw *model.Gateway, cluster string) bool {
 }
 
 // listenersByPort collects the usable listeners of served Gateways by port.
-// Listeners of several Gateways on one port share one Envoy listener.
+// Listeners of several Gateways on one port (a proxy of every Gateway)
+// share one Envoy listener.
 func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 	ports := map[uint32][]gwListener{}
 	for _, gw := range b.w.Gateways() {
