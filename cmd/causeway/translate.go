@@ -54,6 +54,10 @@ gateways come from Services labelled causeway.dev/east-west-gateway: "true".
 The manifests are converted exactly as causeway serve converts what it
 reads from the clusters.
 
+A gateway proxy is named by --gateway <namespace>/<name> (the one Gateway
+it serves) or --all-gateways (every Gateway of its cluster), as in
+causeway bootstrap.
+
 Diagnostics (problems in the world the translator worked around, and in
 --kube mode objects left out as invalid) go to stderr. Exit status: 0
 clean, 1 diagnostics or another error, 2 the world file or a manifest
@@ -63,10 +67,11 @@ Secrets are redacted: only their names are printed. Without --with-secrets
 no credentials are used, so no identity secrets are produced at all. Gateway
 certificates (HTTPS listeners' certificateRefs) are listed by name too;
 --with-secrets prints them in full, private keys included.`,
-		Example: `  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1
-  causeway translate --world examples/world.yaml --role eastwest --cluster cluster-2 --type listeners
+		Example: `  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --all-gateways --type routes
+  causeway translate --world examples/demo/world.yaml --role eastwest --cluster cluster-2 --type listeners
   causeway translate --kube cluster-1=manifests/cluster-1 --kube cluster-2=manifests/cluster-2 \
-    --clusters clusters.yaml --role gateway --cluster cluster-1`,
+    --clusters clusters.yaml --role gateway --cluster cluster-1 --gateway gloo-system/http`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTranslate(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -93,11 +98,14 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if f.clusters != "" && len(f.kube) == 0 {
 		return errors.New("--clusters needs --kube")
 	}
+	p, err := f.proxy()
+	if err != nil {
+		return err
+	}
 	var (
 		world   *model.Snapshot
 		source  = f.world
 		invalid []error // objects left out of the world, reported like diagnostics
-		err     error
 	)
 	if len(f.kube) > 0 {
 		source = "the --kube clusters"
@@ -112,10 +120,6 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	world = world.WithControllerName(f.controllerName)
-	p := f.proxy()
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("--role/--cluster: %w", err)
-	}
 	c := world.Cluster(p.Cluster)
 	if c == nil {
 		return fmt.Errorf("--cluster %q is not in %s (clusters: %s)", p.Cluster, source, clusterNames(world))

@@ -24,7 +24,7 @@ func TestTranslateGatewayCertificates(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString(sec.KeyPEM)
 	cert := base64.StdEncoding.EncodeToString(sec.CertPEM)
 
-	code, out, errOut := causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--type", "secrets")
+	code, out, errOut := causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--all-gateways", "--type", "secrets")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -33,7 +33,7 @@ func TestTranslateGatewayCertificates(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 
-	code, out, errOut = causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--type", "all")
+	code, out, errOut = causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--all-gateways", "--type", "all")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -41,7 +41,7 @@ func TestTranslateGatewayCertificates(t *testing.T) {
 		t.Errorf("certificate contents printed without --with-secrets:\n%s", out)
 	}
 
-	code, out, errOut = causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--type", "secrets", "--with-secrets")
+	code, out, errOut = causeway(t, "translate", "--world", world, "--cluster", "cluster-1", "--all-gateways", "--type", "secrets", "--with-secrets")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}

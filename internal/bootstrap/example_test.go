@@ -14,7 +14,7 @@ import (
 // on every ADS (re)connect.
 func ExampleProto_tokenFile() {
 	b, err := bootstrap.Proto(bootstrap.Options{
-		Role: model.RoleGateway, Cluster: "cluster-1", NodeID: "gateway-0",
+		Role: model.RoleGateway, Cluster: "cluster-1", Gateway: "default/web", NodeID: "gateway-0",
 		XDSAddress: "causeway.causeway-system.svc:18000",
 		Security: bootstrap.Security{
 			CAFile:     "/etc/causeway/ca.pem",

@@ -41,7 +41,7 @@ var httpsBackends = []backendSpec{
 }
 
 var httpsProxies = []proxySpec{
-	{"gateway-https", "gateway", "cluster-1", "us-east", "us-east-1a", httpsGateway},
+	{"gateway-https", "gateway", "cluster-1", "us-east", "us-east-1a", httpsGateway, "gw/web"},
 }
 
 // certPair is one certificate and key, PEM encoded, with the parsed leaf.

@@ -15,7 +15,7 @@ import (
 // proxySpec is one Envoy of the test topology: e2eutil.ProxySpec's fields,
 // a type of its own so the package's literals stay unkeyed.
 type proxySpec struct {
-	Name, Role, Cluster, Region, Zone, BindAddress string
+	Name, Role, Cluster, Region, Zone, BindAddress, Gateway string
 }
 
 const (
@@ -25,10 +25,10 @@ const (
 )
 
 var proxies = []proxySpec{
-	{"gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", gatewayAddress},
-	{"eastwest-cluster-1", "eastwest", "cluster-1", "us-east", "us-east-1a", "127.0.11.100"},
-	{"eastwest-cluster-2-a", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.100"},
-	{"eastwest-cluster-2-b", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.101"},
+	{"gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", gatewayAddress, "bookinfo/bookinfo-gateway"},
+	{"eastwest-cluster-1", "eastwest", "cluster-1", "us-east", "us-east-1a", "127.0.11.100", ""},
+	{"eastwest-cluster-2-a", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.100", ""},
+	{"eastwest-cluster-2-b", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.101", ""},
 }
 
 // topology is one running control plane with its Envoys and backends.

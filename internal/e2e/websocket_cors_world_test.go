@@ -16,8 +16,8 @@ const (
 )
 
 var wsProxies = []proxySpec{
-	{"gateway-ws-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", wsGatewayAddress},
-	{"eastwest-ws-cluster-2", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.67.100"},
+	{"gateway-ws-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", wsGatewayAddress, "web/web"},
+	{"eastwest-ws-cluster-2", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.67.100", ""},
 }
 
 var wsBackends = []backendSpec{
