@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/model"
@@ -23,6 +24,9 @@ type gwListener struct {
 	index    int // in spec.listeners
 	listener gwv1.Listener
 	hostname string // lower case; "" matches any host
+	// nsSelector is allowedRoutes.namespaces.selector, parsed, for a
+	// from: Selector listener (see allowsNamespace).
+	nsSelector labels.Selector
 }
 
 // listenerProblem says why a listener cannot be used.
@@ -64,12 +68,12 @@ func checkListeners(gw *model.Gateway, r *Resources) ([]gwListener, map[int]list
 				continue
 			}
 		}
-		if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil &&
-			*ar.Namespaces.From == gwv1.NamespacesFromSelector {
-			r.report(obj, fmt.Sprintf("spec.listeners[%d].allowedRoutes.namespaces.from", i),
-				"Selector is not supported; only routes in namespace %s attach", gw.Namespace)
+		sel, err := namespaceSelector(l)
+		if err != nil {
+			bad(i, ".allowedRoutes.namespaces.selector", listenerReasonUnsupportedValue, "%v", err)
+			continue
 		}
-		usable = append(usable, gwListener{gw: gw, index: i, listener: l, hostname: host})
+		usable = append(usable, gwListener{gw: gw, index: i, listener: l, hostname: host, nsSelector: sel})
 	}
 	slices.SortStableFunc(usable, func(a, b gwListener) int { return cmp.Compare(a.listener.Port, b.listener.Port) })
 	return usable, problems
@@ -86,15 +90,8 @@ func allowsHTTPRoute(l gwv1.Listener) bool {
 
 // allows reports whether l accepts HTTPRoutes from namespace ns. Without
 // allowedRoutes only the Gateway's own namespace may attach.
-func (l gwListener) allows(ns string) bool {
-	if !allowsHTTPRoute(l.listener) {
-		return false
-	}
-	ar := l.listener.AllowedRoutes
-	if ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromAll {
-		return true
-	}
-	return ns == l.gw.Namespace
+func (l gwListener) allows(w *model.Snapshot, ns string) bool {
+	return allowsHTTPRoute(l.listener) && l.allowsNamespace(w, ns)
 }
 
 // gatewayIndex holds the checked listeners of the Gateways one computation
@@ -170,7 +167,7 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 		switch {
 		case ref.SectionName != nil && *ref.SectionName != l.listener.Name:
 		case ref.Port != nil && *ref.Port != l.listener.Port:
-		case !l.allows(route.Namespace):
+		case !l.allows(idx.w, route.Namespace):
 			notAllowed = true
 			reasons = append(reasons, fmt.Sprintf("listener %q does not allow routes from namespace %s", l.listener.Name, route.Namespace))
 		default:

@@ -28,6 +28,10 @@ func worldOf(w *model.Snapshot, services []model.Service) model.World {
 		FailoverPolicies:         w.FailoverPolicies(),
 		OutlierDetectionPolicies: w.OutlierDetectionPolicies(),
 		Workspaces:               w.Workspaces(),
+		GatewayClasses:           w.GatewayClasses(),
+		Namespaces:               w.Namespaces(),
+		Secrets:                  w.Secrets(),
+		ControllerName:           w.ControllerName(),
 	}
 }
 
