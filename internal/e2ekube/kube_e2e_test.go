@@ -26,6 +26,7 @@ func TestKube(t *testing.T) {
 		{"ClusterSecretRotation", s.testClusterSecretRotation},
 		{"APIServerOutage", s.testAPIServerOutage},
 		{"InvalidObjects", s.testInvalidObjects},
+		{"NamespaceSelector", s.testNamespaceSelector},
 		{"WalkThrough", s.testWalkThrough},
 	} {
 		var broken error
