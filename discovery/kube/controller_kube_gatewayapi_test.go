@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/causeway-dev/causeway/model"
@@ -66,6 +67,21 @@ func TestKubeNamespacesAndTLSSecrets(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The API server sent only TLS Secrets: the Opaque one is not even
+	// in the informer's cache.
+	cached, err := c.mgmt.gwAPI.tlsSecrets.Secrets(team).List(k8slabels.Everything())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cached {
+		if s.Type != corev1.SecretTypeTLS {
+			t.Errorf("Secret %s/%s of type %s cached", s.Namespace, s.Name, s.Type)
+		}
+	}
+	if len(cached) != 2 { // web-cert and the stand-in of huge-cert
+		t.Errorf("%d Secrets cached in %s, want 2", len(cached), team)
+	}
 
 	labels := func(want map[string]string) func() error {
 		return func() error {

@@ -27,6 +27,7 @@ func TestKube(t *testing.T) {
 		{"APIServerOutage", s.testAPIServerOutage},
 		{"InvalidObjects", s.testInvalidObjects},
 		{"NamespaceSelector", s.testNamespaceSelector},
+		{"TLSSecrets", s.testTLSSecrets},
 		{"WalkThrough", s.testWalkThrough},
 	} {
 		var broken error
