@@ -172,3 +172,17 @@ spec:
 		})
 	}
 }
+
+// TestNamespaceLabelChangeIsStructural: a change of Namespace labels alone
+// is never taken for an endpoints-only change, so proxies get new routes
+// (the fast path would push only endpoints).
+func TestNamespaceLabelChangeIsStructural(t *testing.T) {
+	before := selectorWorld(t, model.Namespace{Name: "team-a"})
+	after := selectorWorld(t, model.Namespace{Name: "team-a", Labels: map[string]string{"team": "a"}})
+	if _, ok := EndpointsOnlyChange(before, after); ok {
+		t.Fatal("EndpointsOnlyChange took a Namespace label change for an endpoints-only change")
+	}
+	if _, ok := EndpointsOnlyChange(before, selectorWorld(t, model.Namespace{Name: "team-a"})); !ok {
+		t.Fatal("EndpointsOnlyChange refused two equal worlds")
+	}
+}
