@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/model"
@@ -27,6 +28,9 @@ type gwListener struct {
 	// they do not resolve (the listener takes routes but is not served).
 	certs []*model.Secret
 	refs  *refProblem
+	// nsSelector is allowedRoutes.namespaces.selector, parsed, for a
+	// from: Selector listener (see allowsNamespace).
+	nsSelector labels.Selector
 }
 
 // listenerProblem says why a listener cannot be used.
@@ -71,17 +75,17 @@ func checkListeners(w *model.Snapshot, gw *model.Gateway, r *Resources) ([]gwLis
 				continue
 			}
 		}
-		if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil &&
-			*ar.Namespaces.From == gwv1.NamespacesFromSelector {
-			r.report(obj, fmt.Sprintf("spec.listeners[%d].allowedRoutes.namespaces.from", i),
-				"Selector is not supported; only routes in namespace %s attach", gw.Namespace)
+		sel, err := namespaceSelector(l)
+		if err != nil {
+			bad(i, ".allowedRoutes.namespaces.selector", listenerReasonUnsupportedValue, "%v", err)
+			continue
 		}
 		if c, ok := conflicts[i]; ok {
 			bad(i, "", gwv1.ListenerReasonPortUnavailable, "%s", conflictMessage(gw, i, c))
 			problems[i] = listenerProblem{reason: gwv1.ListenerReasonPortUnavailable, message: conflictMessage(gw, i, c), conflict: c}
 			continue
 		}
-		gl := gwListener{gw: gw, index: i, listener: l, hostname: host}
+		gl := gwListener{gw: gw, index: i, listener: l, hostname: host, nsSelector: sel}
 		if l.Protocol == gwv1.HTTPSProtocolType {
 			if field, reason, msg, ok := checkListenerTLS(l); !ok {
 				bad(i, field, reason, "%s", msg)
@@ -109,15 +113,8 @@ func allowsHTTPRoute(l gwv1.Listener) bool {
 
 // allows reports whether l accepts HTTPRoutes from namespace ns. Without
 // allowedRoutes only the Gateway's own namespace may attach.
-func (l gwListener) allows(ns string) bool {
-	if !allowsHTTPRoute(l.listener) {
-		return false
-	}
-	ar := l.listener.AllowedRoutes
-	if ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromAll {
-		return true
-	}
-	return ns == l.gw.Namespace
+func (l gwListener) allows(w *model.Snapshot, ns string) bool {
+	return allowsHTTPRoute(l.listener) && l.allowsNamespace(w, ns)
 }
 
 // gatewayIndex holds the checked listeners of the Gateways one computation
@@ -204,7 +201,7 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 		switch {
 		case ref.SectionName != nil && *ref.SectionName != l.listener.Name:
 		case ref.Port != nil && *ref.Port != l.listener.Port:
-		case !l.allows(route.Namespace):
+		case !l.allows(idx.w, route.Namespace):
 			notAllowed = true
 			reasons = append(reasons, fmt.Sprintf("listener %q does not allow routes from namespace %s", l.listener.Name, route.Namespace))
 		default:

@@ -385,6 +385,7 @@ func (cc *configCache) convert(config *ConfigObjects, w *model.World) ([]error, 
 	w.Gateways = cc.out.Gateways
 	w.HTTPRoutes = cc.out.HTTPRoutes
 	w.ReferenceGrants = cc.out.ReferenceGrants
+	w.Namespaces, w.Secrets = cc.out.Namespaces, cc.out.Secrets
 	return cc.errs, changed
 }
 
@@ -397,7 +398,8 @@ func sameConfigObjects(a, b *ConfigObjects) bool {
 		slices.Equal(a.GatewayClasses, b.GatewayClasses) &&
 		slices.Equal(a.Gateways, b.Gateways) &&
 		slices.Equal(a.HTTPRoutes, b.HTTPRoutes) &&
-		slices.Equal(a.ReferenceGrants, b.ReferenceGrants)
+		slices.Equal(a.ReferenceGrants, b.ReferenceGrants) &&
+		slices.Equal(a.Namespaces, b.Namespaces) && slices.Equal(a.TLSSecrets, b.TLSSecrets)
 }
 
 // cloneConfigObjects copies the lists (not the objects), so a caller
@@ -413,5 +415,7 @@ func cloneConfigObjects(c *ConfigObjects) ConfigObjects {
 		Gateways:                 slices.Clone(c.Gateways),
 		HTTPRoutes:               slices.Clone(c.HTTPRoutes),
 		ReferenceGrants:          slices.Clone(c.ReferenceGrants),
+		Namespaces:               slices.Clone(c.Namespaces),
+		TLSSecrets:               slices.Clone(c.TLSSecrets),
 	}
 }

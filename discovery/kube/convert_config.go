@@ -67,6 +67,7 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			w.ReferenceGrants = append(w.ReferenceGrants, g.DeepCopy())
 		}
 	}
+	convertNamespacesAndSecrets(config, w)
 	return errs
 }
 
