@@ -375,7 +375,7 @@ func TestGatewayHTTPS(t *testing.T) {
 		if name := translator.GatewayCertificateSecretName("gw", "b-cert"); !bytes.Contains(sources["gateway /config_dump?include_eds"], []byte(name)) {
 			t.Fatalf("the gateway's config_dump lacks secret %s: nothing to check", name)
 		}
-		out, err := exec.Command(causewayBin, "translate", "--world", top.worldPath, "--role", "gateway", "--cluster", "cluster-1").Output()
+		out, err := exec.Command(causewayBin, "translate", "--world", top.worldPath, "--role", "gateway", "--cluster", "cluster-1", "--gateway", "gw/web").Output()
 		if err != nil {
 			t.Fatalf("causeway translate: %v", err)
 		}
