@@ -3,6 +3,7 @@ module github.com/causeway-dev/causeway
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.14
 	github.com/envoyproxy/go-control-plane v0.14.0
 	github.com/envoyproxy/go-control-plane/envoy v1.37.0
 	github.com/fsnotify/fsnotify v1.10.1

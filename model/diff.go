@@ -181,6 +181,7 @@ func serviceShape(h *hasher, i int, svc *Service) uint64 {
 		h.num(uint64(p.Port))
 		h.num(uint64(p.TargetPort))
 		h.str(p.Protocol)
+		h.str(p.AppProtocol)
 	}
 	return h.h.Sum64()
 }

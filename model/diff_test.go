@@ -17,7 +17,7 @@ func TestShapeHashCoversFields(t *testing.T) {
 		reflect.TypeOf(Age{}):                    2,
 		reflect.TypeOf(Service{}):                6,
 		reflect.TypeOf(Endpoint{}):               6,
-		reflect.TypeOf(ServicePort{}):            4,
+		reflect.TypeOf(ServicePort{}):            5,
 		reflect.TypeOf(EndpointPort{}):           2,
 		reflect.TypeOf(TargetPort{}):             2,
 		reflect.TypeOf(Locality{}):               3,

@@ -140,7 +140,7 @@ func TestProxyValidate(t *testing.T) {
 		p       Proxy
 		wantErr bool
 	}{
-		{Proxy{Role: RoleGateway, Cluster: "c1"}, false},
+		{Proxy{Role: RoleGateway, Cluster: "c1", Gateway: AllGateways}, false},
 		{Proxy{Role: RoleEastWest, Cluster: "c1"}, false},
 		{Proxy{Role: "sidecar", Cluster: "c1"}, true},
 		{Proxy{Role: RoleGateway}, true},

@@ -38,12 +38,16 @@ type Cluster struct {
 }
 
 // ServicePort is one port of a Service. TargetPort is the endpoint port the
-// Service port forwards to (defaults to Port).
+// Service port forwards to (defaults to Port). AppProtocol is the port's
+// appProtocol as written (kubernetes.io/ws, kubernetes.io/h2c, grpc, ...);
+// Protocol is a world file's protocol (HTTP, HTTP2, GRPC, H2C). Gateways
+// read the first that is set to pick the upstream HTTP version.
 type ServicePort struct {
-	Name       string
-	Port       uint32
-	TargetPort uint32
-	Protocol   string
+	Name        string
+	Port        uint32
+	TargetPort  uint32
+	Protocol    string
+	AppProtocol string
 }
 
 // EndpointPort is one named port on an endpoint (as in an EndpointSlice).

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/model"
@@ -23,12 +24,21 @@ type gwListener struct {
 	index    int // in spec.listeners
 	listener gwv1.Listener
 	hostname string // lower case; "" matches any host
+	// certs are an HTTPS listener's certificates; refs, when set, says why
+	// they do not resolve (the listener takes routes but is not served).
+	certs []*model.Secret
+	refs  *refProblem
+	// nsSelector is allowedRoutes.namespaces.selector, parsed, for a
+	// from: Selector listener (see allowsNamespace).
+	nsSelector labels.Selector
 }
 
 // listenerProblem says why a listener cannot be used.
 type listenerProblem struct {
 	reason  gwv1.ListenerConditionReason
 	message string
+	// conflict is the Conflicted reason, if that is the problem.
+	conflict gwv1.ListenerConditionReason
 }
 
 // listenerReasonUnsupportedValue is what Causeway reports for a listener
@@ -38,7 +48,7 @@ const listenerReasonUnsupportedValue gwv1.ListenerConditionReason = "Unsupported
 // checkListeners sorts gw's listeners into usable ones (ordered by port,
 // then spec order) and problems (by listener index), reporting each
 // problem on r.
-func checkListeners(gw *model.Gateway, r *Resources) ([]gwListener, map[int]listenerProblem) {
+func checkListeners(w *model.Snapshot, gw *model.Gateway, r *Resources) ([]gwListener, map[int]listenerProblem) {
 	obj := "Gateway " + gw.Namespace + "/" + gw.Name
 	var usable []gwListener
 	problems := map[int]listenerProblem{}
@@ -47,9 +57,10 @@ func checkListeners(gw *model.Gateway, r *Resources) ([]gwListener, map[int]list
 		r.report(obj, fmt.Sprintf("spec.listeners[%d]%s", i, field), "%s; listener ignored", msg)
 		problems[i] = listenerProblem{reason: reason, message: msg}
 	}
+	conflicts := listenerConflicts(gw)
 	for i, l := range gw.Spec.Listeners {
-		if l.Protocol != gwv1.HTTPProtocolType {
-			bad(i, ".protocol", gwv1.ListenerReasonUnsupportedProtocol, "protocol %q is not supported (only HTTP)", l.Protocol)
+		if l.Protocol != gwv1.HTTPProtocolType && l.Protocol != gwv1.HTTPSProtocolType {
+			bad(i, ".protocol", gwv1.ListenerReasonUnsupportedProtocol, "protocol %q is not supported (only HTTP and HTTPS)", l.Protocol)
 			continue
 		}
 		if l.Port < 1 || l.Port > 65535 {
@@ -64,12 +75,28 @@ func checkListeners(gw *model.Gateway, r *Resources) ([]gwListener, map[int]list
 				continue
 			}
 		}
-		if ar := l.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil &&
-			*ar.Namespaces.From == gwv1.NamespacesFromSelector {
-			r.report(obj, fmt.Sprintf("spec.listeners[%d].allowedRoutes.namespaces.from", i),
-				"Selector is not supported; only routes in namespace %s attach", gw.Namespace)
+		sel, err := namespaceSelector(l)
+		if err != nil {
+			bad(i, ".allowedRoutes.namespaces.selector", listenerReasonUnsupportedValue, "%v", err)
+			continue
 		}
-		usable = append(usable, gwListener{gw: gw, index: i, listener: l, hostname: host})
+		if c, ok := conflicts[i]; ok {
+			bad(i, "", gwv1.ListenerReasonPortUnavailable, "%s", conflictMessage(gw, i, c))
+			problems[i] = listenerProblem{reason: gwv1.ListenerReasonPortUnavailable, message: conflictMessage(gw, i, c), conflict: c}
+			continue
+		}
+		gl := gwListener{gw: gw, index: i, listener: l, hostname: host, nsSelector: sel}
+		if l.Protocol == gwv1.HTTPSProtocolType {
+			if field, reason, msg, ok := checkListenerTLS(l); !ok {
+				bad(i, field, reason, "%s", msg)
+				continue
+			}
+			reportTLSOptions(r, obj, i, l)
+			if gl.certs, gl.refs = listenerCertificates(w, gw, l); gl.refs != nil {
+				r.report(obj, fmt.Sprintf("spec.listeners[%d].tls.certificateRefs", i), "%s; listener not served", gl.refs.message)
+			}
+		}
+		usable = append(usable, gl)
 	}
 	slices.SortStableFunc(usable, func(a, b gwListener) int { return cmp.Compare(a.listener.Port, b.listener.Port) })
 	return usable, problems
@@ -86,15 +113,8 @@ func allowsHTTPRoute(l gwv1.Listener) bool {
 
 // allows reports whether l accepts HTTPRoutes from namespace ns. Without
 // allowedRoutes only the Gateway's own namespace may attach.
-func (l gwListener) allows(ns string) bool {
-	if !allowsHTTPRoute(l.listener) {
-		return false
-	}
-	ar := l.listener.AllowedRoutes
-	if ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromAll {
-		return true
-	}
-	return ns == l.gw.Namespace
+func (l gwListener) allows(w *model.Snapshot, ns string) bool {
+	return allowsHTTPRoute(l.listener) && l.allowsNamespace(w, ns)
 }
 
 // gatewayIndex holds the checked listeners of the Gateways one computation
@@ -117,7 +137,7 @@ func newGatewayIndex(w *model.Snapshot, r *Resources, include func(*model.Gatewa
 			reportClassNotFound(w, gw, r)
 			continue
 		}
-		idx.listeners[gw], idx.problems[gw] = checkListeners(gw, r)
+		idx.listeners[gw], idx.problems[gw] = checkListeners(w, gw, r)
 	}
 	return idx
 }
@@ -181,7 +201,7 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 		switch {
 		case ref.SectionName != nil && *ref.SectionName != l.listener.Name:
 		case ref.Port != nil && *ref.Port != l.listener.Port:
-		case !l.allows(route.Namespace):
+		case !l.allows(idx.w, route.Namespace):
 			notAllowed = true
 			reasons = append(reasons, fmt.Sprintf("listener %q does not allow routes from namespace %s", l.listener.Name, route.Namespace))
 		default:

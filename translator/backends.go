@@ -158,8 +158,12 @@ func (br backendResolver) resolveService(ns, name string, port uint32) (backendT
 	if err := br.serviceVisible(svc); err != nil {
 		return backendTarget{}, err
 	}
-	if !slices.ContainsFunc(svc.Ports, func(sp model.ServicePort) bool { return sp.Port == port }) {
+	pi := slices.IndexFunc(svc.Ports, func(sp model.ServicePort) bool { return sp.Port == port })
+	if pi < 0 {
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "Service %s/%s has no port %d", ns, name, port)
+	}
+	if why := unsupportedAppProtocol(svc.Ports[pi]); why != "" {
+		return backendTarget{}, refErrorf(gwv1.RouteReasonUnsupportedProtocol, "Service %s/%s port %d: %s", ns, name, port, why)
 	}
 	clusterName := ServiceClusterName(ns, name, port)
 	if br.claims.outbound[clusterName] {

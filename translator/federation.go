@@ -125,7 +125,7 @@ func buildFederatedOutbound(w *model.Snapshot, p model.Proxy, trustDomain string
 			Match:           mtlsMatch(),
 			TransportSocket: upstreamMTLS(fh.key.SNI(), trustDomain),
 		}}
-		if isHTTP2Protocol(fh.port.Protocol) {
+		if servicePortHTTP2(fh.port) {
 			useHTTP2(c)
 		}
 		r.Clusters = append(r.Clusters, c)

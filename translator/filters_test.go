@@ -244,7 +244,7 @@ func TestCompileRuleProblems(t *testing.T) {
 			want: []problem{{"r.matches[1].path.type", gwv1.RouteReasonUnsupportedValue, false}}},
 		{name: "unknown ExtensionRef", rule: gwv1.HTTPRouteRule{Filters: []gwv1.HTTPRouteFilter{other}},
 			want: []problem{{"r.filters[0].extensionRef", gwv1.RouteReasonInvalidKind, true}}},
-		{name: "unknown filter type", rule: gwv1.HTTPRouteRule{Filters: []gwv1.HTTPRouteFilter{{Type: "CORS"}}},
+		{name: "unknown filter type", rule: gwv1.HTTPRouteRule{Filters: []gwv1.HTTPRouteFilter{{Type: gwv1.HTTPRouteFilterExternalAuth}}},
 			want: []problem{{"r.filters[0].type", gwv1.RouteReasonUnsupportedValue, false}}},
 		{name: "backendRef filters: headers and subset fine, rewrite not", rule: gwv1.HTTPRouteRule{BackendRefs: []gwv1.HTTPBackendRef{
 			{BackendRef: backend.BackendRef, Filters: []gwv1.HTTPRouteFilter{reqHeaders, subset, rewritePrefix, other}}}},

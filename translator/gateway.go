@@ -14,9 +14,10 @@ import (
 )
 
 // buildGateway adds listeners and route configurations for the Gateways and
-// HTTPRoutes this gateway proxy serves: one listener "gateway_<port>" per
-// distinct HTTP listener port, with a route configuration of the same name
-// holding one virtual host per hostname.
+// HTTPRoutes this gateway proxy serves (its own Gateway, or every Gateway
+// its cluster serves): one listener "gateway_<port>" per distinct HTTP
+// listener port, with a route configuration of the same name holding one
+// virtual host per hostname.
 func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) *gatewayBuilder {
 	b := &gatewayBuilder{
 		w: w, p: p, r: r,
@@ -25,11 +26,12 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
 	}
-	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) })
+	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })
+	reportProxyGateway(w, p, r)
 	ports := b.listenersByPort()
 	attached := b.attachRoutes()
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
-		r.Listeners = append(r.Listeners, gatewayListener(p.BindAddress, port))
+		r.Listeners = append(r.Listeners, b.portListener(port, ports[port]))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
 	}
 	for _, name := range slices.Sorted(maps.Keys(b.usedServiceClusters)) {
@@ -73,11 +75,15 @@ func servedBy(gw *model.Gateway, cluster string) bool {
 }
 
 // listenersByPort collects the usable listeners of served Gateways by port.
-// Listeners of several Gateways on one port share one Envoy listener.
+// Listeners of several Gateways on one port (a proxy of every Gateway)
+// share one Envoy listener.
 func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 	ports := map[uint32][]gwListener{}
 	for _, gw := range b.w.Gateways() {
 		for _, l := range b.idx.listeners[gw] {
+			if !l.served() {
+				continue
+			}
 			port := uint32(l.listener.Port)
 			ports[port] = append(ports[port], l)
 		}
@@ -112,6 +118,9 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 				b.r.report(obj, field, "%s", pa.message)
 			}
 			for _, lh := range pa.listeners {
+				if !lh.l.served() {
+					continue
+				}
 				port := uint32(lh.l.listener.Port)
 				if perPort[port] == nil {
 					perPort[port] = map[string][]string{}

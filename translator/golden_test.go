@@ -42,11 +42,15 @@ var testCredentials = Credentials{
 }
 
 // proxyFile is proxy.yaml: the identity of the proxy the case translates for.
+// A gateway proxy without a gateway serves every Gateway of its cluster
+// ("*"), the mode the cases written before per-Gateway proxies were
+// written for.
 type proxyFile struct {
 	Role        model.Role     `json:"role"`
 	Cluster     string         `json:"cluster"`
 	Locality    model.Locality `json:"locality"`
 	BindAddress string         `json:"bindAddress"`
+	Gateway     string         `json:"gateway"`
 }
 
 // diagnosticFile is one entry of diagnostics.yaml.
@@ -195,7 +199,10 @@ func readProxy(t *testing.T, path string) model.Proxy {
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	p := model.Proxy{Role: f.Role, Cluster: f.Cluster, Locality: f.Locality, BindAddress: f.BindAddress}
+	p := model.Proxy{Role: f.Role, Cluster: f.Cluster, Locality: f.Locality, BindAddress: f.BindAddress, Gateway: f.Gateway}
+	if p.Role == model.RoleGateway && p.Gateway == "" {
+		p.Gateway = model.AllGateways
+	}
 	if err := p.Validate(); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -62,12 +62,14 @@ func gatewayHCM(name string) *hcmv3.HttpConnectionManager {
 			},
 			RouteConfigName: name,
 		}},
-		HttpFilters: []*hcmv3.HttpFilter{{
+		// CORS runs only where a route configures it (filters_cors.go).
+		HttpFilters: []*hcmv3.HttpFilter{corsHTTPFilter(), {
 			Name:       wellknown.Router,
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: gatewayAny(&routerv3.Router{})},
 		}},
-		NormalizePath: wrapperspb.Bool(true),
-		MergeSlashes:  true,
+		UpgradeConfigs: gatewayUpgrades(),
+		NormalizePath:  wrapperspb.Bool(true),
+		MergeSlashes:   true,
 	}
 }
 

@@ -41,6 +41,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 	}
 	reportUnreachableClusters(w, p, vd, services, r)
 	reportExternalDNS(vd, externals, r)
+	reportWebSocketOverHTTP2(vd, services, r)
 	subsets := subsetsOf(vd, r)
 	pol := policies[vd]
 	var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
@@ -166,7 +167,7 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 		}
 	}
 	c := edsCluster(name, p)
-	if isHTTP2Protocol(sp.Protocol) {
+	if servicePortHTTP2(*sp) {
 		useHTTP2(c)
 	}
 	return c, set.assignment(name, flatPriority)

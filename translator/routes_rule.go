@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -20,6 +21,7 @@ type compiledRule struct {
 	redirect       *redirectFilter
 	rewrite        *rewriteFilter
 	mirrors        []*mirrorFilter
+	cors           *corsv3.CorsPolicy
 	timeout        *durationpb.Duration
 	// retry is the rule's retry policy, else the default (retry_default.go).
 	retry *routev3.RetryPolicy
@@ -31,6 +33,7 @@ var nonRepeatable = map[gwv1.HTTPRouteFilterType]bool{
 	gwv1.HTTPRouteFilterResponseHeaderModifier: true,
 	gwv1.HTTPRouteFilterRequestRedirect:        true,
 	gwv1.HTTPRouteFilterURLRewrite:             true,
+	gwv1.HTTPRouteFilterCORS:                   true,
 }
 
 // compileRule checks and compiles rule (at field, "spec.rules[i]").
@@ -64,6 +67,10 @@ func compileRule(rule gwv1.HTTPRouteRule, field string) *compiledRule {
 			if m != nil {
 				cr.mirrors = append(cr.mirrors, m)
 			}
+			add(p)
+		case gwv1.HTTPRouteFilterCORS:
+			var p []ruleProblem
+			cr.cors, p = compileCORS(f.CORS, ff+".cors")
 			add(p)
 		case gwv1.HTTPRouteFilterExtensionRef:
 			if !isSubsetFilter(f) { // a subset is resolved with the backendRefs
@@ -131,6 +138,7 @@ func (cr *compiledRule) envoyRoute(name string, rm *routev3.RouteMatch, backends
 	}
 	r.RequestHeadersToAdd, r.RequestHeadersToRemove = cr.headers.requestAdd, cr.headers.requestRemove
 	r.ResponseHeadersToAdd, r.ResponseHeadersToRemove = cr.headers.responseAdd, cr.headers.responseRemove
+	r.TypedPerFilterConfig = corsPerFilterConfig(cr.cors)
 	return r
 }
 

@@ -144,15 +144,19 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 		problems := idx.problems[gw]
 		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name}
 		var invalid []string
+		unserved := 0
 		for i, l := range gw.Spec.Listeners {
 			ls := gwv1.ListenerStatus{Name: l.Name, SupportedKinds: supportedKinds(l), AttachedRoutes: attached[gw][i]}
 			if p, bad := problems[i]; bad {
 				invalid = append(invalid, fmt.Sprintf("listener %q: %s", l.Name, p.message))
-				ls.Conditions = []metav1.Condition{
+				ls.Conditions = append(conflictedCondition(p),
 					condition(string(gwv1.ListenerConditionAccepted), false, p.reason, p.message),
 					condition(string(gwv1.ListenerConditionProgrammed), false, gwv1.ListenerReasonInvalid, p.message),
 					condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, "no references to resolve"),
-				}
+				)
+			} else if gl, _ := idx.indexed(gw, i); gl.refs != nil {
+				unserved++
+				ls.Conditions = unresolvedListenerConditions(gl.refs)
 			} else {
 				refs := condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, "no references to resolve")
 				if bad := unsupportedKinds(l); len(bad) > 0 {
@@ -174,7 +178,7 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 		default:
 			st.Conditions = append(st.Conditions, condition(string(gwv1.GatewayConditionAccepted), usable > 0, gwv1.GatewayReasonListenersNotValid, strings.Join(invalid, "; ")))
 		}
-		ok, msg := gatewayServed(w, gw, usable)
+		ok, msg := gatewayServed(w, gw, usable-unserved)
 		reason := gwv1.GatewayReasonProgrammed
 		if !ok {
 			reason = gwv1.GatewayReasonInvalid
@@ -211,10 +215,10 @@ func gatewayServed(w *model.Snapshot, gw *model.Gateway, usable int) (bool, stri
 }
 
 // supportedKinds lists the route kinds a listener takes: HTTPRoute for an
-// HTTP listener that allows it, else none (an empty list, never null: the
+// HTTP or HTTPS listener that allows it, else none (an empty list, never null: the
 // field is required).
 func supportedKinds(l gwv1.Listener) []gwv1.RouteGroupKind {
-	if l.Protocol != gwv1.HTTPProtocolType || !allowsHTTPRoute(l) {
+	if (l.Protocol != gwv1.HTTPProtocolType && l.Protocol != gwv1.HTTPSProtocolType) || !allowsHTTPRoute(l) {
 		return []gwv1.RouteGroupKind{}
 	}
 	group := gwv1.Group(gwv1.GroupName)

@@ -363,7 +363,7 @@ spec: {parentRefs: [{name: gw}, {name: gw, sectionName: b}], rules: [{backendRef
 		},
 	}, {
 		name: "no usable listener",
-		gw:   gateway("", "[{name: a, port: 443, protocol: HTTPS}]"),
+		gw:   gateway("", "[{name: a, port: 443, protocol: TCP}]"),
 		want: gwSummary{
 			Conditions: []string{"Accepted=False/ListenersNotValid", "Programmed=False/Invalid"},
 			Listeners:  []listener{{"a", 0, 0, []string{"Accepted=False/UnsupportedProtocol", "Programmed=False/Invalid", "ResolvedRefs=True/ResolvedRefs"}}},

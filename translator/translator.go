@@ -89,7 +89,7 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)
 		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, nil, nil))
 	}
-	r.Secrets = buildSecrets(creds)
+	r.Secrets = append(r.Secrets, buildSecrets(creds)...)
 	r.candidates = nil
 	r.sort()
 	return r

@@ -86,7 +86,7 @@ func adsWorld(o adsOpts) *model.Snapshot {
 }
 
 // adsProxy is the identity adsNode describes.
-var adsProxy = model.Proxy{Role: model.RoleGateway, Cluster: "c1", Locality: model.Locality{Region: "r1", Zone: "z1"}, BindAddress: "127.0.1.1"}
+var adsProxy = model.Proxy{Role: model.RoleGateway, Cluster: "c1", Locality: model.Locality{Region: "r1", Zone: "z1"}, BindAddress: "127.0.1.1", Gateway: model.AllGateways}
 
 func adsNode(id string) *corev3.Node {
 	return node(id, adsProxy.Role, adsProxy.Cluster, adsProxy.Locality)

@@ -155,7 +155,7 @@ func (s *Server) authorize(ctx context.Context, cred *credential, node *corev3.N
 			"node %q claims cluster %q, whose apiserver did not accept the bearer token: %s", clip(node.GetId()), clip(p.Cluster), clip(err.Error()))
 	}
 	want := serviceAccountPrefix + s.proxyNamespace + ":" + ca.ServiceAccountPrefix + string(p.Role)
-	if user != want && !provisionedGatewayAccount(user, s.proxyNamespace, p.Role, node) {
+	if user != want && !provisionedGatewayAccount(user, s.proxyNamespace, p) {
 		return identity{}, refuse(reasonIdentityMismatch, codes.PermissionDenied,
 			"node %q claims %s but the credential is the token of %s in cluster %q; %s proxies authenticate as %s",
 			clip(node.GetId()), claim, clip(user), clip(p.Cluster), p.Role, want)
@@ -188,17 +188,13 @@ func describeNode(n *corev3.Node) string {
 }
 
 // provisionedGatewayAccount reports whether user is the ServiceAccount
-// Causeway provisioned (internal/provision) for the Gateway a gateway node
-// names in its metadata: such a token admits a proxy of that Gateway only.
-func provisionedGatewayAccount(user, namespace string, role model.Role, node *corev3.Node) bool {
-	gw := node.GetMetadata().GetFields()[nodeMetaGateway].GetStringValue()
-	ns, name, ok := strings.Cut(gw, "/")
-	if role != model.RoleGateway || !ok || ns == "" || name == "" {
+// Causeway provisioned (internal/provision) for the Gateway the gateway
+// proxy p names: such a token admits proxies of that Gateway only (not
+// model.AllGateways).
+func provisionedGatewayAccount(user, namespace string, p model.Proxy) bool {
+	ns, name, ok := strings.Cut(p.Gateway, "/")
+	if p.Role != model.RoleGateway || !ok || ns == "" || name == "" {
 		return false
 	}
 	return user == serviceAccountPrefix+namespace+":"+model.ProvisionedName(ns, name)
 }
-
-// nodeMetaGateway is the node metadata key naming a gateway proxy's
-// Gateway (model.NodeMetaGateway on the per-Gateway proxies' branch).
-const nodeMetaGateway = "causeway.gateway"

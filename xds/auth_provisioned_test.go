@@ -13,7 +13,7 @@ import (
 // namingGateway is a node of role with node metadata naming gateway.
 func namingGateway(id string, role model.Role, gateway string) *corev3.Node {
 	n := node(id, role, "cluster-1", model.Locality{})
-	n.Metadata.Fields[nodeMetaGateway] = structpb.NewStringValue(gateway)
+	n.Metadata.Fields[model.NodeMetaGateway] = structpb.NewStringValue(gateway)
 	return n
 }
 

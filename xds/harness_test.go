@@ -107,14 +107,21 @@ var gatewayProxy = model.Proxy{
 	Role: model.RoleGateway, Cluster: "cluster-1",
 	Locality:    model.Locality{Region: "us-east", Zone: "us-east-1a"},
 	BindAddress: "127.0.1.1",
+	Gateway:     model.AllGateways,
 }
 
+// node is an Envoy node of role in cluster; a gateway proxy's serves every
+// Gateway of its cluster.
 func node(id string, role model.Role, cluster string, loc model.Locality) *corev3.Node {
-	md, err := structpb.NewStruct(map[string]any{
+	fields := map[string]any{
 		model.NodeMetaRole:        string(role),
 		model.NodeMetaCluster:     cluster,
 		model.NodeMetaBindAddress: "127.0.1.1",
-	})
+	}
+	if role == model.RoleGateway {
+		fields[model.NodeMetaGateway] = model.AllGateways
+	}
+	md, err := structpb.NewStruct(fields)
 	if err != nil {
 		panic(err)
 	}

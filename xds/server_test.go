@@ -301,7 +301,7 @@ func TestSameClassSharesOneSnapshot(t *testing.T) {
 	}
 	key := gatewayProxy.ClassKey()
 	otherKey := model.Proxy{Role: model.RoleGateway, Cluster: "cluster-1",
-		Locality: model.Locality{Region: "us-east", Zone: "us-east-1b"}, BindAddress: "127.0.1.1"}.ClassKey()
+		Locality: model.Locality{Region: "us-east", Zone: "us-east-1b"}, BindAddress: "127.0.1.1", Gateway: model.AllGateways}.ClassKey()
 	if got, want := h.srv.ActiveClasses(), []string{key, otherKey}; !slices.Equal(got, want) {
 		t.Fatalf("active classes = %v, want %v", got, want)
 	}

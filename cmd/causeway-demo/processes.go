@@ -89,7 +89,7 @@ func start(ctx context.Context, cfg config, worldPath string, t topology, log io
 // xDS (--xds-insecure), like the demo's control plane; see plaintextNote.
 func bootstrapOptions(p proxySpec, xdsAddress, adminAddress string) bootstrap.Options {
 	return bootstrap.Options{
-		Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.Address,
+		Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.Address, Gateway: p.Gateway,
 		XDSAddress: xdsAddress, AdminAddress: adminAddress, NodeID: p.Name,
 		Security: bootstrap.Security{Insecure: true},
 	}

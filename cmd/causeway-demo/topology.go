@@ -21,6 +21,7 @@ type proxySpec struct {
 	Cluster  string
 	Locality model.Locality
 	Address  string // bind address of listeners and upstream connections
+	Gateway  string // a gateway proxy's Gateway, "<namespace>/<name>"
 }
 
 // AdminAddress is host:port of the proxy's admin API.
@@ -49,10 +50,14 @@ type topology struct {
 	Listeners []listenerSpec
 }
 
+// maxGatewaysPerCluster bounds the gateway proxies of a cluster: they take
+// addresses .1 to .9 of its /24, below the demo world's backends.
+const maxGatewaysPerCluster = 9
+
 // topologyFrom places the processes: a cluster's east-west gateways at
-// their addresses, a gateway proxy at address .1 of the /24 of the
-// cluster's first east-west gateway (when a Gateway is served there), and a
-// backend per endpoint address and port.
+// their addresses, one gateway proxy per Gateway served there (the cluster's
+// n-th Gateway at address .n of the /24 of its first east-west gateway),
+// and a backend per endpoint address and port.
 func topologyFrom(w *model.Snapshot) (topology, error) {
 	var t topology
 	for _, c := range w.Clusters() {
@@ -65,12 +70,17 @@ func topologyFrom(w *model.Snapshot) (topology, error) {
 			if ip == nil {
 				return t, fmt.Errorf("cluster %s: east-west gateway address %q is not IPv4", c.Name, c.EastWestGateways[0].Address)
 			}
+			if len(gws) > maxGatewaysPerCluster {
+				return t, fmt.Errorf("cluster %s serves %d Gateways; the demo places at most %d gateway proxies per cluster", c.Name, len(gws), maxGatewaysPerCluster)
+			}
+		}
+		for i, g := range gws {
 			gw := proxySpec{
-				Name: c.Name + "-gateway", Role: model.RoleGateway, Cluster: c.Name, Locality: c.Locality,
-				Address: net.IPv4(ip[0], ip[1], ip[2], 1).String(),
+				Name: gatewayProxyName(c.Name, i), Role: model.RoleGateway, Cluster: c.Name, Locality: c.Locality,
+				Address: gatewayProxyAddress(c, i), Gateway: g.Namespace + "/" + g.Name,
 			}
 			t.Proxies = append(t.Proxies, gw)
-			t.Listeners = append(t.Listeners, gatewayListeners(gw, gws)...)
+			t.Listeners = append(t.Listeners, gatewayListeners(gw, g)...)
 		}
 		for i, a := range c.EastWestGateways {
 			t.Proxies = append(t.Proxies, proxySpec{
@@ -124,16 +134,31 @@ func servedGateways(w *model.Snapshot, cluster string) []*model.Gateway {
 	return out
 }
 
-func gatewayListeners(p proxySpec, gws []*model.Gateway) []listenerSpec {
+// gatewayProxyName names the proxy of cluster's i-th Gateway (from 0):
+// "<cluster>-gateway", then "<cluster>-gateway-2" and on.
+func gatewayProxyName(cluster string, i int) string {
+	if i == 0 {
+		return cluster + "-gateway"
+	}
+	return fmt.Sprintf("%s-gateway-%d", cluster, i+1)
+}
+
+// gatewayProxyAddress is .i+1 of the /24 of c's first east-west gateway
+// (an IPv4 address, checked by topologyFrom).
+func gatewayProxyAddress(c model.Cluster, i int) string {
+	ip := net.ParseIP(c.EastWestGateways[0].Address).To4()
+	return net.IPv4(ip[0], ip[1], ip[2], byte(i+1)).String()
+}
+
+// gatewayListeners are the listeners of g, served by its proxy p.
+func gatewayListeners(p proxySpec, g *model.Gateway) []listenerSpec {
 	var out []listenerSpec
-	for _, g := range gws {
-		for _, l := range g.Spec.Listeners {
-			ls := listenerSpec{Proxy: p.Name, Address: net.JoinHostPort(p.Address, strconv.Itoa(int(l.Port)))}
-			if l.Hostname != nil {
-				ls.Hostname = string(*l.Hostname)
-			}
-			out = append(out, ls)
+	for _, l := range g.Spec.Listeners {
+		ls := listenerSpec{Proxy: p.Name, Address: net.JoinHostPort(p.Address, strconv.Itoa(int(l.Port)))}
+		if l.Hostname != nil {
+			ls.Hostname = string(*l.Hostname)
 		}
+		out = append(out, ls)
 	}
 	return out
 }

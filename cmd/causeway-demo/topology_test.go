@@ -27,7 +27,7 @@ func TestTopologyOfDemoWorld(t *testing.T) {
 	}
 	want := topology{
 		Proxies: []proxySpec{
-			{Name: "cluster-1-gateway", Role: model.RoleGateway, Cluster: "cluster-1", Locality: east, Address: "127.0.1.1"},
+			{Name: "cluster-1-gateway", Role: model.RoleGateway, Cluster: "cluster-1", Locality: east, Address: "127.0.1.1", Gateway: "causeway-system/http"},
 			{Name: "cluster-1-eastwest-1", Role: model.RoleEastWest, Cluster: "cluster-1", Locality: east, Address: "127.0.1.100"},
 			{Name: "cluster-1-eastwest-2", Role: model.RoleEastWest, Cluster: "cluster-1", Locality: east, Address: "127.0.1.101"},
 			{Name: "cluster-2-eastwest-1", Role: model.RoleEastWest, Cluster: "cluster-2", Locality: west, Address: "127.0.2.100"},
@@ -73,5 +73,59 @@ spec:
 	}
 	if _, err := topologyFrom(w); err == nil {
 		t.Fatal("want an error: nowhere to place the gateway proxy")
+	}
+}
+
+// TestTopologyOneProxyPerGateway: each Gateway a cluster serves gets its
+// own gateway proxy, at .1, .2... of the cluster's /24, serving its own
+// listeners only.
+func TestTopologyOneProxyPerGateway(t *testing.T) {
+	w, err := file.Parse("w", []byte(`
+apiVersion: world.causeway.dev/v1alpha1
+kind: Cluster
+metadata: {name: c1}
+spec:
+  network: net-1
+  eastWestGateways: [{address: 127.0.9.100, port: 15443}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: causeway}
+spec: {controllerName: causeway.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: a, namespace: web}
+spec:
+  gatewayClassName: causeway
+  listeners: [{name: http, protocol: HTTP, port: 8080, hostname: a.example.com}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: b, namespace: web}
+spec:
+  gatewayClassName: causeway
+  listeners: [{name: http, protocol: HTTP, port: 8080}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := topologyFrom(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := topology{
+		Proxies: []proxySpec{
+			{Name: "c1-gateway", Role: model.RoleGateway, Cluster: "c1", Address: "127.0.9.1", Gateway: "web/a"},
+			{Name: "c1-gateway-2", Role: model.RoleGateway, Cluster: "c1", Address: "127.0.9.2", Gateway: "web/b"},
+			{Name: "c1-eastwest-1", Role: model.RoleEastWest, Cluster: "c1", Address: "127.0.9.100"},
+		},
+		Listeners: []listenerSpec{
+			{Proxy: "c1-gateway", Address: "127.0.9.1:8080", Hostname: "a.example.com"},
+			{Proxy: "c1-gateway-2", Address: "127.0.9.2:8080"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("topology (-want +got):\n%s", diff)
 	}
 }

@@ -89,10 +89,14 @@ type reply struct {
 	removed []int32
 }
 
+// gatewayNode is every load client's node: one proxy class. The generated
+// world has no Gateway (the clients measure EDS), so they serve every
+// Gateway of their cluster ("*"), which gets them what a gateway proxy got
+// before per-Gateway proxies, without a diagnostic per class.
 func gatewayNode(id string) *corev3.Node {
 	md, _ := structpb.NewStruct(map[string]any{
 		model.NodeMetaRole: string(model.RoleGateway), model.NodeMetaCluster: benchClusters[0],
-		model.NodeMetaBindAddress: "127.0.1.1",
+		model.NodeMetaBindAddress: "127.0.1.1", model.NodeMetaGateway: model.AllGateways,
 	})
 	return &corev3.Node{Id: id, Metadata: md, Locality: &corev3.Locality{Region: "r1", Zone: "z1"}}
 }

@@ -67,7 +67,7 @@ func runTranslate(ctx context.Context, o options) (*translateResult, error) {
 			return nil, err
 		}
 		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, o.bin, "translate", "--kube", "c1="+in, "--role", "gateway", "--cluster", "c1")
+		cmd := exec.CommandContext(ctx, o.bin, "translate", "--kube", "c1="+in, "--role", "gateway", "--cluster", "c1", "--gateway", "bench/http")
 		cmd.Stdout, cmd.Stderr = out, &stderr
 		t0 := time.Now()
 		err = cmd.Run()

@@ -23,7 +23,7 @@ func TestGeneratedWorld(t *testing.T) {
 	if got := len(snap.VirtualDestinations()); got != 20 {
 		t.Fatalf("%d VirtualDestinations, want 20", got)
 	}
-	p := model.Proxy{Role: model.RoleGateway, Cluster: benchClusters[0], Locality: model.Locality{Region: "r1", Zone: "z1"}}
+	p := model.Proxy{Role: model.RoleGateway, Cluster: benchClusters[0], Locality: model.Locality{Region: "r1", Zone: "z1"}, Gateway: model.AllGateways}
 	r := translator.Translate(snap, p, translator.Credentials{})
 	byName := map[string]*endpointv3.ClusterLoadAssignment{}
 	for _, e := range r.Endpoints {

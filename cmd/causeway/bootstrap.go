@@ -16,6 +16,8 @@ import (
 // and translate.
 type proxyFlags struct {
 	role, cluster, region, zone, subzone, bindAddress string
+	gateway                                           string
+	allGateways                                       bool
 }
 
 func (f *proxyFlags) register(fs *pflag.FlagSet) {
@@ -25,15 +27,34 @@ func (f *proxyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.zone, "zone", "", "proxy locality zone")
 	fs.StringVar(&f.subzone, "subzone", "", "proxy locality subzone")
 	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0)")
+	fs.StringVar(&f.gateway, "gateway", "", `with --role gateway: the Gateway the proxy serves, "<namespace>/<name>": it gets that Gateway's listeners and routes only (this or --all-gateways)`)
+	fs.BoolVar(&f.allGateways, "all-gateways", false, "with --role gateway: serve every Gateway of the proxy's cluster; their listeners on one port are shared, so a route attached to one answers on all (this or --gateway)")
 }
 
-func (f *proxyFlags) proxy() model.Proxy {
-	return model.Proxy{
+// proxy is the identity the flags name. A gateway proxy needs exactly one
+// of --gateway and --all-gateways; an east-west proxy neither.
+func (f *proxyFlags) proxy() (model.Proxy, error) {
+	p := model.Proxy{
 		Role:        model.Role(f.role),
 		Cluster:     f.cluster,
 		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
 		BindAddress: f.bindAddress,
+		Gateway:     f.gateway,
 	}
+	switch {
+	case f.gateway != "" && f.allGateways:
+		return p, fmt.Errorf("--gateway %q and --all-gateways: give one or the other", f.gateway)
+	case p.Role != model.RoleGateway && (f.gateway != "" || f.allGateways):
+		return p, fmt.Errorf("--gateway and --all-gateways are for --role %s; a %s proxy serves no Gateway", model.RoleGateway, p.Role)
+	case p.Role == model.RoleGateway && f.allGateways:
+		p.Gateway = model.AllGateways
+	case p.Role == model.RoleGateway && f.gateway == "":
+		return p, fmt.Errorf("--role %s needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways (every Gateway of its cluster)", model.RoleGateway)
+	}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("--role/--cluster/--gateway: %w", err)
+	}
+	return p, nil
 }
 
 func newBootstrapCommand() *cobra.Command {
@@ -52,6 +73,13 @@ It identifies the proxy to Causeway through node metadata and locality and
 fetches everything else over ADS from the xDS server: delta ADS unless
 --xds-protocol sotw asks for state of the world.
 
+A gateway proxy serves one Gateway, --gateway <namespace>/<name>: it gets
+that Gateway's listeners and the routes attached to it, nothing of other
+Gateways, and shares its configuration with the other proxies of that
+Gateway. --all-gateways instead serves every Gateway of the proxy's cluster
+on shared listeners (routes attached to one Gateway then answer on every
+Gateway listening on the same port). One of the two is required.
+
 xDS is TLS: the proxy checks the server against --xds-ca and its SPIFFE ID
 spiffe://<--trust-domain>/ns/causeway-system/sa/causeway, and authenticates
 with a client certificate (--xds-cert, --xds-key; see causeway certs issue)
@@ -62,15 +90,32 @@ authentication, development only) must be asked for explicitly.
 Several --xds-address values (replicas of causeway serve with the same
 --xds-server-name) make one xds cluster: each reconnect goes to the next
 address, so losing a replica moves the proxy to another. The ADS stream
-reconnects with a backoff of 250 ms doubling to at most 1 s.`,
+reconnects with a backoff of 250 ms doubling to at most 1 s.
+
+--xds-token-file writes the token file's path, not the token: Envoy reads
+the file on every ADS (re)connect, so a projected token the kubelet rotates
+is picked up without a new bootstrap. The file must hold one JWT with no
+trailing newline. Such a bootstrap uses Envoy's Google gRPC client
+(file_based_metadata call credentials): the server is checked against
+--xds-ca and the DNS name --xds-server-name, not its SPIFFE ID (only
+Causeway's serving certificate has DNS names); several --xds-address values
+must be IP addresses; the stream reconnects with Envoy's default backoff
+(0.5 s doubling to 30 s).`,
 		Example: `  causeway certs issue --ca-dir ./.causeway/ca --role gateway --cluster cluster-1 --out gw1
-  causeway bootstrap --role gateway --cluster cluster-1 --region us-east --zone us-east-1a \
-    --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 \
+  causeway bootstrap --role gateway --cluster cluster-1 --gateway gloo-system/http \
+    --region us-east --zone us-east-1a --bind-address 127.0.1.1 --admin-address 127.0.1.1:19000 \
     --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > gateway.yaml
-  envoy -c gateway.yaml`,
+  envoy -c gateway.yaml
+  # in a pod with a projected service-account token:
+  causeway bootstrap --role gateway --cluster cluster-1 --xds-address causeway.causeway-system.svc:18000 \
+    --xds-server-name causeway.causeway-system.svc --xds-ca /etc/causeway/ca.pem \
+    --xds-token-file /var/run/secrets/causeway/token > /etc/envoy/gateway.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p := pf.proxy()
+			p, err := pf.proxy()
+			if err != nil {
+				return err
+			}
 			if !slices.Contains(bootstrap.Protocols, bootstrap.Protocol(protocol)) {
 				return fmt.Errorf("--xds-protocol %q: want %s", protocol, protocolList())
 			}
@@ -79,7 +124,7 @@ reconnects with a backoff of 250 ms doubling to at most 1 s.`,
 				return err
 			}
 			y, err := bootstrap.Build(bootstrap.Options{
-				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress,
+				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress, Gateway: p.Gateway,
 				XDSAddresses: xdsAddresses, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 				Protocol: bootstrap.Protocol(protocol),
 			})
@@ -95,7 +140,7 @@ reconnects with a backoff of 250 ms doubling to at most 1 s.`,
 		"host:port of the Causeway xDS server; repeat or comma-separate for several replicas (one xds cluster, round robin: a lost replica's proxies reconnect to another within about a second)")
 	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")
 	_ = cmd.MarkFlagRequired("cluster")
-	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>")`)
+	cmd.Flags().StringVar(&nodeID, "node-id", "", `Envoy node id (default "<role>~<cluster>~<bind address or hostname>", for a gateway proxy "gateway~<cluster>~<gateway or *>~<bind address or hostname>")`)
 	cmd.Flags().StringVar(&protocol, "xds-protocol", string(bootstrap.ProtocolDelta), "ADS variant: "+protocolList()+" (state of the world)")
 	sf.register(cmd.Flags())
 	return cmd

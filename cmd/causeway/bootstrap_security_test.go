@@ -25,7 +25,7 @@ func TestBootstrapRefusesWithoutCredential(t *testing.T) {
 		{"missing token file", []string{"--xds-ca", "ca.pem", "--xds-token-file", filepath.Join(t.TempDir(), "none")}, "--xds-token-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := causeway(t, append([]string{"bootstrap", "--cluster", "cluster-1"}, tc.args...)...)
+			code, out, errOut := causeway(t, append([]string{"bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http"}, tc.args...)...)
 			if code == 0 || out != "" || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want failure containing %q", code, out, errOut, tc.want)
 			}
@@ -45,7 +45,7 @@ func TestBootstrapWithIssuedCertificate(t *testing.T) {
 		"--role", "gateway", "--cluster", "cluster-1", "--out", out); code != 0 {
 		t.Fatalf("certs issue: exit %d: %s", code, errOut)
 	}
-	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--trust-domain", "example.org",
+	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http", "--trust-domain", "example.org",
 		"--xds-server-name", "xds.example.org", "--xds-ca", filepath.Join(out, "ca.pem"),
 		"--xds-cert", filepath.Join(out, "cert.pem"), "--xds-key", filepath.Join(out, "key.pem"))
 	if code != 0 {
@@ -71,7 +71,7 @@ func TestBootstrapWithTokenFile(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOi.payload.sig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-ca", "/var/run/causeway/ca.pem", "--xds-token-file", tokenFile)
+	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http", "--xds-ca", "/var/run/causeway/ca.pem", "--xds-token-file", tokenFile)
 	if code != 0 {
 		t.Fatalf("bootstrap: exit %d: %s", code, errOut)
 	}
@@ -106,7 +106,7 @@ func TestBootstrapRefusesBadTokenFile(t *testing.T) {
 			if err := os.WriteFile(tokenFile, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-ca", "ca.pem", "--xds-token-file", tokenFile)
+			code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "default/web", "--xds-ca", "ca.pem", "--xds-token-file", tokenFile)
 			if code == 0 || out != "" || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, tokenFile) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want failure naming %s containing %q", code, out, errOut, tokenFile, tc.want)
 			}

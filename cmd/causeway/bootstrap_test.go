@@ -21,7 +21,7 @@ func TestBootstrapCommand(t *testing.T) {
 // TestBootstrapSeveralXDSAddresses: --xds-address repeats and
 // comma-separates; every address is an endpoint of the one xds cluster.
 func TestBootstrapSeveralXDSAddresses(t *testing.T) {
-	code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--xds-insecure",
+	code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--all-gateways", "--xds-insecure",
 		"--xds-address", "127.0.41.1:18000,127.0.41.2:18000", "--xds-address", "127.0.41.3:18000")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -49,6 +49,48 @@ func TestBootstrapBadRole(t *testing.T) {
 	}
 }
 
+// TestBootstrapGateway: a gateway proxy names its Gateway (or every
+// Gateway of its cluster) in node metadata and its default node id.
+func TestBootstrapGateway(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		id, meta string
+	}{
+		{[]string{"--gateway", "gloo-system/http"}, "id: gateway~cluster-1~gloo-system/http~127.0.1.1", "causeway.gateway: gloo-system/http"},
+		{[]string{"--all-gateways"}, "id: gateway~cluster-1~*~127.0.1.1", "causeway.gateway: '*'"},
+	} {
+		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--bind-address", "127.0.1.1", "--xds-insecure"}, tc.args...)
+		code, out, errOut := causeway(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d, stderr:\n%s", tc.args, code, errOut)
+			continue
+		}
+		for _, want := range []string{tc.id, tc.meta} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: bootstrap lacks %q:\n%s", tc.args, want, out)
+			}
+		}
+	}
+}
+
+func TestBootstrapGatewayErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--role gateway needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways (every Gateway of its cluster)"},
+		{[]string{"--gateway", "a/b", "--all-gateways"}, `--gateway "a/b" and --all-gateways: give one or the other`},
+		{[]string{"--gateway", "http"}, `node metadata causeway.gateway: "http": want "<namespace>/<name>" or "*"`},
+		{[]string{"--role", "eastwest", "--gateway", "a/b"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
+	} {
+		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--xds-insecure"}, tc.args...)
+		code, out, errOut := causeway(t, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}
+
 func TestBootstrapProtocol(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -58,7 +100,7 @@ func TestBootstrapProtocol(t *testing.T) {
 		{[]string{"--xds-protocol", "delta"}, "api_type: DELTA_GRPC"},
 		{[]string{"--xds-protocol", "sotw"}, "api_type: GRPC"},
 	} {
-		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--xds-insecure"}, tc.args...)
+		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http", "--xds-insecure"}, tc.args...)
 		code, out, errOut := causeway(t, args...)
 		if code != 0 {
 			t.Errorf("%v: exit %d, stderr:\n%s", tc.args, code, errOut)
@@ -71,7 +113,7 @@ func TestBootstrapProtocol(t *testing.T) {
 }
 
 func TestBootstrapBadProtocol(t *testing.T) {
-	code, out, errOut := causeway(t, "bootstrap", "--cluster", "c", "--xds-insecure", "--xds-protocol", "rest")
+	code, out, errOut := causeway(t, "bootstrap", "--cluster", "c", "--all-gateways", "--xds-insecure", "--xds-protocol", "rest")
 	if code != 1 || out != "" || !strings.Contains(errOut, `--xds-protocol "rest": want delta or sotw`) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming --xds-protocol", code, out, errOut)
 	}

@@ -55,9 +55,11 @@ the xDS server as ca.pem, all in --out. Pass them to causeway bootstrap as
 --xds-cert, --xds-key and --xds-ca. The CA root must already exist in
 --ca-dir (causeway serve creates it, or bring your own root.pem and
 root-key.pem). Envoy reads the files when it starts: issue a new
-certificate and restart the proxy before --ttl runs out.`,
+certificate and restart the proxy before --ttl runs out. The certificate
+names a role and a cluster, not a Gateway: the gateway proxies of every
+Gateway in the cluster can share it.`,
 		Example: `  causeway certs issue --ca-dir ./.causeway/ca --role gateway --cluster cluster-1 --out ./gw1
-  causeway bootstrap --role gateway --cluster cluster-1 --xds-ca ./gw1/ca.pem --xds-cert ./gw1/cert.pem --xds-key ./gw1/key.pem`,
+  causeway bootstrap --role gateway --cluster cluster-1 --gateway gloo-system/http --xds-ca ./gw1/ca.pem --xds-cert ./gw1/cert.pem --xds-key ./gw1/key.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCertsIssue(f, cmd.OutOrStdout())
@@ -77,7 +79,7 @@ certificate and restart the proxy before --ttl runs out.`,
 }
 
 func runCertsIssue(f *certsIssueFlags, stdout io.Writer) error {
-	if err := (model.Proxy{Role: model.Role(f.role), Cluster: f.cluster}).Validate(); err != nil {
+	if err := (model.Proxy{Role: model.Role(f.role), Cluster: f.cluster}).ValidateClass(); err != nil {
 		return fmt.Errorf("--role/--cluster: %w", err)
 	}
 	if f.ttl <= 0 {

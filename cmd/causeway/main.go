@@ -64,8 +64,8 @@ file (serve --world).`,
 		Example: `  causeway serve --clusters clusters.yaml --management-kubeconfig mgmt.kubeconfig
   causeway serve --world examples/demo/world.yaml
   causeway certs issue --role gateway --cluster cluster-1 --out gw1
-  causeway bootstrap --role gateway --cluster cluster-1 --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > bootstrap.yaml
-  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --type clusters`,
+  causeway bootstrap --role gateway --cluster cluster-1 --gateway causeway-system/http --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > bootstrap.yaml
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

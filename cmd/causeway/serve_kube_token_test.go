@@ -208,7 +208,11 @@ func fetchIdentity(ctx context.Context, conn *grpc.ClientConn, auth, role, clust
 	if err != nil {
 		return nil, err
 	}
-	md, err := structpb.NewStruct(map[string]any{model.NodeMetaRole: role, model.NodeMetaCluster: cluster})
+	fields := map[string]any{model.NodeMetaRole: role, model.NodeMetaCluster: cluster}
+	if role == string(model.RoleGateway) {
+		fields[model.NodeMetaGateway] = model.AllGateways
+	}
+	md, err := structpb.NewStruct(fields)
 	if err != nil {
 		return nil, err
 	}

@@ -54,17 +54,24 @@ gateways come from Services labelled causeway.dev/east-west-gateway: "true".
 The manifests are converted exactly as causeway serve converts what it
 reads from the clusters.
 
+A gateway proxy is named by --gateway <namespace>/<name> (the one Gateway
+it serves) or --all-gateways (every Gateway of its cluster), as in
+causeway bootstrap.
+
 Diagnostics (problems in the world the translator worked around, and in
 --kube mode objects left out as invalid) go to stderr. Exit status: 0
 clean, 1 diagnostics or another error, 2 the world file or a manifest
 does not load.
 
 Secrets are redacted: only their names are printed. Without --with-secrets
-no credentials are used, so no secrets are produced at all.`,
-		Example: `  causeway translate --world examples/world.yaml --role gateway --cluster cluster-1
-  causeway translate --world examples/world.yaml --role eastwest --cluster cluster-2 --type listeners
+no credentials are used, so no identity secrets are produced at all. Gateway
+certificates (HTTPS listeners' certificateRefs) are listed by name too;
+--with-secrets prints them in full, private keys included.`,
+		Example: `  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --all-gateways --type routes
+  causeway translate --world examples/demo/world.yaml --role eastwest --cluster cluster-2 --type listeners
   causeway translate --kube cluster-1=manifests/cluster-1 --kube cluster-2=manifests/cluster-2 \
-    --clusters clusters.yaml --role gateway --cluster cluster-1`,
+    --clusters clusters.yaml --role gateway --cluster cluster-1 --gateway gloo-system/http`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTranslate(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -76,8 +83,8 @@ no credentials are used, so no secrets are produced at all.`,
 	cmd.Flags().StringVar(&f.clusters, "clusters", "", "with --kube: cluster config file for networks, localities and east-west gateways")
 	cmd.Flags().StringVar(&f.typ, "type", "all", "resources to print: all|"+strings.Join(resourceTypes, "|"))
 	cmd.Flags().StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain peers are checked against")
-	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted)")
 	cmd.Flags().StringVar(&f.controllerName, "controller-name", model.DefaultControllerName, "GatewayClass controllerName Causeway owns: only Gateways of GatewayClasses with it are translated")
+	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted), and print Gateway certificate secrets in full, private keys included")
 	cmd.MarkFlagsOneRequired("world", "kube")
 	cmd.MarkFlagsMutuallyExclusive("world", "kube")
 	_ = cmd.MarkFlagRequired("cluster")
@@ -91,11 +98,14 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if f.clusters != "" && len(f.kube) == 0 {
 		return errors.New("--clusters needs --kube")
 	}
+	p, err := f.proxy()
+	if err != nil {
+		return err
+	}
 	var (
 		world   *model.Snapshot
 		source  = f.world
 		invalid []error // objects left out of the world, reported like diagnostics
-		err     error
 	)
 	if len(f.kube) > 0 {
 		source = "the --kube clusters"
@@ -110,10 +120,6 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	world = world.WithControllerName(f.controllerName)
-	p := f.proxy()
-	if err := p.Validate(); err != nil {
-		return fmt.Errorf("--role/--cluster: %w", err)
-	}
 	c := world.Cluster(p.Cluster)
 	if c == nil {
 		return fmt.Errorf("--cluster %q is not in %s (clusters: %s)", p.Cluster, source, clusterNames(world))
@@ -128,7 +134,7 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 		creds.SpiffeID = fmt.Sprintf("spiffe://%s/cluster/%s/ns/causeway-system/sa/causeway-%s", f.trustDomain, p.Cluster, p.Role)
 	}
 	res := translator.Translate(world, p, creds)
-	out, err := renderResources(res, f.typ)
+	out, err := renderResources(res, f.typ, f.withSecrets)
 	if err != nil {
 		return err
 	}
@@ -199,7 +205,7 @@ func loadManifests(kubeFlags []string, clustersPath string) (*model.Snapshot, []
 
 // renderResources prints each selected type as "# <type>" followed by one
 // YAML document per resource.
-func renderResources(res *translator.Resources, typ string) ([]byte, error) {
+func renderResources(res *translator.Resources, typ string, withSecrets bool) ([]byte, error) {
 	groups := map[string][]proto.Message{}
 	for _, r := range res.Listeners {
 		groups["listeners"] = append(groups["listeners"], r)
@@ -221,7 +227,17 @@ func renderResources(res *translator.Resources, typ string) ([]byte, error) {
 		fmt.Fprintf(&buf, "# %s\n", t)
 		if t == "secrets" {
 			for _, s := range res.Secrets {
-				fmt.Fprintf(&buf, "---\nname: %s # contents redacted\n", s.GetName())
+				if !withSecrets || !translator.IsGatewayCertificateSecret(s.GetName()) {
+					// Identity secrets are placeholders here: the CA issues them.
+					fmt.Fprintf(&buf, "---\nname: %s # contents redacted\n", s.GetName())
+					continue
+				}
+				y, err := toYAML(s)
+				if err != nil {
+					return nil, err
+				}
+				buf.WriteString("---\n")
+				buf.Write(y)
 			}
 			continue
 		}

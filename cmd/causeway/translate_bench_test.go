@@ -91,7 +91,7 @@ func BenchmarkTranslateManifests(b *testing.B) {
 	runs := 0
 	b.ResetTimer()
 	for b.Loop() {
-		cmd := exec.Command(bin, "translate", "--kube", "cluster-1="+dir, "--role", "gateway", "--cluster", "cluster-1")
+		cmd := exec.Command(bin, "translate", "--kube", "cluster-1="+dir, "--role", "gateway", "--cluster", "cluster-1", "--gateway", "gw/http")
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		start := time.Now()

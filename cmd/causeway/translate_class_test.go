@@ -19,7 +19,7 @@ func TestTranslateControllerName(t *testing.T) {
 		{"the other controller's name", []string{"--controller-name", "example.com/other-controller"}, "name: gateway_80\n", "name: gateway_8080\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"translate", "--world", world, "--role", "gateway", "--cluster", "cluster-1", "--type", "listeners"}, tc.args...)
+			args := append([]string{"translate", "--world", world, "--role", "gateway", "--cluster", "cluster-1", "--all-gateways", "--type", "listeners"}, tc.args...)
 			_, out, errOut := causeway(t, args...)
 			if !strings.Contains(out, tc.want) || strings.Contains(out, tc.lack) {
 				t.Errorf("listeners want %q and not %q; got:\n%s\nstderr:\n%s", tc.want, tc.lack, out, errOut)

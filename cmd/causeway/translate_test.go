@@ -32,7 +32,7 @@ func writeWorld(t *testing.T, content string) string {
 }
 
 func TestTranslate(t *testing.T) {
-	code, out, errOut := causeway(t, "translate", "--world", "testdata/world.yaml", "--role", "gateway", "--cluster", "cluster-1")
+	code, out, errOut := causeway(t, "translate", "--world", "testdata/world.yaml", "--role", "gateway", "--cluster", "cluster-1", "--gateway", "bookinfo/ingress")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -53,7 +53,7 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestTranslateTypeAndSecrets(t *testing.T) {
-	code, out, errOut := causeway(t, "translate", "--world", "testdata/world.yaml", "--cluster", "cluster-1", "--type", "secrets", "--with-secrets")
+	code, out, errOut := causeway(t, "translate", "--world", "testdata/world.yaml", "--cluster", "cluster-1", "--gateway", "bookinfo/ingress", "--type", "secrets", "--with-secrets")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
@@ -79,7 +79,7 @@ func TestTranslateEastWest(t *testing.T) {
 
 func TestTranslateInvalidWorld(t *testing.T) {
 	path := writeWorld(t, "apiVersion: world.causeway.dev/v1alpha1\nkind: Cluster\nmetadata: {name: cluster-1}\nspec: {eastWestGateways: [{address: not-an-ip}]}\n")
-	code, out, errOut := causeway(t, "translate", "--world", path, "--cluster", "cluster-1")
+	code, out, errOut := causeway(t, "translate", "--world", path, "--cluster", "cluster-1", "--all-gateways")
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
@@ -100,7 +100,7 @@ func TestTranslateDiagnostics(t *testing.T) {
 	if broken == string(world) {
 		t.Fatal("fixture changed: backendRef to replace not found")
 	}
-	code, out, errOut := causeway(t, "translate", "--world", writeWorld(t, broken), "--cluster", "cluster-1")
+	code, out, errOut := causeway(t, "translate", "--world", writeWorld(t, broken), "--cluster", "cluster-1", "--gateway", "bookinfo/ingress")
 	if code != 1 {
 		t.Errorf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
@@ -118,8 +118,12 @@ func TestTranslateUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--cluster", "cluster-1", "--type", "bogus"}, `--type "bogus"`},
-		{[]string{"--cluster", "cluster-9"}, `--cluster "cluster-9" is not in`},
+		{[]string{"--cluster", "cluster-9", "--all-gateways"}, `--cluster "cluster-9" is not in`},
 		{[]string{"--cluster", "cluster-1", "--role", "sidecar"}, `role "sidecar"`},
+		{[]string{"--cluster", "cluster-1"}, "--role gateway needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways"},
+		{[]string{"--cluster", "cluster-1", "--gateway", "bookinfo/ingress", "--all-gateways"}, `--gateway "bookinfo/ingress" and --all-gateways: give one or the other`},
+		{[]string{"--cluster", "cluster-1", "--gateway", "ingress"}, `causeway.gateway: "ingress": want "<namespace>/<name>" or "*"`},
+		{[]string{"--cluster", "cluster-2", "--role", "eastwest", "--all-gateways"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
 		{[]string{}, `required flag(s) "cluster" not set`},
 	} {
 		args := append([]string{"translate", "--world", "testdata/world.yaml"}, tc.args...)
@@ -185,7 +189,7 @@ func TestTranslateKubeSeed(t *testing.T) {
 		{"with the cluster config file", []string{"--clusters", seed + "/clusters.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append(append(append([]string(nil), seedArgs...), tc.extra...), "--role", "gateway", "--cluster", "cluster-1")
+			args := append(append(append([]string(nil), seedArgs...), tc.extra...), "--role", "gateway", "--cluster", "cluster-1", "--gateway", "gloo-system/http")
 			code, out, errOut := causeway(t, args...)
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -259,7 +263,7 @@ func TestTranslateKubeInvalidManifest(t *testing.T) {
 		t.Fatal("fixture changed: nodeName of reviews v2 not found")
 	}
 	dir := writeManifestDir(t, "reviews.yaml", broken)
-	code, out, errOut := causeway(t, "translate", "--kube", "cluster-1="+dir, "--cluster", "cluster-1")
+	code, out, errOut := causeway(t, "translate", "--kube", "cluster-1="+dir, "--cluster", "cluster-1", "--gateway", "gloo-system/http")
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
@@ -284,7 +288,7 @@ func TestTranslateKubeInvalidObject(t *testing.T) {
 		t.Fatal("fixture changed: VirtualDestination port not found")
 	}
 	dir := writeManifestDir(t, "config.yaml", broken)
-	code, out, errOut := causeway(t, "translate", "--kube", "cluster-1="+dir, "--cluster", "cluster-1")
+	code, out, errOut := causeway(t, "translate", "--kube", "cluster-1="+dir, "--cluster", "cluster-1", "--gateway", "gloo-system/http")
 	if code != 1 {
 		t.Errorf("exit %d, want 1; stderr:\n%s", code, errOut)
 	}
@@ -308,15 +312,15 @@ func TestTranslateKubeUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--world", "testdata/world.yaml", "--kube", "cluster-1=" + seed + "/cluster-1", "--cluster", "cluster-1"}, 1, "[kube world] were all set"},
-		{[]string{"--cluster", "cluster-1"}, 1, "at least one of the flags in the group [world kube] is required"},
-		{[]string{"--world", "testdata/world.yaml", "--clusters", seed + "/clusters.yaml", "--cluster", "cluster-1"}, 1, "--clusters needs --kube"},
-		{[]string{"--kube", seed + "/cluster-1", "--cluster", "cluster-1"}, 1, `--kube "testdata/seed/cluster-1": want CLUSTER=PATH`},
-		{[]string{"--kube", "cluster-1=", "--cluster", "cluster-1"}, 1, "want CLUSTER=PATH"},
-		{[]string{"--kube", "cluster-9=" + seed + "/cluster-1", "--clusters", seed + "/clusters.yaml", "--cluster", "cluster-9"}, 1, `cluster "cluster-9" is not in testdata/seed/clusters.yaml`},
-		{append(seedArgs[1:], "--cluster", "cluster-3"), 1, `--cluster "cluster-3" is not in the --kube clusters (clusters: cluster-1, cluster-2)`},
-		{[]string{"--kube", "cluster-1=" + seed + "/cluster-1", "--clusters", badClusters, "--cluster", "cluster-1"}, 2, "clusters[0] (cluster-1): kubeconfig: is required"},
-		{[]string{"--kube", "cluster-1=" + seed + "/absent", "--cluster", "cluster-1"}, 2, "absent: no such file or directory"},
+		{[]string{"--world", "testdata/world.yaml", "--kube", "cluster-1=" + seed + "/cluster-1", "--cluster", "cluster-1", "--all-gateways"}, 1, "[kube world] were all set"},
+		{[]string{"--cluster", "cluster-1", "--all-gateways"}, 1, "at least one of the flags in the group [world kube] is required"},
+		{[]string{"--world", "testdata/world.yaml", "--clusters", seed + "/clusters.yaml", "--cluster", "cluster-1", "--all-gateways"}, 1, "--clusters needs --kube"},
+		{[]string{"--kube", seed + "/cluster-1", "--cluster", "cluster-1", "--all-gateways"}, 1, `--kube "testdata/seed/cluster-1": want CLUSTER=PATH`},
+		{[]string{"--kube", "cluster-1=", "--cluster", "cluster-1", "--all-gateways"}, 1, "want CLUSTER=PATH"},
+		{[]string{"--kube", "cluster-9=" + seed + "/cluster-1", "--clusters", seed + "/clusters.yaml", "--cluster", "cluster-9", "--all-gateways"}, 1, `cluster "cluster-9" is not in testdata/seed/clusters.yaml`},
+		{append(seedArgs[1:], "--cluster", "cluster-3", "--all-gateways"), 1, `--cluster "cluster-3" is not in the --kube clusters (clusters: cluster-1, cluster-2)`},
+		{[]string{"--kube", "cluster-1=" + seed + "/cluster-1", "--clusters", badClusters, "--cluster", "cluster-1", "--all-gateways"}, 2, "clusters[0] (cluster-1): kubeconfig: is required"},
+		{[]string{"--kube", "cluster-1=" + seed + "/absent", "--cluster", "cluster-1", "--all-gateways"}, 2, "absent: no such file or directory"},
 	} {
 		code, out, errOut := causeway(t, append([]string{"translate"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) || out != "" {

@@ -31,4 +31,8 @@
 // unchanged for a confirm delay. The watcher (watch.go, watchset.go)
 // reacts only to the file and the symlinks leading to it, and loads a
 // burst of changes within a bounded time.
+//
+// Gateway certificates come as v1 Secret documents of type
+// kubernetes.io/tls (secret.go), decoded by hand so that no error quotes
+// what a Secret holds; whether the PEM is usable is the translator's call.
 package file

@@ -102,6 +102,8 @@ func (dp *docParser) parse(data []byte) {
 		dp.parseGatewayClass(data)
 	case h.APIVersion == coreAPIVersion && h.Kind == "Namespace":
 		dp.parseNamespace(data)
+	case h.APIVersion == coreAPIVersion && h.Kind == "Secret":
+		dp.parseSecret(data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "Gateway":
 		dp.parseGateway(data)
 	case h.APIVersion == gatewayAPIVersion && h.Kind == "HTTPRoute":
@@ -114,7 +116,7 @@ func (dp *docParser) parse(data []byte) {
 }
 
 // supportedKinds lists the documents a world file may hold.
-var supportedKinds = fmt.Sprintf("want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s GatewayClass, Gateway or HTTPRoute, %s ReferenceGrant, %s Namespace",
+var supportedKinds = fmt.Sprintf("want %s Cluster or Service, %s VirtualDestination, ExternalService, FailoverPolicy, OutlierDetectionPolicy or Workspace, %s GatewayClass, Gateway or HTTPRoute, %s ReferenceGrant, %s Namespace or Secret",
 	worldAPIVersion, networkAPIVersion, gatewayAPIVersion, gatewayBetaAPIVersion, coreAPIVersion)
 
 // decodeHeader decodes a document's kind and metadata leniently (other

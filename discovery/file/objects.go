@@ -221,7 +221,7 @@ func buildService(namespace string, doc serviceDoc, c model.Cluster) model.Servi
 		if target == 0 {
 			target = sp.Port
 		}
-		svc.Ports = append(svc.Ports, model.ServicePort{Name: sp.Name, Port: uint32(sp.Port), TargetPort: uint32(target), Protocol: sp.Protocol})
+		svc.Ports = append(svc.Ports, model.ServicePort{Name: sp.Name, Port: uint32(sp.Port), TargetPort: uint32(target), Protocol: sp.Protocol, AppProtocol: sp.AppProtocol})
 	}
 	for _, ep := range doc.Spec.Endpoints {
 		out := model.Endpoint{Address: ep.Address, Ready: true, Locality: c.Locality, Labels: ep.Labels}

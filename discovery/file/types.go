@@ -85,6 +85,8 @@ type servicePort struct {
 	Port       int64  `json:"port"`
 	TargetPort int64  `json:"targetPort,omitempty"`
 	Protocol   string `json:"protocol,omitempty"`
+	// AppProtocol is a Kubernetes Service port's appProtocol (kubernetes.io/ws, kubernetes.io/h2c, ...).
+	AppProtocol string `json:"appProtocol,omitempty"`
 }
 
 type endpoint struct {

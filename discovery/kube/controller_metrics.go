@@ -34,7 +34,7 @@ func newControllerMetrics(reg prometheus.Registerer) (*controllerMetrics, error)
 		}, []string{"cluster"}),
 		managementSynced: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "causeway_management_synced",
-			Help: "1 once the management cluster's informers (cluster Secrets, Causeway resources, Gateway API) completed their first list.",
+			Help: "1 once the management cluster's informers (cluster Secrets, Causeway resources, Gateway API, Namespaces, TLS Secrets) completed their first list.",
 		}),
 		builds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "causeway_kube_world_publishes_total",

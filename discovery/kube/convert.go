@@ -51,6 +51,9 @@ type ConfigObjects struct {
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant
+	// Namespaces (for their labels) and kubernetes.io/tls Secrets.
+	Namespaces []*corev1.Namespace
+	TLSSecrets []*corev1.Secret
 	// GatewayParameters are what GatewayClass parametersRef names.
 	GatewayParameters []*v1alpha1.GatewayParameters
 }

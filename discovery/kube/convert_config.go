@@ -72,6 +72,7 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			w.GatewayParameters = append(w.GatewayParameters, gp.DeepCopy())
 		}
 	}
+	convertNamespacesAndSecrets(config, w)
 	return errs
 }
 

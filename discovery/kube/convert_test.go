@@ -202,6 +202,7 @@ func TestBuildWorld(t *testing.T) {
 					servicePort("http", 9080, intstr.FromString("web")),
 					servicePort("admin", 9090, intstr.FromInt32(19090)),
 					corev1.ServicePort{Name: "grpc", Port: 9091, AppProtocol: ptr.To("kubernetes.io/h2c")},
+					corev1.ServicePort{Name: "chat", Port: 9092, AppProtocol: ptr.To("kubernetes.io/ws")},
 					corev1.ServicePort{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP},
 				)},
 				EndpointSlices: []*discoveryv1.EndpointSlice{slice("bookinfo", "reviews-abc", "reviews",
@@ -213,7 +214,8 @@ func TestBuildWorld(t *testing.T) {
 				Ports: []model.ServicePort{
 					{Name: "http", Port: 9080, TargetPort: 0}, // the EndpointSlice port carries the number
 					{Name: "admin", Port: 9090, TargetPort: 19090},
-					{Name: "grpc", Port: 9091, TargetPort: 9091, Protocol: "H2C"},
+					{Name: "grpc", Port: 9091, TargetPort: 9091, AppProtocol: "kubernetes.io/h2c"},
+					{Name: "chat", Port: 9092, TargetPort: 9092, AppProtocol: "kubernetes.io/ws"},
 				},
 				Endpoints: []model.Endpoint{{Address: "10.0.0.1", Ports: []model.EndpointPort{{Name: "http", Port: 8080}, {Name: "admin", Port: 19090}}, Locality: east, Ready: true}},
 			}),

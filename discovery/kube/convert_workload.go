@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -102,8 +101,8 @@ func convertServicePorts(ports []corev1.ServicePort) []model.ServicePort {
 			}
 		}
 		if p.AppProtocol != nil {
-			// kubernetes.io/h2c → H2C; http2, grpc, ... as the model spells them.
-			sp.Protocol = strings.ToUpper(strings.TrimPrefix(*p.AppProtocol, "kubernetes.io/"))
+			// As written: the translator reads kubernetes.io/ws, kubernetes.io/h2c, grpc...
+			sp.AppProtocol = *p.AppProtocol
 		}
 		out = append(out, sp)
 	}

@@ -17,8 +17,10 @@
 // Secrets labelled causeway.dev/cluster on the management cluster, added,
 // removed and rotated at runtime; a rotated kubeconfig is synced before the
 // old client stops), shared informers per cluster with transforms that drop
-// what the model does not need, management informers for Causeway CRs and
-// Gateway API objects, and a health probe per cluster. A cluster that stays
+// what the model does not need, management informers for Causeway CRs,
+// Gateway API objects, Namespaces (labels, for listener namespace
+// selectors) and kubernetes.io/tls Secrets in every namespace (certificate
+// and key only, never logged), and a health probe per cluster. A cluster that stays
 // unreachable for StaleAfter keeps its last endpoints but marks them stale,
 // so the translator ranks them below every fresh endpoint. Every change is
 // debounced, rebuilt and published to the model.Store; the rebuild

@@ -60,6 +60,7 @@ type managementInformers struct {
 	gateways   gwlisters.GatewayLister
 	httpRoutes gwlisters.HTTPRouteLister
 	refGrants  gwlistersv1beta1.ReferenceGrantLister
+	gwAPI      *gatewayAPIInformers // Namespaces and TLS Secrets
 	hasSynced  []cache.InformerSynced
 	// converted is the last conversion of each custom resource kind
 	// (owned by the controller loop, which alone calls objects).
@@ -105,17 +106,24 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 		}
 	}
 	m.classes, m.gateways, m.httpRoutes, m.refGrants = classes.Lister(), gws.Lister(), routes.Lister(), grants.Lister()
+	if err := m.addGatewayAPIInformers(c.kube, kick); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 func (m *managementInformers) add(name string, inf cache.SharedIndexInformer, transform cache.TransformFunc, kick func()) error {
+	return m.addInformer(name, inf, transform, kickHandler(kick, false))
+}
+
+func (m *managementInformers) addInformer(name string, inf cache.SharedIndexInformer, transform cache.TransformFunc, handler cache.ResourceEventHandler) error {
 	if err := inf.SetTransform(sizeLimited(name, inf.GetStore(), MaxObjectBytes, m.log, transform)); err != nil {
 		return err
 	}
 	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { m.watchError(name, err) }); err != nil {
 		return err
 	}
-	if _, err := inf.AddEventHandler(kickHandler(kick, false)); err != nil {
+	if _, err := inf.AddEventHandler(handler); err != nil {
 		return err
 	}
 	m.hasSynced = append(m.hasSynced, inf.HasSynced)
@@ -142,12 +150,14 @@ func (m *managementInformers) start(stop <-chan struct{}) {
 	m.kubeF.Start(stop)
 	m.dynF.Start(stop)
 	m.gwF.Start(stop)
+	m.gwAPI.factory.Start(stop)
 }
 
 func (m *managementInformers) shutdown() {
 	m.kubeF.Shutdown()
 	m.dynF.Shutdown()
 	m.gwF.Shutdown()
+	m.gwAPI.factory.Shutdown()
 }
 
 func (m *managementInformers) synced() bool {
@@ -198,6 +208,7 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.Gateways = modelObjects(cfg.Gateways)
 	cfg.HTTPRoutes = modelObjects(cfg.HTTPRoutes)
 	cfg.ReferenceGrants = modelObjects(cfg.ReferenceGrants)
+	m.gwAPI.objects(cfg)
 	return cfg, errs
 }
 

@@ -308,7 +308,8 @@ func TestRegisterClusterSecret(t *testing.T) {
 }
 
 // TestLeastPrivilege: no wildcards, Secrets only through the namespaced
-// Role, and workload clusters strictly read-only.
+// Role and, read-only, the gateway reader (TLS certificates in any
+// namespace), and workload clusters strictly read-only.
 func TestLeastPrivilege(t *testing.T) {
 	m := load(t)
 	check := func(kind, name string, rules []rbacv1.PolicyRule, readOnly bool) {
@@ -318,8 +319,9 @@ func TestLeastPrivilege(t *testing.T) {
 					t.Errorf("%s %s: wildcard in %+v", kind, name, r)
 				}
 			}
-			if kind == "ClusterRole" && slices.Contains(r.Resources, "secrets") {
-				t.Errorf("ClusterRole %s grants Secrets cluster-wide", name)
+			if kind == "ClusterRole" && slices.Contains(r.Resources, "secrets") &&
+				(name != "causeway-gateway-reader" || !slices.Equal(r.Resources, []string{"secrets"}) || !slices.Equal(r.Verbs, []string{"get", "list", "watch"})) {
+				t.Errorf("ClusterRole %s grants Secrets cluster-wide: %+v", name, r)
 			}
 			for _, v := range r.Verbs {
 				if readOnly && v != "list" && v != "watch" && v != "get" {
@@ -352,8 +354,8 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	if seen != 5 {
-		t.Errorf("checked %d roles, want 5", seen)
+	if seen != 6 {
+		t.Errorf("checked %d roles, want 6", seen)
 	}
 	// Provisioning writes in workload clusters: the four kinds it
 	// provisions, in its namespace only, and that namespace.
@@ -376,6 +378,15 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantWorkload, find[*rbacv1.ClusterRole](t, m, "causeway-workload-reader").Rules); diff != "" {
 		t.Errorf("workload ClusterRole rules (-want +got):\n%s", diff)
+	}
+	// The Namespace and TLS Secret informers (discovery/kube
+	// informers_gatewayapi.go) read cluster-wide, and only read.
+	wantGateway := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "watch"}},
+	}
+	if diff := cmp.Diff(wantGateway, find[*rbacv1.ClusterRole](t, m, "causeway-gateway-reader").Rules); diff != "" {
+		t.Errorf("gateway reader ClusterRole rules (-want +got):\n%s", diff)
 	}
 	// serve reads, creates and updates its CA root record (serve_ca_kube.go)
 	// in its namespace, and no other ConfigMap.

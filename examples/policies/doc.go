@@ -4,4 +4,5 @@
 // example that stops working (or produces a diagnostic) fails the build.
 //
 // Try one with: causeway translate --world examples/policies/<file>.yaml
+// --cluster cluster-1 --all-gateways
 package policies

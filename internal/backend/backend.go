@@ -51,6 +51,7 @@ func newHandler(info Info, k *Knobs) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc(ModePath, k.serveHTTP)
+	mux.HandleFunc(WebSocketPath, serveWebSocket)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		mode := k.Mode()
 		if mode.Delay > 0 {
@@ -87,6 +88,9 @@ type Server struct {
 	srv  *http.Server
 	addr string
 	done chan error
+	// stop ends the base context of every request, which Shutdown does not
+	// do for hijacked (WebSocket) connections.
+	stop context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -100,11 +104,14 @@ func Start(addr string, info Info) (*Server, error) {
 		return nil, err
 	}
 	k := &Knobs{}
+	base, stop := context.WithCancel(context.Background())
 	s := &Server{
 		Knobs: k,
-		srv:   &http.Server{Handler: newHandler(info, k), ReadHeaderTimeout: 5 * time.Second},
-		addr:  ln.Addr().String(),
-		done:  make(chan error, 1),
+		srv: &http.Server{Handler: newHandler(info, k), ReadHeaderTimeout: 5 * time.Second,
+			BaseContext: func(net.Listener) context.Context { return base }},
+		addr: ln.Addr().String(),
+		done: make(chan error, 1),
+		stop: stop,
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
@@ -124,6 +131,7 @@ func (s *Server) Close() error {
 func (s *Server) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	defer s.stop()
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		_ = s.srv.Close()

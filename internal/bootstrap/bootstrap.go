@@ -43,6 +43,10 @@ type Options struct {
 	// BindAddress is where the proxy's listeners bind and its upstream
 	// connections originate; empty means 0.0.0.0.
 	BindAddress string
+	// Gateway is the Gateway a gateway proxy serves, "<namespace>/<name>",
+	// or model.AllGateways for every Gateway of its cluster; required for
+	// RoleGateway, empty for RoleEastWest.
+	Gateway string
 	// XDSAddress is host:port of the xDS server (DefaultXDSAddress if empty).
 	XDSAddress string
 	// XDSAddresses are several xDS servers (replicas of causeway serve, all
@@ -52,16 +56,14 @@ type Options struct {
 	XDSAddresses []string
 	// AdminAddress is ip:port of Envoy's admin listener (DefaultAdminAddress if empty).
 	AdminAddress string
-	// NodeID defaults to "<role>~<cluster>~<bind address or hostname>".
+	// NodeID defaults to "<role>~<cluster>~<bind address or hostname>", and
+	// for a gateway proxy "gateway~<cluster>~<gateway>~<bind address or hostname>".
 	NodeID string
 	// Security protects the xDS connection; its zero value is refused
 	// (see Security).
 	Security Security
 	// Protocol is the ADS variant the proxy speaks; empty means delta.
 	Protocol Protocol
-	// Gateway is the Gateway the proxy serves, "<namespace>/<name>", in
-	// the node metadata (key causeway.gateway); empty: none named.
-	Gateway string
 }
 
 // Protocol is an ADS variant. Causeway serves both; delta is the default
@@ -104,7 +106,7 @@ func Build(o Options) ([]byte, error) {
 
 // Proto returns the bootstrap as a validated proto.
 func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
-	p := model.Proxy{Role: o.Role, Cluster: o.Cluster, Locality: o.Locality, BindAddress: o.BindAddress}
+	p := model.Proxy{Role: o.Role, Cluster: o.Cluster, Locality: o.Locality, BindAddress: o.BindAddress, Gateway: o.Gateway}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -160,9 +162,6 @@ func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
 			LdsConfig: adsSource(),
 			CdsConfig: adsSource(),
 		},
-	}
-	if o.Gateway != "" {
-		b.Node.Metadata.Fields[nodeMetaGateway] = structpb.NewStringValue(o.Gateway)
 	}
 	if err := b.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("bootstrap: invalid: %w", err)
@@ -268,6 +267,9 @@ func defaultNodeID(p model.Proxy) (string, error) {
 		}
 		where = h
 	}
+	if p.Gateway != "" {
+		return fmt.Sprintf("%s~%s~%s~%s", p.Role, p.Cluster, p.Gateway, where), nil
+	}
 	return fmt.Sprintf("%s~%s~%s", p.Role, p.Cluster, where), nil
 }
 
@@ -279,6 +281,9 @@ func node(id string, p model.Proxy) *corev3.Node {
 	}
 	if p.BindAddress != "" {
 		md[model.NodeMetaBindAddress] = structpb.NewStringValue(p.BindAddress)
+	}
+	if p.Gateway != "" {
+		md[model.NodeMetaGateway] = structpb.NewStringValue(p.Gateway)
 	}
 	n := &corev3.Node{
 		Id:       id,
@@ -353,7 +358,3 @@ func adsSource() *corev3.ConfigSource {
 		ResourceApiVersion:    corev3.ApiVersion_V3,
 	}
 }
-
-// nodeMetaGateway is the node metadata key naming the served Gateway
-// (the per-Gateway proxies' model.NodeMetaGateway).
-const nodeMetaGateway = "causeway.gateway"

@@ -35,6 +35,7 @@ var gatewayOpts = Options{
 	Cluster:      "cluster-1",
 	Locality:     model.Locality{Region: "us-east", Zone: "us-east-1a", Subzone: "rack-1"},
 	BindAddress:  "127.0.1.1",
+	Gateway:      "gloo-system/http",
 	XDSAddress:   "127.0.0.1:18000",
 	AdminAddress: "127.0.1.1:19000",
 	Security:     Security{Insecure: true},
@@ -75,13 +76,14 @@ func TestBuild(t *testing.T) {
 	ads := &corev3.ConfigSource{ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}, ResourceApiVersion: corev3.ApiVersion_V3}
 	want := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{
-			Id:       "gateway~cluster-1~127.0.1.1",
+			Id:       "gateway~cluster-1~gloo-system/http~127.0.1.1",
 			Cluster:  "causeway-gateway",
 			Locality: &corev3.Locality{Region: "us-east", Zone: "us-east-1a", SubZone: "rack-1"},
 			Metadata: &structpb.Struct{Fields: map[string]*structpb.Value{
 				model.NodeMetaRole:        structpb.NewStringValue("gateway"),
 				model.NodeMetaCluster:     structpb.NewStringValue("cluster-1"),
 				model.NodeMetaBindAddress: structpb.NewStringValue("127.0.1.1"),
+				model.NodeMetaGateway:     structpb.NewStringValue("gloo-system/http"),
 			}},
 		},
 		Admin: &bootstrapv3.Admin{Address: socketAddress("127.0.1.1", 19000)},
@@ -119,7 +121,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ProxyFromNode: %v", err)
 	}
-	wantProxy := model.Proxy{Role: gatewayOpts.Role, Cluster: gatewayOpts.Cluster, Locality: gatewayOpts.Locality, BindAddress: gatewayOpts.BindAddress}
+	wantProxy := model.Proxy{Role: gatewayOpts.Role, Cluster: gatewayOpts.Cluster, Locality: gatewayOpts.Locality, BindAddress: gatewayOpts.BindAddress, Gateway: gatewayOpts.Gateway}
 	if p != wantProxy {
 		t.Errorf("ProxyFromNode = %+v, want %+v", p, wantProxy)
 	}
@@ -190,6 +192,24 @@ func TestBuildDefaults(t *testing.T) {
 	}
 }
 
+// TestBuildAllGateways: a proxy of every Gateway of its cluster says so in
+// its metadata and its default node id.
+func TestBuildAllGateways(t *testing.T) {
+	o := gatewayOpts
+	o.Gateway = model.AllGateways
+	y, err := Build(o)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	n := parse(t, y).GetNode()
+	if got, want := n.GetId(), "gateway~cluster-1~*~127.0.1.1"; got != want {
+		t.Errorf("node id = %q, want %q", got, want)
+	}
+	if got := n.GetMetadata().GetFields()[model.NodeMetaGateway].GetStringValue(); got != "*" {
+		t.Errorf("metadata %s = %q, want \"*\"", model.NodeMetaGateway, got)
+	}
+}
+
 // TestBuildSeveralXDSAddresses: several replicas are one xds cluster with
 // an endpoint each, in the order given; a hostname among them makes it
 // STRICT_DNS.
@@ -239,6 +259,9 @@ func TestBuildErrors(t *testing.T) {
 		{"bad role", func(o *Options) { o.Role = "sidecar" }, `role "sidecar"`},
 		{"no cluster", func(o *Options) { o.Cluster = "" }, "cluster is required"},
 		{"bad bind address", func(o *Options) { o.BindAddress = "localhost" }, `bind address "localhost"`},
+		{"gateway proxy without a Gateway", func(o *Options) { o.Gateway = "" }, `causeway.gateway: a gateway proxy names the Gateway it serves`},
+		{"malformed Gateway", func(o *Options) { o.Gateway = "http" }, `causeway.gateway: "http": want "<namespace>/<name>" or "*"`},
+		{"east-west proxy with a Gateway", func(o *Options) { o.Role = model.RoleEastWest }, `only a gateway proxy serves a Gateway`},
 		{"xds without port", func(o *Options) { o.XDSAddress = "127.0.0.1" }, "xds address"},
 		{"xds port range", func(o *Options) { o.XDSAddress = "127.0.0.1:70000" }, "port 1-65535"},
 		{"admin hostname", func(o *Options) { o.AdminAddress = "localhost:19000" }, "admin address host"},

@@ -8,5 +8,9 @@
 // SPIFFE ID and authenticating the proxy with a client certificate or a
 // service-account token (Security); plaintext needs an explicit opt-in.
 // Certificates are referenced by file path, never fetched over SDS: the
-// xDS cluster is static and has to work before ADS does.
+// xDS cluster is static and has to work before ADS does. A service-account
+// token is referenced by path too (Security.TokenFile, e.g. a projected
+// token in a provisioned pod), and Envoy re-reads it on every reconnect
+// through its Google gRPC client (tokenfile.go), so a rotated token needs no
+// new bootstrap.
 package bootstrap

@@ -18,7 +18,7 @@ import (
 )
 
 var proxies = []e2eutil.ProxySpec{
-	{Name: "gateway-c1", Role: "gateway", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: gatewayAddress},
+	{Name: "gateway-c1", Role: "gateway", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: gatewayAddress, Gateway: "chaos/ingress"},
 	{Name: "eastwest-c1", Role: "eastwest", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: "127.0.61.100"},
 	{Name: "eastwest-c2", Role: "eastwest", Cluster: "cluster-2", Region: "us-east", Zone: "us-east-1b", BindAddress: "127.0.62.100"},
 	{Name: "eastwest-c3", Role: "eastwest", Cluster: "cluster-3", Region: "us-west", Zone: "us-west-1a", BindAddress: "127.0.63.100"},

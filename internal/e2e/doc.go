@@ -12,6 +12,8 @@
 // backends fail or stall on demand through their knobs (internal/backend).
 // The reconnect tests (a serve outage, a replica killed) use 127.0.41.x:
 // replicas on 127.0.41.1 and .2, the gateway proxy on 127.0.41.10.
+// TestGatewayHTTPS (HTTPS termination) uses 127.0.66.x: the gateway proxy
+// on 127.0.66.1 (HTTPS 8443, HTTP 8080), backends 127.0.66.10 and .11:9080.
 //
 // Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
 // without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.

@@ -77,7 +77,7 @@ func conflictDiagnostic(line string) bool {
 // world and returns the exit code and stderr.
 func translateGateway(t *testing.T, world string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(causewayBin, "translate", "--world", world, "--role", "gateway", "--cluster", "cluster-1")
+	cmd := exec.Command(causewayBin, "translate", "--world", world, "--role", "gateway", "--cluster", "cluster-1", "--gateway", "bookinfo/policy-gateway")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &stderr
 	err := cmd.Run()

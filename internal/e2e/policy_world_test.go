@@ -43,9 +43,9 @@ const (
 )
 
 var policyProxies = []proxySpec{
-	{"policy-gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", policyGatewayAddress},
-	{"policy-eastwest-cluster-2", "eastwest", "cluster-2", "us-west", "us-west-1a", policyEastWest2},
-	{"policy-eastwest-cluster-3", "eastwest", "cluster-3", "eu-west", "eu-west-1a", policyEastWest3},
+	{"policy-gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", policyGatewayAddress, "bookinfo/policy-gateway"},
+	{"policy-eastwest-cluster-2", "eastwest", "cluster-2", "us-west", "us-west-1a", policyEastWest2, ""},
+	{"policy-eastwest-cluster-3", "eastwest", "cluster-3", "eu-west", "eu-west-1a", policyEastWest3, ""},
 }
 
 // policyBackends are started once per topology; the world file lists the

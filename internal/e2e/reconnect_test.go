@@ -74,7 +74,8 @@ func (s *reconnectSetup) start(t *testing.T, r *replica, caDir string, extra ...
 // address, and waits until it is ready.
 func (s *reconnectSetup) startGateway(t *testing.T, replicas ...*replica) *envoyrun.Envoy {
 	t.Helper()
-	p := e2eutil.ProxySpec{Name: "gateway-reconnect", Role: "gateway", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: reconnectGateway}
+	p := e2eutil.ProxySpec{Name: "gateway-reconnect", Role: "gateway", Cluster: "cluster-1", Region: "us-east", Zone: "us-east-1a", BindAddress: reconnectGateway,
+		Gateway: "bookinfo/bookinfo-gateway"}
 	var addrs []string
 	for _, r := range replicas {
 		addrs = append(addrs, r.xds)

@@ -15,7 +15,7 @@ import (
 // proxySpec is one Envoy of the test topology: e2eutil.ProxySpec's fields,
 // a type of its own so the package's literals stay unkeyed.
 type proxySpec struct {
-	Name, Role, Cluster, Region, Zone, BindAddress string
+	Name, Role, Cluster, Region, Zone, BindAddress, Gateway string
 }
 
 const (
@@ -25,10 +25,10 @@ const (
 )
 
 var proxies = []proxySpec{
-	{"gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", gatewayAddress},
-	{"eastwest-cluster-1", "eastwest", "cluster-1", "us-east", "us-east-1a", "127.0.11.100"},
-	{"eastwest-cluster-2-a", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.100"},
-	{"eastwest-cluster-2-b", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.101"},
+	{"gateway-cluster-1", "gateway", "cluster-1", "us-east", "us-east-1a", gatewayAddress, "bookinfo/bookinfo-gateway"},
+	{"eastwest-cluster-1", "eastwest", "cluster-1", "us-east", "us-east-1a", "127.0.11.100", ""},
+	{"eastwest-cluster-2-a", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.100", ""},
+	{"eastwest-cluster-2-b", "eastwest", "cluster-2", "us-west", "us-west-1a", "127.0.12.101", ""},
 }
 
 // topology is one running control plane with its Envoys and backends.
@@ -36,9 +36,11 @@ type topology struct {
 	dir       string
 	worldPath string
 	caDir     string
-	causeway  *e2eutil.Process
-	envoys    map[string]*envoyrun.Envoy // by proxySpec.Name
-	backends  map[string]*backend.Server // by backendSpec.Instance
+	// metricsAddr is causeway serve's metrics (and health) address.
+	metricsAddr string
+	causeway    *e2eutil.Process
+	envoys      map[string]*envoyrun.Envoy // by proxySpec.Name
+	backends    map[string]*backend.Server // by backendSpec.Instance
 }
 
 // meshSpec is what startMesh runs: the world file's first contents, its
@@ -50,6 +52,8 @@ type meshSpec struct {
 	// protocol is the Envoys' ADS variant, a `causeway bootstrap
 	// --xds-protocol` value; empty means the bootstrap's default.
 	protocol string
+	// serveArgs are more `causeway serve` flags (--log-level debug...).
+	serveArgs []string
 }
 
 // startTopology starts TestMultiCluster's mesh (proxies, backends) in
@@ -77,9 +81,10 @@ func startMesh(t *testing.T, m meshSpec) *topology {
 
 	xdsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
 	metricsAddr := "127.0.0.1:" + e2eutil.FreePort(t)
+	top.metricsAddr = metricsAddr
 	top.causeway = e2eutil.Start(t, "causeway serve", filepath.Join(top.dir, "causeway.log"), causewayBin,
-		"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
-		"--metrics-address", metricsAddr, "--ca-dir", top.caDir)
+		append([]string{"serve", "--world", top.worldPath, "--xds-address", xdsAddr,
+			"--metrics-address", metricsAddr, "--ca-dir", top.caDir}, m.serveArgs...)...)
 	// One cleanup dumps diagnostics while the Envoys still run, then stops
 	// them (cleanups run last-registered first; causeway stops after this).
 	t.Cleanup(func() {

@@ -21,12 +21,17 @@ import (
 )
 
 // proxyNode is the Envoy node a proxy of role and cluster in locality loc
-// presents, the way `causeway bootstrap` writes it.
+// presents, the way `causeway bootstrap` writes it; a gateway proxy's
+// serves every Gateway of its cluster (--all-gateways).
 func proxyNode(id string, role model.Role, cluster string, loc model.Locality) *corev3.Node {
-	md, err := structpb.NewStruct(map[string]any{
+	fields := map[string]any{
 		model.NodeMetaRole:    string(role),
 		model.NodeMetaCluster: cluster,
-	})
+	}
+	if role == model.RoleGateway {
+		fields[model.NodeMetaGateway] = model.AllGateways
+	}
+	md, err := structpb.NewStruct(fields)
 	if err != nil {
 		panic(err) // constant keys and string values
 	}

@@ -27,6 +27,8 @@ func TestKube(t *testing.T) {
 		{"ClusterSecretRotation", s.testClusterSecretRotation},
 		{"APIServerOutage", s.testAPIServerOutage},
 		{"InvalidObjects", s.testInvalidObjects},
+		{"NamespaceSelector", s.testNamespaceSelector},
+		{"TLSSecrets", s.testTLSSecrets},
 		{"WalkThrough", s.testWalkThrough},
 	} {
 		var broken error

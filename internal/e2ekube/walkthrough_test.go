@@ -23,13 +23,14 @@ type envoySpec struct {
 	cluster  string
 	locality model.Locality
 	bind     string // listeners and upstream connections
+	gateway  string // the Gateway a gateway proxy serves
 }
 
 func (e envoySpec) admin() string { return e.bind + ":19000" }
 
 var (
-	gatewayEnvoy  = envoySpec{"gateway-cluster-1", model.RoleGateway, "cluster-1", gateway1Locality, "127.0.21.1"}
-	eastWestEnvoy = envoySpec{"eastwest-cluster-2", model.RoleEastWest, "cluster-2", gateway2Locality, "127.0.22.100"}
+	gatewayEnvoy  = envoySpec{"gateway-cluster-1", model.RoleGateway, "cluster-1", gateway1Locality, "127.0.21.1", gatewayNamespace + "/http"}
+	eastWestEnvoy = envoySpec{"eastwest-cluster-2", model.RoleEastWest, "cluster-2", gateway2Locality, "127.0.22.100", ""}
 )
 
 // backendSpec is one reviews instance of the walk-through.
@@ -174,6 +175,9 @@ func getReviews() (backend.Response, error) {
 func (s *suite) bootstrap(t *testing.T, spec envoySpec, dir string) []byte {
 	t.Helper()
 	creds := e2eutil.IssueProxyCert(t, causewayBin, s.cp.caDir, string(spec.role), spec.cluster, filepath.Join(dir, "xds-certs", spec.name))
+	if spec.gateway != "" {
+		creds = append(creds, "--gateway", spec.gateway)
+	}
 	cmd := exec.Command(causewayBin, append([]string{"bootstrap",
 		"--role", string(spec.role), "--cluster", spec.cluster,
 		"--region", spec.locality.Region, "--zone", spec.locality.Zone,

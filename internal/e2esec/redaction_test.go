@@ -188,8 +188,8 @@ func TestNoKeyMaterialInDiagnostics(t *testing.T) {
 		}
 	}
 	for _, p := range []proxy{gatewayProxy, eastWestProxy} {
-		sources["translate --with-secrets "+p.role+"/"+p.cluster] = runCmd(t, causewayBin, "translate", "--world", top.worldPath,
-			"--role", p.role, "--cluster", p.cluster, "--trust-domain", trustDomain, "--with-secrets")
+		sources["translate --with-secrets "+p.role+"/"+p.cluster] = runCmd(t, causewayBin, append([]string{"translate", "--world", top.worldPath,
+			"--role", p.role, "--cluster", p.cluster, "--trust-domain", trustDomain, "--with-secrets"}, p.gatewayArgs()...)...)
 	}
 
 	for name, data := range sources {
@@ -257,9 +257,11 @@ func fetchIdentity(t *testing.T, top *topology, p proxy) (certPEM, keyPEM []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := structpb.NewStruct(map[string]any{
-		model.NodeMetaRole: p.role, model.NodeMetaCluster: p.cluster, model.NodeMetaBindAddress: p.bind,
-	})
+	fields := map[string]any{model.NodeMetaRole: p.role, model.NodeMetaCluster: p.cluster, model.NodeMetaBindAddress: p.bind}
+	if p.gateway != "" {
+		fields[model.NodeMetaGateway] = p.gateway
+	}
+	md, err := structpb.NewStruct(fields)
 	if err != nil {
 		t.Fatal(err)
 	}

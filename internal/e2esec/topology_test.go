@@ -23,14 +23,24 @@ const (
 	reviewsHost    = "reviews.mesh.internal.com"
 )
 
-// proxy is one Envoy of the topology.
-type proxy struct{ name, role, cluster, bind string }
+// proxy is one Envoy of the topology; gateway is the Gateway a gateway
+// proxy serves.
+type proxy struct{ name, role, cluster, bind, gateway string }
+
+// gatewayArgs are the `causeway bootstrap` and `translate` flags naming
+// p's Gateway.
+func (p proxy) gatewayArgs() []string {
+	if p.gateway == "" {
+		return nil
+	}
+	return []string{"--gateway", p.gateway}
+}
 
 // The gateway in cluster-1 reaches reviews only through cluster-2's
 // east-west gateway: every request crosses the mTLS hop under test.
 var (
-	gatewayProxy  = proxy{"gateway-cluster-1", "gateway", "cluster-1", gatewayAddress}
-	eastWestProxy = proxy{"eastwest-cluster-2", "eastwest", "cluster-2", "127.0.52.100"}
+	gatewayProxy  = proxy{"gateway-cluster-1", "gateway", "cluster-1", gatewayAddress, "bookinfo/bookinfo-gateway"}
+	eastWestProxy = proxy{"eastwest-cluster-2", "eastwest", "cluster-2", "127.0.52.100", ""}
 	backendAddrs  = []string{"127.0.52.10:9080", "127.0.52.11:9080"}
 )
 
@@ -221,6 +231,7 @@ func (top *topology) bootstrap(t *testing.T, p proxy) []byte {
 	t.Helper()
 	args := []string{"bootstrap", "--role", p.role, "--cluster", p.cluster, "--bind-address", p.bind,
 		"--xds-address", top.xdsAddr, "--admin-address", p.bind + ":19000", "--node-id", p.name}
+	args = append(args, p.gatewayArgs()...)
 	if xdsTLS && !top.insecure() {
 		out := filepath.Join(top.dir, "creds-"+p.name)
 		runCmd(t, causewayBin, "certs", "issue", "--ca-dir", top.caDir, "--trust-domain", trustDomain,

@@ -2,6 +2,7 @@ package e2eutil
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -31,6 +32,11 @@ type LoadSpec struct {
 	// an error to count it as failed. Nil: status 200 is "ok", anything
 	// else fails. The body it sees is read up to 64 KiB.
 	Classify func(status int, body []byte) (class string, err error)
+	// TLS is the client's TLS configuration for https URLs.
+	TLS *tls.Config
+	// FreshConnections opens a new connection (and TLS handshake) for
+	// every request instead of keeping connections alive.
+	FreshConnections bool
 }
 
 // Answer is one request's outcome.
@@ -97,6 +103,8 @@ func StartLoad(t testing.TB, spec LoadSpec) *Load {
 		DialContext:         dialer.DialContext,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
+		TLSClientConfig:     spec.TLS,
+		DisableKeepAlives:   spec.FreshConnections,
 	}
 	l := &Load{
 		spec:     spec,

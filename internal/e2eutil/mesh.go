@@ -10,9 +10,22 @@ import (
 	"github.com/causeway-dev/causeway/internal/envoyrun"
 )
 
-// ProxySpec is one Envoy of an end-to-end topology.
+// ProxySpec is one Envoy of an end-to-end topology. Gateway is, for a
+// gateway proxy, the Gateway it serves, "<namespace>/<name>", or "*" for
+// every Gateway of its cluster (`causeway bootstrap --all-gateways`).
 type ProxySpec struct {
-	Name, Role, Cluster, Region, Zone, BindAddress string
+	Name, Role, Cluster, Region, Zone, BindAddress, Gateway string
+}
+
+// gatewayFlags are the `causeway bootstrap` flags naming p's Gateway.
+func (p ProxySpec) gatewayFlags() []string {
+	switch p.Gateway {
+	case "":
+		return nil
+	case "*":
+		return []string{"--all-gateways"}
+	}
+	return []string{"--gateway", p.Gateway}
 }
 
 // AdminAddress is where the proxy's admin API listens: its bind address,
@@ -30,6 +43,7 @@ func ProxyBootstrap(t testing.TB, causewayBin string, p ProxySpec, xdsAddrs []st
 		"--bind-address", p.BindAddress,
 		"--admin-address", p.AdminAddress(),
 		"--node-id", p.Name}
+	args = append(args, p.gatewayFlags()...)
 	for _, a := range xdsAddrs {
 		args = append(args, "--xds-address", a)
 	}
