@@ -72,10 +72,11 @@ func TestProxyTokenRotation(t *testing.T) {
 	tokenFile := filepath.Join(tokenDir, "token")
 	kubeletWriteToken(t, tokenDir, "a", tokenA)
 
+	forgetCARoot(t, env.Cluster("management").Clientset(), controlNamespace)
 	cp := startTokenServe(t, dir, env.Cluster("management").KubeconfigPath, env.Cluster("cluster-1").KubeconfigPath, "1")
 	t.Logf("serve ready %v into the scenario", time.Since(begin).Round(time.Millisecond))
 	caFile := filepath.Join(cp.caDir, ca.RootCertFile)
-	out, err := exec.Command(causewayBin, "bootstrap", "--role", "gateway", "--cluster", "cluster-1",
+	out, err := exec.Command(causewayBin, "bootstrap", "--role", "gateway", "--cluster", "cluster-1", "--all-gateways",
 		"--bind-address", tokenEnvoyBind, "--xds-address", tokenXDSAddr, "--admin-address", tokenEnvoyAdmin,
 		"--xds-ca", caFile, "--xds-token-file", tokenFile).Output()
 	if err != nil {
