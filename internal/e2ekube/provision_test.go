@@ -191,11 +191,8 @@ func TestProvision(t *testing.T) {
 		// the objects back.
 		removeProvisionWorld(t, gw, dyn)
 		removeProvisioned(t, c1, c2)
-		// The next run's serve has a new CA directory: forget the root.
-		if err := env.Cluster("management").Clientset().CoreV1().ConfigMaps(provisionControl).Delete(context.Background(), "causeway-ca-root", metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			t.Errorf("cleanup: CA root record: %v", err)
-		}
 	})
+	forgetCARoot(t, env.Cluster("management").Clientset(), provisionControl)
 	startProvisioningCauseway(t, env.Cluster("management").KubeconfigPath,
 		env.Cluster("cluster-1").KubeconfigPath, env.Cluster("cluster-2").KubeconfigPath)
 
