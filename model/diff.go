@@ -244,5 +244,6 @@ func sameStructure(old, new *Snapshot) bool {
 		reflect.DeepEqual(old.gatewayClasses, new.gatewayClasses) &&
 		reflect.DeepEqual(old.namespaces, new.namespaces) &&
 		reflect.DeepEqual(old.secrets, new.secrets) &&
-		old.controllerName == new.controllerName
+		old.controllerName == new.controllerName &&
+		reflect.DeepEqual(old.prov, new.prov)
 }

@@ -25,6 +25,7 @@ type Snapshot struct {
 	namespaces          []Namespace
 	secrets             []Secret
 	controllerName      string
+	prov                provisioning
 
 	clusterByName map[string]*Cluster
 	// serviceByKey holds positions in services (the last of equal keys),
@@ -65,6 +66,9 @@ type World struct {
 	// ControllerName is the GatewayClass controllerName Causeway owns
 	// (empty: DefaultControllerName).
 	ControllerName string
+	// GatewayParameters and Provisioning: see model/provision.go.
+	GatewayParameters []*GatewayParameters
+	Provisioning      bool
 }
 
 // NewSnapshot deep-copies w and sorts every list by name so that the
@@ -79,6 +83,7 @@ func NewSnapshot(w World) *Snapshot {
 	}
 	for i := range s.clusters {
 		s.clusters[i].EastWestGateways = append([]GatewayAddress(nil), s.clusters[i].EastWestGateways...)
+		s.clusters[i].GatewayServiceAddresses = slices.Clone(s.clusters[i].GatewayServiceAddresses)
 	}
 	s.services = copyServices(w.Services)
 	for _, vd := range w.VirtualDestinations {
@@ -118,6 +123,7 @@ func NewSnapshot(w World) *Snapshot {
 		s.secrets = append(s.secrets, sec)
 	}
 	s.controllerName = w.ControllerName
+	s.prov = newProvisioning(w)
 	if s.controllerName == "" {
 		s.controllerName = DefaultControllerName
 	}

@@ -32,6 +32,9 @@ type Cluster struct {
 	// cluster's services. Several are allowed so that one ejection does not
 	// remove the whole cluster.
 	EastWestGateways []GatewayAddress
+	// GatewayServiceAddresses are the addresses of the Services Causeway
+	// provisioned for Gateways in this cluster (model/provision.go).
+	GatewayServiceAddresses []GatewayServiceAddress
 }
 
 // ServicePort is one port of a Service. TargetPort is the endpoint port the

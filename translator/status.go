@@ -52,6 +52,8 @@ type GatewayStatus struct {
 	Namespace, Name string
 	Conditions      []metav1.Condition
 	Listeners       []gwv1.ListenerStatus
+	// Addresses are spec.addresses, else the provisioned Services'.
+	Addresses []gwv1.GatewayStatusAddress
 }
 
 // HTTPRouteStatus is one HTTPRoute's status for each of its parentRefs that

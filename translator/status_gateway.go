@@ -183,6 +183,10 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 		if !ok {
 			reason = gwv1.GatewayReasonInvalid
 		}
+		st.Addresses = gatewayAddresses(w, gw)
+		if m := addressNotAssigned(w, st.Addresses); ok && m != "" {
+			ok, reason, msg = false, gwv1.GatewayReasonAddressNotAssigned, m
+		}
 		st.Conditions = append(st.Conditions, condition(string(gwv1.GatewayConditionProgrammed), ok, reason, msg))
 		out = append(out, st)
 	}

@@ -30,7 +30,7 @@ func gatewayClassStatuses(w *model.Snapshot) []GatewayClassStatus {
 			continue
 		}
 		st := GatewayClassStatus{Name: gc.Name, SupportedFeatures: SupportedFeatures()}
-		if msg, ok := checkParametersRef(gc); !ok {
+		if msg, ok := checkClassParameters(w, gc); !ok {
 			st.Conditions = []metav1.Condition{condition(string(gwv1.GatewayClassConditionStatusAccepted), false, gwv1.GatewayClassReasonInvalidParameters, msg)}
 		} else {
 			st.Conditions = []metav1.Condition{condition(string(gwv1.GatewayClassConditionStatusAccepted), true, gwv1.GatewayClassReasonAccepted,
@@ -44,8 +44,7 @@ func gatewayClassStatuses(w *model.Snapshot) []GatewayClassStatus {
 // checkParametersRef checks the shape of gc's spec.parametersRef: none, or
 // a namespaced GatewayParameters of Causeway's group. It returns a message
 // naming the field when the reference is invalid. Whether the referenced
-// object exists is for the provisioning code to add (it reads those
-// objects); the translator does not see them.
+// object exists is checkClassParameters' (parameters.go).
 func checkParametersRef(gc *model.GatewayClass) (string, bool) {
 	ref := gc.Spec.ParametersRef
 	if ref == nil {

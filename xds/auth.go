@@ -155,7 +155,7 @@ func (s *Server) authorize(ctx context.Context, cred *credential, node *corev3.N
 			"node %q claims cluster %q, whose apiserver did not accept the bearer token: %s", clip(node.GetId()), clip(p.Cluster), clip(err.Error()))
 	}
 	want := serviceAccountPrefix + s.proxyNamespace + ":" + ca.ServiceAccountPrefix + string(p.Role)
-	if user != want {
+	if user != want && !provisionedGatewayAccount(user, s.proxyNamespace, p) {
 		return identity{}, refuse(reasonIdentityMismatch, codes.PermissionDenied,
 			"node %q claims %s but the credential is the token of %s in cluster %q; %s proxies authenticate as %s",
 			clip(node.GetId()), claim, clip(user), clip(p.Cluster), p.Role, want)
@@ -185,4 +185,16 @@ func (s *Server) acquire(key string) (release func(), _ *authError) {
 func describeNode(n *corev3.Node) string {
 	p, _ := model.ProxyFromNode(n, nil)
 	return fmt.Sprintf("node %q (%s)", clip(n.GetId()), clip(fmt.Sprintf("%s/%s", p.Role, p.Cluster)))
+}
+
+// provisionedGatewayAccount reports whether user is the ServiceAccount
+// Causeway provisioned (internal/provision) for the Gateway the gateway
+// proxy p names: such a token admits proxies of that Gateway only (not
+// model.AllGateways).
+func provisionedGatewayAccount(user, namespace string, p model.Proxy) bool {
+	ns, name, ok := strings.Cut(p.Gateway, "/")
+	if p.Role != model.RoleGateway || !ok || ns == "" || name == "" {
+		return false
+	}
+	return user == serviceAccountPrefix+namespace+":"+model.ProvisionedName(ns, name)
 }

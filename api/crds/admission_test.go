@@ -424,7 +424,7 @@ spec:
 			got[r.Name] = strings.Join(r.ShortNames, ",")
 		}
 		want := map[string]string{"virtualdestinations": "vd", "externalservices": "extsvc",
-			"failoverpolicies": "fp", "outlierdetectionpolicies": "odp", "workspaces": "ws"}
+			"failoverpolicies": "fp", "outlierdetectionpolicies": "odp", "workspaces": "ws", "gatewayparameters": "gwparams"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("resources and short names (-want +got):\n%s", diff)
 		}

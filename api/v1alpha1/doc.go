@@ -1,7 +1,8 @@
 // Package v1alpha1 holds Causeway's Kubernetes API types (group
 // networking.causeway.dev, version v1alpha1): VirtualDestination,
-// ExternalService, FailoverPolicy, OutlierDetectionPolicy and Workspace
-// (cluster-scoped).
+// ExternalService, FailoverPolicy, OutlierDetectionPolicy, Workspace
+// (cluster-scoped) and GatewayParameters (what GatewayClass parametersRef
+// names: how Causeway provisions gateway proxies).
 //
 // The field names follow the product documents users already know (hosts,
 // ports, services, applyToDestinations, ...). The CRD manifests in api/crds

@@ -32,6 +32,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&FailoverPolicy{}, &FailoverPolicyList{},
 		&OutlierDetectionPolicy{}, &OutlierDetectionPolicyList{},
 		&Workspace{}, &WorkspaceList{},
+		&GatewayParameters{}, &GatewayParametersList{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

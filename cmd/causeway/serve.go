@@ -70,7 +70,11 @@ VirtualDestinations and Gateway API objects. Workload clusters come from the
 --namespace on the management cluster (key "kubeconfig"), added, removed and
 rotated at runtime. A cluster unreachable for --stale-after keeps its last
 known endpoints, ranked below every fresh one. One replica (elected with a
-Lease) writes status back to the management cluster.
+Lease) writes status back to the management cluster and, with --provision
+(the default), deploys each Gateway's proxies (Envoy Deployment, Service,
+ServiceAccount, bootstrap ConfigMap in --proxy-namespace) in the workload
+clusters that serve it, with the settings of the GatewayParameters its
+GatewayClass names; the proxies reach xDS at --provision-xds-address.
 
 World mode (--world) serves a world file instead, reloading it when it
 changes; a world file that stops loading is logged and the last good world
@@ -200,6 +204,11 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	authority, err := loadServeCA(ctx, f, kubeM, log)
 	if err != nil {
 		return err
+	}
+	if kubeM != nil {
+		if err := kubeM.setupProvisioner(f, authority); err != nil {
+			return err
+		}
 	}
 	if f.handoffTimeout < 0 {
 		return fmt.Errorf("--handoff-timeout %s: must not be negative (0 turns the handoff off)", f.handoffTimeout)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/causeway-dev/causeway/discovery/kube"
 	"github.com/causeway-dev/causeway/internal/ca"
+	"github.com/causeway-dev/causeway/internal/provision"
 	"github.com/causeway-dev/causeway/internal/status"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/xds"
@@ -32,11 +33,13 @@ type kubeFlags struct {
 	debounceQuiet, debounceMax time.Duration
 	// controllerName comes from the common flag --controller-name.
 	controllerName string
+	provision      provisionFlags
 }
 
 // kubeFlagNames are the flags that select Kubernetes mode; --world excludes
 // them.
-var kubeFlagNames = []string{"clusters", "management-kubeconfig", "namespace", "stale-after", "sync-timeout", "leader-elect", "lease-name", "proxy-namespace"}
+var kubeFlagNames = []string{"clusters", "management-kubeconfig", "namespace", "stale-after", "sync-timeout", "leader-elect", "lease-name", "proxy-namespace",
+	"provision", "provision-xds-address"}
 
 func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.StringVar(&f.clusters, "clusters", "", "Kubernetes mode: clusters file (workload clusters: kubeconfig, network, locality, east-west gateways); clusters also come from Secrets labelled causeway.dev/cluster=true in --namespace")
@@ -45,8 +48,9 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.DurationVar(&f.staleAfter, "stale-after", 0, "Kubernetes mode: a cluster unreachable this long has its endpoints ranked below every fresh one (default: the clusters file's staleAfter, else 60s)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 0, "Kubernetes mode: /readyz waits at most this long for every cluster's first sync (default: the clusters file's syncTimeout, else 60s)")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Kubernetes mode: write status to VirtualDestinations, HTTPRoutes, Gateways and GatewayClasses from the one replica holding the Lease --lease-name; false: this replica never writes status (every replica serves xDS either way)")
-	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest) whose tokens authenticate xDS streams")
+	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest, and each provisioned Gateway's own, which admits that Gateway's proxies only) whose tokens authenticate xDS streams; provisioned proxies are deployed there")
 	fs.StringVar(&f.leaseName, "lease-name", status.DefaultLeaseName, "Kubernetes mode: name of the Lease in --namespace that elects the status writer")
+	addProvisionFlags(fs, &f.provision)
 }
 
 // managementConfig is the management cluster's client config: the
@@ -78,6 +82,8 @@ type kubeMode struct {
 	tokenReviewer xds.TokenReviewer
 	// caRecord keeps the CA root on the management cluster (serve_ca_kube.go).
 	caRecord caRootRecord
+	// provisioner deploys gateway proxies while the writer leads; nil: off.
+	provisioner *provision.Provisioner
 }
 
 // newKubeMode checks the flags, reads the clusters file and makes the
@@ -94,7 +100,7 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	ctl, err := kube.NewController(kube.Options{
 		ClusterConfigPath: f.clusters, Management: mgmt, Namespace: f.namespace, Store: store, Log: log,
 		Registry: reg, StaleAfter: f.staleAfter, SyncTimeout: f.syncTimeout,
-		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, ControllerName: f.controllerName,
+		DebounceQuiet: f.debounceQuiet, DebounceMax: f.debounceMax, ControllerName: f.controllerName, Provisioning: f.provision.enabled,
 	})
 	if errors.Is(err, kube.ErrInvalidClusterConfig) {
 		return nil, &exitCodeError{code: exitInvalidWorld, err: err}
@@ -113,6 +119,7 @@ func newKubeMode(f *kubeFlags, store *model.Store, log *slog.Logger, reg prometh
 	if f.leaderElect {
 		m.writer, err = status.NewWriter(status.Options{
 			Config: mgmt, Store: store, Namespace: f.namespace, LeaseName: f.leaseName, Log: log, Registry: reg,
+			WhileLeading: []func(context.Context){m.leadProvisioner},
 		})
 		if err != nil {
 			return nil, err

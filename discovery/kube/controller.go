@@ -60,6 +60,9 @@ type Options struct {
 	// ControllerName is the GatewayClass controllerName Causeway owns
 	// (empty: model.DefaultControllerName).
 	ControllerName string
+	// Provisioning marks the worlds as served by provisioned gateway
+	// proxies (model.Snapshot.Provisioning).
+	Provisioning bool
 }
 
 // Controller builds the model from Kubernetes: workload clusters' Services,

@@ -71,6 +71,7 @@ func (c *Controller) rebuild(now time.Time) (nextStale time.Time) {
 	}
 	world, errs, changed := c.worlds.build(infos, workloads, cfg)
 	world.ControllerName = c.opts.ControllerName
+	world.Provisioning = c.opts.Provisioning
 	problems = append(problems, errs...)
 	c.reportProblems(problems)
 	if c.published && !changed {

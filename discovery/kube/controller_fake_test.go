@@ -142,6 +142,7 @@ func newFakeEnv(t *testing.T, crs ...runtime.Object) *fakeEnv {
 		gvrFailoverPolicy:         "FailoverPolicyList",
 		gvrOutlierDetectionPolicy: "OutlierDetectionPolicyList",
 		gvrWorkspace:              "WorkspaceList",
+		gvrGatewayParameters:      "GatewayParametersList",
 	}
 	return &fakeEnv{
 		t:        t,

@@ -54,6 +54,8 @@ type ConfigObjects struct {
 	// Namespaces (for their labels) and kubernetes.io/tls Secrets.
 	Namespaces []*corev1.Namespace
 	TLSSecrets []*corev1.Secret
+	// GatewayParameters are what GatewayClass parametersRef names.
+	GatewayParameters []*v1alpha1.GatewayParameters
 }
 
 // Labels and keys Causeway reads from workload clusters.

@@ -386,6 +386,7 @@ func (cc *configCache) convert(config *ConfigObjects, w *model.World) ([]error, 
 	w.HTTPRoutes = cc.out.HTTPRoutes
 	w.ReferenceGrants = cc.out.ReferenceGrants
 	w.Namespaces, w.Secrets = cc.out.Namespaces, cc.out.Secrets
+	w.GatewayParameters = cc.out.GatewayParameters
 	return cc.errs, changed
 }
 
@@ -399,7 +400,8 @@ func sameConfigObjects(a, b *ConfigObjects) bool {
 		slices.Equal(a.Gateways, b.Gateways) &&
 		slices.Equal(a.HTTPRoutes, b.HTTPRoutes) &&
 		slices.Equal(a.ReferenceGrants, b.ReferenceGrants) &&
-		slices.Equal(a.Namespaces, b.Namespaces) && slices.Equal(a.TLSSecrets, b.TLSSecrets)
+		slices.Equal(a.Namespaces, b.Namespaces) && slices.Equal(a.TLSSecrets, b.TLSSecrets) &&
+		slices.Equal(a.GatewayParameters, b.GatewayParameters)
 }
 
 // cloneConfigObjects copies the lists (not the objects), so a caller
@@ -417,5 +419,6 @@ func cloneConfigObjects(c *ConfigObjects) ConfigObjects {
 		ReferenceGrants:          slices.Clone(c.ReferenceGrants),
 		Namespaces:               slices.Clone(c.Namespaces),
 		TLSSecrets:               slices.Clone(c.TLSSecrets),
+		GatewayParameters:        slices.Clone(c.GatewayParameters),
 	}
 }

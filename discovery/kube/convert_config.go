@@ -67,6 +67,11 @@ func convertConfig(config *ConfigObjects, w *model.World) []error {
 			w.ReferenceGrants = append(w.ReferenceGrants, g.DeepCopy())
 		}
 	}
+	for _, gp := range config.GatewayParameters {
+		if gp != nil {
+			w.GatewayParameters = append(w.GatewayParameters, gp.DeepCopy())
+		}
+	}
 	convertNamespacesAndSecrets(config, w)
 	return errs
 }

@@ -44,7 +44,9 @@ func clusterOf(info ClusterInfo, services []*corev1.Service) (model.Cluster, []e
 	} else {
 		c.EastWestGateways, errs = discoverEastWestGateways(info.Name, services)
 	}
-	return c, errs
+	var gwErrs []error
+	c.GatewayServiceAddresses, gwErrs = discoverGatewayServiceAddresses(info.Name, services)
+	return c, append(errs, gwErrs...)
 }
 
 // hasEndpoints is false for ExternalName Services: DNS aliases with no

@@ -86,7 +86,7 @@ func newManagementInformers(c managementClients, namespace string, log *slog.Log
 		return nil, err
 	}
 	m.secrets = secrets.Lister()
-	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace} {
+	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace, gvrGatewayParameters} {
 		gi := m.dynF.ForResource(gvr)
 		if err := m.add(gvr.Resource, gi.Informer(), transformMeta, kick); err != nil {
 			return nil, err
@@ -199,6 +199,7 @@ func (m *managementInformers) objects() (*ConfigObjects, []error) {
 	cfg.FailoverPolicies = convertCRs[v1alpha1.FailoverPolicy](m.crs[gvrFailoverPolicy], "FailoverPolicy", conv(gvrFailoverPolicy), &errs)
 	cfg.OutlierDetectionPolicies = convertCRs[v1alpha1.OutlierDetectionPolicy](m.crs[gvrOutlierDetectionPolicy], "OutlierDetectionPolicy", conv(gvrOutlierDetectionPolicy), &errs)
 	cfg.Workspaces = convertCRs[v1alpha1.Workspace](m.crs[gvrWorkspace], "Workspace", conv(gvrWorkspace), &errs)
+	cfg.GatewayParameters = convertCRs[v1alpha1.GatewayParameters](m.crs[gvrGatewayParameters], "GatewayParameters", conv(gvrGatewayParameters), &errs)
 	cfg.GatewayClasses, _ = m.classes.List(all)
 	cfg.GatewayClasses = modelObjects(cfg.GatewayClasses)
 	cfg.Gateways, _ = m.gateways.List(all)

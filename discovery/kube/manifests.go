@@ -53,6 +53,7 @@ var manifestKinds = []schema.GroupVersionKind{
 	v1alpha1.SchemeGroupVersion.WithKind("FailoverPolicy"),
 	v1alpha1.SchemeGroupVersion.WithKind("OutlierDetectionPolicy"),
 	v1alpha1.SchemeGroupVersion.WithKind("Workspace"),
+	v1alpha1.SchemeGroupVersion.WithKind("GatewayParameters"),
 	gwv1.SchemeGroupVersion.WithKind("GatewayClass"),
 	gwv1.SchemeGroupVersion.WithKind("Gateway"),
 	gwv1.SchemeGroupVersion.WithKind("HTTPRoute"),
@@ -327,6 +328,9 @@ func (s *ManifestSet) store(cluster, namespace string, obj runtime.Object) {
 	case *v1alpha1.Workspace:
 		o.Namespace = "" // cluster-scoped, as for a Node
 		c.Workspaces = append(c.Workspaces, o)
+	case *v1alpha1.GatewayParameters:
+		o.Namespace = namespace
+		c.GatewayParameters = append(c.GatewayParameters, o)
 	case *gwv1.GatewayClass:
 		o.Namespace = "" // cluster-scoped
 		c.GatewayClasses = append(c.GatewayClasses, o)

@@ -135,6 +135,7 @@ func gatewayStatus(live gwv1.GatewayStatus, st translator.GatewayStatus, gen int
 	out := *live.DeepCopy()
 	out.Conditions = mergeConditions(live.Conditions, st.Conditions, gen, now)
 	out.Listeners = nil
+	out.Addresses = st.Addresses
 	for _, l := range st.Listeners {
 		l = *l.DeepCopy()
 		var old []metav1.Condition

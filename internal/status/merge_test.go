@@ -140,7 +140,11 @@ func TestSameParent(t *testing.T) {
 func TestGatewayStatus(t *testing.T) {
 	kinds := []gwv1.RouteGroupKind{{Kind: "HTTPRoute"}}
 	addr := []gwv1.GatewayStatusAddress{{Value: "127.0.1.1"}}
+	// status.addresses are the translator's (spec.addresses or the
+	// provisioned Service's), replacing what the live object had.
+	newAddr := []gwv1.GatewayStatusAddress{{Value: "10.0.0.9"}}
 	st := translator.GatewayStatus{
+		Addresses: newAddr,
 		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted", Message: "Accepted message"},
 			{Type: "Programmed", Status: metav1.ConditionTrue, Reason: "Programmed", Message: "Programmed message"}},
 		Listeners: []gwv1.ListenerStatus{{Name: "http", SupportedKinds: kinds, AttachedRoutes: 2, Conditions: []metav1.Condition{
@@ -156,7 +160,7 @@ func TestGatewayStatus(t *testing.T) {
 		},
 	}
 	want := gwv1.GatewayStatus{
-		Addresses: addr,
+		Addresses: newAddr,
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted", 2, now),
 			cond("Programmed", metav1.ConditionTrue, "Programmed", 2, then)},
 		Listeners: []gwv1.ListenerStatus{{Name: "http", SupportedKinds: kinds, AttachedRoutes: 2,

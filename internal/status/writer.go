@@ -62,6 +62,11 @@ type Options struct {
 
 	// Zero values mean the defaults above; tests shorten them.
 	LeaseDuration, RenewDeadline, RetryPeriod, Debounce time.Duration
+
+	// WhileLeading run beside the status writes during every term of
+	// this replica's leadership (the provisioner), until its context
+	// ends; a term ends only once they returned.
+	WhileLeading []func(context.Context)
 }
 
 // Writer writes statuses while it holds the Lease. Build one with
@@ -259,6 +264,15 @@ func (w *Writer) lead(lctx context.Context) {
 	}
 	w.metrics.leader.Set(1)
 	defer w.metrics.leader.Set(0)
+	var also sync.WaitGroup
+	defer also.Wait()
+	for _, f := range w.opts.WhileLeading {
+		also.Add(1)
+		go func() {
+			defer also.Done()
+			f(lctx)
+		}()
+	}
 	w.log.Info("status writer: leading")
 	w.mu.Lock()
 	w.recent = map[string]written{}
