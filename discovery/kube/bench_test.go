@@ -77,8 +77,9 @@ func newBenchEnv(tb testing.TB, vds int) *benchEnv {
 	}
 	env.mgmt = &managementInformers{crs: map[schema.GroupVersionResource]cache.GenericLister{},
 		classes: gwlisters.NewGatewayClassLister(newIndexer()), gateways: gwlisters.NewGatewayLister(newIndexer()), httpRoutes: gwlisters.NewHTTPRouteLister(newIndexer()),
-		refGrants: gwlistersv1beta1.NewReferenceGrantLister(newIndexer())}
-	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace} {
+		refGrants: gwlistersv1beta1.NewReferenceGrantLister(newIndexer()),
+		gwAPI:     &gatewayAPIInformers{namespaces: corelisters.NewNamespaceLister(newIndexer()), tlsSecrets: corelisters.NewSecretLister(newIndexer())}}
+	for _, gvr := range []schema.GroupVersionResource{gvrVirtualDestination, gvrExternalService, gvrFailoverPolicy, gvrOutlierDetectionPolicy, gvrWorkspace, gvrGatewayParameters} {
 		idx := newIndexer()
 		if gvr == gvrVirtualDestination {
 			for i := range vds {
