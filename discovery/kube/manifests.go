@@ -60,6 +60,9 @@ var manifestKinds = []schema.GroupVersionKind{
 	gwv1beta1.SchemeGroupVersion.WithKind("Gateway"),
 	gwv1beta1.SchemeGroupVersion.WithKind("HTTPRoute"),
 	gwv1beta1.SchemeGroupVersion.WithKind("ReferenceGrant"),
+	// Secrets: only kubernetes.io/tls ones are read (HTTPS listeners'
+	// certificates), as the informer reads them; others are skipped.
+	corev1.SchemeGroupVersion.WithKind("Secret"),
 }
 
 // manifestDecoder decodes the kinds above strictly: an unknown or
@@ -351,6 +354,19 @@ func (s *ManifestSet) store(cluster, namespace string, obj runtime.Object) {
 	case *gwv1beta1.ReferenceGrant:
 		o.Namespace = namespace
 		c.ReferenceGrants = append(c.ReferenceGrants, o)
+	case *corev1.Secret:
+		if o.Type != corev1.SecretTypeTLS {
+			return
+		}
+		for k, v := range o.StringData { // as the API server merges it on write
+			if o.Data == nil {
+				o.Data = map[string][]byte{}
+			}
+			o.Data[k] = []byte(v)
+		}
+		o.Namespace = namespace
+		kept, _ := transformTLSSecret(o)
+		c.TLSSecrets = append(c.TLSSecrets, kept.(*corev1.Secret))
 	}
 }
 

@@ -197,7 +197,7 @@ func TestManifestsErrors(t *testing.T) {
 			want: []string{`document 1 (Deployment default/reviews-v1): unsupported apiVersion "apps/v1" kind "Deployment"; supported: v1 Service, v1 Pod, v1 Node, discovery.k8s.io/v1 EndpointSlice, ` +
 				`networking.causeway.dev/v1alpha1 VirtualDestination, networking.causeway.dev/v1alpha1 ExternalService, networking.causeway.dev/v1alpha1 FailoverPolicy, ` +
 				`networking.causeway.dev/v1alpha1 OutlierDetectionPolicy, networking.causeway.dev/v1alpha1 Workspace, networking.causeway.dev/v1alpha1 GatewayParameters, gateway.networking.k8s.io/v1 GatewayClass, gateway.networking.k8s.io/v1 Gateway, gateway.networking.k8s.io/v1 HTTPRoute, ` +
-				`gateway.networking.k8s.io/v1beta1 Gateway, gateway.networking.k8s.io/v1beta1 HTTPRoute, gateway.networking.k8s.io/v1beta1 ReferenceGrant`},
+				`gateway.networking.k8s.io/v1beta1 Gateway, gateway.networking.k8s.io/v1beta1 HTTPRoute, gateway.networking.k8s.io/v1beta1 ReferenceGrant, v1 Secret`},
 		},
 		{
 			name:    "a kind of a registered group that Causeway does not read",
