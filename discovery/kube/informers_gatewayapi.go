@@ -72,7 +72,7 @@ func (g *gatewayAPIInformers) objects(cfg *ConfigObjects) {
 // selector reads. Spec (finalizers) and status (phase, conditions) go.
 func transformNamespace(obj interface{}) (interface{}, error) {
 	ns, ok := obj.(*corev1.Namespace)
-	if !ok {
+	if !ok || isOversized(ns) { // a stand-in (client-go may transform it again) keeps its mark
 		return obj, nil
 	}
 	stripMeta(ns)
@@ -89,7 +89,7 @@ func transformNamespace(obj interface{}) (interface{}, error) {
 // other tools) nor other data keys (ca.crt and the like are not served).
 func transformTLSSecret(obj interface{}) (interface{}, error) {
 	s, ok := obj.(*corev1.Secret)
-	if !ok {
+	if !ok || isOversized(s) { // a stand-in (client-go may transform it again) keeps its mark
 		return obj, nil
 	}
 	stripMeta(s)
