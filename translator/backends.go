@@ -134,7 +134,7 @@ func (br backendResolver) resolve(route *model.HTTPRoute, ref gwv1.BackendObject
 // It runs before the lookup so that a route cannot probe which objects
 // exist in namespaces that do not trust it.
 func (br backendResolver) permitted(route *model.HTTPRoute, group, kind, ns, name string) error {
-	if referenceAllowed(br.w, route.Namespace, group, kind, ns, name) {
+	if referenceAllowed(br.w, "HTTPRoute", route.Namespace, group, kind, ns, name) {
 		return nil
 	}
 	return refErrorf(gwv1.RouteReasonRefNotPermitted,

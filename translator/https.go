@@ -96,7 +96,7 @@ func listenerCertificates(w *model.Snapshot, gw *model.Gateway, l gwv1.Listener)
 		switch {
 		case group != "" || kind != "Secret":
 			msgs = append(msgs, fmt.Sprintf("%s: group %q kind %q is not supported (only core Secrets of type kubernetes.io/tls)", field, refString(ref.Group), kind))
-		case !secretRefAllowed(w, gw.Namespace, ns, string(ref.Name)):
+		case !referenceAllowed(w, "Gateway", gw.Namespace, "", "Secret", ns, string(ref.Name)):
 			notAllowed = true
 			msgs = append(msgs, fmt.Sprintf("%s: Secret %s/%s is in another namespace and no ReferenceGrant there allows Gateways from %s to use it", field, ns, ref.Name, gw.Namespace))
 		default:
@@ -120,36 +120,6 @@ func listenerCertificates(w *model.Snapshot, gw *model.Gateway, l gwv1.Listener)
 		reason = gwv1.ListenerReasonRefNotPermitted
 	}
 	return nil, &refProblem{reason, strings.Join(msgs, "; ")}
-}
-
-// secretRefAllowed reports whether a Gateway in gwNS may use Secret
-// secretNS/name: in its own namespace always, across namespaces only with
-// a ReferenceGrant in secretNS from Gateways of gwNS to that Secret (or
-// to every Secret).
-func secretRefAllowed(w *model.Snapshot, gwNS, secretNS, name string) bool {
-	if gwNS == secretNS {
-		return true
-	}
-	for _, g := range w.ReferenceGrants() {
-		if g.Namespace != secretNS {
-			continue
-		}
-		from := false
-		for _, f := range g.Spec.From {
-			if string(f.Group) == gwv1.GroupName && f.Kind == "Gateway" && string(f.Namespace) == gwNS {
-				from = true
-			}
-		}
-		if !from {
-			continue
-		}
-		for _, to := range g.Spec.To {
-			if coreGroup(string(to.Group)) == "" && to.Kind == "Secret" && (to.Name == nil || *to.Name == "" || string(*to.Name) == name) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // checkKeyPair checks what Envoy will need of a certificate Secret: a

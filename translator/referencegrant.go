@@ -6,18 +6,20 @@ import (
 	"github.com/causeway-dev/causeway/model"
 )
 
-// referenceAllowed reports whether an HTTPRoute in namespace fromNS may
-// refer to the object group/kind toNS/toName. References inside a namespace
-// are always allowed; across namespaces the target namespace must hold a
-// ReferenceGrant allowing HTTPRoutes from fromNS to that kind (and name, if
-// the grant names one), as the Gateway API requires: otherwise anyone able
-// to create a route could expose any namespace's backends.
-func referenceAllowed(w *model.Snapshot, fromNS, toGroup, toKind, toNS, toName string) bool {
+// referenceAllowed reports whether an object of kind fromKind (of the
+// Gateway API group: an HTTPRoute's backendRef, a Gateway's certificateRef)
+// in namespace fromNS may refer to the object group/kind toNS/toName.
+// References inside a namespace are always allowed; across namespaces the
+// target namespace must hold a ReferenceGrant allowing fromKind from fromNS
+// to that kind (and name, if the grant names one), as the Gateway API
+// requires: otherwise anyone able to create a route or Gateway could use
+// any namespace's backends or certificates.
+func referenceAllowed(w *model.Snapshot, fromKind, fromNS, toGroup, toKind, toNS, toName string) bool {
 	if fromNS == toNS {
 		return true
 	}
 	for _, g := range w.ReferenceGrants() {
-		if g.Namespace != toNS || !grantsFrom(g, fromNS) {
+		if g.Namespace != toNS || !grantsFrom(g, fromKind, fromNS) {
 			continue
 		}
 		for _, to := range g.Spec.To {
@@ -30,9 +32,9 @@ func referenceAllowed(w *model.Snapshot, fromNS, toGroup, toKind, toNS, toName s
 	return false
 }
 
-func grantsFrom(g *model.ReferenceGrant, ns string) bool {
+func grantsFrom(g *model.ReferenceGrant, kind, ns string) bool {
 	for _, from := range g.Spec.From {
-		if string(from.Group) == gwv1.GroupName && from.Kind == "HTTPRoute" && string(from.Namespace) == ns {
+		if string(from.Group) == gwv1.GroupName && string(from.Kind) == kind && string(from.Namespace) == ns {
 			return true
 		}
 	}

@@ -35,7 +35,7 @@ func TestReferenceAllowed(t *testing.T) {
 		{"to another namespace", "gloo-system", model.APIGroup, "VirtualDestination", "ratings", "reviews", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := referenceAllowed(w, tc.from, tc.group, tc.kind, tc.ns, tc.toName); got != tc.want {
+			if got := referenceAllowed(w, "HTTPRoute", tc.from, tc.group, tc.kind, tc.ns, tc.toName); got != tc.want {
 				t.Errorf("referenceAllowed(%s → %s/%s %s/%s) = %v, want %v", tc.from, tc.group, tc.kind, tc.ns, tc.toName, got, tc.want)
 			}
 		})
