@@ -308,6 +308,16 @@ func (s *Snapshot) VirtualDestinations() []VirtualDestination { return s.virtual
 // Gateways returns the Gateways sorted by namespace and name.
 func (s *Snapshot) Gateways() []*Gateway { return s.gateways }
 
+// Gateway returns the Gateway namespace/name or nil.
+func (s *Snapshot) Gateway(namespace, name string) *Gateway {
+	key := namespace + "/" + name
+	i, ok := slices.BinarySearchFunc(s.gateways, key, func(gw *Gateway, k string) int { return strings.Compare(gw.Namespace+"/"+gw.Name, k) })
+	if !ok {
+		return nil
+	}
+	return s.gateways[i]
+}
+
 // HTTPRoutes returns the HTTPRoutes sorted by namespace and name.
 func (s *Snapshot) HTTPRoutes() []*HTTPRoute { return s.httpRoutes }
 

@@ -151,3 +151,22 @@ func TestProxyValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotGatewayLookup(t *testing.T) {
+	gw := func(ns, name string) *Gateway {
+		g := &Gateway{}
+		g.Namespace, g.Name = ns, name
+		return g
+	}
+	// "a-b/x" sorts before "a/x" by key ('-' < '/'): the lookup must use
+	// the same key as the sort.
+	s := NewSnapshot(World{Gateways: []*Gateway{gw("a", "x"), gw("a-b", "x"), gw("b", "y")}})
+	for _, tc := range []struct{ ns, name string }{{"a", "x"}, {"a-b", "x"}, {"b", "y"}} {
+		if got := s.Gateway(tc.ns, tc.name); got == nil || got.Namespace != tc.ns || got.Name != tc.name {
+			t.Errorf("Gateway(%s, %s) = %v", tc.ns, tc.name, got)
+		}
+	}
+	if got := s.Gateway("a", "y"); got != nil {
+		t.Errorf("Gateway(a, y) = %s/%s, want nil", got.Namespace, got.Name)
+	}
+}

@@ -142,13 +142,10 @@ func newGatewayIndex(w *model.Snapshot, r *Resources, include func(*model.Gatewa
 	return idx
 }
 
-func (idx *gatewayIndex) gateway(ns, name string) *model.Gateway {
-	for _, gw := range idx.w.Gateways() {
-		if gw.Namespace == ns && gw.Name == name {
-			return gw
-		}
-	}
-	return nil
+// namesGateway reports whether ref names a Gateway (of the Gateway API
+// group); other parents are not Causeway's to attach to or report on.
+func namesGateway(ref gwv1.ParentReference) bool {
+	return (ref.Group == nil || *ref.Group == gwv1.GroupName) && (ref.Kind == nil || *ref.Kind == "Gateway")
 }
 
 // listenerHosts is a listener a route attached to, with the hostnames the
@@ -179,11 +176,11 @@ type parentAttachment struct {
 // attachParent finds the listeners parentRef ref of route attaches to.
 // hosts and hostsSet are the route's hostnames (routeHostnames).
 func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentReference, hosts []string, hostsSet bool) parentAttachment {
-	if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+	if !namesGateway(ref) {
 		return parentAttachment{notGateway: true}
 	}
 	ns := parentNamespace(route, ref)
-	gw := idx.gateway(ns, string(ref.Name))
+	gw := idx.w.Gateway(ns, string(ref.Name))
 	if gw == nil {
 		return parentAttachment{reason: gwv1.RouteReasonNoMatchingParent, message: fmt.Sprintf("Gateway %s/%s not found", ns, ref.Name)}
 	}

@@ -16,15 +16,11 @@ func reportProxyGateway(w *model.Snapshot, p model.Proxy, r *Resources) {
 	}
 	obj, field := "gateway proxy of cluster "+p.Cluster, "node.metadata."+model.NodeMetaGateway
 	ns, name, _ := strings.Cut(p.Gateway, "/")
-	for _, gw := range w.Gateways() {
-		if gw.Namespace != ns || gw.Name != name {
-			continue
-		}
-		if !servedBy(gw, p.Cluster) {
-			r.report(obj, field, "Gateway %s is served by the gateway proxies of cluster %q (annotation %s), not %q; the proxy gets no listeners",
-				p.Gateway, gw.Annotations[model.ClusterAnnotation], model.ClusterAnnotation, p.Cluster)
-		}
-		return
+	switch gw := w.Gateway(ns, name); {
+	case gw == nil:
+		r.report(obj, field, "Gateway %s not found; the proxy gets no listeners", p.Gateway)
+	case !servedBy(gw, p.Cluster):
+		r.report(obj, field, "Gateway %s is served by the gateway proxies of cluster %q (annotation %s), not %q; the proxy gets no listeners",
+			p.Gateway, gw.Annotations[model.ClusterAnnotation], model.ClusterAnnotation, p.Cluster)
 	}
-	r.report(obj, field, "Gateway %s not found; the proxy gets no listeners", p.Gateway)
 }

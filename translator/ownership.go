@@ -40,16 +40,11 @@ func reportClassNotFound(w *model.Snapshot, gw *model.Gateway, r *Resources) {
 // foreignParent reports whether ref names an existing Gateway that is not
 // Causeway's (a parentRef that is none of Causeway's business).
 func foreignParent(w *model.Snapshot, route *model.HTTPRoute, ref gwv1.ParentReference) bool {
-	if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+	if !namesGateway(ref) {
 		return false
 	}
-	ns := parentNamespace(route, ref)
-	for _, gw := range w.Gateways() {
-		if gw.Namespace == ns && gw.Name == string(ref.Name) {
-			return !OwnsGateway(w, gw)
-		}
-	}
-	return false
+	gw := w.Gateway(parentNamespace(route, ref), string(ref.Name))
+	return gw != nil && !OwnsGateway(w, gw)
 }
 
 // controllerName is the world's controllerName as the Gateway API types it.
@@ -63,7 +58,7 @@ func controllerName(w *model.Snapshot) gwv1.GatewayController {
 func foreignRoute(w *model.Snapshot, route *model.HTTPRoute) bool {
 	foreign := false
 	for _, ref := range route.Spec.ParentRefs {
-		if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") {
+		if !namesGateway(ref) {
 			continue
 		}
 		if !foreignParent(w, route, ref) {

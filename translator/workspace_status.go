@@ -62,7 +62,7 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
-			if (ref.Group != nil && *ref.Group != gwv1.GroupName) || (ref.Kind != nil && *ref.Kind != "Gateway") || seen[parentRefKey(ref)] || foreignParent(orig, route, ref) {
+			if !namesGateway(ref) || seen[parentRefKey(ref)] || foreignParent(orig, route, ref) {
 				continue
 			}
 			seen[parentRefKey(ref)] = true
