@@ -151,12 +151,8 @@ type plan struct {
 // serves them.
 func Plan(cfg Config, snap *model.Snapshot) plan {
 	pl := plan{objects: map[string]map[string]*Objects{}, keep: map[string]map[string]bool{}}
-	gws := map[string]*model.Gateway{}
-	for _, gw := range snap.Gateways() {
-		gws[gw.Namespace+"/"+gw.Name] = gw
-	}
 	for _, st := range translator.Statuses(snap).Gateways {
-		gw := gws[st.Namespace+"/"+st.Name]
+		gw := snap.Gateway(st.Namespace, st.Name)
 		if gw == nil || !accepted(st) {
 			continue
 		}
