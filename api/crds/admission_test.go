@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/causeway-dev/causeway/api/v1alpha1"
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
 const testNamespace = "crd-admission"

@@ -14,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
 func TestServeKubeFlagErrors(t *testing.T) {

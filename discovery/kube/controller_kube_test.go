@@ -13,12 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 	"github.com/causeway-dev/causeway/model"
 )
 
 // The tests in this file run the Controller against real kube-apiservers
-// (internal/kubeenv): one etcd and three API servers shared by every test
+// (internal/testenv/kubeenv): one etcd and three API servers shared by every test
 // of the package. They run one after another: TestKubeOutage and
 // TestKubeReadyWaitsForSync stop cluster-2's API server.
 

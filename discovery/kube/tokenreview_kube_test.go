@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
 // proxyNamespace is where the proxies' service accounts live (the xDS

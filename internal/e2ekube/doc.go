@@ -1,6 +1,6 @@
 // Package e2ekube holds Causeway's end-to-end tests against real Kubernetes
 // API servers (issue 3): one etcd and three kube-apiservers (management,
-// cluster-1, cluster-2) from internal/kubeenv, the real `causeway` binary in
+// cluster-1, cluster-2) from internal/testenv/kubeenv, the real `causeway` binary in
 // kube mode, and what a proxy receives over ADS, read by a real delta ADS
 // client; then the seed walk-through with real Envoy processes and sample
 // backends inside network namespaces the test creates, and, on the same
@@ -21,15 +21,15 @@
 //     gateway 127.0.22.100:15443, where its east-west Envoy listens); its
 //     Node is in us-west/us-west-1b.
 //   - reviews v1 and v2 run in cluster-1 at 198.18.1.10 and .11, v3 in
-//     cluster-2 at 198.18.2.10, inside network namespaces from internal/netns
+//     cluster-2 at 198.18.2.10, inside network namespaces from internal/testenv/netns
 //     (EndpointSlices reject loopback addresses; the subnets are the ones
-//     internal/netns allocates to the walk-through). Envoy binds its upstream
+//     internal/testenv/netns allocates to the walk-through). Envoy binds its upstream
 //     connections to its loopback bind address, so the test also lets the
 //     namespaces route 127.0.0.0/8 back over the veth, with both veth ends
 //     accepting loopback addresses (netns.Namespace.RouteLoopbackBack).
 //
 // Requirements: kube-apiserver and etcd (CAUSEWAY_KUBE_BIN_DIR, see
-// internal/kubeenv), Envoy (CAUSEWAY_ENVOY) and root for network namespaces.
+// internal/testenv/kubeenv), Envoy (CAUSEWAY_ENVOY) and root for network namespaces.
 // Missing pieces skip the tests that need them, saying why, unless
 // CAUSEWAY_REQUIRE_E2E=1, which turns every skip into a failure.
 package e2ekube

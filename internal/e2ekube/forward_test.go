@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
 // forwarder is a TCP forwarder on loopback to one API server. A kubeconfig

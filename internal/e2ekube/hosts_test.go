@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/causeway-dev/causeway/internal/e2eutil"
-	"github.com/causeway-dev/causeway/internal/netns"
+	"github.com/causeway-dev/causeway/internal/testenv/netns"
 )
 
 // host is a network namespace standing for one cluster's pod network.
@@ -19,7 +19,7 @@ type host struct {
 	ns      *netns.Namespace
 }
 
-// The seed walk-through's subnets in internal/netns' allocation.
+// The seed walk-through's subnets in internal/testenv/netns' allocation.
 var hostLayout = []struct {
 	cluster string
 	host    netip.Prefix
@@ -32,7 +32,7 @@ var hostLayout = []struct {
 }
 
 // startHosts creates one namespace per workload cluster, removed again by
-// t's cleanup. internal/netns skips t, saying why, when namespaces cannot
+// t's cleanup. internal/testenv/netns skips t, saying why, when namespaces cannot
 // be created, unless CAUSEWAY_REQUIRE_E2E=1.
 func startHosts(t *testing.T) map[string]*host {
 	t.Helper()

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/causeway-dev/causeway/internal/e2eutil"
-	"github.com/causeway-dev/causeway/internal/kubeenv"
+	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
 // kubeEnv is the package's one etcd and three API servers, started by the
