@@ -64,13 +64,13 @@ func startEnvironment(t *testing.T) *environment {
 	envoy := e2eutil.RequireEnvoy(t)
 	bins, err := kubeenv.FindBinaries()
 	if err != nil {
-		e2eutil.SkipOrFail(t, "%v", err)
+		kubeenv.SkipOrFail(t, "%v", err)
 	}
 	if err := bins.RequireControllers(); err != nil {
-		e2eutil.SkipOrFail(t, "%v", err)
+		kubeenv.SkipOrFail(t, "%v", err)
 	}
 	if err := bins.RequireCoreDNS(); err != nil {
-		e2eutil.SkipOrFail(t, "%v", err)
+		kubeenv.SkipOrFail(t, "%v", err)
 	}
 	if os.Geteuid() != 0 {
 		e2eutil.SkipOrFail(t, "the node agent needs root for network namespaces (euid %d)", os.Geteuid())
