@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,7 +90,21 @@ func checkProvisionedProxy(t *testing.T, e *environment) {
 	}
 	t.Logf("provisioned Envoy Pod %s ready (%s) %v after the Gateway was created", pod.Name, pod.Status.PodIP, time.Since(start).Round(time.Millisecond))
 
-	if uid, err := processUID(e.agent.ContainerPID(controlNamespace, pod.Name, "envoy")); err != nil {
+	// The container's process starts as root (mounts, chroot) and becomes
+	// Envoy as the Pod's user through exec; check the user once it is Envoy.
+	var uid int
+	if err := e2eutil.Eventually(30*time.Second, 100*time.Millisecond, func() error {
+		pid := e.agent.ContainerPID(controlNamespace, pod.Name, "envoy")
+		exe, u, err := processIdentity(pid)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(exe) != "envoy" {
+			return fmt.Errorf("process %d is %s, not Envoy yet", pid, exe)
+		}
+		uid = u
+		return nil
+	}); err != nil {
 		t.Errorf("Envoy process of %s: %v", pod.Name, err)
 	} else if uid != 101 {
 		t.Errorf("Envoy process of %s runs as uid %d, want 101 (runAsUser)", pod.Name, uid)
@@ -110,10 +125,8 @@ func checkProvisionedProxy(t *testing.T, e *environment) {
 	}); err != nil {
 		t.Errorf("serve sees no gateway proxy: %v", err)
 	}
-	for _, refused := range []string{"causeway_xds_auth_failures_total", "causeway_xds_tls_handshake_failures_total"} {
-		if lines := e.serve.metricLines(refused + "{"); lines != "" {
-			t.Errorf("serve refused proxies:\n%s", lines)
-		}
+	if refused := e.serve.nonZero("causeway_xds_auth_failures_total", "causeway_xds_tls_handshake_failures_total"); refused != "" {
+		t.Errorf("serve refused proxies:\n%s", refused)
 	}
 
 	var addr netip.Addr
@@ -189,21 +202,27 @@ func podSummary(p *corev1.Pod) string {
 	return b.String()
 }
 
-// processUID reads the real user ID of a process from /proc.
-func processUID(pid int) (int, error) {
+// processIdentity reads a process's executable and real user ID from
+// /proc.
+func processIdentity(pid int) (exe string, uid int, err error) {
 	if pid == 0 {
-		return 0, errors.New("not running")
+		return "", 0, errors.New("not running")
 	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	dir := "/proc/" + strconv.Itoa(pid)
+	if exe, err = os.Readlink(dir + "/exe"); err != nil {
+		return "", 0, err
+	}
+	data, err := os.ReadFile(dir + "/status")
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
 			if f := strings.Fields(rest); len(f) > 0 {
-				return strconv.Atoi(f[0])
+				uid, err = strconv.Atoi(f[0])
+				return exe, uid, err
 			}
 		}
 	}
-	return 0, fmt.Errorf("no Uid line in /proc/%d/status", pid)
+	return "", 0, fmt.Errorf("no Uid line in %s/status", dir)
 }

@@ -115,9 +115,9 @@ func (cp *controlPlane) metric(sample string) (float64, error) {
 	return 0, fmt.Errorf("no sample %s in /metrics", sample)
 }
 
-// metricLines returns the /metrics lines starting with prefix, for
-// messages.
-func (cp *controlPlane) metricLines(prefix string) string {
+// nonZero returns the samples of the named metrics whose value is not 0,
+// one per line, for messages; "" when there are none.
+func (cp *controlPlane) nonZero(names ...string) string {
 	c := &http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get("http://" + cp.metricsAddr + "/metrics")
 	if err != nil {
@@ -128,8 +128,17 @@ func (cp *controlPlane) metricLines(prefix string) string {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), prefix) {
-			out = append(out, sc.Text())
+		line := sc.Text()
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, n := range names {
+			if f[0] == n || strings.HasPrefix(f[0], n+"{") {
+				if v, err := strconv.ParseFloat(f[len(f)-1], 64); err != nil || v != 0 {
+					out = append(out, line)
+				}
+			}
 		}
 	}
 	return strings.Join(out, "\n")
