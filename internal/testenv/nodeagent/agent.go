@@ -87,6 +87,8 @@ func Start(t testing.TB, cfg Config) *Agent {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{cfg: cfg, logf: t.Logf, net: nw, ctx: ctx, cancel: cancel, pods: map[types.UID]*podRuntime{}}
 	t.Cleanup(func() {
+		start := time.Now()
+		defer func() { t.Logf("nodeagent %s: stopped in %v", cfg.NodeName, time.Since(start).Round(time.Millisecond)) }()
 		for _, err := range a.stop() {
 			t.Errorf("nodeagent %s cleanup: %v", cfg.NodeName, err)
 		}

@@ -33,7 +33,10 @@ func TestAgent(t *testing.T) {
 	env := kubeenv.Start(t, "nodeagent")
 	client := env.Cluster("nodeagent").Clientset()
 	dir := t.TempDir()
+	start := time.Now()
 	echo := BuildEchoBasic(t, dir)
+	t.Logf("echo-basic built in %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 	a := Start(t, Config{
 		Client:   client,
 		NodeName: nodeName,
@@ -41,6 +44,7 @@ func TestAgent(t *testing.T) {
 		Images:   map[string]string{"registry.k8s.io/gateway-api/echo-basic": echo},
 		Dir:      dir,
 	})
+	t.Logf("node agent started in %v", time.Since(start).Round(time.Millisecond))
 	if got, want := a.NodeAddress(), netip.MustParseAddr("198.18.72.1"); got != want {
 		t.Fatalf("NodeAddress() = %v, want %v", got, want)
 	}
@@ -52,6 +56,7 @@ func TestAgent(t *testing.T) {
 		}{
 			{"echo", testEcho},
 			{"tls-secret-user", testTLSSecretAsUser},
+			{"configmap-over-root", testConfigMapOverRoot},
 			{"readiness", testReadiness},
 			{"logs", testLogs},
 			{"delete", testDelete},
@@ -399,5 +404,36 @@ func testRestart(t *testing.T, client kubernetes.Interface, _ *Agent) {
 	})
 	if code := got.Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode; code == 0 {
 		t.Errorf("last termination exit code 0, want a failure")
+	}
+}
+
+// testConfigMapOverRoot mounts a ConfigMap at /root, as the suite's
+// coredns does for its Corefile: an exec probe in the container must read
+// it there, and the host's /root stays untouched.
+func testConfigMapOverRoot(t *testing.T, client kubernetes.Interface, _ *Agent) {
+	ns := createNamespace(t, client, "corefile")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "coredns"},
+		Data:       map[string]string{"Corefile": "foo.bar.com:53 {\n  whoami\n}\n"},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := echoPod(ns, "corefile")
+	c := &pod.Spec.Containers[0]
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "conf", MountPath: "/root"}}
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"grep", "-q", "whoami", "/root/Corefile"}}},
+		PeriodSeconds: 1,
+	}
+	mode := int32(0o420)
+	pod.Spec.Volumes = []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "coredns"}, DefaultMode: &mode,
+	}}}}
+	createPod(t, client, pod)
+	waitPod(t, client, ns, "corefile", 30*time.Second, "Ready (Corefile readable at /root)", podReady)
+	if _, err := os.Stat("/root/Corefile"); err == nil {
+		t.Errorf("/root/Corefile exists on the host: the mount must stay inside the container")
 	}
 }
