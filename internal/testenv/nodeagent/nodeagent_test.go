@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/causeway-dev/causeway/internal/e2eutil"
 	"github.com/causeway-dev/causeway/internal/testenv/kubeenv"
 )
 
@@ -36,13 +37,18 @@ func TestAgent(t *testing.T) {
 	start := time.Now()
 	echo := BuildEchoBasic(t, dir)
 	t.Logf("echo-basic built in %v", time.Since(start).Round(time.Millisecond))
+	envoy := e2eutil.RequireEnvoy(t)
 	start = time.Now()
 	a := Start(t, Config{
 		Client:   client,
 		NodeName: nodeName,
 		Network:  testNetwork,
-		Images:   map[string]string{"registry.k8s.io/gateway-api/echo-basic": echo},
-		Dir:      dir,
+		Images: map[string]string{
+			"registry.k8s.io/gateway-api/echo-basic": echo,
+			"envoyproxy/envoy":                       envoy,
+			"docker.io/envoyproxy/envoy":             envoy,
+		},
+		Dir: dir,
 	})
 	t.Logf("node agent started in %v", time.Since(start).Round(time.Millisecond))
 	if got, want := a.NodeAddress(), netip.MustParseAddr("198.18.72.1"); got != want {
@@ -57,6 +63,7 @@ func TestAgent(t *testing.T) {
 			{"echo", testEcho},
 			{"tls-secret-user", testTLSSecretAsUser},
 			{"configmap-over-root", testConfigMapOverRoot},
+			{"provisioned-envoy", testProvisionedEnvoy},
 			{"readiness", testReadiness},
 			{"logs", testLogs},
 			{"delete", testDelete},
