@@ -48,7 +48,7 @@ func TestControllers(t *testing.T) {
 	}
 	labels := map[string]string{"app": "web"}
 
-	t.Run("deployment becomes scheduled pods", func(t *testing.T) {
+	if !t.Run("deployment becomes scheduled pods", func(t *testing.T) {
 		dep := &appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 			Spec: appsv1.DeploymentSpec{
@@ -78,11 +78,17 @@ func TestControllers(t *testing.T) {
 			return fmt.Sprintf("%d Pods, %d owned by the Deployment's ReplicaSet, %d bound", len(pods), rsOwned, bound),
 				len(pods) == 2 && rsOwned == 2 && bound == 2
 		})
-	})
+	}) {
+		return // each step works on what the one before made
+	}
 
-	t.Run("service gets endpointslice of ready pods", func(t *testing.T) {
+	if !t.Run("service gets endpointslice of ready pods", func(t *testing.T) {
+		pods := webPods(ctx, t, client, ns)
+		if len(pods) != 2 {
+			t.Fatalf("%d Pods of Deployment web, want 2", len(pods))
+		}
 		var want []string
-		for i, p := range webPods(ctx, t, client, ns) {
+		for i, p := range pods {
 			ip := fmt.Sprintf("198.18.72.%d", 10+i)
 			want = append(want, ip)
 			markReady(ctx, t, client, &p, ip)
@@ -107,9 +113,11 @@ func TestControllers(t *testing.T) {
 			}
 			return fmt.Sprintf("availableReplicas %d", d.Status.AvailableReplicas), d.Status.AvailableReplicas == 2
 		})
-	})
+	}) {
+		return // each step works on what the one before made
+	}
 
-	t.Run("deleting deployment collects replicaset and pods", func(t *testing.T) {
+	if !t.Run("deleting deployment collects replicaset and pods", func(t *testing.T) {
 		if err := client.AppsV1().Deployments(ns).Delete(ctx, "web", metav1.DeleteOptions{
 			PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
 		}); err != nil {
@@ -137,18 +145,22 @@ func TestControllers(t *testing.T) {
 			got := readyAddresses(ctx, t, client, ns, "web", 8080)
 			return fmt.Sprint(got), len(got) == 0
 		})
-	})
+	}) {
+		return // each step works on what the one before made
+	}
 
-	t.Run("namespace has default serviceaccount and root ca", func(t *testing.T) {
+	if !t.Run("namespace has default serviceaccount and root ca", func(t *testing.T) {
 		waitFor(t, "ServiceAccount default and ConfigMap kube-root-ca.crt in "+ns, func() (string, bool) {
 			_, saErr := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
 			cm, cmErr := client.CoreV1().ConfigMaps(ns).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
 			ok := saErr == nil && cmErr == nil && cm.Data["ca.crt"] == string(env.pki.caPEM)
 			return fmt.Sprintf("ServiceAccount: %v, ConfigMap: %v", saErr, cmErr), ok
 		})
-	})
+	}) {
+		return // each step works on what the one before made
+	}
 
-	t.Run("namespace deletion completes", func(t *testing.T) {
+	if !t.Run("namespace deletion completes", func(t *testing.T) {
 		if err := client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +174,9 @@ func TestControllers(t *testing.T) {
 			}
 			return fmt.Sprintf("phase %s, conditions %v", n.Status.Phase, n.Status.Conditions), false
 		})
-	})
+	}) {
+		return // each step works on what the one before made
+	}
 
 	t.Run("controllers restart with the cluster", func(t *testing.T) {
 		t.Cleanup(func() {
@@ -170,11 +184,19 @@ func TestControllers(t *testing.T) {
 				t.Errorf("restart in cleanup: %v", err)
 			}
 		})
+		c.mu.Lock()
+		before := slices.Clone(c.controllers)
+		c.mu.Unlock()
 		if err := c.Stop(); err != nil {
 			t.Fatal(err)
 		}
+		for _, p := range before {
+			if !p.exited() {
+				t.Errorf("%s (pid %d) still running after the cluster stopped", p.name, p.cmd.Process.Pid)
+			}
+		}
 		if c.ControllersRunning() {
-			t.Fatal("controllers still running after the cluster stopped")
+			t.Fatal("ControllersRunning after the cluster stopped")
 		}
 		start := time.Now()
 		if err := c.Start(); err != nil {
@@ -184,6 +206,16 @@ func TestControllers(t *testing.T) {
 		if !c.ControllersRunning() {
 			t.Fatal("controllers not running after the cluster started again")
 		}
+		// The restarted controller-manager acts: the serviceaccount
+		// controller fills a new namespace.
+		const ns2 = "controllers-restarted"
+		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns2}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "ServiceAccount default in "+ns2, func() (string, bool) {
+			_, err := client.CoreV1().ServiceAccounts(ns2).Get(ctx, "default", metav1.GetOptions{})
+			return fmt.Sprint(err), err == nil
+		})
 	})
 }
 

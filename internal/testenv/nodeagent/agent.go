@@ -13,11 +13,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // EnvRequire set to "1" turns skips for missing privileges into failures.
@@ -87,6 +87,8 @@ func Start(t testing.TB, cfg Config) *Agent {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{cfg: cfg, logf: t.Logf, net: nw, ctx: ctx, cancel: cancel, pods: map[types.UID]*podRuntime{}}
 	t.Cleanup(func() {
+		start := time.Now()
+		defer func() { t.Logf("nodeagent %s: stopped in %v", cfg.NodeName, time.Since(start).Round(time.Millisecond)) }()
 		for _, err := range a.stop() {
 			t.Errorf("nodeagent %s cleanup: %v", cfg.NodeName, err)
 		}

@@ -173,4 +173,3 @@ func (c *containerRuntime) resolvePort(p intstr.IntOrString) (int, error) {
 	}
 	return 0, fmt.Errorf("container %s has no port named %q", c.spec.Name, p.StrVal)
 }
-

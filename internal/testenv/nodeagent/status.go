@@ -95,14 +95,14 @@ func (p *podRuntime) status() corev1.PodStatus {
 	for _, c := range p.containers {
 		c.mu.Lock()
 		cs := corev1.ContainerStatus{
-			Name:         c.spec.Name,
-			Image:        c.spec.Image,
-			ImageID:      c.spec.Image,
-			State:        c.state,
+			Name:                 c.spec.Name,
+			Image:                c.spec.Image,
+			ImageID:              c.spec.Image,
+			State:                c.state,
 			LastTerminationState: c.last,
-			Ready:        c.ready,
-			RestartCount: c.restarts,
-			Started:      ptrBool(c.started),
+			Ready:                c.ready,
+			RestartCount:         c.restarts,
+			Started:              ptrBool(c.started),
 		}
 		if cs.State.Running != nil {
 			cs.ContainerID = "causeway://" + string(p.uid) + "/" + c.spec.Name
