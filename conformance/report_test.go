@@ -36,11 +36,13 @@ func implementation() confv1.Implementation {
 	}
 }
 
-// timeouts are the suite's defaults, relaxed where two shared cores need
-// it; each change says why.
+// timeouts are the suite's own defaults. Runs on two shared cores pass
+// with them with room to spare (the slowest wait, a new Gateway's Envoy
+// Pod becoming ready, takes about a second against GatewayMustHaveAddress
+// 180 s and MaxTimeToConsistency 30 s), so none is relaxed; change a field
+// here, saying why, only when a run shows the need.
 func timeouts() config.TimeoutConfig {
-	tc := config.DefaultTimeoutConfig()
-	return tc
+	return config.DefaultTimeoutConfig()
 }
 
 // recorder keeps each suite test's outcome, from the suite's Hook, which
