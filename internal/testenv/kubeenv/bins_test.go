@@ -1,52 +1,75 @@
 package kubeenv
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// TestFindBinaries needs no servers: it checks what a missing or unusable
-// cache directory reports.
+// TestFindBinaries needs no servers: it checks what a missing, partial or
+// unusable cache directory reports.
 func TestFindBinaries(t *testing.T) {
-	empty := t.TempDir()
-	notExec := t.TempDir()
-	good := t.TempDir()
-	for _, f := range []struct {
-		dir  string
-		mode os.FileMode
-	}{{notExec, 0o644}, {good, 0o755}} {
-		for _, name := range []string{"kube-apiserver", "etcd"} {
-			if err := os.WriteFile(filepath.Join(f.dir, name), []byte("#!/bin/sh\n"), f.mode); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	servers := []string{"kube-apiserver", "etcd"}
+	all := []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "coredns"}
 	for _, tc := range []struct {
-		name, dir, wantErr string
+		name  string
+		files []string
+		mode  os.FileMode
+		// wantFind is a substring of FindBinaries' error, "" for none;
+		// wantControllers the same for RequireControllers once found.
+		wantFind, wantControllers string
 	}{
-		{"missing", empty, "make kube-bins"},
-		{"not executable", notExec, "not an executable"},
-		{"present", good, ""},
+		{name: "missing", wantFind: "make kube-bins"},
+		{name: "not executable", files: servers, mode: 0o644, wantFind: "not an executable"},
+		{name: "servers only", files: servers, mode: 0o755, wantControllers: "kube-controller-manager from " + EnvBinDir},
+		{name: "all", files: all, mode: 0o755},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(EnvBinDir, tc.dir)
+			dir := t.TempDir()
+			for _, name := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), tc.mode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv(EnvBinDir, dir)
 			b, err := FindBinaries()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got %v, want error containing %q", err, tc.wantErr)
+			if tc.wantFind != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantFind) {
+					t.Fatalf("got %v, want error containing %q", err, tc.wantFind)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Binaries{APIServer: filepath.Join(tc.dir, "kube-apiserver"), Etcd: filepath.Join(tc.dir, "etcd")}
-			if diff := cmp.Diff(want, b); diff != "" {
+			want := Binaries{
+				APIServer:         filepath.Join(dir, "kube-apiserver"),
+				Etcd:              filepath.Join(dir, "etcd"),
+				ControllerManager: filepath.Join(dir, "kube-controller-manager"),
+				Scheduler:         filepath.Join(dir, "kube-scheduler"),
+				CoreDNS:           filepath.Join(dir, "coredns"),
+			}
+			if diff := cmp.Diff(want, b, cmpopts.IgnoreUnexported(Binaries{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+			err = b.RequireControllers()
+			if tc.wantControllers == "" {
+				if err != nil {
+					t.Errorf("RequireControllers: %v", err)
+				}
+				if err := b.RequireCoreDNS(); err != nil {
+					t.Errorf("RequireCoreDNS: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrMissingBinary) || !strings.Contains(err.Error(), tc.wantControllers) ||
+				!strings.Contains(err.Error(), "make kube-bins") {
+				t.Errorf("RequireControllers: got %v, want ErrMissingBinary naming %q and make kube-bins", err, tc.wantControllers)
 			}
 		})
 	}

@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from the Go module proxy into $1 (a cache
-# directory) unless they are already there. Kubernetes publishes its staging
-# modules (k8s.io/api, k8s.io/client-go, ...) as v0.Y.Z; k8s.io/kubernetes
-# requires them as v0.0.0, so a wrapper module replaces each with v0.Y.Z.
-# etcd's server module has replace directives, which `go install mod@version`
-# refuses, so it gets a wrapper module too.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, etcd and
+# coredns from the Go module proxy into $1 (a cache directory), each unless
+# it is already there. Files are named with their version (kube-apiserver-
+# v1.34.4) and reached through unversioned symlinks (kube-apiserver).
+#
+# Kubernetes publishes its staging modules (k8s.io/api, k8s.io/client-go,
+# ...) as v0.Y.Z; k8s.io/kubernetes requires them as v0.0.0, so a wrapper
+# module replaces each with v0.Y.Z; the three kube binaries share it (one
+# download, one dependency graph). etcd's server module has replace
+# directives, which `go install mod@version` refuses, so it gets a wrapper
+# module too; coredns has none but is built the same way, for a versioned
+# output name.
 set -euo pipefail
 out=${1:?usage: build.sh CACHE_DIR}
 kube_version=${KUBE_VERSION:-v1.34.4}
 etcd_version=${ETCD_VERSION:-v3.6.16}
+coredns_version=${COREDNS_VERSION:-v1.12.2}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ ! -x "$out/kube-apiserver-$kube_version" ]; then
+kube_cmds=()
+for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  [ -x "$out/$cmd-$kube_version" ] || kube_cmds+=("$cmd")
+done
+if [ ${#kube_cmds[@]} -gt 0 ]; then
   mkdir "$work/kube"
   cd "$work/kube"
   minor=${kube_version#v1.}
@@ -27,25 +38,42 @@ if [ ! -x "$out/kube-apiserver-$kube_version" ]; then
   for m in $(awk '/^\tk8s.io\/[^ ]+ v0.0.0$/ {print $1}' "$modfile"); do
     go mod edit -replace "$m=$m@$staging_version"
   done
-  echo "building kube-apiserver $kube_version (several minutes, once)" >&2
-  GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/kube-apiserver@$kube_version" >/dev/null 2>&1 || true
+  pkgs=()
+  for cmd in "${kube_cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd@$kube_version"); done
+  GOFLAGS=-mod=mod go get "${pkgs[@]}" >/dev/null 2>&1 || true
   # The -X flags stamp the version a release build reports on /version;
   # without them it says v0.0.0-master.
   v=k8s.io/component-base/version
-  GOFLAGS=-mod=mod go build -trimpath \
-    -ldflags="-s -X $v.gitVersion=$kube_version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
-    -o "$out/kube-apiserver-$kube_version.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  mv "$out/kube-apiserver-$kube_version.tmp" "$out/kube-apiserver-$kube_version"
+  for cmd in "${kube_cmds[@]}"; do
+    echo "building $cmd $kube_version (once; kube-apiserver about 7 minutes, the others about 1 each after it)" >&2
+    GOFLAGS=-mod=mod go build -trimpath \
+      -ldflags="-s -X $v.gitVersion=$kube_version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+      -o "$out/$cmd-$kube_version.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    mv "$out/$cmd-$kube_version.tmp" "$out/$cmd-$kube_version"
+  done
 fi
 
-if [ ! -x "$out/etcd-$etcd_version" ]; then
-  mkdir "$work/etcd"
-  cd "$work/etcd"
-  echo "building etcd $etcd_version (about a minute, once)" >&2
-  go mod init causeway.local/etcd-build >/dev/null 2>&1
-  GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$etcd_version" >/dev/null 2>&1 || true
-  GOFLAGS=-mod=mod go build -trimpath -ldflags=-s -o "$out/etcd-$etcd_version.tmp" go.etcd.io/etcd/server/v3
-  mv "$out/etcd-$etcd_version.tmp" "$out/etcd-$etcd_version"
-fi
-ln -sf "kube-apiserver-$kube_version" "$out/kube-apiserver"
+# build_plain NAME MODULE VERSION PACKAGE MINUTES [LDFLAGS]: a wrapper
+# module that requires MODULE@VERSION, building PACKAGE into
+# $out/NAME-VERSION; MINUTES is for the progress message.
+build_plain() {
+  local name=$1 module=$2 version=$3 pkg=$4 minutes=$5 ldflags=${6:-}
+  [ -x "$out/$name-$version" ] && return 0
+  mkdir "$work/$name"
+  cd "$work/$name"
+  echo "building $name $version (about $minutes, once)" >&2
+  go mod init "causeway.local/$name-build" >/dev/null 2>&1
+  GOFLAGS=-mod=mod go get "$module@$version" >/dev/null 2>&1 || true
+  GOFLAGS=-mod=mod go build -trimpath -ldflags="-s $ldflags" -o "$out/$name-$version.tmp" "$pkg"
+  mv "$out/$name-$version.tmp" "$out/$name-$version"
+}
+build_plain etcd go.etcd.io/etcd/server/v3 "$etcd_version" go.etcd.io/etcd/server/v3 "a minute"
+# GitCommit is what `coredns -version` prints beside the version.
+build_plain coredns github.com/coredns/coredns "$coredns_version" github.com/coredns/coredns "3 minutes" \
+  "-X github.com/coredns/coredns/coremain.GitCommit=$coredns_version"
+
+for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  ln -sf "$cmd-$kube_version" "$out/$cmd"
+done
 ln -sf "etcd-$etcd_version" "$out/etcd"
+ln -sf "coredns-$coredns_version" "$out/coredns"

@@ -41,6 +41,10 @@ type Cluster struct {
 	saPubFile, saKeyFile string
 	mu                   sync.Mutex
 	proc                 *process
+	// controllers are kube-controller-manager and kube-scheduler once
+	// StartControllers ran; wantControllers makes Start restart them.
+	controllers     []*process
+	wantControllers bool
 }
 
 // Clientset returns a typed client for the cluster.
@@ -59,15 +63,16 @@ func (c *Cluster) Kubeconfig(token string) ([]byte, error) {
 	return clientcmd.Write(*cfg)
 }
 
-// Stop kills the apiserver (SIGKILL, by PID) and waits until it is gone;
-// its objects stay in etcd. Stopping a stopped cluster does nothing.
+// Stop kills the controllers (if started) and the apiserver (SIGKILL, by
+// PID) and waits until they are gone; its objects stay in etcd. Stopping a
+// stopped cluster does nothing.
 func (c *Cluster) Stop() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.proc == nil {
 		return nil
 	}
-	err := c.proc.kill()
+	err := errors.Join(c.stopControllers(), c.proc.kill())
 	c.proc = nil
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", c.Name, err)
@@ -77,14 +82,21 @@ func (c *Cluster) Stop() error {
 
 // Start restarts a stopped apiserver on the same port and etcd prefix, so
 // Config and KubeconfigPath keep working and every object is still there,
-// and waits for /readyz. Starting a running cluster does nothing.
+// and waits for /readyz; then the controllers, if StartControllers had
+// started them. Starting a running cluster does nothing.
 func (c *Cluster) Start() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.proc != nil {
 		return nil
 	}
-	return c.launch()
+	if err := c.launch(); err != nil {
+		return err
+	}
+	if c.wantControllers {
+		return c.launchControllers()
+	}
+	return nil
 }
 
 // Running reports whether the apiserver process is up (not whether it is

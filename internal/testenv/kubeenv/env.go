@@ -47,7 +47,7 @@ func Start(t testing.TB, names ...string) *Env {
 	t.Helper()
 	bins, err := FindBinaries()
 	if err != nil {
-		skipOrFail(t, "%v", err)
+		SkipOrFail(t, "%v", err)
 	}
 	env, err := New(t.TempDir(), bins, names...)
 	if err != nil {

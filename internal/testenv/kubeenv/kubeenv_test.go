@@ -21,7 +21,9 @@ import (
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
-var shared = NewShared("management", "cluster-1", "cluster-2")
+// "controllers" is TestControllers' own: the controllers it starts there would
+// act on the other tests' hand-made Pods and EndpointSlices.
+var shared = NewShared("management", "cluster-1", "cluster-2", "controllers")
 
 func TestMain(m *testing.M) { os.Exit(shared.Run(m)) }
 
@@ -269,7 +271,7 @@ func TestKubeconfigTokens(t *testing.T) {
 
 func TestClusterNames(t *testing.T) {
 	env := shared.Env(t)
-	if diff := cmp.Diff([]string{"cluster-1", "cluster-2", "management"}, env.Names()); diff != "" {
+	if diff := cmp.Diff([]string{"cluster-1", "cluster-2", "controllers", "management"}, env.Names()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if !slices.ContainsFunc(env.Names(), func(n string) bool { return env.Cluster(n).Running() }) {

@@ -49,7 +49,7 @@ func (s *Shared) Env(t testing.TB) *Env {
 		}
 	})
 	if s.missing != nil {
-		skipOrFail(t, "%v", s.missing)
+		SkipOrFail(t, "%v", s.missing)
 	}
 	if s.err != nil {
 		t.Fatalf("kubeenv: shared env: %v", s.err)
