@@ -41,6 +41,10 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteRequestTimeout,                   // golden route-timeouts
 	features.SupportHTTPRouteBackendTimeout,                   // golden route-timeouts
 	features.SupportHTTPRouteParentRefPort,                    // attach.go attachParent (parentRef port); golden gateway-hostnames-intersection
+	// Rule names: served like unnamed rules, named in the Envoy route names,
+	// a repeated name reported: routes.go envoyRouteName, reportDuplicateRuleNames;
+	// golden route-named-rule.
+	features.SupportHTTPRouteNamedRouteRule,
 
 	// added by issue 11 (wscors): Upgrade to Services whose port says kubernetes.io/ws.
 	features.SupportHTTPRouteBackendProtocolWebSocket,
