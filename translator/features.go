@@ -50,6 +50,12 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteBackendProtocolWebSocket,
 	// added by issue 11 (wscors): the CORS filter as Envoy's CORS policy.
 	features.SupportHTTPRouteCORS,
+	// HTTP/2 with prior knowledge to Service ports whose appProtocol says
+	// kubernetes.io/h2c (appprotocol.go servicePortHTTP2, cluster.go useHTTP2);
+	// gateway listeners take h2c from clients too (the connection manager's
+	// codec detects it). Golden websocket-app-protocol-service; internal/e2e
+	// TestH2CBackend (an h2c-only backend, HTTP/1.1 and h2c clients).
+	features.SupportHTTPRouteBackendProtocolH2C,
 	// HTTPS listeners (added by issue 11, https) are part of core Gateway
 	// support; they have no feature name of their own.
 }
