@@ -32,24 +32,24 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteBackendRequestHeaderModification, // per-backendRef filters; golden route-backend-header-modifier
 	features.SupportHTTPRoutePortRedirect,                     // filters.go compileRedirect; golden route-redirect, filters_test.go TestCompileRedirect
 	features.SupportHTTPRouteSchemeRedirect,                   // golden route-redirect
+	features.SupportHTTPRoutePathRedirect,                     // filters_path.go; golden route-redirect, route-redirect-prefix
+	features.SupportHTTPRouteHostRewrite,                      // golden route-url-rewrite-full-path
+	features.SupportHTTPRoutePathRewrite,                      // golden route-url-rewrite-full-path, route-url-rewrite-prefix
+	features.SupportHTTPRouteRequestMirror,                    // filters_mirror.go; golden route-mirror
+	features.SupportHTTPRouteRequestMultipleMirrors,           // several request_mirror_policies per rule; golden route-mirror
+	features.SupportHTTPRouteRequestPercentageMirror,          // percent / fraction; golden route-mirror, TestMirrorFraction
+	features.SupportHTTPRouteRequestTimeout,                   // golden route-timeouts
+	features.SupportHTTPRouteBackendTimeout,                   // golden route-timeouts
+	features.SupportHTTPRouteParentRefPort,                    // attach.go attachParent (parentRef port); golden gateway-hostnames-intersection
+	// Rule names: served like unnamed rules, named in the Envoy route names,
+	// a repeated name reported: routes.go envoyRouteName, reportDuplicateRuleNames;
+	// golden route-named-rule.
+	features.SupportHTTPRouteNamedRouteRule,
 	// Redirect status codes beyond 301/302: filters_path.go redirectCodes;
 	// golden route-redirect (303, 308), filters_test.go TestCompileRedirect (303, 307, 308).
 	features.SupportHTTPRoute303RedirectStatusCode,
 	features.SupportHTTPRoute307RedirectStatusCode,
 	features.SupportHTTPRoute308RedirectStatusCode,
-	features.SupportHTTPRoutePathRedirect,            // filters_path.go; golden route-redirect, route-redirect-prefix
-	features.SupportHTTPRouteHostRewrite,             // golden route-url-rewrite-full-path
-	features.SupportHTTPRoutePathRewrite,             // golden route-url-rewrite-full-path, route-url-rewrite-prefix
-	features.SupportHTTPRouteRequestMirror,           // filters_mirror.go; golden route-mirror
-	features.SupportHTTPRouteRequestMultipleMirrors,  // several request_mirror_policies per rule; golden route-mirror
-	features.SupportHTTPRouteRequestPercentageMirror, // percent / fraction; golden route-mirror, TestMirrorFraction
-	features.SupportHTTPRouteRequestTimeout,          // golden route-timeouts
-	features.SupportHTTPRouteBackendTimeout,          // golden route-timeouts
-	features.SupportHTTPRouteParentRefPort,           // attach.go attachParent (parentRef port); golden gateway-hostnames-intersection
-	// Rule names: served like unnamed rules, named in the Envoy route names,
-	// a repeated name reported: routes.go envoyRouteName, reportDuplicateRuleNames;
-	// golden route-named-rule.
-	features.SupportHTTPRouteNamedRouteRule,
 
 	// added by issue 11 (wscors): Upgrade to Services whose port says kubernetes.io/ws.
 	features.SupportHTTPRouteBackendProtocolWebSocket,
