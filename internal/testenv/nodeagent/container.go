@@ -73,9 +73,9 @@ func (c *containerRuntime) run() {
 	}
 	backoff := backoffStart
 	for ctx.Err() == nil {
-		exited, err := c.start(binary)
+		exited, reason, err := c.start(binary)
 		if err != nil {
-			c.setWaiting("RunContainerError", err.Error())
+			c.setWaiting(reason, err.Error())
 		} else {
 			probeDone := make(chan struct{})
 			go func() { defer close(probeDone); c.probeLoop(exited) }()
@@ -128,16 +128,25 @@ func (c *containerRuntime) restartWanted() bool {
 }
 
 // start launches one run of the container; the returned channel closes
-// when the process has been reaped.
-func (c *containerRuntime) start(binary string) (<-chan struct{}, error) {
+// when the process has been reaped. On failure, reason is the Waiting
+// reason a kubelet would give.
+func (c *containerRuntime) start(binary string) (<-chan struct{}, string, error) {
 	env, err := c.p.containerEnv(c.spec)
 	if err != nil {
-		return nil, err
+		return nil, "CreateContainerConfigError", err
 	}
 	argv, err := containerArgv(c.spec, binary, env)
 	if err != nil {
-		return nil, err
+		return nil, "CreateContainerError", err
 	}
+	exited, err := c.launch(binary, env, argv)
+	if err != nil {
+		return nil, "RunContainerError", err
+	}
+	return exited, "", nil
+}
+
+func (c *containerRuntime) launch(binary string, env []envVar, argv []string) (<-chan struct{}, error) {
 	c.mu.Lock()
 	run := c.runs
 	c.runs++
@@ -189,6 +198,11 @@ func (c *containerRuntime) start(binary string) (<-chan struct{}, error) {
 	c.mu.Lock()
 	c.cmd, c.exited, c.runFinished = cmd, exited, finished
 	c.logs = append(c.logs, log.path)
+	if n := len(c.logs); n > 2 {
+		// Only the current and the previous run's logs are served.
+		_ = os.Remove(c.logs[n-3])
+		c.logs = c.logs[n-2:]
+	}
 	c.state = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
 	c.started = true
 	c.ready = c.spec.ReadinessProbe == nil

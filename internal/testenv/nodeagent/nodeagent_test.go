@@ -412,6 +412,16 @@ func testRestart(t *testing.T, client kubernetes.Interface, _ *Agent) {
 	if code := got.Status.ContainerStatuses[0].LastTerminationState.Terminated.ExitCode; code == 0 {
 		t.Errorf("last termination exit code 0, want a failure")
 	}
+	// The previous run's log says why it ended.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := client.CoreV1().Pods(ns).GetLogs("crasher", &corev1.PodLogOptions{Container: "echo", Previous: true}).DoRaw(ctx)
+	if err != nil {
+		t.Fatalf("GetLogs previous: %v", err)
+	}
+	if !strings.Contains(string(b), "Failed to start listening") {
+		t.Errorf("previous run's log lacks echo-basic's panic:\n%s", b)
+	}
 }
 
 // testConfigMapOverRoot mounts a ConfigMap at /root, as the suite's

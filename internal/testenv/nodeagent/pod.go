@@ -177,6 +177,12 @@ func (p *podRuntime) terminate(grace *int64, confirm bool) {
 	p.cancel()
 }
 
+func (p *podRuntime) isTerminating() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.terminating
+}
+
 func (p *podRuntime) waitDone(d time.Duration) {
 	select {
 	case <-p.done:
