@@ -176,22 +176,39 @@ func (c *containerRuntime) launch(binary string, env []envVar, argv []string) (<
 		Setpgid:      true,
 		Pdeathsig:    syscall.SIGKILL,
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipes, not exec's: the exit is seen when the process ends
+	// even if something it started still holds its stdout.
+	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		log.close()
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		log.close()
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		log.close()
+		outR.Close()
+		errR.Close()
 		return nil, fmt.Errorf("container %s: start: %w", c.spec.Name, err)
 	}
-	var copies sync.WaitGroup
-	copies.Add(2)
-	go func() { defer copies.Done(); log.copyLines("stdout", stdout) }()
-	go func() { defer copies.Done(); log.copyLines("stderr", stderr) }()
+	copied := make(chan struct{})
+	go func() {
+		var copies sync.WaitGroup
+		copies.Add(2)
+		go func() { defer copies.Done(); log.copyLines("stdout", outR) }()
+		go func() { defer copies.Done(); log.copyLines("stderr", errR) }()
+		copies.Wait()
+		close(copied)
+	}()
 	exited := make(chan struct{})
 	finished := make(chan struct{})
 	started := metav1.Now()
@@ -209,8 +226,14 @@ func (c *containerRuntime) launch(binary string, env []envVar, argv []string) (<
 	c.mu.Unlock()
 	c.p.markDirty()
 	go func() {
-		copies.Wait() // output fully read before Wait closes the pipes
 		err := cmd.Wait()
+		select {
+		case <-copied:
+		case <-time.After(2 * time.Second): // a leftover child holds the pipe
+		}
+		outR.Close()
+		errR.Close()
+		<-copied
 		log.close()
 		code, reason := exitStatus(cmd, err)
 		c.mu.Lock()

@@ -1,6 +1,7 @@
 package nodeagent
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"os"
@@ -84,7 +85,7 @@ func testLogs(t *testing.T, client kubernetes.Interface, _ *Agent) {
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
 	since := metav1.NewTime(time.Now().Truncate(time.Second))
 	getBody(t, hc, base+"/after-since")
-	readLogs := func(opts *corev1.PodLogOptions) string {
+	readLogs := func(opts *corev1.PodLogOptions, want string) string {
 		t.Helper()
 		var last string
 		for i := 0; i < 50; i++ { // the line may be a moment behind the answer
@@ -95,24 +96,40 @@ func testLogs(t *testing.T, client kubernetes.Interface, _ *Agent) {
 				t.Fatalf("GetLogs %+v: %v", opts, err)
 			}
 			last = string(b)
-			if strings.Contains(last, "/after-since") {
+			if strings.Contains(last, want) {
 				return last
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		t.Fatalf("GetLogs %+v never showed /after-since; got:\n%s", opts, last)
+		t.Fatalf("GetLogs %+v never showed %s; got:\n%s", opts, want, last)
 		return ""
 	}
-	all := readLogs(&corev1.PodLogOptions{Container: "echo"})
+	all := readLogs(&corev1.PodLogOptions{Container: "echo"}, "/after-since")
 	if !strings.Contains(all, "/before-since") || !strings.Contains(all, "listening on port 3000") {
 		t.Errorf("full log lacks earlier lines:\n%s", all)
 	}
-	recent := readLogs(&corev1.PodLogOptions{Container: "echo", SinceTime: &since})
+	recent := readLogs(&corev1.PodLogOptions{Container: "echo", SinceTime: &since}, "/after-since")
 	if strings.Contains(recent, "/before-since") || strings.Contains(recent, "listening on port") {
 		t.Errorf("log since %v has earlier lines:\n%s", since, recent)
 	}
+	// follow streams what is there, then new lines, until the client ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := client.CoreV1().Pods(ns).GetLogs("logger", &corev1.PodLogOptions{Container: "echo", Follow: true, SinceTime: &since}).Stream(ctx)
+	if err != nil {
+		t.Fatalf("GetLogs follow: %v", err)
+	}
+	defer stream.Close()
+	lines := bufio.NewScanner(stream)
+	if !lines.Scan() || !strings.Contains(lines.Text(), "/after-since") {
+		t.Fatalf("follow: first line %q (%v), want the /after-since request", lines.Text(), lines.Err())
+	}
+	getBody(t, hc, base+"/while-following")
+	if !lines.Scan() || !strings.Contains(lines.Text(), "/while-following") {
+		t.Fatalf("follow: next line %q (%v), want the /while-following request", lines.Text(), lines.Err())
+	}
 	tail := int64(1)
-	last := readLogs(&corev1.PodLogOptions{Container: "echo", TailLines: &tail, Timestamps: true})
+	last := readLogs(&corev1.PodLogOptions{Container: "echo", TailLines: &tail, Timestamps: true}, "/while-following")
 	if lines := strings.Split(strings.TrimSpace(last), "\n"); len(lines) != 1 {
 		t.Errorf("tailLines 1 gave %d lines:\n%s", len(lines), last)
 	} else if _, err := time.Parse(time.RFC3339Nano, strings.Fields(lines[0])[0]); err != nil {
