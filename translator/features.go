@@ -41,11 +41,26 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteRequestTimeout,                   // golden route-timeouts
 	features.SupportHTTPRouteBackendTimeout,                   // golden route-timeouts
 	features.SupportHTTPRouteParentRefPort,                    // attach.go attachParent (parentRef port); golden gateway-hostnames-intersection
+	// Rule names: served like unnamed rules, named in the Envoy route names,
+	// a repeated name reported: routes.go envoyRouteName, reportDuplicateRuleNames;
+	// golden route-named-rule.
+	features.SupportHTTPRouteNamedRouteRule,
+	// Redirect status codes beyond 301/302: filters_path.go redirectCodes;
+	// golden route-redirect (303, 308), filters_test.go TestCompileRedirect (303, 307, 308).
+	features.SupportHTTPRoute303RedirectStatusCode,
+	features.SupportHTTPRoute307RedirectStatusCode,
+	features.SupportHTTPRoute308RedirectStatusCode,
 
 	// added by issue 11 (wscors): Upgrade to Services whose port says kubernetes.io/ws.
 	features.SupportHTTPRouteBackendProtocolWebSocket,
 	// added by issue 11 (wscors): the CORS filter as Envoy's CORS policy.
 	features.SupportHTTPRouteCORS,
+	// HTTP/2 with prior knowledge to Service ports whose appProtocol says
+	// kubernetes.io/h2c (appprotocol.go servicePortHTTP2, cluster.go useHTTP2);
+	// gateway listeners take h2c from clients too (the connection manager's
+	// codec detects it). Golden websocket-app-protocol-service; internal/e2e
+	// TestH2CBackend (an h2c-only backend, HTTP/1.1 and h2c clients).
+	features.SupportHTTPRouteBackendProtocolH2C,
 	// HTTPS listeners (added by issue 11, https) are part of core Gateway
 	// support; they have no feature name of their own.
 }

@@ -21,12 +21,15 @@ import (
 // a CorsPolicy in its routes' typed_per_filter_config. Routes without one
 // pass through untouched.
 //
-// Envoy answers preflights from allowed origins itself. Preflights from
-// other origins go on to the backend untouched (forward_not_matching_preflights,
-// set explicitly): answering them locally, Envoy would still add the route's
-// Access-Control-Allow-Credentials, -Methods and -Headers (without -Origin),
-// and the Gateway API wants credentials allowed only alongside a matching
-// origin.
+// Envoy answers every preflight to a CORS rule itself
+// (forward_not_matching_preflights false, set explicitly): from allowed
+// origins with the policy's headers, from other origins with 200 and no
+// Access-Control-Allow-Origin, which a browser takes as a refusal. The
+// Gateway API's conformance test HTTPRouteCORS wants the other origins'
+// preflights kept from the backend too (it checks that no echo came back).
+// That local answer also carries the rule's Access-Control-Allow-Credentials,
+// -Methods and -Headers: Envoy adds them whatever the origin, and without
+// -Origin they grant nothing.
 
 // corsHTTPFilter is the CORS filter of the gateway HTTP connection manager,
 // ahead of the router.
@@ -52,7 +55,7 @@ func compileCORS(f *gwv1.HTTPCORSFilter, field string) (*corsv3.CorsPolicy, []ru
 		return nil, []ruleProblem{invalidValue(field, "filter type CORS needs cors")}
 	}
 	var problems []ruleProblem
-	policy := &corsv3.CorsPolicy{ForwardNotMatchingPreflights: wrapperspb.Bool(true)}
+	policy := &corsv3.CorsPolicy{ForwardNotMatchingPreflights: wrapperspb.Bool(false)}
 	for i, o := range f.AllowOrigins {
 		m, err := corsOriginMatcher(string(o))
 		if err == nil && o == "*" && len(f.AllowOrigins) > 1 {

@@ -54,7 +54,7 @@ func TestCompileCORS(t *testing.T) {
 			AllowHeaders:                 "x-custom,authorization",
 			ExposeHeaders:                "x-served-by",
 			MaxAge:                       "600",
-			ForwardNotMatchingPreflights: wrapperspb.Bool(true),
+			ForwardNotMatchingPreflights: wrapperspb.Bool(false),
 		},
 	}, {
 		name: "defaults: maxAge 5, no credentials header, wildcards",
@@ -65,7 +65,7 @@ func TestCompileCORS(t *testing.T) {
 			AllowMethods:                 "*",
 			AllowHeaders:                 "*",
 			MaxAge:                       "5",
-			ForwardNotMatchingPreflights: wrapperspb.Bool(true),
+			ForwardNotMatchingPreflights: wrapperspb.Bool(false),
 		},
 	}, {
 		name:     "no cors field",

@@ -102,6 +102,16 @@ func TestCompileRedirect(t *testing.T) {
 			HostRedirect: "shop.example.com", PortRedirect: 8443, ResponseCode: routev3.RedirectAction_PERMANENT_REDIRECT,
 			PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/new"}},
 	}, {
+		name:         "303 keeps the listener's port",
+		in:           gwv1.HTTPRequestRedirectFilter{StatusCode: ptr(303)},
+		want:         &routev3.RedirectAction{ResponseCode: routev3.RedirectAction_SEE_OTHER},
+		listenerPort: true,
+	}, {
+		name:         "307 keeps the listener's port",
+		in:           gwv1.HTTPRequestRedirectFilter{StatusCode: ptr(307)},
+		want:         &routev3.RedirectAction{ResponseCode: routev3.RedirectAction_TEMPORARY_REDIRECT},
+		listenerPort: true,
+	}, {
 		name:        "unknown scheme",
 		in:          gwv1.HTTPRequestRedirectFilter{Scheme: ptr("ftp")},
 		wantProblem: "f.scheme",

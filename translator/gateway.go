@@ -221,6 +221,7 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 	if len(route.Spec.Rules) == 0 {
 		b.r.report(obj, "spec.rules", "route has no rules; it matches nothing")
 	}
+	reportDuplicateRuleNames(route, b.r)
 	for i, rule := range route.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		if rule.SessionPersistence != nil {

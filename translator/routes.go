@@ -75,9 +75,34 @@ func (a *routeEntry) precedes(b *routeEntry) bool {
 }
 
 // envoyRouteName names an Envoy route after the rule and match it came from
-// so that config dumps point back at the HTTPRoute.
+// so that config dumps point back at the HTTPRoute. A named rule
+// (HTTPRouteRule.name) adds its name after the index: the index keeps the
+// name unique even where a world file repeats a rule name, which the
+// Gateway API's CRD would refuse.
 func envoyRouteName(r *model.HTTPRoute, rule, match int) string {
+	if name := r.Spec.Rules[rule].Name; name != nil && *name != "" {
+		return fmt.Sprintf("%s/%s/rule/%d/%s/match/%d", r.Namespace, r.Name, rule, *name, match)
+	}
 	return fmt.Sprintf("%s/%s/rule/%d/match/%d", r.Namespace, r.Name, rule, match)
+}
+
+// reportDuplicateRuleNames reports rule names used twice in route: the
+// Gateway API wants them unique within a route. The API server enforces
+// that; world files and offline manifests are not checked by it. Both
+// rules still serve.
+func reportDuplicateRuleNames(route *model.HTTPRoute, r *Resources) {
+	first := map[gwv1.SectionName]int{}
+	for i, rule := range route.Spec.Rules {
+		if rule.Name == nil || *rule.Name == "" {
+			continue
+		}
+		if j, dup := first[*rule.Name]; dup {
+			r.report("HTTPRoute "+route.Namespace+"/"+route.Name, fmt.Sprintf("spec.rules[%d].name", i),
+				"rule name %q is also the name of spec.rules[%d]; rule names must be unique within a route", *rule.Name, j)
+			continue
+		}
+		first[*rule.Name] = i
+	}
 }
 
 // defaultMatch is what a rule without matches means: every request.

@@ -14,6 +14,9 @@
 // replicas on 127.0.41.1 and .2, the gateway proxy on 127.0.41.10.
 // TestGatewayHTTPS (HTTPS termination) uses 127.0.66.x: the gateway proxy
 // on 127.0.66.1 (HTTPS 8443, HTTP 8080), backends 127.0.66.10 and .11:9080.
+// TestH2CBackend (HTTP/2 with prior knowledge to kubernetes.io/h2c Service
+// ports) uses 127.0.78.x: the gateway proxy on 127.0.78.1:8080, an h2c-only
+// backend on 127.0.78.10:3001, an HTTP/1.1 backend on 127.0.78.20:9080.
 //
 // Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
 // without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.

@@ -45,7 +45,7 @@ if [ ${#kube_cmds[@]} -gt 0 ]; then
   # without them it says v0.0.0-master.
   v=k8s.io/component-base/version
   for cmd in "${kube_cmds[@]}"; do
-    echo "building $cmd $kube_version (kube-apiserver about 7 minutes, the others 2-4 each; once)" >&2
+    echo "building $cmd $kube_version (once; kube-apiserver about 7 minutes, the others about 1 each after it)" >&2
     GOFLAGS=-mod=mod go build -trimpath \
       -ldflags="-s -X $v.gitVersion=$kube_version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
       -o "$out/$cmd-$kube_version.tmp" "k8s.io/kubernetes/cmd/$cmd"
@@ -53,22 +53,23 @@ if [ ${#kube_cmds[@]} -gt 0 ]; then
   done
 fi
 
-# build_plain NAME MODULE VERSION PACKAGE [LDFLAGS]: a wrapper module that
-# requires MODULE@VERSION, building PACKAGE into $out/NAME-VERSION.
+# build_plain NAME MODULE VERSION PACKAGE MINUTES [LDFLAGS]: a wrapper
+# module that requires MODULE@VERSION, building PACKAGE into
+# $out/NAME-VERSION; MINUTES is for the progress message.
 build_plain() {
-  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-}
+  local name=$1 module=$2 version=$3 pkg=$4 minutes=$5 ldflags=${6:-}
   [ -x "$out/$name-$version" ] && return 0
   mkdir "$work/$name"
   cd "$work/$name"
-  echo "building $name $version (about a minute, once)" >&2
+  echo "building $name $version (about $minutes, once)" >&2
   go mod init "causeway.local/$name-build" >/dev/null 2>&1
   GOFLAGS=-mod=mod go get "$module@$version" >/dev/null 2>&1 || true
   GOFLAGS=-mod=mod go build -trimpath -ldflags="-s $ldflags" -o "$out/$name-$version.tmp" "$pkg"
   mv "$out/$name-$version.tmp" "$out/$name-$version"
 }
-build_plain etcd go.etcd.io/etcd/server/v3 "$etcd_version" go.etcd.io/etcd/server/v3
+build_plain etcd go.etcd.io/etcd/server/v3 "$etcd_version" go.etcd.io/etcd/server/v3 "a minute"
 # GitCommit is what `coredns -version` prints beside the version.
-build_plain coredns github.com/coredns/coredns "$coredns_version" github.com/coredns/coredns \
+build_plain coredns github.com/coredns/coredns "$coredns_version" github.com/coredns/coredns "3 minutes" \
   "-X github.com/coredns/coredns/coremain.GitCommit=$coredns_version"
 
 for cmd in kube-apiserver kube-controller-manager kube-scheduler; do

@@ -204,12 +204,17 @@ func (a *Agent) forget(p *podRuntime) {
 func (a *Agent) podByName(namespace, name string) *podRuntime {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	var found *podRuntime
 	for _, p := range a.pods {
 		if p.namespace == namespace && p.name == name {
-			return p
+			// A Pod recreated under the same name while the old one is
+			// still stopping: the new one is meant.
+			if found == nil || found.isTerminating() {
+				found = p
+			}
 		}
 	}
-	return nil
+	return found
 }
 
 // stop ends every Pod (processes by PID), the API server, the heartbeat

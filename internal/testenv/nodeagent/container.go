@@ -73,9 +73,9 @@ func (c *containerRuntime) run() {
 	}
 	backoff := backoffStart
 	for ctx.Err() == nil {
-		exited, err := c.start(binary)
+		exited, reason, err := c.start(binary)
 		if err != nil {
-			c.setWaiting("RunContainerError", err.Error())
+			c.setWaiting(reason, err.Error())
 		} else {
 			probeDone := make(chan struct{})
 			go func() { defer close(probeDone); c.probeLoop(exited) }()
@@ -128,16 +128,25 @@ func (c *containerRuntime) restartWanted() bool {
 }
 
 // start launches one run of the container; the returned channel closes
-// when the process has been reaped.
-func (c *containerRuntime) start(binary string) (<-chan struct{}, error) {
+// when the process has been reaped. On failure, reason is the Waiting
+// reason a kubelet would give.
+func (c *containerRuntime) start(binary string) (<-chan struct{}, string, error) {
 	env, err := c.p.containerEnv(c.spec)
 	if err != nil {
-		return nil, err
+		return nil, "CreateContainerConfigError", err
 	}
 	argv, err := containerArgv(c.spec, binary, env)
 	if err != nil {
-		return nil, err
+		return nil, "CreateContainerError", err
 	}
+	exited, err := c.launch(binary, env, argv)
+	if err != nil {
+		return nil, "RunContainerError", err
+	}
+	return exited, "", nil
+}
+
+func (c *containerRuntime) launch(binary string, env []envVar, argv []string) (<-chan struct{}, error) {
 	c.mu.Lock()
 	run := c.runs
 	c.runs++
@@ -167,36 +176,64 @@ func (c *containerRuntime) start(binary string) (<-chan struct{}, error) {
 		Setpgid:      true,
 		Pdeathsig:    syscall.SIGKILL,
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipes, not exec's: the exit is seen when the process ends
+	// even if something it started still holds its stdout.
+	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		log.close()
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		log.close()
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		log.close()
+		outR.Close()
+		errR.Close()
 		return nil, fmt.Errorf("container %s: start: %w", c.spec.Name, err)
 	}
-	var copies sync.WaitGroup
-	copies.Add(2)
-	go func() { defer copies.Done(); log.copyLines("stdout", stdout) }()
-	go func() { defer copies.Done(); log.copyLines("stderr", stderr) }()
+	copied := make(chan struct{})
+	go func() {
+		var copies sync.WaitGroup
+		copies.Add(2)
+		go func() { defer copies.Done(); log.copyLines("stdout", outR) }()
+		go func() { defer copies.Done(); log.copyLines("stderr", errR) }()
+		copies.Wait()
+		close(copied)
+	}()
 	exited := make(chan struct{})
 	finished := make(chan struct{})
 	started := metav1.Now()
 	c.mu.Lock()
 	c.cmd, c.exited, c.runFinished = cmd, exited, finished
 	c.logs = append(c.logs, log.path)
+	if n := len(c.logs); n > 2 {
+		// Only the current and the previous run's logs are served.
+		_ = os.Remove(c.logs[n-3])
+		c.logs = c.logs[n-2:]
+	}
 	c.state = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
 	c.started = true
 	c.ready = c.spec.ReadinessProbe == nil
 	c.mu.Unlock()
 	c.p.markDirty()
 	go func() {
-		copies.Wait() // output fully read before Wait closes the pipes
 		err := cmd.Wait()
+		select {
+		case <-copied:
+		case <-time.After(2 * time.Second): // a leftover child holds the pipe
+		}
+		outR.Close()
+		errR.Close()
+		<-copied
 		log.close()
 		code, reason := exitStatus(cmd, err)
 		c.mu.Lock()

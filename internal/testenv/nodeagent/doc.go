@@ -13,8 +13,10 @@
 // bridge. The root namespace joins it by a veth whose root end holds the
 // node address (the first host address of Config.Network, e.g.
 // 198.18.64.1/22). Each Pod gets a namespace ("cwn-<pid>-<n>-pod-<ns>-<name>")
-// with eth0, a veth into the bridge, the lowest free address from .2 up
-// (reused after deletion) and a default route via the node address. Pods
+// with eth0, a veth into the bridge, an address from .2 up (handed out
+// round the prefix, so a freed address is reused as late as possible:
+// neighbours may still cache the old Pod's MAC) and a default route via
+// the node address. Pods
 // reach each other and the node address over L2; the test process reaches
 // Pod IPs through its veth. No forwarding, no iptables, no host sysctls:
 // a Pod's securityContext.sysctls (net.* only) are written inside its
@@ -49,14 +51,18 @@
 // Pod's runAsUser/fsGroup). The chain execs all the way, so the PID the
 // agent holds is the container's. Stdout and stderr go to a log file per
 // run in the CRI format (timestamp, stream, line), capped at 10 MiB
-// keeping the newer half.
+// keeping the newer half; the current and the previous run's logs are
+// kept.
 //
 // Status. Readiness probes (httpGet, tcpSocket, exec) with their delays and
 // thresholds; no probe means ready once running. The Pod status (phase,
 // IPs, startTime, conditions, containerStatuses) is merge-patched with the
 // Pod's UID as precondition. restartPolicy is followed with a backoff from
-// 1 s doubling to 20 s. Liveness and startup probes, init containers,
-// resource limits and image pulls are not implemented.
+// 1 s doubling to 20 s. Not implemented: liveness and startup probes,
+// resource limits, image pulls, ConfigMap/Secret updates reaching
+// running Pods, /etc/hosts and resolv.conf of their own (containers see
+// the host's); Pods with init containers or hostNetwork wait with a
+// CreateContainerConfigError saying so.
 //
 // Deletion. A Pod with a deletionTimestamp gets SIGTERM per container,
 // SIGKILL after its grace period (at most 5 s), its namespace and volumes

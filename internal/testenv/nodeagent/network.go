@@ -38,6 +38,30 @@ type network struct {
 
 	mu   sync.Mutex
 	used map[netip.Addr]string // Pod IP -> Pod netns name
+	last netip.Addr            // the address handed out last
+}
+
+// nextFree is the first free Pod address after the last one handed out,
+// wrapping round; nw.mu is held.
+func (nw *network) nextFree() (netip.Addr, bool) {
+	first := nw.nodeAddr().Next()
+	valid := func(a netip.Addr) bool {
+		// The last address of the prefix is its broadcast address.
+		return nw.prefix.Contains(a) && nw.prefix.Contains(a.Next())
+	}
+	a := first
+	if nw.last.IsValid() && valid(nw.last.Next()) {
+		a = nw.last.Next()
+	}
+	for range 1 << (32 - nw.prefix.Bits()) {
+		if _, taken := nw.used[a]; !taken {
+			return a, true
+		}
+		if a = a.Next(); !valid(a) {
+			a = first
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // newNetwork creates the node namespace, its bridge and the host veth with
@@ -73,21 +97,18 @@ func newNetwork(prefix netip.Prefix) (*network, error) {
 // nodeAddr is the prefix's first host address.
 func (nw *network) nodeAddr() netip.Addr { return nw.prefix.Addr().Next() }
 
-// addPod allocates the lowest free address (from .2 up), creates the Pod's
-// namespace and plugs a veth into the bridge. The name says which Pod it is
-// for in `ip netns list`.
+// addPod allocates an address, creates the Pod's namespace and plugs a
+// veth into the bridge. The name says which Pod it is for in `ip netns
+// list`. Addresses go round from .2 up, so a freed one is reused as late
+// as possible: neighbours may still have the old Pod's MAC cached.
 func (nw *network) addPod(podName string) (netip.Addr, string, error) {
 	nw.mu.Lock()
-	addr := nw.nodeAddr().Next()
-	for ; nw.prefix.Contains(addr); addr = addr.Next() {
-		if _, taken := nw.used[addr]; !taken && addr.Next().IsValid() && nw.prefix.Contains(addr.Next()) {
-			break // the last address is the broadcast address
-		}
-	}
-	if !nw.prefix.Contains(addr) {
+	addr, ok := nw.nextFree()
+	if !ok {
 		nw.mu.Unlock()
 		return netip.Addr{}, "", fmt.Errorf("pod network %s has no free address", nw.prefix)
 	}
+	nw.last = addr
 	n := seq.Add(1)
 	ns := fmt.Sprintf("%s%d-%d-pod-%s", namePrefix, os.Getpid(), n, shorten(podName, 40))
 	nw.used[addr] = ns

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -106,6 +107,14 @@ func (p *podRuntime) run() {
 // setup allocates the address and namespace, applies sysctls and writes
 // the volumes; on failure the containers wait with the reason.
 func (p *podRuntime) setup() bool {
+	if n := len(p.pod.Spec.InitContainers); n > 0 {
+		p.fail("CreateContainerConfigError", fmt.Sprintf("pod %s/%s: spec.initContainers: %d init containers; this node agent does not run init containers", p.namespace, p.name, n))
+		return false
+	}
+	if p.pod.Spec.HostNetwork {
+		p.fail("CreateContainerConfigError", fmt.Sprintf("pod %s/%s: spec.hostNetwork: not supported by this node agent", p.namespace, p.name))
+		return false
+	}
 	ip, ns, err := p.a.net.addPod(p.namespace + "-" + p.name)
 	if err != nil {
 		p.fail("CreatePodSandboxError", err.Error())
@@ -175,6 +184,12 @@ func (p *podRuntime) terminate(grace *int64, confirm bool) {
 	p.grace = g
 	p.mu.Unlock()
 	p.cancel()
+}
+
+func (p *podRuntime) isTerminating() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.terminating
 }
 
 func (p *podRuntime) waitDone(d time.Duration) {

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -157,5 +158,34 @@ func TestLogCap(t *testing.T) {
 	}
 	if !bytes.HasSuffix(data, []byte(" stdout F last line\n")) {
 		t.Errorf("log lost its newest line: ...%q", data[len(data)-60:])
+	}
+}
+
+// TestNextFree walks the allocator round a /29: .2 to .6 (.1 is the node,
+// .7 broadcast), a freed address coming back only after the others.
+func TestNextFree(t *testing.T) {
+	nw := &network{prefix: netip.MustParsePrefix("198.18.72.0/29"), used: map[netip.Addr]string{}}
+	take := func() string {
+		a, ok := nw.nextFree()
+		if !ok {
+			return "none"
+		}
+		nw.used[a], nw.last = "ns", a
+		return a.String()
+	}
+	var got []string
+	for range 3 {
+		got = append(got, take())
+	}
+	delete(nw.used, netip.MustParseAddr("198.18.72.2"))
+	for range 3 {
+		got = append(got, take())
+	}
+	want := []string{"198.18.72.2", "198.18.72.3", "198.18.72.4", "198.18.72.5", "198.18.72.6", "198.18.72.2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("allocations (-want +got):\n%s", diff)
+	}
+	if a := take(); a != "none" {
+		t.Errorf("full /29 handed out %s", a)
 	}
 }

@@ -65,7 +65,10 @@ func (p *podRuntime) materializeVolumes() error {
 		}
 	}
 	for _, r := range refreshers {
-		go r()
+		// Counted with the agent's goroutines (the Pod worker holds one,
+		// so adding is safe): none may log after the test ends.
+		p.a.wg.Add(1)
+		go func() { defer p.a.wg.Done(); r() }()
 	}
 	return nil
 }
