@@ -108,6 +108,8 @@ func checkProvisionedProxy(t *testing.T, e *environment) {
 		t.Errorf("Envoy process of %s: %v", pod.Name, err)
 	} else if uid != 101 {
 		t.Errorf("Envoy process of %s runs as uid %d, want 101 (runAsUser)", pod.Name, uid)
+	} else {
+		t.Logf("Envoy process of %s runs as uid 101", pod.Name)
 	}
 
 	// Connected over TLS with the token: serve counts the stream under
@@ -121,6 +123,7 @@ func checkProvisionedProxy(t *testing.T, e *environment) {
 		if n < 1 {
 			return fmt.Errorf("%s = %v", connected, n)
 		}
+		t.Logf("serve: %s %v (TLS xDS, authenticated by the projected token)", connected, n)
 		return nil
 	}); err != nil {
 		t.Errorf("serve sees no gateway proxy: %v", err)
