@@ -77,6 +77,7 @@ func startEnvironment(t *testing.T) *environment {
 	}
 
 	start := time.Now()
+	blockClusterIPs(t)
 	env := kubeenv.Start(t, clusterName)
 	e := &environment{cluster: env.Cluster(clusterName)}
 	e.client = e.cluster.Clientset()
