@@ -23,7 +23,11 @@ const (
 
 // StatusReport is what Causeway has to say about each input object, computed
 // from a snapshot by Statuses. Conditions carry neither ObservedGeneration nor
-// LastTransitionTime: the status writer fills them from the live object.
+// LastTransitionTime: the status writer fills them from the live object. The
+// Gateway API statuses carry the Generation of the object they were computed
+// from, so that the writer never labels what an older spec says with a newer
+// generation (the model and the writer's cache see changes at different
+// moments).
 type StatusReport struct {
 	// ControllerName is the world's: the controllerName of Causeway's
 	// HTTPRoute status.parents entries (also when it has none to write).
@@ -50,8 +54,11 @@ type VirtualDestinationStatus struct {
 // listeners' statuses in spec order.
 type GatewayStatus struct {
 	Namespace, Name string
-	Conditions      []metav1.Condition
-	Listeners       []gwv1.ListenerStatus
+	// Generation is the metadata.generation of the Gateway in the snapshot
+	// (0 where the world does not say, as in world files).
+	Generation int64
+	Conditions []metav1.Condition
+	Listeners  []gwv1.ListenerStatus
 	// Addresses are spec.addresses, else the provisioned Services'.
 	Addresses []gwv1.GatewayStatusAddress
 }
@@ -63,7 +70,10 @@ type GatewayStatus struct {
 // then removes stale entries of Causeway's and writes nothing else.
 type HTTPRouteStatus struct {
 	Namespace, Name string
-	Parents         []gwv1.RouteParentStatus
+	// Generation is the metadata.generation of the HTTPRoute in the
+	// snapshot (0 where the world does not say).
+	Generation int64
+	Parents    []gwv1.RouteParentStatus
 }
 
 // Statuses computes the status of every VirtualDestination, HTTPRoute,

@@ -61,6 +61,9 @@ type writeSteps[T metav1.Object] struct {
 	kind string
 	// get reads the object from the API server (after a conflict).
 	get func(context.Context) (T, error)
+	// generation is that of the object the desired status was computed
+	// from (0: unknown, write regardless).
+	generation int64
 	// next returns a copy of live with the desired status, or false when
 	// live already has it.
 	next   func(live T) (T, bool, error)
@@ -74,6 +77,10 @@ func write[T metav1.Object](ctx context.Context, w *Writer, s writeSteps[T], cac
 	key := s.kind + " " + cached.GetNamespace() + "/" + cached.GetName()
 	live := latest(w, key, cached)
 	for attempt := 1; ; attempt++ {
+		if !sameGeneration(s.generation, live.GetGeneration()) {
+			w.metrics.writes.WithLabelValues(s.kind, resultBehind).Inc()
+			return nil
+		}
 		obj, changed, err := s.next(live)
 		if err != nil {
 			w.metrics.writes.WithLabelValues(s.kind, resultError).Inc()
@@ -104,6 +111,18 @@ func write[T metav1.Object](ctx context.Context, w *Writer, s writeSteps[T], cac
 			return fmt.Errorf("%s: writing status (attempt %d): %w", key, attempt, err)
 		}
 	}
+}
+
+// sameGeneration reports whether a status computed from generation model
+// of an object describes its live generation. Conditions are written with
+// the live generation as observedGeneration, so writing while the two
+// differ would label what one spec says with another's generation: right
+// after a spec change the writer's informer often has the new object
+// before the model does (or the other way round). The sync that follows
+// the lagging side's update writes it. A model generation of 0 (an object
+// built without metadata) is not compared.
+func sameGeneration(model, live int64) bool {
+	return model == 0 || model == live
 }
 
 // latest is the newer of the informer's copy and this replica's own last
@@ -171,7 +190,8 @@ func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStat
 	}
 	client := w.gw.GatewayV1().HTTPRoutes(st.Namespace)
 	return write(ctx, w, writeSteps[*gwv1.HTTPRoute]{
-		kind: kindHTTPRoute,
+		kind:       kindHTTPRoute,
+		generation: st.Generation,
 		get: func(ctx context.Context) (*gwv1.HTTPRoute, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},
@@ -193,7 +213,8 @@ func (w *Writer) writeGateway(ctx context.Context, st translator.GatewayStatus, 
 	}
 	client := w.gw.GatewayV1().Gateways(st.Namespace)
 	return write(ctx, w, writeSteps[*gwv1.Gateway]{
-		kind: kindGateway,
+		kind:       kindGateway,
+		generation: st.Generation,
 		get: func(ctx context.Context) (*gwv1.Gateway, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},
@@ -217,7 +238,8 @@ func (w *Writer) writeGatewayClass(ctx context.Context, st translator.GatewayCla
 	}
 	client := w.gw.GatewayV1().GatewayClasses()
 	return write(ctx, w, writeSteps[*gwv1.GatewayClass]{
-		kind: kindGatewayClass,
+		kind:       kindGatewayClass,
+		generation: st.Generation,
 		get: func(ctx context.Context) (*gwv1.GatewayClass, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},
