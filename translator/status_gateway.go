@@ -21,7 +21,7 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 	for _, route := range w.HTTPRoutes() {
 		hosts, hostsSet := routeHostnames(route, scratch)
 		check := checkRoute(route)
-		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name, Generation: route.Generation}
+		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name, ObjectVersion: versionOf(route)}
 		counted := map[*model.Gateway]map[int]bool{}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
@@ -142,7 +142,7 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 			continue // another controller's, or nobody's
 		}
 		problems := idx.problems[gw]
-		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, Generation: gw.Generation}
+		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, ObjectVersion: versionOf(gw)}
 		var invalid []string
 		unserved := 0
 		for i, l := range gw.Spec.Listeners {

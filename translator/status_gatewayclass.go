@@ -13,9 +13,7 @@ import (
 // its Accepted condition and the features Causeway supports.
 type GatewayClassStatus struct {
 	Name string
-	// Generation is the metadata.generation of the GatewayClass in the
-	// snapshot (0 where the world does not say).
-	Generation        int64
+	ObjectVersion
 	Conditions        []metav1.Condition
 	SupportedFeatures []gwv1.SupportedFeature
 }
@@ -32,7 +30,7 @@ func gatewayClassStatuses(w *model.Snapshot) []GatewayClassStatus {
 		if !ownsClass(w, gc) {
 			continue
 		}
-		st := GatewayClassStatus{Name: gc.Name, Generation: gc.Generation, SupportedFeatures: SupportedFeatures()}
+		st := GatewayClassStatus{Name: gc.Name, ObjectVersion: versionOf(gc), SupportedFeatures: SupportedFeatures()}
 		if msg, ok := checkClassParameters(w, gc); !ok {
 			st.Conditions = []metav1.Condition{condition(string(gwv1.GatewayClassConditionStatusAccepted), false, gwv1.GatewayClassReasonInvalidParameters, msg)}
 		} else {

@@ -3,7 +3,7 @@ package translator
 import "testing"
 
 // TestStatusesCarryGenerations: each Gateway API status says which
-// generation of its object it describes, so that the status writer can
+// object, and which generation of it, it describes, so that the status writer can
 // hold it back while the live object is newer than the snapshot.
 func TestStatusesCarryGenerations(t *testing.T) {
 	w := parseWorld(t, `apiVersion: world.causeway.dev/v1alpha1
@@ -13,27 +13,27 @@ spec: {locality: {region: us-east, zone: us-east-1a}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
-metadata: {name: causeway, generation: 2}
+metadata: {name: causeway, generation: 2, uid: c1}
 spec: {controllerName: causeway.dev/gateway-controller}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
-metadata: {name: http, namespace: gloo-system, generation: 5}
+metadata: {name: http, namespace: gloo-system, generation: 5, uid: g1}
 spec: {gatewayClassName: causeway, listeners: [{name: http, port: 8080, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: web, namespace: bookinfo, generation: 7}
+metadata: {name: web, namespace: bookinfo, generation: 7, uid: r1}
 spec: {parentRefs: [{name: http, namespace: gloo-system}]}
 `)
 	rep := Statuses(w)
-	if len(rep.GatewayClasses) != 1 || rep.GatewayClasses[0].Generation != 2 {
-		t.Errorf("GatewayClass statuses %+v, want one of generation 2", rep.GatewayClasses)
+	if want := (ObjectVersion{UID: "c1", Generation: 2}); len(rep.GatewayClasses) != 1 || rep.GatewayClasses[0].ObjectVersion != want {
+		t.Errorf("GatewayClass statuses %+v, want one of %+v", rep.GatewayClasses, want)
 	}
-	if len(rep.Gateways) != 1 || rep.Gateways[0].Generation != 5 {
-		t.Errorf("Gateway statuses %+v, want one of generation 5", rep.Gateways)
+	if want := (ObjectVersion{UID: "g1", Generation: 5}); len(rep.Gateways) != 1 || rep.Gateways[0].ObjectVersion != want {
+		t.Errorf("Gateway statuses %+v, want one of %+v", rep.Gateways, want)
 	}
-	if len(rep.HTTPRoutes) != 1 || rep.HTTPRoutes[0].Generation != 7 {
-		t.Errorf("HTTPRoute statuses %+v, want one of generation 7", rep.HTTPRoutes)
+	if want := (ObjectVersion{UID: "r1", Generation: 7}); len(rep.HTTPRoutes) != 1 || rep.HTTPRoutes[0].ObjectVersion != want {
+		t.Errorf("HTTPRoute statuses %+v, want one of %+v", rep.HTTPRoutes, want)
 	}
 }

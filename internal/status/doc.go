@@ -14,7 +14,8 @@
 // statuses come from the translator's own rules, so they describe exactly
 // the config the proxies get. Conditions carry the live object's generation
 // as observedGeneration, and a Gateway API object's status is written only
-// while the model holds that same generation: after a spec change the
+// while the model holds that same object (UID) at that same generation:
+// after a spec change, or a delete and create under the same name, the
 // writer waits for the model rather than report the old spec under the new
 // generation.
 //
