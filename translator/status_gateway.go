@@ -158,7 +158,11 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 				unserved++
 				ls.Conditions = unresolvedListenerConditions(gl.refs)
 			} else {
-				refs := condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, "no references to resolve")
+				resolved := "no references to resolve"
+				if l.Protocol == gwv1.HTTPSProtocolType {
+					resolved = "every tls.certificateRefs entry resolved"
+				}
+				refs := condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, resolved)
 				if bad := unsupportedKinds(l); len(bad) > 0 {
 					refs = condition(string(gwv1.ListenerConditionResolvedRefs), false, gwv1.ListenerReasonInvalidRouteKinds,
 						fmt.Sprintf("allowedRoutes.kinds: %s not supported (only HTTPRoute of %s)", strings.Join(bad, ", "), gwv1.GroupName))
