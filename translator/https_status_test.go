@@ -32,9 +32,10 @@ func TestStatusesHTTPSListeners(t *testing.T) {
 		listeners  []listener
 		wantInMsgs []string // in the listeners' ResolvedRefs messages
 	}{{
-		golden:    "https-two-certificates-sni",
-		gateway:   []string{"Accepted=True/Accepted", "Programmed=True/Programmed"},
-		listeners: []listener{{"a", 1, 1, ok}, {"b", 1, 1, ok}, {"default", 0, 1, ok}},
+		golden:     "https-two-certificates-sni",
+		gateway:    []string{"Accepted=True/Accepted", "Programmed=True/Programmed"},
+		listeners:  []listener{{"a", 1, 1, ok}, {"b", 1, 1, ok}, {"default", 0, 1, ok}},
+		wantInMsgs: []string{"every tls.certificateRefs entry resolved"},
 	}, {
 		golden:  "https-cross-namespace-refgrant",
 		gateway: []string{"Accepted=True/Accepted", "Programmed=True/Programmed"},

@@ -93,7 +93,7 @@ func addressNotAssigned(w *model.Snapshot, addrs []gwv1.GatewayStatusAddress) st
 	if !w.Provisioning() || len(addrs) > 0 {
 		return ""
 	}
-	return "no address yet: the provisioned Service (labelled " + model.GatewayNameLabel + ") has neither a load-balancer ingress nor a cluster IP in any workload cluster"
+	return "no address yet: the provisioned Service (labelled " + model.GatewayNameLabel + ") has no load-balancer ingress (type LoadBalancer) or no cluster IP (other types) in any workload cluster"
 }
 
 // GatewayClusters returns the known clusters whose gateway proxies serve

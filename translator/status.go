@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/model"
@@ -23,7 +24,12 @@ const (
 
 // StatusReport is what Causeway has to say about each input object, computed
 // from a snapshot by Statuses. Conditions carry neither ObservedGeneration nor
-// LastTransitionTime: the status writer fills them from the live object.
+// LastTransitionTime: the status writer fills them from the live object. The
+// Gateway API statuses name the version of the object they were computed
+// from (ObjectVersion), so that the writer never labels what an older spec,
+// or a deleted object of the same name, says with the live object's
+// generation (the model and the writer's cache see changes at different
+// moments).
 type StatusReport struct {
 	// ControllerName is the world's: the controllerName of Causeway's
 	// HTTPRoute status.parents entries (also when it has none to write).
@@ -50,8 +56,9 @@ type VirtualDestinationStatus struct {
 // listeners' statuses in spec order.
 type GatewayStatus struct {
 	Namespace, Name string
-	Conditions      []metav1.Condition
-	Listeners       []gwv1.ListenerStatus
+	ObjectVersion
+	Conditions []metav1.Condition
+	Listeners  []gwv1.ListenerStatus
 	// Addresses are spec.addresses, else the provisioned Services'.
 	Addresses []gwv1.GatewayStatusAddress
 }
@@ -63,7 +70,21 @@ type GatewayStatus struct {
 // then removes stale entries of Causeway's and writes nothing else.
 type HTTPRouteStatus struct {
 	Namespace, Name string
-	Parents         []gwv1.RouteParentStatus
+	ObjectVersion
+	Parents []gwv1.RouteParentStatus
+}
+
+// ObjectVersion says which object, and which generation of its spec, a
+// status describes: the snapshot's metadata.uid and metadata.generation.
+// Both are empty where the world does not say (world files).
+type ObjectVersion struct {
+	UID        types.UID
+	Generation int64
+}
+
+// versionOf is the ObjectVersion of a snapshot object.
+func versionOf(o metav1.Object) ObjectVersion {
+	return ObjectVersion{UID: o.GetUID(), Generation: o.GetGeneration()}
 }
 
 // Statuses computes the status of every VirtualDestination, HTTPRoute,

@@ -21,7 +21,7 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 	for _, route := range w.HTTPRoutes() {
 		hosts, hostsSet := routeHostnames(route, scratch)
 		check := checkRoute(route)
-		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
+		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name, ObjectVersion: versionOf(route)}
 		counted := map[*model.Gateway]map[int]bool{}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
@@ -142,7 +142,7 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 			continue // another controller's, or nobody's
 		}
 		problems := idx.problems[gw]
-		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name}
+		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, ObjectVersion: versionOf(gw)}
 		var invalid []string
 		unserved := 0
 		for i, l := range gw.Spec.Listeners {
@@ -158,7 +158,11 @@ func gatewayStatuses(w *model.Snapshot, idx *gatewayIndex, attached attachedRout
 				unserved++
 				ls.Conditions = unresolvedListenerConditions(gl.refs)
 			} else {
-				refs := condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, "no references to resolve")
+				resolved := "no references to resolve"
+				if l.Protocol == gwv1.HTTPSProtocolType {
+					resolved = "every tls.certificateRefs entry resolved"
+				}
+				refs := condition(string(gwv1.ListenerConditionResolvedRefs), true, gwv1.ListenerReasonResolvedRefs, resolved)
 				if bad := unsupportedKinds(l); len(bad) > 0 {
 					refs = condition(string(gwv1.ListenerConditionResolvedRefs), false, gwv1.ListenerReasonInvalidRouteKinds,
 						fmt.Sprintf("allowedRoutes.kinds: %s not supported (only HTTPRoute of %s)", strings.Join(bad, ", "), gwv1.GroupName))

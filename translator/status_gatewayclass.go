@@ -12,7 +12,8 @@ import (
 // GatewayClassStatus is the status of one of Causeway's GatewayClasses:
 // its Accepted condition and the features Causeway supports.
 type GatewayClassStatus struct {
-	Name              string
+	Name string
+	ObjectVersion
 	Conditions        []metav1.Condition
 	SupportedFeatures []gwv1.SupportedFeature
 }
@@ -29,7 +30,7 @@ func gatewayClassStatuses(w *model.Snapshot) []GatewayClassStatus {
 		if !ownsClass(w, gc) {
 			continue
 		}
-		st := GatewayClassStatus{Name: gc.Name, SupportedFeatures: SupportedFeatures()}
+		st := GatewayClassStatus{Name: gc.Name, ObjectVersion: versionOf(gc), SupportedFeatures: SupportedFeatures()}
 		if msg, ok := checkClassParameters(w, gc); !ok {
 			st.Conditions = []metav1.Condition{condition(string(gwv1.GatewayClassConditionStatusAccepted), false, gwv1.GatewayClassReasonInvalidParameters, msg)}
 		} else {

@@ -39,7 +39,7 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 			continue
 		}
 		msg := ws.notInWorkspaceMessage(gw.Namespace)
-		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, Conditions: []metav1.Condition{
+		st := GatewayStatus{Namespace: gw.Namespace, Name: gw.Name, ObjectVersion: versionOf(gw), Conditions: []metav1.Condition{
 			condition(string(gwv1.GatewayConditionAccepted), false, reasonNotInWorkspace, msg),
 			condition(string(gwv1.GatewayConditionProgrammed), false, gwv1.GatewayReasonInvalid, msg),
 		}}
@@ -59,7 +59,7 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 			continue
 		}
 		msg := ws.notInWorkspaceMessage(route.Namespace)
-		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name}
+		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name, ObjectVersion: versionOf(route)}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
 			if !namesGateway(ref) || seen[parentRefKey(ref)] || foreignParent(orig, route, ref) {

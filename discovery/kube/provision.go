@@ -51,7 +51,11 @@ func discoverGatewayServiceAddresses(cluster string, services []*corev1.Service)
 				out = append(out, model.GatewayServiceAddress{Gateway: gw, Type: gwv1.HostnameAddressType, Value: ing.Hostname})
 			}
 		}
-		if len(out) > n {
+		// A LoadBalancer Service's address is its ingress, once the cloud
+		// (or a stand-in) assigns one: its cluster IP is not what clients
+		// outside the cluster reach, and reporting it would make the Gateway
+		// Programmed with an address nobody can use (AddressNotAssigned instead).
+		if len(out) > n || svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
 			continue
 		}
 		for _, ip := range svc.Spec.ClusterIPs {

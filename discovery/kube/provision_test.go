@@ -26,12 +26,19 @@ func TestDiscoverGatewayServiceAddresses(t *testing.T) {
 		return s
 	}
 	ip, host := gwv1.IPAddressType, gwv1.HostnameAddressType
+	lbPending := svc("f-lb-pending", true, "10.96.0.6")
+	lbPending.Spec.Type = corev1.ServiceTypeLoadBalancer
+	lbAssigned := svc("g-lb-assigned", true, "10.96.0.7", corev1.LoadBalancerIngress{IP: "203.0.113.7"})
+	lbAssigned.Spec.Type = corev1.ServiceTypeLoadBalancer
 	got, errs := discoverGatewayServiceAddresses("c1", []*corev1.Service{
 		svc("a-cluster-ip", true, "10.96.0.1"),
 		svc("b-lb", true, "10.96.0.2", corev1.LoadBalancerIngress{IP: "203.0.113.1"}, corev1.LoadBalancerIngress{Hostname: "lb.example.com"}),
 		svc("c-headless", true, "None"),
 		svc("d-not-provisioned", false, "10.96.0.4"),
 		svc("e-bad-ip", true, "10.96.0.5", corev1.LoadBalancerIngress{IP: "not-an-ip"}),
+		// Type LoadBalancer: the ingress or nothing, never the cluster IP.
+		lbPending,
+		lbAssigned,
 	})
 	want := []model.GatewayServiceAddress{
 		{Gateway: "web/a-cluster-ip", Type: ip, Value: "10.96.0.1"},
@@ -39,6 +46,7 @@ func TestDiscoverGatewayServiceAddresses(t *testing.T) {
 		{Gateway: "web/b-lb", Type: host, Value: "lb.example.com"},
 		// An ingress that is no IP is reported; the cluster IP stands in.
 		{Gateway: "web/e-bad-ip", Type: ip, Value: "10.96.0.5"},
+		{Gateway: "web/g-lb-assigned", Type: ip, Value: "203.0.113.7"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("addresses (-want +got):\n%s", d)

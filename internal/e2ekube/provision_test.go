@@ -249,8 +249,16 @@ func TestProvision(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := awaitService(t, c1, late, func(*corev1.Service) error { return nil })
+		// A LoadBalancer Service without an ingress gives no address: its
+		// cluster IP is not what clients outside reach.
 		mgmt.awaitObject(t, provisionWithin, "Gateway", provisionGateways, "late",
-			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), svc.Spec.ClusterIP))
+			gatewayAddresses(metav1.ConditionFalse, string(gwv1.GatewayReasonAddressNotAssigned)))
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: provisionLBIP}}
+		if _, err := c1.CoreV1().Services(provisionProxies).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		mgmt.awaitObject(t, provisionWithin, "Gateway", provisionGateways, "late",
+			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), provisionLBIP))
 	})
 
 	t.Run("NotInOtherClusters", func(t *testing.T) {
@@ -269,18 +277,18 @@ func TestProvision(t *testing.T) {
 			}
 			return nil
 		})
-		svc1 := awaitService(t, c1, everywhere, func(*corev1.Service) error { return nil })
-		// No load balancer yet: both cluster IPs.
+		awaitService(t, c1, everywhere, func(*corev1.Service) error { return nil })
+		// No load balancer has assigned an address yet: none to report.
 		mgmt.awaitObject(t, provisionWithin, "Gateway", provisionGateways, "everywhere",
-			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), svc1.Spec.ClusterIP, svc.Spec.ClusterIP))
+			gatewayAddresses(metav1.ConditionFalse, string(gwv1.GatewayReasonAddressNotAssigned)))
 		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: provisionLBIP}}
 		if _, err := c2.CoreV1().Services(provisionProxies).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		// cluster-1's Service has no load balancer: its cluster IP;
-		// cluster-2's has one: its ingress, not its cluster IP.
+		// cluster-2's load balancer assigned one: its ingress, never a
+		// cluster IP; cluster-1's is still pending and adds nothing.
 		mgmt.awaitObject(t, provisionWithin, "Gateway", provisionGateways, "everywhere",
-			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), svc1.Spec.ClusterIP, provisionLBIP))
+			gatewayAddresses(metav1.ConditionTrue, string(gwv1.GatewayReasonProgrammed), provisionLBIP))
 	})
 
 	t.Run("ParametersFollowed", func(t *testing.T) {

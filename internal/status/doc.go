@@ -12,7 +12,12 @@
 // themselves (debounced), and writes only what differs from the live object,
 // keeping lastTransitionTime where a condition's status did not change. The
 // statuses come from the translator's own rules, so they describe exactly
-// the config the proxies get.
+// the config the proxies get. Conditions carry the live object's generation
+// as observedGeneration, and a Gateway API object's status is written only
+// while the model holds that same object (UID) at that same generation:
+// after a spec change, or a delete and create under the same name, the
+// writer waits for the model rather than report the old spec under the new
+// generation.
 //
 // Objects of other controllers are left alone: only the GatewayClasses
 // whose controllerName is Causeway's (the model's ControllerName) and their

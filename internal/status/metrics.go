@@ -11,6 +11,10 @@ const (
 	resultUnchanged = "unchanged" // compared equal to the live status; nothing sent
 	resultConflict  = "conflict"  // the object changed meanwhile; retried with a fresh read
 	resultError     = "error"     // gave up; retried on the next sync
+	// resultBehind: the model and the live object are of different
+	// generations; nothing sent until they agree (the change that brings
+	// the lagging side up to date triggers another sync).
+	resultBehind = "behind"
 )
 
 type metrics struct {
@@ -24,7 +28,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return &metrics{
 		writes: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "causeway_status_writes_total",
-			Help: "Status writes by object kind and result (updated, unchanged, conflict, error). Only the leader writes.",
+			Help: "Status writes by object kind and result (updated, unchanged, conflict, error, behind). Only the leader writes.",
 		}, []string{"kind", "result"}),
 		leader: f.NewGauge(prometheus.GaugeOpts{
 			Name: "causeway_leader",

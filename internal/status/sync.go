@@ -61,6 +61,8 @@ type writeSteps[T metav1.Object] struct {
 	kind string
 	// get reads the object from the API server (after a conflict).
 	get func(context.Context) (T, error)
+	// version is that of the object the desired status was computed from.
+	version translator.ObjectVersion
 	// next returns a copy of live with the desired status, or false when
 	// live already has it.
 	next   func(live T) (T, bool, error)
@@ -74,6 +76,10 @@ func write[T metav1.Object](ctx context.Context, w *Writer, s writeSteps[T], cac
 	key := s.kind + " " + cached.GetNamespace() + "/" + cached.GetName()
 	live := latest(w, key, cached)
 	for attempt := 1; ; attempt++ {
+		if !describes(s.version, live) {
+			w.metrics.writes.WithLabelValues(s.kind, resultBehind).Inc()
+			return nil
+		}
 		obj, changed, err := s.next(live)
 		if err != nil {
 			w.metrics.writes.WithLabelValues(s.kind, resultError).Inc()
@@ -104,6 +110,19 @@ func write[T metav1.Object](ctx context.Context, w *Writer, s writeSteps[T], cac
 			return fmt.Errorf("%s: writing status (attempt %d): %w", key, attempt, err)
 		}
 	}
+}
+
+// describes reports whether a status computed from version v of an object
+// describes the live object: the same object (UID) at the same generation.
+// Conditions are written with the live generation as observedGeneration, so
+// writing while they differ would label what one spec says with another's
+// generation: right after a spec change the writer's informer often has
+// the new object before the model does (or the other way round), and a
+// route deleted and created again under its name starts again at
+// generation 1. The sync that follows the lagging side's update writes it.
+// What v leaves empty (an object built without metadata) is not compared.
+func describes(v translator.ObjectVersion, live metav1.Object) bool {
+	return (v.UID == "" || v.UID == live.GetUID()) && (v.Generation == 0 || v.Generation == live.GetGeneration())
 }
 
 // latest is the newer of the informer's copy and this replica's own last
@@ -171,7 +190,8 @@ func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStat
 	}
 	client := w.gw.GatewayV1().HTTPRoutes(st.Namespace)
 	return write(ctx, w, writeSteps[*gwv1.HTTPRoute]{
-		kind: kindHTTPRoute,
+		kind:    kindHTTPRoute,
+		version: st.ObjectVersion,
 		get: func(ctx context.Context) (*gwv1.HTTPRoute, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},
@@ -193,7 +213,8 @@ func (w *Writer) writeGateway(ctx context.Context, st translator.GatewayStatus, 
 	}
 	client := w.gw.GatewayV1().Gateways(st.Namespace)
 	return write(ctx, w, writeSteps[*gwv1.Gateway]{
-		kind: kindGateway,
+		kind:    kindGateway,
+		version: st.ObjectVersion,
 		get: func(ctx context.Context) (*gwv1.Gateway, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},
@@ -217,7 +238,8 @@ func (w *Writer) writeGatewayClass(ctx context.Context, st translator.GatewayCla
 	}
 	client := w.gw.GatewayV1().GatewayClasses()
 	return write(ctx, w, writeSteps[*gwv1.GatewayClass]{
-		kind: kindGatewayClass,
+		kind:    kindGatewayClass,
+		version: st.ObjectVersion,
 		get: func(ctx context.Context) (*gwv1.GatewayClass, error) {
 			return client.Get(ctx, st.Name, metav1.GetOptions{})
 		},

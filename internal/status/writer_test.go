@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -371,6 +372,60 @@ func TestWriter(t *testing.T) {
 	if diff := cmp.Diff(before[:3], versions(ctx, t, dyn, gw)[:3]); diff != "" {
 		t.Errorf("the change of a VirtualDestination's services rewrote other objects (-before +after):\n%s", diff)
 	}
+
+	// A spec change the model has not seen yet: the writer holds the
+	// Gateway's status back rather than write the old listeners under the
+	// new generation, and writes it once the model has the new spec.
+	oldGen := gateway.Generation
+	changed, err := gw.GatewayV1().Gateways("gloo-system").Get(ctx, "http", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Spec.Listeners = append(changed.Spec.Listeners, gwv1.Listener{
+		Name: "http-2", Port: 8081, Protocol: gwv1.HTTPProtocolType,
+		AllowedRoutes: &gwv1.AllowedRoutes{Namespaces: &gwv1.RouteNamespaces{From: &all}},
+	})
+	behind := follow.writes(resultBehind)
+	if changed, err = gw.GatewayV1().Gateways("gloo-system").Update(ctx, changed, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("update Gateway: %v", err)
+	}
+	eventually(t, 10*time.Second, "the writer seeing the new generation before the model", func() string {
+		if follow.writes(resultBehind) == behind {
+			return "no status held back"
+		}
+		return ""
+	})
+	if why := checkGatewayGeneration(ctx, gw, oldGen, 1); why != "" {
+		t.Errorf("with the model behind: %s", why)
+	}
+	gateway = changed
+	store.Publish(world("cluster-1"))
+	eventually(t, 10*time.Second, "the Gateway status of the new generation", func() string {
+		return checkGatewayGeneration(ctx, gw, changed.Generation, 2)
+	})
+}
+
+// checkGatewayGeneration checks that every condition of Gateway
+// gloo-system/http, its listeners' included, is of generation gen, and
+// that it reports listeners listeners.
+func checkGatewayGeneration(ctx context.Context, gw gwclient.Interface, gen int64, listeners int) string {
+	g, err := gw.GatewayV1().Gateways("gloo-system").Get(ctx, "http", metav1.GetOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	conds := slices.Clone(g.Status.Conditions)
+	for _, l := range g.Status.Listeners {
+		conds = append(conds, l.Conditions...)
+	}
+	for _, c := range conds {
+		if c.ObservedGeneration != gen {
+			return fmt.Sprintf("condition %s of generation %d, want %d (object at %d)", c.Type, c.ObservedGeneration, gen, g.Generation)
+		}
+	}
+	if len(g.Status.Listeners) != listeners {
+		return fmt.Sprintf("%d listeners in status, want %d", len(g.Status.Listeners), listeners)
+	}
+	return ""
 }
 
 func checkLease(ctx context.Context, t *testing.T, kube kubernetes.Interface, want string) {
