@@ -15,11 +15,12 @@ var serviceCIDR = netip.MustParsePrefix("10.96.0.0/16")
 // blockClusterIPs makes the cluster's Service IPs unreachable from this
 // machine while the test runs. Nothing here implements them (there is no
 // kube-proxy), so a connection to one would follow the default route off
-// the machine; the suite dials whatever address a Gateway reports, and
-// Causeway reports a LoadBalancer Service's cluster IP until the load
-// balancer has written its ingress (see the README's Addresses). With the
-// route such a connection fails at once, on this machine. An existing
-// route of the same kind (another run's) is left alone.
+// the machine. The suite dials whatever address a Gateway reports; Causeway
+// reports only a LoadBalancer Service's ingress, never its cluster IP, but
+// an earlier version did (one run in eight sent requests to 10.96.x.x and
+// got answers from a server off this machine). With the route such a
+// connection fails at once, here. An existing route of the same kind
+// (another run's) is left alone.
 func blockClusterIPs(t *testing.T) {
 	t.Helper()
 	out, err := runIP("route", "add", "unreachable", serviceCIDR.String())
