@@ -47,6 +47,17 @@ test: $(ENVOY) kube-bins check-generated ## vet, gofmt check, every test includi
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 10m ./...
 	$(MAKE) --no-print-directory fuzz
 
+# The Gateway API conformance suite (conformance/) against `causeway serve`
+# on a real cluster (apiserver, controllers, node agent, Envoy Pods). The
+# report's directory is named after the suite version go.mod pins.
+CONFORMANCE_VERSION = $(shell $(GO) list -m -f '{{.Version}}' sigs.k8s.io/gateway-api/conformance)
+CONFORMANCE_REPORT  = conformance/reports/$(CONFORMANCE_VERSION)/causeway.yaml
+.PHONY: conformance
+conformance: $(ENVOY) kube-bins ## run the Gateway API conformance suite, writing conformance/reports/<version>/causeway.yaml
+	@status=0; $(ENVOY_ENV) $(KUBE_ENV) CAUSEWAY_REQUIRE_E2E=1 CAUSEWAY_CONFORMANCE_REPORT=$(CURDIR)/$(CONFORMANCE_REPORT) \
+		$(GO) test -count=1 -v -timeout 30m -run '^TestGatewayAPIConformance$$' ./conformance || status=$$?; \
+	echo "conformance report: $(CONFORMANCE_REPORT) (per-test results in the output above)"; exit $$status
+
 # Fuzz targets as package:Name; go test fuzzes one target per run. Inputs
 # that fail are written to the package's testdata/fuzz and replayed by
 # every later go test, so commit them with the fix.
