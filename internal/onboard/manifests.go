@@ -74,10 +74,14 @@ func (o Object) Describe() string {
 	return o.GetKind() + " " + o.GetName()
 }
 
-// kustomization is the part of kustomize's format workload-cluster/ uses.
+// kustomization is the part of kustomize's format workload-cluster/ uses,
+// decoded strictly: a kustomization that starts using patches or other
+// transformers must fail here rather than be applied without them.
 type kustomization struct {
-	Namespace string   `json:"namespace"`
-	Resources []string `json:"resources"`
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Namespace  string   `json:"namespace"`
+	Resources  []string `json:"resources"`
 }
 
 // Manifests returns the objects of workload-cluster/ in the order its

@@ -128,6 +128,10 @@ func awaitTokenSecret(ctx context.Context, client kubernetes.Interface, s *Objec
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		last, lastErr = client.CoreV1().Secrets(s.GetNamespace()).Get(ctx, s.GetName(), metav1.GetOptions{})
+		if lastErr != nil && ctx.Err() != nil {
+			lastErr = nil // the wait's deadline cut the read short: a timeout
+			return false, nil
+		}
 		if apierrors.IsNotFound(lastErr) || apierrors.IsForbidden(lastErr) || apierrors.IsUnauthorized(lastErr) {
 			return false, lastErr
 		}
