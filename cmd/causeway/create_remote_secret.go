@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ import (
 )
 
 type remoteSecretFlags struct {
-	kubeconfig, context, name, server                  string
+	kubeconfig, context, name, server, caFile          string
 	network, locality, eastWestGateways                string
 	provisioner, apply                                 bool
 	tokenDuration, tokenTimeout, timeout               time.Duration
@@ -74,6 +75,7 @@ and the exit code is 1.`,
 	fs.StringVar(&f.context, "context", "", "kubeconfig context of the workload cluster (default: the current context)")
 	fs.StringVar(&f.name, "name", "", "the cluster's name in Causeway (VirtualDestination spec.services[].cluster, metrics) and the Secret's name (required)")
 	fs.StringVar(&f.server, "server", "", "API server address written into the kubeconfig, as the management cluster reaches it (default: the one in --kubeconfig)")
+	fs.StringVar(&f.caFile, "certificate-authority", "", "CA bundle (PEM file) that verifies --server, written into the kubeconfig (default: the token Secret's ca.crt, the cluster's root CA; with --token-duration, the one in --kubeconfig)")
 	fs.StringVar(&f.network, "network", "", "the cluster's network (default, in serve: the cluster name)")
 	fs.StringVar(&f.locality, "locality", "", "locality of endpoints whose Node has no topology labels: region[/zone[/subzone]]")
 	fs.StringVar(&f.eastWestGateways, "east-west-gateways", "", "east-west gateway addresses host:port,... (default, in serve: the cluster's Services labelled causeway.dev/east-west-gateway=true)")
@@ -136,8 +138,12 @@ func runCreateRemoteSecret(ctx context.Context, f *remoteSecretFlags, changed fu
 	}
 	fmt.Fprintf(stderr, "context %s: applied %d objects; token of ServiceAccount %s\n", workloadCtx, len(creds.Applied), creds.ServiceAccount)
 
-	reg.Token, reg.User, reg.Expires = creds.Token, "causeway-reader", creds.Expires
-	if reg.CA = creds.CA; len(reg.CA) == 0 {
+	reg.Token, reg.Expires = creds.Token, creds.Expires
+	reg.User = creds.ServiceAccount[strings.LastIndex(creds.ServiceAccount, "/")+1:]
+	if len(reg.CA) == 0 {
+		reg.CA = creds.CA
+	}
+	if len(reg.CA) == 0 {
 		if reg.CA, err = caOf(workload); err != nil {
 			return fmt.Errorf("context %s: %w", workloadCtx, err)
 		}
@@ -191,6 +197,16 @@ func (f *remoteSecretFlags) check(changed func(string) bool) (onboard.Registrati
 	if f.tokenTimeout <= 0 || f.timeout <= 0 {
 		return onboard.Registration{}, fmt.Errorf("--token-timeout %v, --timeout %v: want positive durations", f.tokenTimeout, f.timeout)
 	}
+	var ca []byte
+	if f.caFile != "" {
+		var err error
+		if ca, err = os.ReadFile(f.caFile); err != nil {
+			return onboard.Registration{}, fmt.Errorf("--certificate-authority: %w", err)
+		}
+		if !strings.Contains(string(ca), "-----BEGIN CERTIFICATE-----") {
+			return onboard.Registration{}, fmt.Errorf("--certificate-authority %s: no PEM certificate in it", f.caFile)
+		}
+	}
 	loc, err := onboard.ParseLocality(f.locality)
 	if err != nil {
 		return onboard.Registration{}, fmt.Errorf("--locality %w", err)
@@ -202,7 +218,7 @@ func (f *remoteSecretFlags) check(changed func(string) bool) (onboard.Registrati
 	}
 	return onboard.Registration{
 		Name: f.name, Namespace: f.namespace, Network: f.network, Locality: loc,
-		EastWestGateways: f.eastWestGateways, Server: f.server,
+		EastWestGateways: f.eastWestGateways, Server: f.server, CA: ca,
 	}, nil
 }
 

@@ -43,6 +43,8 @@ func TestCreateRemoteSecretErrors(t *testing.T) {
 		{"short token", []string{"--name", "c1", "--token-duration", "1m"}, "--token-duration 1m0s: want 0 (long-lived token Secret) or at least 10m"},
 		{"plain http server", []string{"--name", "c1", "--server", "http://x:6443"}, `--server "http://x:6443": want https://host[:port]`},
 		{"bad Secret name", []string{"--name", "Cluster_1"}, `--name "Cluster_1": not a valid Secret name`},
+		{"CA file missing", []string{"--name", "c1", "--certificate-authority", "/nonexistent/ca.pem"}, "--certificate-authority: open /nonexistent/ca.pem: no such file or directory"},
+		{"CA file not PEM", []string{"--name", "c1", "--certificate-authority", kc}, "--certificate-authority " + kc + ": no PEM certificate in it"},
 		{"unknown context", []string{"--name", "c1", "--context", "nope"}, `--kubeconfig ` + kc + `: no context "nope"`},
 		{"bad east-west gateway", []string{"--name", "c1", "--east-west-gateways", "203.0.113.1"}, `--east-west-gateways: Secret causeway-system/c1: annotation causeway.dev/east-west-gateways: entry 1 "203.0.113.1": want address:port`},
 		{"unknown management context", []string{"--name", "c1", "--apply", "--management-kubeconfig", kc, "--management-context", "mgmt"}, `--management-kubeconfig ` + kc + `: no context "mgmt"`},
