@@ -125,21 +125,29 @@ func awaitTokenSecret(ctx context.Context, client kubernetes.Interface, s *Objec
 		return Credentials{}, errors.New("workload-cluster manifests hold no token Secret")
 	}
 	var last *corev1.Secret
-	var lastErr error
+	var transient error // the last read that failed without an answer from the API server
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		last, lastErr = client.CoreV1().Secrets(s.GetNamespace()).Get(ctx, s.GetName(), metav1.GetOptions{})
-		if lastErr != nil && ctx.Err() != nil {
-			lastErr = nil // the wait's deadline cut the read short: a timeout
+		got, err := client.CoreV1().Secrets(s.GetNamespace()).Get(ctx, s.GetName(), metav1.GetOptions{})
+		var status apierrors.APIStatus
+		switch {
+		case errors.As(err, &status):
+			return false, err // the API server said no (not found, forbidden...): final
+		case err != nil:
+			// No answer (connection, or the rate limiter at the
+			// deadline): try again until the timeout.
+			transient = err
 			return false, nil
 		}
-		if apierrors.IsNotFound(lastErr) || apierrors.IsForbidden(lastErr) || apierrors.IsUnauthorized(lastErr) {
-			return false, lastErr
-		}
-		return lastErr == nil && len(last.Data[corev1.ServiceAccountTokenKey]) > 0, nil
+		last = got
+		return len(got.Data[corev1.ServiceAccountTokenKey]) > 0, nil
 	})
 	if err != nil {
-		if lastErr != nil {
-			return Credentials{}, fmt.Errorf("read %s: %w", s.Describe(), lastErr)
+		var status apierrors.APIStatus
+		if errors.As(err, &status) {
+			return Credentials{}, fmt.Errorf("read %s: %w", s.Describe(), err)
+		}
+		if last == nil && transient != nil {
+			return Credentials{}, fmt.Errorf("read %s: no answer within %v: %w", s.Describe(), timeout, transient)
 		}
 		return Credentials{}, fmt.Errorf("%s: data.%s still empty after %v: the token controller of kube-controller-manager fills it; "+
 			"check that it runs (with --service-account-private-key-file), or use --token-duration for a TokenRequest token", s.Describe(), corev1.ServiceAccountTokenKey, timeout)

@@ -64,17 +64,17 @@ func TestPrepareWorkloadKube(t *testing.T) {
 
 	t.Run("token Secret without a token controller", func(t *testing.T) {
 		start := time.Now()
-		_, err := PrepareWorkload(ctx, dyn, client, WorkloadOptions{TokenTimeout: time.Second})
+		_, err := PrepareWorkload(ctx, dyn, client, WorkloadOptions{TokenTimeout: 3 * time.Second})
 		if err == nil {
 			t.Fatal("no error although nothing fills the token Secret")
 		}
-		for _, want := range []string{"Secret causeway-system/causeway-reader-token", "data.token still empty after 1s", "--token-duration"} {
+		for _, want := range []string{"Secret causeway-system/causeway-reader-token", "data.token still empty after 3s", "--token-duration"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("err = %v, want it to contain %q", err, want)
 			}
 		}
-		if el := time.Since(start); el > 10*time.Second {
-			t.Errorf("gave up after %v, want about 1s", el)
+		if el := time.Since(start); el > 15*time.Second {
+			t.Errorf("gave up after %v, want about 3s", el)
 		}
 	})
 }
