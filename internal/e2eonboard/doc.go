@@ -5,7 +5,10 @@
 // token Secret), the real `causeway` binary registering the workload
 // cluster with --apply, `causeway serve` in Kubernetes mode picking the
 // cluster up from that Secret alone, and a delta ADS client receiving the
-// new cluster's endpoints.
+// new cluster's endpoints. On the way it checks the Secret's kubeconfig
+// authenticates, through --server, as the ServiceAccount the command
+// created, that a second run yields the same kubeconfig, and that
+// --token-duration yields a TokenRequest token with its expiry annotated.
 //
 // It has its own Env rather than internal/e2ekube's shared one: the
 // controllers act on every object of their cluster, and the test needs a

@@ -83,6 +83,19 @@ func TestCreateRemoteSecret(t *testing.T) {
 		t.Errorf("second run printed another kubeconfig:\n%s\nwant\n%s", got, secret.Data["kubeconfig"])
 	}
 
+	// --token-duration: a TokenRequest token, expiring when the
+	// annotation says, of the same ServiceAccount.
+	printed, _ = runCauseway(t, append(args, "--token-duration", "1h")...)
+	if obj, _, err = serializer.NewCodecFactory(clientgoscheme.Scheme, serializer.EnableStrict).UniversalDeserializer().Decode([]byte(printed), nil, nil); err != nil {
+		t.Fatalf("printed Secret: %v\n%s", err, printed)
+	}
+	bound := obj.(*corev1.Secret)
+	expires, err := time.Parse(time.RFC3339, bound.Annotations["causeway.dev/token-expires"])
+	if d := time.Until(expires); err != nil || d < 50*time.Minute || d > 70*time.Minute {
+		t.Errorf("causeway.dev/token-expires %q (%v): want about an hour from now", bound.Annotations["causeway.dev/token-expires"], err)
+	}
+	checkTokenIdentity(t, []byte(bound.StringData["kubeconfig"]))
+
 	createCart(t, workload.Clientset())
 	applyVirtualDestination(t, env)
 	cp := startServe(t, management.KubeconfigPath)
