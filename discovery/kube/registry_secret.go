@@ -96,6 +96,14 @@ func specFromSecret(s *corev1.Secret) (clusterSpec, error) {
 	return spec, nil
 }
 
+// ParseClusterSecret checks a cluster Secret the way serve reads it and
+// returns the cluster it registers; `causeway create-remote-secret` uses it
+// so a Secret it writes is one serve accepts.
+func ParseClusterSecret(s *corev1.Secret) (ClusterInfo, error) {
+	spec, err := specFromSecret(s)
+	return spec.info, err
+}
+
 // specFromFile builds the spec of a clusters-file entry; kubeconfig is the
 // kubeconfig's path, already resolved against the clusters file.
 func specFromFile(configPath string, info ClusterInfo, kubeconfig string) (clusterSpec, error) {

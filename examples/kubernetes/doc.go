@@ -2,5 +2,6 @@
 // management cluster (kustomization.yaml) and prepare workload clusters
 // (workload-cluster/); see README.md. Its test decodes every manifest
 // strictly with the typed API schemes, so a misspelt field fails CI rather
-// than a user's kubectl apply.
+// than a user's kubectl apply. workload-cluster/ is also embedded
+// (WorkloadCluster) for `causeway create-remote-secret`.
 package kubernetes
