@@ -65,10 +65,12 @@ file (serve --world).`,
   causeway serve --world examples/demo/world.yaml
   causeway certs issue --role gateway --cluster cluster-1 --out gw1
   causeway bootstrap --role gateway --cluster cluster-1 --gateway causeway-system/http --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > bootstrap.yaml
-  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters`,
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters
+  causeway proxy-status`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
+	root.AddCommand(newProxyStatusCommand())
 	return root
 }
