@@ -1,7 +1,8 @@
 // Command causeway is the Causeway control plane: it serves Envoy
 // configuration over xDS from Kubernetes clusters or a world file (serve), prints the bootstrap an
 // Envoy starts with (bootstrap), issues proxies' xDS client certificates
-// (certs issue) and shows what a proxy would receive (translate).
+// (certs issue), shows what a proxy would receive (translate) and what the
+// connected proxies hold (proxy-status).
 package main
 
 import (
