@@ -81,6 +81,9 @@ type typeStream struct {
 	budget  *reservation // the last response's send budget, until answered
 	sentAt  time.Time    // of the last response
 	nackLog *logLimiter  // the stream's, for NACK log lines (nil: unlimited)
+	// report is what the proxy status shows of the type (proxystatus.go):
+	// the last response sent, ACKed and NACKed.
+	report typeReport
 }
 
 func (t *typeStream) subscribed(name string) bool {
@@ -101,9 +104,12 @@ func (t *typeStream) answered(s *Server, class string, node *corev3.Node, nonce 
 	t.releaseBudget()
 	if nack != nil {
 		t.nacked = t.sent.version
+		t.report.nacked = Response{Version: t.sent.version, Nonce: nonce, At: time.Now()}
+		t.report.nackMessage = clipNACK(nack.GetMessage())
 		s.nack(t.nackLog, class, node, t.url, nonce, nack.GetMessage())
 		return false
 	}
+	t.report.acked = Response{Version: t.sent.version, Nonce: nonce, At: time.Now()}
 	s.acked(class, t.url, t.sent.version)
 	return true
 }
@@ -112,6 +118,7 @@ func (t *typeStream) answered(s *Server, class string, node *corev3.Node, nonce 
 func (t *typeStream) record(nonce string, cur *resourceSet, budget *reservation) {
 	t.budget, t.nonce, t.waiting, t.sent = budget, nonce, true, cur
 	t.sentAt = time.Now()
+	t.report.sent = Response{Version: cur.version, Nonce: nonce, At: t.sentAt}
 }
 
 func (t *typeStream) base() *typeStream { return t }
@@ -154,6 +161,9 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 	// unanswered returns the type with the oldest unanswered response
 	// (nil: none).
 	unanswered() *typeStream
+	// holds returns a type's state (nil: never requested) and the set the
+	// proxy is known to hold (nil: none), for the proxy status.
+	holds(url string) (*typeStream, *resourceSet)
 }
 
 // runStream serves one ADS stream: it reacts to the proxy's requests and
@@ -163,7 +173,7 @@ type streamHandler[R adsRequest, P proto.Message] interface {
 // unanswered for responseTimeout.
 func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, done <-chan struct{}, delta bool,
 	recv func() (R, error), send func(any) error, h streamHandler[R, P]) error {
-	sk, state := s.openStream(delta)
+	sk, state := s.openStream(ctx, delta)
 	defer s.unregister(sk)
 	reqs, errc := receive(ctx, recv)
 	out := startSender(send)
@@ -262,6 +272,7 @@ func runStream[R adsRequest, P proto.Message](s *Server, ctx context.Context, do
 			queued.release() // what it was for is no longer due
 			queued = nil
 		}
+		state.report(h)
 		t := h.unanswered()
 		if t == nil && !blocked {
 			state.settled.Store(pub.snap) // the handoff waits for this (handoff.go)
@@ -342,9 +353,9 @@ func (s *Server) closeStream(ctx context.Context, reason string, code codes.Code
 }
 
 // openStream registers a new stream (not yet bound to a class).
-func (s *Server) openStream(delta bool) (streamKey, *streamState) {
+func (s *Server) openStream(ctx context.Context, delta bool) (streamKey, *streamState) {
 	sk := streamKey{delta: delta, id: s.streamIDs.Add(1)}
-	st := &streamState{}
+	st := &streamState{peer: peerOf(ctx), opened: time.Now()}
 	s.smu.Lock()
 	s.streams[sk] = st
 	s.smu.Unlock()

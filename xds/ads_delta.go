@@ -254,6 +254,13 @@ func (h *deltaStream) resendAssignments(snap *classSnapshot, clusters []string) 
 
 func (h *deltaStream) unanswered() *typeStream { return oldestUnanswered(h.byType) }
 
+func (h *deltaStream) holds(url string) (*typeStream, *resourceSet) {
+	if t := h.byType[url]; t != nil {
+		return &t.typeStream, t.have
+	}
+	return nil, nil
+}
+
 func (h *deltaStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()

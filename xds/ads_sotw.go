@@ -163,6 +163,13 @@ func (h *sotwStream) next(url string, snap *classSnapshot, nonce string) (*disco
 
 func (h *sotwStream) unanswered() *typeStream { return oldestUnanswered(h.byType) }
 
+func (h *sotwStream) holds(url string) (*typeStream, *resourceSet) {
+	if t := h.byType[url]; t != nil {
+		return &t.typeStream, t.acked
+	}
+	return nil, nil
+}
+
 func (h *sotwStream) releaseAll() {
 	for _, t := range h.byType {
 		t.releaseBudget()

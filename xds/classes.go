@@ -2,7 +2,9 @@ package xds
 
 import (
 	"sort"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
@@ -43,6 +45,14 @@ type streamState struct {
 	// of and its proxy had answered (ACK or NACK); the stream writes it
 	// without smu.
 	settled atomic.Pointer[classSnapshot]
+	// proxy is the class's identity (zero for an invalid class), peer the
+	// remote address and opened when the stream opened: for the proxy
+	// status, like reports, which the stream writes under rmu.
+	proxy   model.Proxy
+	peer    string
+	opened  time.Time
+	rmu     sync.Mutex
+	reports [numSnapshotTypes]typeReport
 }
 
 // pin fixes the class of a node identity while any stream with it is open.
@@ -120,7 +130,7 @@ func (s *Server) register(sk streamKey, node *corev3.Node) string {
 	}
 	p.streams++
 	if st := s.streams[sk]; st != nil {
-		st.class, st.raw, st.node = key, raw, node
+		st.class, st.raw, st.node, st.proxy = key, raw, node, c.proxy
 	}
 	s.smu.Unlock()
 

@@ -107,4 +107,14 @@
 // A NACK is counted and logged (a stream's first, then at most one per
 // 10 s), and the rejected version is not sent again:
 // the proxy keeps what it had and gets the next new version.
+//
+// # Proxy status
+//
+// Server.ProxyStatuses lists every open stream with, per type, the last
+// response sent, ACKed and NACKed (the NACK message kept to MaxNACKMessage
+// bytes) and whether the proxy holds the class's current version
+// (proxystatus.go), for `causeway proxy-status`. Each stream copies its
+// per-type state into its registry entry after every turn of its loop,
+// under a lock of its own, so the reader never waits for a build or a
+// stream. Streams are listed one by one, a node's newest first.
 package xds

@@ -1,8 +1,9 @@
 // Command causeway is the Causeway control plane: it serves Envoy
 // configuration over xDS from Kubernetes clusters or a world file (serve), prints the bootstrap an
 // Envoy starts with (bootstrap), issues proxies' xDS client certificates
-// (certs issue), shows what a proxy would receive (translate) and registers
-// workload clusters (create-remote-secret).
+// (certs issue), shows what a proxy would receive (translate) and what the
+// connected proxies hold (proxy-status), and registers workload clusters
+// (create-remote-secret).
 package main
 
 import (
@@ -66,11 +67,13 @@ file (serve --world).`,
   causeway serve --world examples/demo/world.yaml
   causeway certs issue --role gateway --cluster cluster-1 --out gw1
   causeway bootstrap --role gateway --cluster cluster-1 --gateway causeway-system/http --xds-ca gw1/ca.pem --xds-cert gw1/cert.pem --xds-key gw1/key.pem > bootstrap.yaml
-  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters`,
+  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters
+  causeway proxy-status`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand(),
-		newCreateRemoteSecretCommand())
+	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
+	root.AddCommand(newCreateRemoteSecretCommand())
+	root.AddCommand(newProxyStatusCommand())
 	return root
 }

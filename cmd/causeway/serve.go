@@ -26,6 +26,8 @@ type serveFlags struct {
 	world, xdsAddress, metricsAddress, caDir, trustDomain, logLevel string
 	// pprofAddress serves net/http/pprof when set (off by default).
 	pprofAddress string
+	// adminAddress serves the debug endpoints (serve_admin.go); "": off.
+	adminAddress string
 	// xDS transport security: plaintext without authentication, the
 	// serving certificate's DNS names, and the per-identity stream limit.
 	xdsInsecure    bool
@@ -103,7 +105,8 @@ start without it unless --ca-allow-new-root.
 
 Metrics are served on --metrics-address at /metrics, liveness at /healthz
 and readiness at /readyz (Kubernetes mode: once every cluster synced or
---sync-timeout passed). SIGINT or SIGTERM stops the server gracefully.`,
+--sync-timeout passed). Debug endpoints (/debug/proxies, read by causeway
+proxy-status) are served on --admin-address, loopback by default. SIGINT or SIGTERM stops the server gracefully.`,
 		Example: `  causeway serve --management-kubeconfig mgmt.kubeconfig --clusters clusters.yaml
   causeway serve --clusters clusters.yaml   # inside the management cluster
   causeway serve --world examples/world.yaml
@@ -126,6 +129,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 	fs.StringVar(&f.world, "world", "", "world mode: world file to serve instead of Kubernetes")
 	fs.StringVar(&f.xdsAddress, "xds-address", "127.0.0.1:18000", "address the xDS gRPC server listens on")
 	fs.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:9091", "address serving /metrics, /healthz and /readyz")
+	addAdminFlags(fs, f)
 	fs.StringVar(&f.pprofAddress, "pprof-address", "", "address serving net/http/pprof at /debug/pprof/ (off when empty; for profiling, never expose it)")
 	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (a new root is created on first start only: see --ca-allow-new-root)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
@@ -250,8 +254,14 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		xdsLis.Close()
 		return fmt.Errorf("--metrics-address: %w", err)
 	}
+	adminLis, err := listenAdmin(f.adminAddress, log)
+	if err != nil {
+		xdsLis.Close()
+		metricsLis.Close()
+		return err
+	}
 	log.Info("causeway serving", "version", version, "source", source, "xds", xdsLis.Addr().String(),
-		"metrics", metricsLis.Addr().String(), "trustDomain", f.trustDomain, "xdsTLS", !f.xdsInsecure)
+		"metrics", metricsLis.Addr().String(), "admin", listenerAddress(adminLis), "trustDomain", f.trustDomain, "xdsTLS", !f.xdsInsecure)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -265,9 +275,15 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		if err != nil {
 			xdsLis.Close()
 			metricsLis.Close()
+			if adminLis != nil {
+				adminLis.Close()
+			}
 			return err
 		}
 		parts = append(parts, pp)
+	}
+	if adminLis != nil {
+		parts = append(parts, adminPart(ctx, adminLis, srv))
 	}
 	if kubeM != nil {
 		parts = append(parts, kubeM.parts(ctx)...)

@@ -17,6 +17,10 @@
 // TestH2CBackend (HTTP/2 with prior knowledge to kubernetes.io/h2c Service
 // ports) uses 127.0.78.x: the gateway proxy on 127.0.78.1:8080, an h2c-only
 // backend on 127.0.78.10:3001, an HTTP/1.1 backend on 127.0.78.20:9080.
+// TestProxyStatus (causeway proxy-status) uses 127.0.82.x: serve's admin
+// endpoint on 127.0.82.1:9092, the gateway proxy on 127.0.82.1:8080 (and
+// 8081, held by the test so a listener there is NACKed), an east-west
+// gateway on 127.0.82.100, a backend on 127.0.82.10:9080.
 //
 // Envoy is found like everywhere else (CAUSEWAY_ENVOY or <repo>/.venv/bin/envoy);
 // without it the tests skip, unless CAUSEWAY_REQUIRE_E2E=1.
