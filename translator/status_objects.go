@@ -147,10 +147,12 @@ var failoverPolicyKind = policyKind[*model.FailoverPolicy]{
 }
 
 var outlierPolicyKind = policyKind[*model.OutlierDetectionPolicy]{
-	kind:      "OutlierDetectionPolicy",
-	selectors: func(p *model.OutlierDetectionPolicy) []v1alpha1.DestinationSelector { return p.Spec.ApplyToDestinations },
-	check:     func(p *model.OutlierDetectionPolicy, r *Resources) { validOutlier(p, r) },
-	winner:    func(vp vdPolicies) *model.OutlierDetectionPolicy { return vp.outlier },
+	kind: "OutlierDetectionPolicy",
+	selectors: func(p *model.OutlierDetectionPolicy) []v1alpha1.DestinationSelector {
+		return p.Spec.ApplyToDestinations
+	},
+	check:  func(p *model.OutlierDetectionPolicy, r *Resources) { validOutlier(p, r) },
+	winner: func(vp vdPolicies) *model.OutlierDetectionPolicy { return vp.outlier },
 }
 
 // workspaceStatuses reports every Workspace: Accepted (Invalid without

@@ -269,8 +269,8 @@ func TestStatusConditions(t *testing.T) {
 		},
 		wantState: "WARNING: spec.importFrom[0]: no Workspace named team-z",
 	}, {
-		name: "Workspace whose namespaces an earlier one holds",
-		docs: []string{wsDoc("a-all", `[{name: "*"}]`, ""), wsDoc("b-team", "[{name: bookinfo}]", "")},
+		name:   "Workspace whose namespaces an earlier one holds",
+		docs:   []string{wsDoc("a-all", `[{name: "*"}]`, ""), wsDoc("b-team", "[{name: bookinfo}]", "")},
 		object: "Workspace b-team",
 		want: []string{
 			"Accepted=False/Conflicted: cluster * namespace bookinfo is already in Workspace a-all (the first by name wins); it adds nothing here",
