@@ -46,8 +46,8 @@ func (o ownTestObject) String() string { return o.resource.Resource + " " + o.na
 // object of each of Causeway's kinds (two FailoverPolicies, the newer
 // losing): each gets its conditions and observedGeneration from the leader
 // only, kubectl's printer columns show them, an unchanged status is not
-// rewritten, and a spec change moves observedGeneration while keeping
-// lastTransitionTime.
+// rewritten, a spec change moves observedGeneration while keeping
+// lastTransitionTime, and a replica without the Lease writes nothing.
 func TestWriterOwnKinds(t *testing.T) {
 	env := kubeenv.Start(t, "management")
 	env.InstallCRDs(t, "management")
@@ -238,6 +238,62 @@ func TestWriterOwnKinds(t *testing.T) {
 	if n := follow.writes(); n != 0 {
 		t.Errorf("%s does not lead but made %v status writes", follow.w.Identity(), n)
 	}
+
+	// A replica that never gets the Lease (held by someone else) writes
+	// nothing, not even for an object without any status; once the Lease
+	// is free it takes over and does.
+	a.stop(t)
+	b.stop(t)
+	late := create(outlierPolicies, "OutlierDetectionPolicy", "bookinfo", "late", map[string]any{"applyToDestinations": selectReviews})
+	lateTyped := &v1alpha1.OutlierDetectionPolicy{}
+	convert(t, late, lateTyped)
+	world.OutlierDetectionPolicies = append(world.OutlierDetectionPolicies, lateTyped)
+	store.Publish(model.NewSnapshot(world))
+	holdLease(ctx, t, kube, "someone-else")
+	c := startCandidate(t, opts, "replica-c")
+	lateObj := ownTestObject{resource: outlierPolicies, namespace: "bookinfo", name: "late",
+		conditions: []string{"Accepted=False/Conflicted", "Conflicted=True/Conflicted"}}
+	time.Sleep(3 * time.Second) // six retry periods, many debounces
+	if c.leader() != 0 {
+		t.Fatal("replica-c leads although someone else holds the Lease")
+	}
+	if st, found, _ := unstructured.NestedMap(getObject(ctx, t, dyn, lateObj).Object, "status"); found {
+		t.Errorf("a replica not holding the Lease wrote status %v", st)
+	}
+	if n := c.writes(); n != 0 {
+		t.Errorf("replica-c does not lead but made %v status writes", n)
+	}
+	if err := kube.CoordinationV1().Leases("causeway-system").Delete(ctx, "causeway-status", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "late's conditions from replica-c", func() string { return checkOwnConditions(ctx, dyn, lateObj) })
+}
+
+// holdLease makes holder the Lease's holder for an hour, as a replica
+// elsewhere would be.
+func holdLease(ctx context.Context, t *testing.T, kube kubernetes.Interface, holder string) {
+	t.Helper()
+	leases := kube.CoordinationV1().Leases("causeway-system")
+	lease, err := leases.Get(ctx, "causeway-status", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := metav1.NewMicroTime(time.Now())
+	hour := int32(3600)
+	lease.Spec.HolderIdentity, lease.Spec.LeaseDurationSeconds = &holder, &hour
+	lease.Spec.AcquireTime, lease.Spec.RenewTime = &now, &now
+	if _, err := leases.Update(ctx, lease, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getObject(ctx context.Context, t *testing.T, dyn dynamic.Interface, o ownTestObject) *unstructured.Unstructured {
+	t.Helper()
+	live, err := o.client(dyn).Get(ctx, o.name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return live
 }
 
 // convert turns an object read through the dynamic client into its type.
