@@ -77,15 +77,16 @@ type HTTPRouteStatus struct {
 
 // Statuses computes the status of every VirtualDestination,
 // ExternalService, FailoverPolicy, OutlierDetectionPolicy, Workspace,
-// HTTPRoute, and GatewayClass and Gateway of Causeway's (ownership.go) in w. It is pure, and it applies the same rules as Translate
-// (host:port claims, policy attachment, listener checks, route attachment,
-// backendRef resolution and ReferenceGrants) by calling the same code.
+// HTTPRoute, and GatewayClass and Gateway of Causeway's (ownership.go) in
+// w. It is pure, and it applies the same rules as Translate (host:port
+// claims, policy attachment, listener checks, route attachment, backendRef
+// resolution and ReferenceGrants) by calling the same code.
 //
 // With workspaces, objects outside every workspace are reported as such
 // (Accepted False with reason NotInWorkspace; Gateway and route parents
-// not Accepted) and
-// take part in nothing else; host conflicts and backendRef resolution
-// follow workspace visibility (claims.go, workspace_backends.go).
+// not Accepted) and take part in nothing else; host conflicts and
+// backendRef resolution follow workspace visibility (claims.go,
+// workspace_backends.go).
 //
 // A Gateway's routes are resolved for every cluster whose gateway proxies
 // serve it: a Service backendRef that resolves in one cluster but not in
