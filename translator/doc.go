@@ -9,8 +9,9 @@
 // (EndpointsOnlyChange) costs only the assignments it rebuilds.
 //
 // Statuses, equally pure, computes what the status of each
-// VirtualDestination, Gateway and HTTPRoute should say. It calls the same
-// code Translate does for host:port claims (claimHostPorts), listener
+// VirtualDestination, ExternalService, policy, Workspace, Gateway and
+// HTTPRoute should say. It calls the same code Translate does for host:port
+// claims (claimHostPorts), policy attachment (indexPolicies), listener
 // checks and route attachment (attach.go) and backendRef resolution
 // (backendResolver, with ReferenceGrants), so a status never disagrees
 // with the config proxies get.

@@ -19,35 +19,11 @@ import (
 // endpoint unusable; those are left out.
 func buildExternalOutbound(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) {
 	for _, es := range w.ExternalServices() {
-		obj := externalObject(es)
 		ws, ok := claims.workspaceOf(es)
 		if !ok {
 			continue
 		}
-		portNames := map[string]bool{}
-		for pi, sp := range es.Spec.Ports {
-			portNames[sp.Name] = true
-			if sp.Number < 1 || sp.Number > 65535 {
-				r.report(obj, fieldf("spec.ports[%d].number", pi), "port %d is outside 1..65535; port ignored", sp.Number)
-			}
-		}
-		dnsNamed := false
-		for ei, ep := range es.Spec.Endpoints {
-			ip, dns := externalAddress(ep.Address)
-			if !ip && !dns {
-				r.report(obj, fieldf("spec.endpoints[%d].address", ei), "%q is neither an IP address nor a DNS name; endpoint ignored", ep.Address)
-			}
-			dnsNamed = dnsNamed || dns
-			for _, name := range sortedKeys(ep.Ports) {
-				n := ep.Ports[name]
-				switch {
-				case !portNames[name]:
-					r.report(obj, fieldf("spec.endpoints[%d].ports.%s", ei, name), "no port named %q in spec.ports; ignored", name)
-				case n < 1 || n > 65535:
-					r.report(obj, fieldf("spec.endpoints[%d].ports.%s", ei, name), "port %d is outside 1..65535; the spec.ports number is used", n)
-				}
-			}
-		}
+		dnsNamed := checkExternalService(es, r)
 		for pi, sp := range es.Spec.Ports {
 			if sp.Number < 1 || sp.Number > 65535 {
 				continue
@@ -84,4 +60,36 @@ func buildExternalOutbound(w *model.Snapshot, p model.Proxy, claims *hostPortCla
 			}
 		}
 	}
+}
+
+// checkExternalService reports on r the parts of es a proxy cannot use
+// (world files are not validated by an API server): ports out of range,
+// addresses that are neither IP nor DNS name, endpoint ports naming no
+// port or out of range. dnsNamed: some endpoint is named by DNS.
+func checkExternalService(es *model.ExternalService, r *Resources) (dnsNamed bool) {
+	obj := externalObject(es)
+	portNames := map[string]bool{}
+	for pi, sp := range es.Spec.Ports {
+		portNames[sp.Name] = true
+		if sp.Number < 1 || sp.Number > 65535 {
+			r.report(obj, fieldf("spec.ports[%d].number", pi), "port %d is outside 1..65535; port ignored", sp.Number)
+		}
+	}
+	for ei, ep := range es.Spec.Endpoints {
+		ip, dns := externalAddress(ep.Address)
+		if !ip && !dns {
+			r.report(obj, fieldf("spec.endpoints[%d].address", ei), "%q is neither an IP address nor a DNS name; endpoint ignored", ep.Address)
+		}
+		dnsNamed = dnsNamed || dns
+		for _, name := range sortedKeys(ep.Ports) {
+			n := ep.Ports[name]
+			switch {
+			case !portNames[name]:
+				r.report(obj, fieldf("spec.endpoints[%d].ports.%s", ei, name), "no port named %q in spec.ports; ignored", name)
+			case n < 1 || n > 65535:
+				r.report(obj, fieldf("spec.endpoints[%d].ports.%s", ei, name), "port %d is outside 1..65535; the spec.ports number is used", n)
+			}
+		}
+	}
+	return dnsNamed
 }

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -38,14 +39,22 @@ type StatusReport struct {
 	VirtualDestinations []VirtualDestinationStatus
 	Gateways            []GatewayStatus
 	HTTPRoutes          []HTTPRouteStatus
+	// Causeway's other kinds (status_objects.go), by namespace and name.
+	ExternalServices         []ObjectStatus
+	FailoverPolicies         []PolicyStatus
+	OutlierDetectionPolicies []PolicyStatus
+	Workspaces               []ObjectStatus
 }
 
-// VirtualDestinationStatus is one VirtualDestination's status. Message
-// names the field at fault when the state is not ACCEPTED.
+// VirtualDestinationStatus is one VirtualDestination's status: its
+// conditions (Accepted, Conflicted, ResolvedRefs) and the legacy State and
+// Message summarize derives from them. Message names the field at fault
+// when the state is not ACCEPTED.
 type VirtualDestinationStatus struct {
 	Namespace, Name string
 	State           string
 	Message         string
+	Conditions      []metav1.Condition
 	// SelectedServices counts the backing Services selected, in all clusters.
 	SelectedServices int
 	// Clusters are the clusters those Services are in, sorted.
@@ -87,15 +96,18 @@ func versionOf(o metav1.Object) ObjectVersion {
 	return ObjectVersion{UID: o.GetUID(), Generation: o.GetGeneration()}
 }
 
-// Statuses computes the status of every VirtualDestination, HTTPRoute,
-// and GatewayClass and Gateway of Causeway's (ownership.go) in w. It is pure, and it applies the same rules as Translate
-// (host:port claims, listener checks, route attachment, backendRef
+// Statuses computes the status of every VirtualDestination,
+// ExternalService, FailoverPolicy, OutlierDetectionPolicy, Workspace,
+// HTTPRoute, and GatewayClass and Gateway of Causeway's (ownership.go) in
+// w. It is pure, and it applies the same rules as Translate (host:port
+// claims, policy attachment, listener checks, route attachment, backendRef
 // resolution and ReferenceGrants) by calling the same code.
 //
 // With workspaces, objects outside every workspace are reported as such
-// (VirtualDestination INVALID, Gateway and route parents not Accepted) and
-// take part in nothing else; host conflicts and backendRef resolution
-// follow workspace visibility (claims.go, workspace_backends.go).
+// (Accepted False with reason NotInWorkspace; Gateway and route parents
+// not Accepted) and take part in nothing else; host conflicts and
+// backendRef resolution follow workspace visibility (claims.go,
+// workspace_backends.go).
 //
 // A Gateway's routes are resolved for every cluster whose gateway proxies
 // serve it: a Service backendRef that resolves in one cluster but not in
@@ -111,7 +123,14 @@ func Statuses(w *model.Snapshot) *StatusReport {
 		ControllerName:      controllerName(orig),
 		GatewayClasses:      gatewayClassStatuses(orig),
 		VirtualDestinations: virtualDestinationStatuses(w, claims),
+		ExternalServices:    externalServiceStatuses(w, claims),
+		Workspaces:          workspaceStatuses(w),
 	}
+	// Which policy applies to a VirtualDestination does not depend on the
+	// proxy: the locality only picks a mapping inside the policy.
+	policies := indexPolicies(w, model.Locality{}, scratch)
+	rep.FailoverPolicies = policyStatuses(w, policies, w.FailoverPolicies(), failoverPolicyKind)
+	rep.OutlierDetectionPolicies = policyStatuses(w, policies, w.OutlierDetectionPolicies(), outlierPolicyKind)
 	var attached attachedRoutes
 	rep.HTTPRoutes, attached = routeStatuses(w, idx, claims, scratch)
 	rep.Gateways = gatewayStatuses(w, idx, attached)
@@ -144,27 +163,46 @@ func virtualDestinationStatuses(w *model.Snapshot, claims *hostPortClaims) []Vir
 				}
 			}
 		}
-		var warnings []string
+		served := len(vd.Hosts)*len(vd.Ports) - len(lost)
+		var accepted metav1.Condition
 		switch {
 		case len(vd.Hosts) == 0 || len(vd.Ports) == 0:
-			st.State, st.Message = StateInvalid, "spec.hosts, spec.ports: at least one host and one port are required"
-		case len(lost) == len(vd.Hosts)*len(vd.Ports):
-			st.State, st.Message = StateInvalid, strings.Join(lost, "; ")
+			accepted = notAccepted(v1alpha1.ReasonInvalid, "spec.hosts, spec.ports: at least one host and one port are required")
+		case served == 0:
+			accepted = notAccepted(v1alpha1.ReasonConflicted, joinBounded(lost))
 		default:
-			warnings = lost
-			if len(services) == 0 {
-				warnings = append(warnings, "spec.services: selects no Service; its clusters have no endpoints")
-			}
-			if len(warnings) > 0 {
-				st.State, st.Message = StateWarning, strings.Join(warnings, "; ")
-			} else {
-				st.State = StateAccepted
-				st.Message = fmt.Sprintf("selects %d Service(s) in %s", len(services), strings.Join(st.Clusters, ", "))
-			}
+			accepted = acceptedCondition(fmt.Sprintf("serves %d of %d host:port(s)", served, len(vd.Hosts)*len(vd.Ports)), nil)
 		}
+		st.Conditions = []metav1.Condition{
+			accepted,
+			lostClaimsCondition(lost, "owns every host:port it names"),
+			backendsCondition(len(services), st.Clusters, len(selectedExternalServices(w, claims, vd))),
+		}
+		st.State, st.Message = summarize(st.Conditions, v1alpha1.ConditionResolvedRefs)
 		out = append(out, st)
 	}
 	return out
+}
+
+// backendsCondition is a VirtualDestination's ResolvedRefs: True when it
+// selects any Service or ExternalService (as the translator has backends to
+// send), else False with reason NoBackends.
+func backendsCondition(services int, clusters []string, externals int) metav1.Condition {
+	var parts []string
+	if services > 0 {
+		parts = append(parts, fmt.Sprintf("selects %d Service(s) in %s", services, strings.Join(clusters, ", ")))
+	}
+	if externals > 0 {
+		verb := "selects "
+		if services > 0 {
+			verb = "and "
+		}
+		parts = append(parts, fmt.Sprintf("%s%d ExternalService(s)", verb, externals))
+	}
+	if len(parts) == 0 {
+		return condition(v1alpha1.ConditionResolvedRefs, false, v1alpha1.ReasonNoBackends, "spec.services: selects no Service; its clusters have no endpoints")
+	}
+	return condition(v1alpha1.ConditionResolvedRefs, true, v1alpha1.ReasonResolvedRefs, strings.Join(parts, " "))
 }
 
 // condition builds a condition that is True when ok.

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/model"
 )
 
@@ -15,8 +16,9 @@ import (
 const reasonNotInWorkspace = "NotInWorkspace"
 
 // addUnscopedStatuses reports the objects scopeWorld dropped, so a user
-// sees why they do nothing instead of a stale status: VirtualDestinations
-// INVALID, Gateways and the Gateway parents of HTTPRoutes not Accepted.
+// sees why they do nothing instead of a stale status: Causeway's own kinds
+// Accepted False (NotInWorkspace, state INVALID), Gateways and the Gateway
+// parents of HTTPRoutes not Accepted.
 // orig is the unscoped snapshot the objects come from.
 func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces, dropped []unscopedObject) {
 	isDropped := map[string]bool{}
@@ -25,15 +27,40 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 	}
 	for _, vd := range orig.VirtualDestinations() {
 		if isDropped["VirtualDestination "+vd.Namespace+"/"+vd.Name] {
-			rep.VirtualDestinations = append(rep.VirtualDestinations, VirtualDestinationStatus{
-				Namespace: vd.Namespace, Name: vd.Name, State: StateInvalid,
-				Message: "metadata.namespace: " + ws.notInWorkspaceMessage(vd.Namespace),
-			})
+			st := VirtualDestinationStatus{Namespace: vd.Namespace, Name: vd.Name, Conditions: []metav1.Condition{
+				notAccepted(v1alpha1.ReasonNotInWorkspace, "metadata.namespace: "+ws.notInWorkspaceMessage(vd.Namespace)),
+			}}
+			st.State, st.Message = summarize(st.Conditions, v1alpha1.ConditionResolvedRefs)
+			rep.VirtualDestinations = append(rep.VirtualDestinations, st)
 		}
 	}
 	slices.SortFunc(rep.VirtualDestinations, func(a, b VirtualDestinationStatus) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
+	notInWorkspace := func(kind, ns, name string) (ObjectStatus, bool) {
+		if !isDropped[kind+" "+ns+"/"+name] {
+			return ObjectStatus{}, false
+		}
+		return newObjectStatus(ns, name, notAccepted(v1alpha1.ReasonNotInWorkspace, "metadata.namespace: "+ws.notInWorkspaceMessage(ns))), true
+	}
+	for _, es := range orig.ExternalServices() {
+		if st, ok := notInWorkspace("ExternalService", es.Namespace, es.Name); ok {
+			rep.ExternalServices = append(rep.ExternalServices, st)
+		}
+	}
+	for _, p := range orig.FailoverPolicies() {
+		if st, ok := notInWorkspace("FailoverPolicy", p.Namespace, p.Name); ok {
+			rep.FailoverPolicies = append(rep.FailoverPolicies, PolicyStatus{ObjectStatus: st})
+		}
+	}
+	for _, p := range orig.OutlierDetectionPolicies() {
+		if st, ok := notInWorkspace("OutlierDetectionPolicy", p.Namespace, p.Name); ok {
+			rep.OutlierDetectionPolicies = append(rep.OutlierDetectionPolicies, PolicyStatus{ObjectStatus: st})
+		}
+	}
+	sortObjectStatuses(rep.ExternalServices, func(s ObjectStatus) ObjectStatus { return s })
+	sortObjectStatuses(rep.FailoverPolicies, func(s PolicyStatus) ObjectStatus { return s.ObjectStatus })
+	sortObjectStatuses(rep.OutlierDetectionPolicies, func(s PolicyStatus) ObjectStatus { return s.ObjectStatus })
 	for _, gw := range orig.Gateways() {
 		if !isDropped["Gateway "+gw.Namespace+"/"+gw.Name] || !OwnsGateway(orig, gw) {
 			continue

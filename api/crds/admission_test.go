@@ -358,7 +358,13 @@ spec:
 		}
 		generation := got.GetGeneration()
 		status := map[string]any{"state": "ACCEPTED", "message": "ok", "selectedServices": int64(2),
-			"clusters": []any{"cluster-1", "cluster-2"}, "observedGeneration": generation}
+			"clusters": []any{"cluster-1", "cluster-2"}, "observedGeneration": generation,
+			"conditions": []any{
+				map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "serves 1 host:port",
+					"observedGeneration": generation, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+				map[string]any{"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "ok",
+					"observedGeneration": generation, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+			}}
 		if err := unstructured.SetNestedField(got.Object, status, "status"); err != nil {
 			t.Fatal(err)
 		}
@@ -394,15 +400,16 @@ spec:
 		for _, col := range table.ColumnDefinitions {
 			columns = append(columns, col.Name)
 		}
-		if diff := cmp.Diff([]string{"Name", "Hosts", "State", "Services", "Age"}, columns); diff != "" {
+		if diff := cmp.Diff([]string{"Name", "Hosts", "Accepted", "Backends", "Services", "Message", "Age"}, columns); diff != "" {
 			t.Errorf("columns (-want +got):\n%s", diff)
 		}
-		if len(table.Rows) != 1 || len(table.Rows[0].Cells) != 5 {
+		if len(table.Rows) != 1 || len(table.Rows[0].Cells) != 7 {
 			t.Fatalf("table rows %+v", table.Rows)
 		}
-		// Age is relative; compare the rest.
-		cells := table.Rows[0].Cells[:4]
-		want := []any{"valid", `["reviews.mesh.internal.com"]`, "ACCEPTED", float64(2)}
+		// Age is relative; compare the rest. Accepted and Backends are
+		// the reasons of the conditions of those types.
+		cells := table.Rows[0].Cells[:6]
+		want := []any{"valid", `["reviews.mesh.internal.com"]`, "Accepted", "ResolvedRefs", float64(2), "ok"}
 		if diff := cmp.Diff(want, cells); diff != "" {
 			t.Errorf("row (-want +got):\n%s", diff)
 		}

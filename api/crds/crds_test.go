@@ -69,7 +69,7 @@ func TestCRDs(t *testing.T) {
 	}{
 		{
 			kind: "VirtualDestination", plural: "virtualdestinations", shortNames: []string{"vd"},
-			columns: []string{"Hosts", "State", "Services", "Age"},
+			columns: []string{"Hosts", "Accepted", "Backends", "Services", "Message", "Age"},
 			rules: []string{
 				"spec: at least one of spec.services or spec.externalServices must select a backend",
 				"spec.ports: port numbers must be unique",
@@ -80,7 +80,7 @@ func TestCRDs(t *testing.T) {
 		},
 		{
 			kind: "ExternalService", plural: "externalservices", shortNames: []string{"extsvc"},
-			columns: []string{"Hosts", "State", "Age"},
+			columns: []string{"Hosts", "Accepted", "Message", "Age"},
 			rules: []string{
 				"spec: endpoint ports must name a port in spec.ports",
 				"spec.endpoints[].address: address must be an IP address or a DNS name",
@@ -93,7 +93,7 @@ func TestCRDs(t *testing.T) {
 		},
 		{
 			kind: "FailoverPolicy", plural: "failoverpolicies", shortNames: []string{"fp"},
-			columns: []string{"State", "Age"},
+			columns: []string{"Accepted", "Attached", "Message", "Age"},
 			rules: []string{
 				"spec.config: set localityMappings or priorityLabels",
 				"spec.config.localityMappings[].from: from.region is required",
@@ -105,7 +105,7 @@ func TestCRDs(t *testing.T) {
 		},
 		{
 			kind: "OutlierDetectionPolicy", plural: "outlierdetectionpolicies", shortNames: []string{"odp"},
-			columns: []string{"State", "Age"},
+			columns: []string{"Accepted", "Attached", "Message", "Age"},
 			rules: []string{
 				"spec.config.baseEjectionTime: baseEjectionTime must be positive",
 				"spec.config.interval: interval must be positive",
@@ -117,7 +117,7 @@ func TestCRDs(t *testing.T) {
 		},
 		{
 			kind: "Workspace", plural: "workspaces", scope: apiextensionsv1.ClusterScoped, shortNames: []string{"ws"},
-			columns: []string{"State", "Age"},
+			columns: []string{"Accepted", "Message", "Age"},
 		},
 	}
 	all := loadCRDs(t)

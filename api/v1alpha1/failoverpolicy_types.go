@@ -11,7 +11,9 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=fp,categories=causeway
-// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].reason`
+// +kubebuilder:printcolumn:name="Attached",type=integer,JSONPath=`.status.attachedDestinations`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type FailoverPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -20,7 +22,7 @@ type FailoverPolicy struct {
 	// +required
 	Spec FailoverPolicySpec `json:"spec"`
 	// +optional
-	Status PolicyStatus `json:"status,omitempty"`
+	Status DestinationPolicyStatus `json:"status,omitempty"`
 }
 
 // FailoverPolicySpec is what users write.

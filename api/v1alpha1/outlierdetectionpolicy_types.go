@@ -13,7 +13,9 @@ import (
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=odp,categories=causeway
-// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].reason`
+// +kubebuilder:printcolumn:name="Attached",type=integer,JSONPath=`.status.attachedDestinations`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OutlierDetectionPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -22,7 +24,7 @@ type OutlierDetectionPolicy struct {
 	// +required
 	Spec OutlierDetectionPolicySpec `json:"spec"`
 	// +optional
-	Status PolicyStatus `json:"status,omitempty"`
+	Status DestinationPolicyStatus `json:"status,omitempty"`
 }
 
 // OutlierDetectionPolicySpec is what users write.

@@ -11,8 +11,10 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=vd,categories=causeway
 // +kubebuilder:printcolumn:name="Hosts",type=string,JSONPath=`.spec.hosts`
-// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Accepted",type=string,JSONPath=`.status.conditions[?(@.type=="Accepted")].reason`
+// +kubebuilder:printcolumn:name="Backends",type=string,JSONPath=`.status.conditions[?(@.type=="ResolvedRefs")].reason`
 // +kubebuilder:printcolumn:name="Services",type=integer,JSONPath=`.status.selectedServices`
+// +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type VirtualDestination struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -177,6 +179,13 @@ type VirtualDestinationStatus struct {
 	// ObservedGeneration is the metadata.generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Accepted, Conflicted and ResolvedRefs; State and Message
+	// are derived from them.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // VirtualDestinationList is a list of VirtualDestinations.

@@ -1,6 +1,8 @@
 // Package status writes what Causeway has to say about its input objects
-// back into the management cluster: VirtualDestination status (state,
-// message, selected services and their clusters), HTTPRoute
+// back into the management cluster: the conditions (Accepted, Conflicted,
+// ResolvedRefs) of Causeway's own kinds with the legacy state and message
+// (VirtualDestination also its selected services and their clusters,
+// policies the destinations they attach to; own.go), HTTPRoute
 // status.parents (Accepted, ResolvedRefs), Gateway status (Accepted,
 // Programmed, listeners) and GatewayClass status (Accepted,
 // supportedFeatures).

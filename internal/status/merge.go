@@ -60,14 +60,41 @@ func ownConditions(old, desired []metav1.Condition, gen int64, now metav1.Time) 
 	return out
 }
 
-// virtualDestinationStatus is the VirtualDestination status to write.
-func virtualDestinationStatus(st translator.VirtualDestinationStatus, gen int64) v1alpha1.VirtualDestinationStatus {
+// virtualDestinationStatus is the VirtualDestination status to write, given
+// the live one.
+func virtualDestinationStatus(st translator.VirtualDestinationStatus, live v1alpha1.VirtualDestinationStatus, gen int64, now metav1.Time) v1alpha1.VirtualDestinationStatus {
 	return v1alpha1.VirtualDestinationStatus{
 		State:              v1alpha1.State(st.State),
-		Message:            st.Message,
+		Message:            truncate(st.Message),
 		SelectedServices:   int32(st.SelectedServices),
 		Clusters:           st.Clusters,
 		ObservedGeneration: gen,
+		Conditions:         ownConditions(live.Conditions, st.Conditions, gen, now),
+	}
+}
+
+// objectStatus is the status to write of an ExternalService or Workspace.
+func objectStatus(st translator.ObjectStatus, live v1alpha1.PolicyStatus, gen int64, now metav1.Time) v1alpha1.PolicyStatus {
+	return v1alpha1.PolicyStatus{
+		State:              v1alpha1.State(st.State),
+		Message:            truncate(st.Message),
+		ObservedGeneration: gen,
+		Conditions:         ownConditions(live.Conditions, st.Conditions, gen, now),
+	}
+}
+
+// policyStatus is the status to write of a FailoverPolicy or
+// OutlierDetectionPolicy: attachedTo keeps the first v1alpha1.MaxAttachedTo
+// destinations, attachedDestinations counts them all.
+func policyStatus(st translator.PolicyStatus, live v1alpha1.DestinationPolicyStatus, gen int64, now metav1.Time) v1alpha1.DestinationPolicyStatus {
+	attached := st.AttachedTo
+	if len(attached) > v1alpha1.MaxAttachedTo {
+		attached = attached[:v1alpha1.MaxAttachedTo]
+	}
+	return v1alpha1.DestinationPolicyStatus{
+		PolicyStatus:         objectStatus(st.ObjectStatus, live.PolicyStatus, gen, now),
+		AttachedDestinations: int32(len(st.AttachedTo)),
+		AttachedTo:           append([]v1alpha1.DestinationReference(nil), attached...),
 	}
 }
 

@@ -8,11 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/causeway-dev/causeway/api/v1alpha1"
 	"github.com/causeway-dev/causeway/translator"
 )
 
@@ -32,12 +29,7 @@ const (
 func (w *Writer) sync(ctx context.Context) error {
 	rep := translator.Statuses(w.opts.Store.Load())
 	now := metav1.Now()
-	var errs []error
-	if w.vdInformer.HasSynced() {
-		for _, st := range rep.VirtualDestinations {
-			errs = append(errs, w.writeVirtualDestination(ctx, st))
-		}
-	}
+	errs := w.syncOwn(ctx, rep, now)
 	if w.classInformer.HasSynced() {
 		for _, st := range rep.GatewayClasses {
 			errs = append(errs, w.writeGatewayClass(ctx, st, now))
@@ -146,41 +138,6 @@ func (w *Writer) remember(key, fromVersion string, obj metav1.Object) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.recent[key] = written{fromVersion: fromVersion, obj: obj}
-}
-
-func (w *Writer) writeVirtualDestination(ctx context.Context, st translator.VirtualDestinationStatus) error {
-	item, ok, err := w.vdInformer.GetStore().GetByKey(st.Namespace + "/" + st.Name)
-	if err != nil || !ok {
-		return err
-	}
-	client := w.dyn.Resource(virtualDestinations).Namespace(st.Namespace)
-	return write(ctx, w, writeSteps[*unstructured.Unstructured]{
-		kind: kindVirtualDestination,
-		get: func(ctx context.Context) (*unstructured.Unstructured, error) {
-			return client.Get(ctx, st.Name, metav1.GetOptions{})
-		},
-		next: func(live *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
-			desired := virtualDestinationStatus(st, live.GetGeneration())
-			var current v1alpha1.VirtualDestinationStatus
-			if m, found, _ := unstructured.NestedMap(live.Object, "status"); found {
-				// A status that does not convert is simply different.
-				_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &current)
-			}
-			if equality.Semantic.DeepEqual(current, desired) {
-				return nil, false, nil
-			}
-			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&desired)
-			if err != nil {
-				return nil, false, err
-			}
-			obj := live.DeepCopy()
-			obj.Object["status"] = m
-			return obj, true, nil
-		},
-		update: func(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-			return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-		},
-	}, item.(*unstructured.Unstructured))
 }
 
 func (w *Writer) writeHTTPRoute(ctx context.Context, st translator.HTTPRouteStatus, controller gwv1.GatewayController, now metav1.Time) error {

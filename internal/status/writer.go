@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/kubernetes"
@@ -38,10 +37,6 @@ const (
 // maxAttempts bounds the writes of one object per sync when it keeps
 // conflicting; the next sync tries again.
 const maxAttempts = 5
-
-// virtualDestinations is the VirtualDestination resource, written through
-// the dynamic client (Causeway has no generated clientset).
-var virtualDestinations = schema.GroupVersionResource{Group: model.APIGroup, Version: "v1alpha1", Resource: "virtualdestinations"}
 
 // Options configure a Writer. Config, Store and Namespace are required.
 type Options struct {
@@ -82,6 +77,8 @@ type Writer struct {
 	kick    chan struct{}   // object changes seen by the informers
 
 	vdInformer, classInformer, gatewayInformer, routeInformer cache.SharedIndexInformer
+	// Causeway's other kinds (own.go).
+	externalInformer, failoverInformer, outlierInformer, workspaceInformer cache.SharedIndexInformer
 
 	// recent remembers this replica's own last write per object until the
 	// informer has caught up with it (see latest).
@@ -167,7 +164,12 @@ func (w *Writer) Run(ctx context.Context) error {
 	w.classInformer = gwFactory.Gateway().V1().GatewayClasses().Informer()
 	w.gatewayInformer = gwFactory.Gateway().V1().Gateways().Informer()
 	w.routeInformer = gwFactory.Gateway().V1().HTTPRoutes().Informer()
-	for _, inf := range []cache.SharedIndexInformer{w.vdInformer, w.classInformer, w.gatewayInformer, w.routeInformer} {
+	w.externalInformer = dynFactory.ForResource(externalServices).Informer()
+	w.failoverInformer = dynFactory.ForResource(failoverPolicies).Informer()
+	w.outlierInformer = dynFactory.ForResource(outlierPolicies).Informer()
+	w.workspaceInformer = dynFactory.ForResource(workspaces).Informer()
+	for _, inf := range []cache.SharedIndexInformer{w.vdInformer, w.classInformer, w.gatewayInformer, w.routeInformer,
+		w.externalInformer, w.failoverInformer, w.outlierInformer, w.workspaceInformer} {
 		// Status writes compare whole statuses; managedFields only cost memory.
 		if err := inf.SetTransform(stripManagedFields); err != nil {
 			return fmt.Errorf("status writer: %w", err)
