@@ -66,6 +66,13 @@ func (p *podRuntime) rootScript(c corev1.Container, root, binary string) (string
 			line("mkdir", shq(name), "&& mount --rbind", shq("/"+name), shq(name))
 		}
 	}
+	// An image binary installed under the host's /tmp (a checkout cloned
+	// there: .venv/bin/envoy is a Python wrapper whose interpreter and
+	// package live beside it) stays reachable at its own path, read-only,
+	// under the container's fresh /tmp.
+	for _, dir := range tmpInstallDirs(binary, bin) {
+		line("mkdir -p", shq("."+dir), "&& mount --bind", shq(dir), shq("."+dir), "&& mount -o remount,bind,ro", shq("."+dir))
+	}
 	// Envoy keeps hot-restart shared memory in /dev/shm: one per container.
 	line("mount -t tmpfs -o mode=1777 cw-shm dev/shm")
 	line("mkdir -p", shq("."+privateDir+"/bin"), "&& touch", shq("."+containerBinary(binary)))
@@ -243,3 +250,24 @@ func (p *podRuntime) hostname() string {
 
 // shq quotes s for sh.
 func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// tmpInstallDirs returns, for binaries under /tmp, the directories right
+// under /tmp that hold them (each once, sorted): what a container must see
+// of the host's /tmp for them to run.
+func tmpInstallDirs(binaries ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, b := range binaries {
+		rest, ok := strings.CutPrefix(path.Clean(b), "/tmp/")
+		if !ok {
+			continue
+		}
+		top, _, _ := strings.Cut(rest, "/")
+		if dir := "/tmp/" + top; top != "" && !seen[dir] {
+			seen[dir] = true
+			out = append(out, dir)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

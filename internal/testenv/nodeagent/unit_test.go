@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +188,13 @@ func TestNextFree(t *testing.T) {
 	}
 	if a := take(); a != "none" {
 		t.Errorf("full /29 handed out %s", a)
+	}
+}
+
+func TestTmpInstallDirs(t *testing.T) {
+	got := tmpInstallDirs("/tmp/ci/.venv/bin/envoy", "/tmp/ci/.venv/lib/envoy", "/root/.cache/kube/coredns", "/tmp/b/echo-basic", "/tmp")
+	want := []string{"/tmp/b", "/tmp/ci"}
+	if !slices.Equal(got, want) {
+		t.Errorf("tmpInstallDirs = %v, want %v", got, want)
 	}
 }
