@@ -56,7 +56,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 				continue
 			}
 			if sets == nil {
-				cands := collectCandidates(w, p, vd, pi, services, externals, true, r)
+				cands := collectCandidates(w, p, vd, pi, services, externals, true, r, nil)
 				sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, pol.labels, proxyLabels)}
 				for si := range subsets {
 					sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], pol.labels, proxyLabels)
