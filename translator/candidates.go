@@ -31,12 +31,13 @@ type skipFunc func(svc *model.Service, ep *model.Endpoint, reason skipReason)
 type skipReason uint8
 
 const (
-	skipNotReady       skipReason = iota + 1 // not ready
-	skipNoGateway                            // its cluster has no east-west gateway (or is unknown)
-	skipOtherCluster                         // an east-west proxy serves only its own cluster
-	skipNoTargetPort                         // no port by the VirtualDestination port's targetPort name
-	skipSubset                               // the subset does not select it (endpointSetFor)
-	skipOtherWorkspace                       // its Service is in a workspace the destination does not see
+	skipNotReady         skipReason = iota + 1 // not ready
+	skipNoGateway                              // its cluster has no east-west gateway (or is unknown)
+	skipOtherCluster                           // an east-west proxy serves only its own cluster
+	skipNoTargetPort                           // no port by the VirtualDestination port's targetPort name
+	skipSubset                                 // the subset does not select it (endpointSetFor)
+	skipOtherWorkspace                         // its Service is in a workspace the destination does not see
+	skipServiceRefRemote                       // a Service backendRef uses the proxy's own cluster only
 )
 
 // collectCandidates lists, for port portIndex of vd, the ready endpoints of

@@ -151,24 +151,42 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 		return nil, nil
 	}
 	name := ServiceClusterName(svc.Namespace, svc.Name, port)
-	set := newEndpointSet()
-	if svc.Cluster == p.Cluster {
-		cl := w.Cluster(svc.Cluster)
-		for i := range svc.Endpoints {
-			ep := &svc.Endpoints[i]
-			if !ep.Ready {
-				continue
-			}
-			loc := ep.Locality
-			if loc == (model.Locality{}) && cl != nil {
-				loc = cl.Locality
-			}
-			set.addLocal(loc, ep.Stale, ep.Address, servicePortTarget(*sp, ep))
-		}
-	}
+	set := endpointSetFor(serviceCandidates(w, p, svc, *sp, nil), nil, nil, labelSet{})
 	c := edsCluster(name, p)
 	if servicePortHTTP2(*sp) {
 		useHTTP2(c)
 	}
 	return c, set.assignment(name, flatPriority)
+}
+
+// serviceCandidates are the endpoints of serviceCluster's assignment: svc's
+// ready endpoints on Service port sp, when svc is in the proxy's cluster.
+// skipped (when set) hears of the others.
+func serviceCandidates(w *model.Snapshot, p model.Proxy, svc *model.Service, sp model.ServicePort, skipped skipFunc) []candidate {
+	if svc.Cluster != p.Cluster {
+		if skipped != nil {
+			skipAll(svc, skipServiceRefRemote, skipped)
+		}
+		return nil
+	}
+	cl := w.Cluster(svc.Cluster)
+	out := make([]candidate, 0, len(svc.Endpoints))
+	for i := range svc.Endpoints {
+		ep := &svc.Endpoints[i]
+		if !ep.Ready {
+			if skipped != nil {
+				skipped(svc, ep, skipNotReady)
+			}
+			continue
+		}
+		loc := ep.Locality
+		if loc == (model.Locality{}) && cl != nil {
+			loc = cl.Locality
+		}
+		out = append(out, candidate{
+			labels: labelSet{cluster: svc.Cluster, locality: loc}, stale: ep.Stale,
+			addr: ep.Address, port: servicePortTarget(sp, ep), svc: svc, endpoint: ep.Address,
+		})
+	}
+	return out
 }
