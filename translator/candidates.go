@@ -20,6 +20,7 @@ type candidate struct {
 	// ExternalService's) and its own address (addr is empty when the
 	// proxy reaches it through gateways).
 	svc      *model.Service
+	external *model.ExternalService
 	endpoint string
 }
 

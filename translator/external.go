@@ -131,6 +131,7 @@ func externalCandidates(vd *model.VirtualDestination, portIndex int, es *model.E
 			addr:     ep.Address,
 			port:     port,
 			endpoint: ep.Address,
+			external: es,
 		})
 	}
 	if unresolved {

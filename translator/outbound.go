@@ -44,10 +44,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 	reportWebSocketOverHTTP2(vd, services, r)
 	subsets := subsetsOf(vd, r)
 	pol := policies[vd]
-	var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
-	if pol.prioritized(vd) {
-		rank = failoverRanking{proxy: p.Locality, mapping: pol.mapping}
-	}
+	rank := rankingFor(vd, pol, p.Locality)
 	proxyLabels := labelSet{cluster: p.Cluster, locality: p.Locality}
 	for pi, vp := range vd.Ports {
 		var sets map[string]*endpointSet // by subset, shared by every host of this port
@@ -88,6 +85,17 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 			}
 		}
 	}
+}
+
+// rankingFor is how vd's endpoints are ranked for a proxy in locality
+// proxy: by its trafficDistribution, or, once PreferClose or a policy turns
+// priorities on, by failoverRanking (PreferClose's levels, then the
+// policy's locality mapping).
+func rankingFor(vd *model.VirtualDestination, pol vdPolicies, proxy model.Locality) ranking {
+	if pol.prioritized(vd) {
+		return failoverRanking{proxy: proxy, mapping: pol.mapping}
+	}
+	return priorityFor(vd.TrafficDistribution, proxy)
 }
 
 // reportUnreachableClusters reports, once per remote cluster, ready
