@@ -219,7 +219,7 @@ func clusterList(w *model.Snapshot) []string {
 }
 
 // sort orders destinations by cluster name, endpoints by priority,
-// locality, cluster, Service and address, left-out endpoints by cluster,
+// locality, cluster, address and Service, left-out endpoints by cluster,
 // Service, address and reason.
 func (e *Explanation) sort() {
 	slices.SortStableFunc(e.Destinations, func(a, b ExplainedDestination) int { return cmp.Compare(a.Cluster, b.Cluster) })
@@ -227,7 +227,7 @@ func (e *Explanation) sort() {
 		d := &e.Destinations[i]
 		slices.SortStableFunc(d.Endpoints, func(a, b ExplainedEndpoint) int {
 			return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Locality.String(), b.Locality.String()),
-				cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Service, b.Service), compareAddr(a.Address, b.Address))
+				cmp.Compare(a.Cluster, b.Cluster), compareAddr(a.Address, b.Address), cmp.Compare(a.Service, b.Service))
 		})
 		slices.SortStableFunc(d.LeftOut, func(a, b LeftOutEndpoint) int {
 			return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Service, b.Service),

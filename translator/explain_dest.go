@@ -116,6 +116,7 @@ func (ex *explainer) virtualDestination(vd *model.VirtualDestination, portIndex,
 		keys, proxyLbls = pol.labels, labelSet{cluster: ex.p.Cluster, locality: ex.p.Locality}
 		cands = collectCandidates(ex.w, ex.p, vd, portIndex, selected, selectedExternalServices(ex.w, ex.claims, vd), true, &Resources{}, skipped)
 	case model.RoleEastWest:
+		rankName = "flat (an east-west gateway forwards to its own cluster's endpoints)"
 		if len(localServices(selected, ex.p.Cluster)) == 0 {
 			return nil, fmt.Sprintf("%s selects no Service in cluster %s: its east-west gateway has no chain for %s port %d",
 				vdObject(vd), ex.p.Cluster, base.Host, base.Port)

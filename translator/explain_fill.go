@@ -36,7 +36,7 @@ func (ex *explainer) fill(d *ExplainedDestination, cands []candidate, subset *mo
 		rg := byKey[k]
 		e := ExplainedEndpoint{
 			Service: c.object(), Cluster: c.labels.cluster, Address: c.endpoint, Locality: k.locality,
-			State: "ready", Priority: rg.prio, Rule: ex.rule(rg.rule, k, keys, pol, c.labels.cluster),
+			State: "ready", Priority: rg.prio, Rule: ex.rule(rg.rule, k, keys, pol, c.labels.cluster, d.Ranking),
 		}
 		if k.stale {
 			e.State = "stale"
@@ -94,7 +94,7 @@ func (c *candidate) object() string {
 // rule describes why a group got its priority: staleness, the label rank
 // of priorityLabels, and the locality rule, most significant first (as
 // groupPriority packs them).
-func (ex *explainer) rule(lr levelRule, k groupKey, keys []string, pol vdPolicies, cluster string) string {
+func (ex *explainer) rule(lr levelRule, k groupKey, keys []string, pol vdPolicies, cluster, ranking string) string {
 	var parts []string
 	if k.stale {
 		parts = append(parts, fmt.Sprintf("stale (cluster %s is out of sight): after every fresh endpoint", cluster))
@@ -112,21 +112,21 @@ func (ex *explainer) rule(lr levelRule, k groupKey, keys []string, pol vdPolicie
 		}
 		parts = append(parts, what)
 	}
-	parts = append(parts, ex.levelText(lr, pol))
+	parts = append(parts, ex.levelText(lr, pol, ranking))
 	return strings.Join(parts, "; ")
 }
 
-// levelText describes a locality rule.
-func (ex *explainer) levelText(lr levelRule, pol vdPolicies) string {
+// levelText describes a locality rule; ranking names a flat ranking's reason.
+func (ex *explainer) levelText(lr levelRule, pol vdPolicies, ranking string) string {
 	mapping := func() string {
 		m := pol.mapping
 		return fmt.Sprintf("%s localityMappings from %s", policyObject("FailoverPolicy", pol.failover), patternText(m.From.Region, m.From.Zone, m.From.SubZone))
 	}
 	switch lr.kind {
 	case ruleFlat:
-		return "trafficDistribution unset: every locality at one priority"
+		return "one priority for every locality: " + ranking
 	case ruleSameSubzone:
-		return "locality: same subzone as the proxy"
+		return "locality: the proxy's own (same region, zone and subzone)"
 	case ruleSameZone:
 		return "locality: same zone as the proxy, other subzone"
 	case ruleSameRegion:

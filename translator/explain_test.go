@@ -129,7 +129,7 @@ func TestExplainRules(t *testing.T) {
 		extra     string // YAML documents added to the world
 	}{
 		{dir: "two-clusters-prefer-close", host: "reviews.mesh.internal.com", cluster: "outbound|9080||reviews.mesh.internal.com",
-			want: []want{{"127.0.1.10", 0, "locality: same subzone as the proxy"}, {"127.0.2.10", 1, "locality: other region"}},
+			want: []want{{"127.0.1.10", 0, "locality: the proxy's own (same region, zone and subzone)"}, {"127.0.2.10", 1, "locality: other region"}},
 			via:  "127.0.2.100"},
 		{dir: "failover-priority-labels", host: "reviews.mesh.internal.com", cluster: "outbound|9080||reviews.mesh.internal.com",
 			want: []want{
@@ -154,7 +154,7 @@ func TestExplainRules(t *testing.T) {
 			extra:   teamAReviews,
 			leftOut: []leftOut{{"", "its Service is in workspace team-b, which workspace team-a does not see: team-a does not import from team-b and team-b does not export to team-a"}}},
 		{dir: "eastwest-listener", host: "reviews.mesh.internal.com", cluster: "inbound|9080||reviews.mesh.internal.com",
-			want:    []want{{"127.0.2.10", 0, "trafficDistribution unset"}},
+			want:    []want{{"127.0.2.10", 0, "one priority for every locality: flat (an east-west gateway forwards to its own cluster's endpoints)"}},
 			leftOut: []leftOut{{"", "an east-west gateway serves only its own cluster's (cluster-2) endpoints"}}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {

@@ -70,5 +70,6 @@ file (serve --world).`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
+	root.AddCommand(newExplainCommand())
 	return root
 }
