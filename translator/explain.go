@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/causeway-dev/causeway/model"
 )
@@ -56,6 +57,9 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 				out.sort()
 				return out, nil
 			}
+		}
+		if matches := ex.routeMatches(w, q.Host); q.Path != "" && len(matches) > 0 {
+			return nil, &NoRouteError{Host: q.Host, Path: q.Path, Matches: matches}
 		}
 		if q.Path != "" || !hasDest {
 			return nil, &UnknownHostError{Host: q.Host, Path: q.Path, Closest: closestHosts(q.Host, ex.knownHosts(w), maxClosestHosts)}
@@ -196,6 +200,18 @@ func (e *UnknownHostError) Error() string {
 		return what + ": no destination or route serves it, and the proxy knows no host"
 	}
 	return fmt.Sprintf("%s: no destination or route serves it; closest known hosts: %v", what, e.Closest)
+}
+
+// NoRouteError is Explain's answer for a path no route of a known host
+// matches.
+type NoRouteError struct {
+	Host, Path string
+	// Matches describe the host's routes, in order (at most maxRouteMatches).
+	Matches []string
+}
+
+func (e *NoRouteError) Error() string {
+	return fmt.Sprintf("host %s: no route matches path %s (its routes: %s)", e.Host, e.Path, strings.Join(e.Matches, "; "))
 }
 
 // UnknownClusterError is Explain's answer for a proxy of a cluster the

@@ -156,6 +156,32 @@ func matchText(m *routev3.RouteMatch) string {
 	return s
 }
 
+// maxRouteMatches bounds the routes a NoRouteError lists.
+const maxRouteMatches = 10
+
+// routeMatches describes the routes of the virtual hosts the proxy picks
+// for host, in order, at most maxRouteMatches (the last says how many more).
+func (ex *explainer) routeMatches(w *model.Snapshot, host string) []string {
+	if ex.p.Role != model.RoleGateway {
+		return nil
+	}
+	host, _, _ = strings.Cut(host, ":")
+	var out []string
+	n := 0
+	for _, rc := range ex.gatewayRoutes(w) {
+		vh := pickVirtualHost(rc.GetVirtualHosts(), host)
+		for _, r := range vh.GetRoutes() {
+			if n++; n <= maxRouteMatches {
+				out = append(out, matchText(r.GetMatch()))
+			}
+		}
+	}
+	if n > maxRouteMatches {
+		out = append(out, fmt.Sprintf("and %d more", n-maxRouteMatches))
+	}
+	return out
+}
+
 // knownHosts lists every destination host and, for a gateway proxy, every
 // domain of its routes' virtual hosts other than "*".
 func (ex *explainer) knownHosts(w *model.Snapshot) []string {

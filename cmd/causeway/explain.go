@@ -115,9 +115,15 @@ func explainOffline(wf *worldFlags, p model.Proxy, q translator.ExplainQuery) (*
 
 // flagError phrases Explain's errors in terms of the flags.
 func flagError(err error) error {
-	var uh *translator.UnknownHostError
-	if errors.As(err, &uh) {
+	var (
+		uh *translator.UnknownHostError
+		nr *translator.NoRouteError
+	)
+	switch {
+	case errors.As(err, &uh):
 		return fmt.Errorf("--host: %w", err)
+	case errors.As(err, &nr):
+		return fmt.Errorf("--path: %w", err)
 	}
 	return err
 }
@@ -161,5 +167,5 @@ func explainRemote(server string, p model.Proxy, q translator.ExplainQuery) (*tr
 // paramFlags maps the admin endpoint's parameters to explain's flags.
 var paramFlags = map[string]string{
 	admin.ParamCluster: "--cluster", admin.ParamHost: "--host", admin.ParamPort: "--port",
-	admin.ParamRole: "--role/--gateway",
+	admin.ParamRole: "--role/--gateway", admin.ParamPath: "--path",
 }

@@ -107,6 +107,8 @@ func TestExplainErrors(t *testing.T) {
 		{"no host", []string{"explain", "--world", demoWorld, "--cluster", "cluster-1", "--all-gateways"}, `"host" not set`},
 		{"no world", []string{"explain", "--cluster", "cluster-1", "--all-gateways", "--host", "x"}, "[world kube server]"},
 		{"bad output", append(append([]string(nil), demoReviewsArgs...), "-o", "yaml"), `--output "yaml": want table or json`},
+		{"path no route matches", []string{"explain", "--world", demoWorld, "--cluster", "cluster-1", "--all-gateways", "--host", "bookinfo.example.com", "--path", "/nothing"},
+			"--path: host bookinfo.example.com: no route matches path /nothing (its routes: path prefix /ratings; path prefix /reviews)"},
 		{"path on an east-west proxy", []string{"explain", "--world", demoWorld, "--role", "eastwest", "--cluster", "cluster-2", "--host", "reviews.mesh.internal.com", "--path", "/"},
 			"no destination or route serves it"},
 	} {

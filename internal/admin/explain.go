@@ -92,12 +92,15 @@ func ExplainHandler(current func() *model.Snapshot) http.Handler {
 		var (
 			uh *translator.UnknownHostError
 			uc *translator.UnknownClusterError
+			nr *translator.NoRouteError
 		)
 		switch {
 		case errors.As(err, &uc):
 			writeExplainJSON(w, http.StatusNotFound, ExplainError{Error: err.Error(), Param: ParamCluster})
 		case errors.As(err, &uh):
 			writeExplainJSON(w, http.StatusNotFound, ExplainError{Error: err.Error(), Param: ParamHost, Closest: uh.Closest})
+		case errors.As(err, &nr):
+			writeExplainJSON(w, http.StatusNotFound, ExplainError{Error: err.Error(), Param: ParamPath})
 		case err != nil:
 			writeExplainJSON(w, http.StatusBadRequest, ExplainError{Error: err.Error()})
 		default:
