@@ -22,8 +22,9 @@
 // groups are ranked by endpointSet.ranked, and candidate collection
 // reports what it skips, so an explanation cannot disagree with the EDS.
 //
-// Both see only the Gateways Causeway owns: those whose GatewayClass names
-// the world's controllerName (ownership.go). Other controllers' Gateways,
-// and route parentRefs naming them, are left alone; Statuses also reports
-// on Causeway's GatewayClasses, with the features listed in features.go.
+// Translate and Statuses see only the Gateways Causeway owns: those whose
+// GatewayClass names the world's controllerName (ownership.go). Other
+// controllers' Gateways, and route parentRefs naming them, are left alone;
+// Statuses also reports on Causeway's GatewayClasses, with the features
+// listed in features.go.
 package translator

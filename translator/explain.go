@@ -43,7 +43,14 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 	hasDest := ex.hasDestinationHost(q.Host)
 	if q.Path != "" || !hasDest {
 		if p.Role == model.RoleGateway {
-			routes, clusters := ex.routes(w, q)
+			routes, clusters, empty := ex.routes(w, q)
+			if len(routes) == 0 && len(empty) > 0 && q.Path == "" {
+				for _, vh := range empty {
+					out.Notes = append(out.Notes, fmt.Sprintf("virtual host %s has no route: Envoy answers 404", vh))
+				}
+				out.sort()
+				return out, nil
+			}
 			if len(routes) > 0 {
 				out.Routes = routes
 				for _, rc := range clusters {

@@ -34,17 +34,17 @@ func (ex *explainer) gatewayRoutes(w *model.Snapshot) []*routev3.RouteConfigurat
 // routes lists, in each of the proxy's RouteConfigurations, the routes of
 // the virtual host Envoy picks for q.Host whose path matches q.Path (every
 // route without a path), and the clusters they forward to.
-func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) ([]ExplainedRoute, []routeCluster) {
-	var (
-		out      []ExplainedRoute
-		clusters []routeCluster
-	)
+// empty lists the picked virtual hosts that have no route at all.
+func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) (out []ExplainedRoute, clusters []routeCluster, empty []string) {
 	host, _, _ := strings.Cut(q.Host, ":")
 	path, _, _ := strings.Cut(q.Path, "?")
 	for _, rc := range ex.gatewayRoutes(w) {
 		vh := pickVirtualHost(rc.GetVirtualHosts(), host)
 		if vh == nil {
 			continue
+		}
+		if len(vh.GetRoutes()) == 0 {
+			empty = append(empty, rc.GetName()+" "+vh.GetName())
 		}
 		for _, r := range vh.GetRoutes() {
 			if path != "" && !pathMatches(r.GetMatch(), path) {
@@ -73,7 +73,7 @@ func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) ([]ExplainedRoute
 			out = append(out, er)
 		}
 	}
-	return out, clusters
+	return out, clusters, empty
 }
 
 // pickVirtualHost is the virtual host Envoy picks for host: an exact

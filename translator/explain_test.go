@@ -57,6 +57,28 @@ func TestExplainMatchesTranslation(t *testing.T) {
 				explained++
 				checkExplained(t, d, cla)
 			}
+			// Every host the proxy knows explains without error, into
+			// destinations the translation has.
+			eds := map[string]bool{}
+			for _, cla := range res.Endpoints {
+				eds[cla.GetClusterName()] = true
+			}
+			for _, h := range ex.knownHosts(world) {
+				got, err := Explain(world, p, ExplainQuery{Host: h})
+				var nr *NoRouteError
+				if errors.As(err, &nr) {
+					continue // a route host whose routes all need a path
+				}
+				if err != nil {
+					t.Errorf("host %s: %v", h, err)
+					continue
+				}
+				for _, d := range got.Destinations {
+					if !eds[d.Cluster] {
+						t.Errorf("host %s: destination %s has no load assignment in the translation", h, d.Cluster)
+					}
+				}
+			}
 		})
 	}
 	if explained < 100 {
