@@ -16,7 +16,30 @@ type candidate struct {
 	addr     string
 	port     uint32
 	gateways []model.GatewayAddress // set: reached through these
+	// Where it comes from, for explanations: its Service (nil for an
+	// ExternalService's) and its own address (addr is empty when the
+	// proxy reaches it through gateways).
+	svc      *model.Service
+	external *model.ExternalService
+	endpoint string
 }
+
+// skipFunc hears of each endpoint collectCandidates leaves out, and why
+// (explain.go lists them); nil when nobody asks.
+type skipFunc func(svc *model.Service, ep *model.Endpoint, reason skipReason)
+
+// skipReason is why an endpoint is not a candidate.
+type skipReason uint8
+
+const (
+	skipNotReady         skipReason = iota + 1 // not ready
+	skipNoGateway                              // its cluster has no east-west gateway (or is unknown)
+	skipOtherCluster                           // an east-west proxy serves only its own cluster
+	skipNoTargetPort                           // no port by the VirtualDestination port's targetPort name
+	skipSubset                                 // the subset does not select it (endpointSetFor)
+	skipOtherWorkspace                         // its Service is in a workspace the destination does not see
+	skipServiceRefRemote                       // a Service backendRef uses the proxy's own cluster only
+)
 
 // collectCandidates lists, for port portIndex of vd, the ready endpoints of
 // services (those in the proxy's cluster directly; the others, when remote
@@ -25,7 +48,7 @@ type candidate struct {
 // east-west proxies pass none). Remote clusters without gateways are
 // skipped here; reportUnreachableClusters reports them.
 func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestination, portIndex int,
-	services []*model.Service, externals []*model.ExternalService, remote bool, r *Resources) []candidate {
+	services []*model.Service, externals []*model.ExternalService, remote bool, r *Resources, skipped skipFunc) []candidate {
 	vp := vd.Ports[portIndex]
 	n := 0
 	for _, svc := range services {
@@ -42,17 +65,30 @@ func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestin
 		local := svc.Cluster == p.Cluster
 		cl := w.Cluster(svc.Cluster)
 		if !local && (!remote || cl == nil || len(cl.EastWestGateways) == 0) {
+			if skipped != nil {
+				why := skipNoGateway
+				if !remote {
+					why = skipOtherCluster
+				}
+				skipAll(svc, why, skipped)
+			}
 			continue
 		}
 		unresolved := false
 		for i := range svc.Endpoints {
 			ep := &svc.Endpoints[i]
 			if !ep.Ready {
+				if skipped != nil {
+					skipped(svc, ep, skipNotReady)
+				}
 				continue
 			}
 			port, ok := endpointPort(vp, svc, ep)
 			if !ok {
 				unresolved = true
+				if skipped != nil {
+					skipped(svc, ep, skipNoTargetPort)
+				}
 				continue
 			}
 			loc := ep.Locality
@@ -62,6 +98,7 @@ func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestin
 			c := candidate{
 				labels: labelSet{cluster: svc.Cluster, locality: loc, own: ep.Labels, parent: svc.Labels},
 				stale:  ep.Stale,
+				svc:    svc, endpoint: ep.Address,
 			}
 			if local {
 				c.addr, c.port = ep.Address, port
@@ -82,19 +119,40 @@ func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestin
 	return out
 }
 
+// skipAll reports every endpoint of svc skipped for why, except those not
+// ready (reported as such: readiness would leave them out anyway).
+func skipAll(svc *model.Service, why skipReason, skipped skipFunc) {
+	for i := range svc.Endpoints {
+		ep := &svc.Endpoints[i]
+		if !ep.Ready {
+			skipped(svc, ep, skipNotReady)
+		} else {
+			skipped(svc, ep, why)
+		}
+	}
+}
+
+// candidateKey is the group a candidate falls in: its locality, staleness
+// and label rank under the priorityLabels keys (none: rank 0).
+func candidateKey(c *candidate, keys []string, proxy labelSet) groupKey {
+	k := groupKey{locality: c.labels.locality, stale: c.stale}
+	if len(keys) > 0 {
+		k.rank = labelRank(keys, proxy, c.labels)
+	}
+	return k
+}
+
 // endpointSetFor builds the endpoint set of the candidates subset selects
 // (nil: all), each in the group of its locality, staleness and label rank
 // under the priorityLabels keys (none: rank 0).
 func endpointSetFor(cands []candidate, subset *model.Subset, keys []string, proxy labelSet) *endpointSet {
 	set := newEndpointSet()
-	for _, c := range cands {
+	for i := range cands {
+		c := &cands[i]
 		if !subsetSelects(subset, c.labels) {
 			continue
 		}
-		k := groupKey{locality: c.labels.locality, stale: c.stale}
-		if len(keys) > 0 {
-			k.rank = labelRank(keys, proxy, c.labels)
-		}
+		k := candidateKey(c, keys, proxy)
 		if c.gateways != nil {
 			set.addRemoteRanked(k, c.labels.cluster, c.gateways)
 		} else {

@@ -16,8 +16,16 @@
 // (backendResolver, with ReferenceGrants), so a status never disagrees
 // with the config proxies get.
 //
-// Both see only the Gateways Causeway owns: those whose GatewayClass names
-// the world's controllerName (ownership.go). Other controllers' Gateways,
-// and route parentRefs naming them, are left alone; Statuses also reports
-// on Causeway's GatewayClasses, with the features listed in features.go.
+// Explain, pure too, says for a proxy and a host which endpoints its load
+// assignments hold, at which priority, by which rule and weight, and which
+// endpoints are left out and why (explain*.go). It runs the code Translate
+// runs: ranking levels come with the rule that set them (ranking.levelOf),
+// groups are ranked by endpointSet.ranked, and candidate collection
+// reports what it skips, so an explanation cannot disagree with the EDS.
+//
+// Translate and Statuses see only the Gateways Causeway owns: those whose
+// GatewayClass names the world's controllerName (ownership.go). Other
+// controllers' Gateways, and route parentRefs naming them, are left alone;
+// Statuses also reports on Causeway's GatewayClasses, with the features
+// listed in features.go.
 package translator

@@ -76,7 +76,7 @@ func eastWestVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 				continue
 			}
 			if sets == nil {
-				cands := collectCandidates(w, p, vd, pi, local, nil, false, r)
+				cands := collectCandidates(w, p, vd, pi, local, nil, false, r, nil)
 				sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, nil, labelSet{})}
 				for si := range subsets {
 					sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], nil, labelSet{})

@@ -173,22 +173,24 @@ func (s *endpointSet) addRemoteRanked(k groupKey, cluster string, gateways []mod
 	s.gateways = append(s.gateways, clusterGateways{cluster: cluster, gateways: gateways})
 }
 
-// assignment renders the set as the ClusterLoadAssignment named name.
-// Localities are ordered by priority, then locality; priorities are
-// compacted to 0..n-1. Locality weight is the number of real endpoints
-// times the ranking's weight for the locality. Stale endpoints come after
-// every fresh one (see groupPriority).
-func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterLoadAssignment {
-	type rankedGroup struct {
-		g    *localityGroup
-		prio uint32
-		loc  string
-	}
+// rankedGroup is a locality group with its compacted priority, as the
+// assignment places it.
+type rankedGroup struct {
+	g    *localityGroup
+	prio uint32 // raw until ranked returns, then compacted
+	rule levelRule
+	loc  string
+}
+
+// ranked orders the set's groups as the assignment lists them: by priority,
+// then locality, priorities compacted to 0..n-1. Each group keeps the
+// locality rule that set its level (for explanations).
+func (s *endpointSet) ranked(prio ranking) []rankedGroup {
 	groups := make([]rankedGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
-		p := groupPriority(prio, g.groupKey)
-		groups = append(groups, rankedGroup{g: g, prio: p, loc: g.locality.String()})
+		p, rule := groupPriorityRule(prio, g.groupKey)
+		groups = append(groups, rankedGroup{g: g, prio: p, rule: rule, loc: g.locality.String()})
 		raw = append(raw, p)
 	}
 	compact := compactPriorities(raw)
@@ -198,6 +200,19 @@ func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterL
 		}
 		return groups[i].loc < groups[j].loc
 	})
+	for i := range groups {
+		groups[i].prio = compact[groups[i].prio]
+	}
+	return groups
+}
+
+// assignment renders the set as the ClusterLoadAssignment named name.
+// Localities are ordered by priority, then locality; priorities are
+// compacted to 0..n-1. Locality weight is the number of real endpoints
+// times the ranking's weight for the locality. Stale endpoints come after
+// every fresh one (see groupPriority).
+func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterLoadAssignment {
+	groups := s.ranked(prio)
 	cla := &endpointv3.ClusterLoadAssignment{
 		ClusterName: name,
 		Policy: &endpointv3.ClusterLoadAssignment_Policy{
@@ -217,7 +232,7 @@ func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterL
 		lle.Locality = &locs[i]
 		lle.LbEndpoints = s.lbEndpoints(g)
 		lle.LoadBalancingWeight = &weights[i]
-		lle.Priority = compact[rg.prio]
+		lle.Priority = rg.prio
 		cla.Endpoints[i] = lle
 	}
 	return cla

@@ -127,9 +127,11 @@ func externalCandidates(vd *model.VirtualDestination, portIndex int, es *model.E
 			continue
 		}
 		out = append(out, candidate{
-			labels: labelSet{locality: externalLocality(ep), own: ep.Labels, parent: es.Labels},
-			addr:   ep.Address,
-			port:   port,
+			labels:   labelSet{locality: externalLocality(ep), own: ep.Labels, parent: es.Labels},
+			addr:     ep.Address,
+			port:     port,
+			endpoint: ep.Address,
+			external: es,
 		})
 	}
 	if unresolved {

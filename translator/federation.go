@@ -86,29 +86,47 @@ func federationSelects(fed *model.Federation, svc *model.Service) bool {
 // p.Cluster reaches them: directly when the Service is local, through its
 // cluster's east-west gateways otherwise (remote false: local only).
 func federatedEndpoints(w *model.Snapshot, p model.Proxy, fh *federatedHost, remote bool) *endpointSet {
-	set := newEndpointSet()
+	return endpointSetFor(federatedCandidates(w, p, fh, remote, nil), nil, nil, labelSet{})
+}
+
+// federatedCandidates are federatedEndpoints' endpoints, one candidate
+// each; skipped (when set) hears of the others.
+func federatedCandidates(w *model.Snapshot, p model.Proxy, fh *federatedHost, remote bool, skipped skipFunc) []candidate {
 	svc := fh.svc
 	local := svc.Cluster == p.Cluster
 	cl := w.Cluster(svc.Cluster)
 	if !local && (!remote || cl == nil || len(cl.EastWestGateways) == 0) {
-		return set
+		if skipped != nil {
+			why := skipNoGateway
+			if !remote {
+				why = skipOtherCluster
+			}
+			skipAll(svc, why, skipped)
+		}
+		return nil
 	}
+	out := make([]candidate, 0, len(svc.Endpoints))
 	for i := range svc.Endpoints {
 		ep := &svc.Endpoints[i]
 		if !ep.Ready {
+			if skipped != nil {
+				skipped(svc, ep, skipNotReady)
+			}
 			continue
 		}
 		loc := ep.Locality
 		if loc == (model.Locality{}) && cl != nil {
 			loc = cl.Locality
 		}
+		c := candidate{labels: labelSet{cluster: svc.Cluster, locality: loc}, stale: ep.Stale, svc: svc, endpoint: ep.Address}
 		if local {
-			set.addLocal(loc, ep.Stale, ep.Address, servicePortTarget(fh.port, ep))
+			c.addr, c.port = ep.Address, servicePortTarget(fh.port, ep)
 		} else {
-			set.addRemote(loc, ep.Stale, svc.Cluster, cl.EastWestGateways)
+			c.gateways = cl.EastWestGateways
 		}
+		out = append(out, c)
 	}
-	return set
+	return out
 }
 
 // buildFederatedOutbound adds, for a gateway proxy, one cluster and its

@@ -44,10 +44,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 	reportWebSocketOverHTTP2(vd, services, r)
 	subsets := subsetsOf(vd, r)
 	pol := policies[vd]
-	var rank ranking = priorityFor(vd.TrafficDistribution, p.Locality)
-	if pol.prioritized(vd) {
-		rank = failoverRanking{proxy: p.Locality, mapping: pol.mapping}
-	}
+	rank := rankingFor(vd, pol, p.Locality)
 	proxyLabels := labelSet{cluster: p.Cluster, locality: p.Locality}
 	for pi, vp := range vd.Ports {
 		var sets map[string]*endpointSet // by subset, shared by every host of this port
@@ -56,7 +53,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 				continue
 			}
 			if sets == nil {
-				cands := collectCandidates(w, p, vd, pi, services, externals, true, r)
+				cands := collectCandidates(w, p, vd, pi, services, externals, true, r, nil)
 				sets = map[string]*endpointSet{"": endpointSetFor(cands, nil, pol.labels, proxyLabels)}
 				for si := range subsets {
 					sets[subsets[si].Name] = endpointSetFor(cands, &subsets[si], pol.labels, proxyLabels)
@@ -88,6 +85,17 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 			}
 		}
 	}
+}
+
+// rankingFor is how vd's endpoints are ranked for a proxy in locality
+// proxy: by its trafficDistribution, or, once PreferClose or a policy turns
+// priorities on, by failoverRanking (PreferClose's levels, then the
+// policy's locality mapping).
+func rankingFor(vd *model.VirtualDestination, pol vdPolicies, proxy model.Locality) ranking {
+	if pol.prioritized(vd) {
+		return failoverRanking{proxy: proxy, mapping: pol.mapping}
+	}
+	return priorityFor(vd.TrafficDistribution, proxy)
 }
 
 // reportUnreachableClusters reports, once per remote cluster, ready
@@ -151,24 +159,42 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 		return nil, nil
 	}
 	name := ServiceClusterName(svc.Namespace, svc.Name, port)
-	set := newEndpointSet()
-	if svc.Cluster == p.Cluster {
-		cl := w.Cluster(svc.Cluster)
-		for i := range svc.Endpoints {
-			ep := &svc.Endpoints[i]
-			if !ep.Ready {
-				continue
-			}
-			loc := ep.Locality
-			if loc == (model.Locality{}) && cl != nil {
-				loc = cl.Locality
-			}
-			set.addLocal(loc, ep.Stale, ep.Address, servicePortTarget(*sp, ep))
-		}
-	}
+	set := endpointSetFor(serviceCandidates(w, p, svc, *sp, nil), nil, nil, labelSet{})
 	c := edsCluster(name, p)
 	if servicePortHTTP2(*sp) {
 		useHTTP2(c)
 	}
 	return c, set.assignment(name, flatPriority)
+}
+
+// serviceCandidates are the endpoints of serviceCluster's assignment: svc's
+// ready endpoints on Service port sp, when svc is in the proxy's cluster.
+// skipped (when set) hears of the others.
+func serviceCandidates(w *model.Snapshot, p model.Proxy, svc *model.Service, sp model.ServicePort, skipped skipFunc) []candidate {
+	if svc.Cluster != p.Cluster {
+		if skipped != nil {
+			skipAll(svc, skipServiceRefRemote, skipped)
+		}
+		return nil
+	}
+	cl := w.Cluster(svc.Cluster)
+	out := make([]candidate, 0, len(svc.Endpoints))
+	for i := range svc.Endpoints {
+		ep := &svc.Endpoints[i]
+		if !ep.Ready {
+			if skipped != nil {
+				skipped(svc, ep, skipNotReady)
+			}
+			continue
+		}
+		loc := ep.Locality
+		if loc == (model.Locality{}) && cl != nil {
+			loc = cl.Locality
+		}
+		out = append(out, candidate{
+			labels: labelSet{cluster: svc.Cluster, locality: loc}, stale: ep.Stale,
+			addr: ep.Address, port: servicePortTarget(sp, ep), svc: svc, endpoint: ep.Address,
+		})
+	}
+	return out
 }

@@ -66,20 +66,26 @@ func (f failoverRanking) target(l model.Locality) int {
 	return -1
 }
 
-func (f failoverRanking) level(l model.Locality) uint32 {
-	if lp := localityPriority(f.proxy, l); lp < priorityOtherRegion || f.mapping == nil {
-		return lp
+func (f failoverRanking) levelOf(l model.Locality) (uint32, levelRule) {
+	if lp, rule := closeness(f.proxy, l); lp < priorityOtherRegion || f.mapping == nil {
+		return lp, rule
 	}
 	i := f.target(l)
 	switch {
 	case i < 0 && f.distributes():
-		return priorityOtherRegion + 1
+		return priorityOtherRegion + 1, levelRule{kind: ruleUnmapped, target: -1}
 	case i < 0:
-		return priorityOtherRegion + uint32(len(f.mapping.To))
+		return priorityOtherRegion + uint32(len(f.mapping.To)), levelRule{kind: ruleUnmapped, target: -1}
 	case f.distributes():
-		return priorityOtherRegion
+		return priorityOtherRegion, levelRule{kind: ruleMappedWeighted, target: i}
 	}
-	return priorityOtherRegion + uint32(i)
+	return priorityOtherRegion + uint32(i), levelRule{kind: ruleMappedTarget, target: i}
+}
+
+// level is levelOf without the rule.
+func (f failoverRanking) level(l model.Locality) uint32 {
+	p, _ := f.levelOf(l)
+	return p
 }
 
 func (f failoverRanking) weight(l model.Locality) uint32 {

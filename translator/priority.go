@@ -18,45 +18,86 @@ const (
 // locality. Levels may be empty; compactPriorities removes the gaps Envoy
 // would reject.
 func localityPriority(proxy, ep model.Locality) uint32 {
-	switch {
-	case proxy.Region != ep.Region:
-		return priorityOtherRegion
-	case proxy.Zone != ep.Zone:
-		return prioritySameRegion
-	case proxy.Subzone != ep.Subzone:
-		return prioritySameZone
-	}
-	return prioritySameSubzone
+	p, _ := closeness(proxy, ep)
+	return p
 }
 
-// ranking orders the locality groups of one assignment: level is the raw
-// priority of a locality (compacted later), weight multiplies the locality's
-// load_balancing_weight (1 when nothing asks for more).
+// closeness is localityPriority with the rule that decided it.
+func closeness(proxy, ep model.Locality) (uint32, levelRule) {
+	switch {
+	case proxy.Region != ep.Region:
+		return priorityOtherRegion, levelRule{kind: ruleOtherRegion}
+	case proxy.Zone != ep.Zone:
+		return prioritySameRegion, levelRule{kind: ruleSameRegion}
+	case proxy.Subzone != ep.Subzone:
+		return prioritySameZone, levelRule{kind: ruleSameZone}
+	}
+	return prioritySameSubzone, levelRule{kind: ruleSameSubzone}
+}
+
+// ranking orders the locality groups of one assignment: levelOf gives the
+// raw priority of a locality (compacted later) and the rule that set it, in
+// one place, so that explanations (explain.go) never disagree with the
+// assignment; weight multiplies the locality's load_balancing_weight (1
+// when nothing asks for more).
 type ranking interface {
-	level(model.Locality) uint32
+	levelOf(model.Locality) (uint32, levelRule)
 	weight(model.Locality) uint32
 }
 
-// priorityFunc gives the raw priority of an endpoint locality; every
-// locality keeps its natural weight.
-type priorityFunc func(model.Locality) uint32
+// levelRuleKind names the rule that gave a locality its level.
+type levelRuleKind uint8
 
-func (f priorityFunc) level(l model.Locality) uint32 { return f(l) }
+const (
+	ruleFlat        levelRuleKind = iota // trafficDistribution unset: one level
+	ruleSameSubzone                      // PreferClose levels
+	ruleSameZone
+	ruleSameRegion
+	ruleOtherRegion
+	ruleMappedTarget   // a FailoverPolicy locality mapping's `to` entry, its own level
+	ruleMappedWeighted // a weighted mapping: every `to` entry shares one level
+	ruleUnmapped       // a mapping applies, but lists no `to` entry for the locality
+)
 
-func (priorityFunc) weight(model.Locality) uint32 { return 1 }
+// levelRule is a levelRuleKind and, for mapping rules, the index of the
+// `to` entry that matched.
+type levelRule struct {
+	kind   levelRuleKind
+	target int
+}
 
-// priorityFor returns the priority function for a VirtualDestination's
+// localityRanking is a VirtualDestination's trafficDistribution without
+// policies: flat (every locality at priority 0) or PreferClose (closest
+// localities first); every locality keeps its natural weight.
+type localityRanking struct {
+	preferClose bool
+	proxy       model.Locality
+}
+
+func (r localityRanking) levelOf(l model.Locality) (uint32, levelRule) {
+	if !r.preferClose {
+		return 0, levelRule{kind: ruleFlat}
+	}
+	return closeness(r.proxy, l)
+}
+
+// level is levelOf without the rule.
+func (r localityRanking) level(l model.Locality) uint32 {
+	p, _ := r.levelOf(l)
+	return p
+}
+
+func (localityRanking) weight(model.Locality) uint32 { return 1 }
+
+// priorityFor returns the ranking for a VirtualDestination's
 // trafficDistribution: unset spreads over every endpoint (all priority 0),
 // PreferClose prefers the localities closest to the proxy.
-func priorityFor(trafficDistribution string, proxy model.Locality) priorityFunc {
-	if trafficDistribution == model.TrafficDistributionPreferClose {
-		return func(l model.Locality) uint32 { return localityPriority(proxy, l) }
-	}
-	return flatPriority
+func priorityFor(trafficDistribution string, proxy model.Locality) localityRanking {
+	return localityRanking{preferClose: trafficDistribution == model.TrafficDistributionPreferClose, proxy: proxy}
 }
 
 // flatPriority puts every locality at priority 0.
-var flatPriority priorityFunc = func(model.Locality) uint32 { return 0 }
+var flatPriority = localityRanking{}
 
 // A group's raw priority packs, from most to least significant: staleness,
 // the label rank a FailoverPolicy's priorityLabels gave it, and the
@@ -75,11 +116,19 @@ const (
 
 // groupPriority is the raw priority of a group of endpoints.
 func groupPriority(rk ranking, k groupKey) uint32 {
-	p := k.rank*rankStride + rk.level(k.locality)
+	p, _ := groupPriorityRule(rk, k)
+	return p
+}
+
+// groupPriorityRule is groupPriority and the locality rule that set the
+// group's level (the label rank and staleness are in k itself).
+func groupPriorityRule(rk ranking, k groupKey) (uint32, levelRule) {
+	level, rule := rk.levelOf(k.locality)
+	p := k.rank*rankStride + level
 	if k.stale {
 		p += staleStride
 	}
-	return p
+	return p, rule
 }
 
 // compactPriorities maps the raw priorities in use onto 0..n-1, keeping

@@ -35,10 +35,10 @@ func TestLocalityPriority(t *testing.T) {
 func TestPriorityForTrafficDistribution(t *testing.T) {
 	proxy := model.Locality{Region: "us-east", Zone: "us-east-1a"}
 	far := model.Locality{Region: "eu-west", Zone: "eu-west-1a"}
-	if got := priorityFor(model.TrafficDistributionDefault, proxy)(far); got != 0 {
+	if got := priorityFor(model.TrafficDistributionDefault, proxy).level(far); got != 0 {
 		t.Errorf("unset trafficDistribution: priority %d, want 0", got)
 	}
-	if got := priorityFor(model.TrafficDistributionPreferClose, proxy)(far); got != priorityOtherRegion {
+	if got := priorityFor(model.TrafficDistributionPreferClose, proxy).level(far); got != priorityOtherRegion {
 		t.Errorf("PreferClose: priority %d, want %d", got, priorityOtherRegion)
 	}
 }

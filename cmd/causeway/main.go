@@ -75,5 +75,7 @@ file (serve --world).`,
 	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
 	root.AddCommand(newCreateRemoteSecretCommand())
 	root.AddCommand(newProxyStatusCommand())
+
+	root.AddCommand(newExplainCommand())
 	return root
 }

@@ -139,6 +139,7 @@ func typeByName(p admin.Proxy, name string) (admin.TypeStatus, bool) {
 	return admin.TypeStatus{}, false
 }
 
+// dash shows an empty table cell as "-" (proxy-status and explain tables).
 func dash(s string) string {
 	if s == "" {
 		return "-"

@@ -283,7 +283,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		parts = append(parts, pp)
 	}
 	if adminLis != nil {
-		parts = append(parts, adminPart(ctx, adminLis, srv))
+		parts = append(parts, adminPart(ctx, adminLis, srv, store))
 	}
 	if kubeM != nil {
 		parts = append(parts, kubeM.parts(ctx)...)

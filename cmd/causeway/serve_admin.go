@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/causeway-dev/causeway/internal/admin"
+	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/xds"
 )
 
@@ -45,8 +46,8 @@ func listenAdmin(address string, log *slog.Logger) (net.Listener, error) {
 }
 
 // adminPart serves the admin endpoints on lis.
-func adminPart(ctx context.Context, lis net.Listener, srv *xds.Server) servePart {
-	h := admin.NewHandler(admin.Options{Proxies: srv})
+func adminPart(ctx context.Context, lis net.Listener, srv *xds.Server, store *model.Store) servePart {
+	h := admin.NewHandler(admin.Options{Proxies: srv, World: store.Load})
 	return servePart{"admin server", func() error { return admin.Serve(ctx, lis, h) }}
 }
 

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/causeway-dev/causeway/discovery/file"
 	"github.com/causeway-dev/causeway/discovery/kube"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
@@ -24,12 +23,9 @@ var resourceTypes = []string{"listeners", "routes", "clusters", "endpoints", "se
 
 type translateFlags struct {
 	proxyFlags
-	world, typ, trustDomain string
-	withSecrets             bool
-	controllerName          string
-	// Manifests mode: --kube CLUSTER=PATH (repeatable) and --clusters FILE.
-	kube     []string
-	clusters string
+	worldFlags
+	typ, trustDomain string
+	withSecrets      bool
 }
 
 func newTranslateCommand() *cobra.Command {
@@ -77,13 +73,10 @@ certificates (HTTPS listeners' certificateRefs) are listed by name too;
 			return runTranslate(f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd.Flags())
-	cmd.Flags().StringVar(&f.world, "world", "", "world file (this or --kube)")
-	cmd.Flags().StringArrayVar(&f.kube, "kube", nil, "CLUSTER=PATH: Kubernetes manifests (a file or directory) of cluster CLUSTER; repeatable")
-	cmd.Flags().StringVar(&f.clusters, "clusters", "", "with --kube: cluster config file for networks, localities and east-west gateways")
+	f.proxyFlags.register(cmd.Flags())
+	f.worldFlags.register(cmd.Flags())
 	cmd.Flags().StringVar(&f.typ, "type", "all", "resources to print: all|"+strings.Join(resourceTypes, "|"))
 	cmd.Flags().StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain peers are checked against")
-	cmd.Flags().StringVar(&f.controllerName, "controller-name", model.DefaultControllerName, "GatewayClass controllerName Causeway owns: only Gateways of GatewayClasses with it are translated")
 	cmd.Flags().BoolVar(&f.withSecrets, "with-secrets", false, "translate as if credentials were present (their contents are still redacted), and print Gateway certificate secrets in full, private keys included")
 	cmd.MarkFlagsOneRequired("world", "kube")
 	cmd.MarkFlagsMutuallyExclusive("world", "kube")
@@ -95,37 +88,16 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 	if f.typ != "all" && !contains(resourceTypes, f.typ) {
 		return fmt.Errorf("--type %q: want all or one of %s", f.typ, strings.Join(resourceTypes, ", "))
 	}
-	if f.clusters != "" && len(f.kube) == 0 {
-		return errors.New("--clusters needs --kube")
-	}
 	p, err := f.proxy()
 	if err != nil {
 		return err
 	}
-	var (
-		world   *model.Snapshot
-		source  = f.world
-		invalid []error // objects left out of the world, reported like diagnostics
-	)
-	if len(f.kube) > 0 {
-		source = "the --kube clusters"
-		world, invalid, err = loadManifests(f.kube, f.clusters)
-	} else {
-		world, err = file.Load(f.world)
-		if err != nil {
-			err = &exitCodeError{code: exitInvalidWorld, err: err}
-		}
-	}
+	world, source, invalid, err := f.load()
 	if err != nil {
 		return err
 	}
-	world = world.WithControllerName(f.controllerName)
-	c := world.Cluster(p.Cluster)
-	if c == nil {
-		return fmt.Errorf("--cluster %q is not in %s (clusters: %s)", p.Cluster, source, clusterNames(world))
-	}
-	if p.Locality == (model.Locality{}) {
-		p.Locality = c.Locality // as for an Envoy whose bootstrap names no locality
+	if p, err = placeProxy(world, source, p); err != nil {
+		return err
 	}
 	creds := translator.Credentials{TrustDomain: f.trustDomain}
 	if f.withSecrets {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/xds"
 )
 
@@ -21,6 +22,9 @@ type ProxySource interface {
 // Options are what the endpoints read.
 type Options struct {
 	Proxies ProxySource
+	// World is the world serve translates from now, for explain; nil
+	// leaves /debug/explain out.
+	World func() *model.Snapshot
 }
 
 // NewHandler returns the admin endpoints' handler.
@@ -28,6 +32,9 @@ func NewHandler(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /debug/proxies", proxiesHandler{o.Proxies})
 	mux.Handle("GET /debug/proxies/{node...}", proxiesHandler{o.Proxies})
+	if o.World != nil {
+		mux.Handle(ExplainPath, ExplainHandler(o.World))
+	}
 	return mux
 }
 
