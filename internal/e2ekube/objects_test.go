@@ -179,10 +179,21 @@ spec:
   trafficDistribution: PreferClose
 {{- end}}
 ---
+# No load balancer runs beside these clusters: provisioned Services are
+# ClusterIP, so a Gateway's address is its Service's cluster IP (a
+# LoadBalancer Service would leave it AddressNotAssigned).
+apiVersion: networking.causeway.dev/v1alpha1
+kind: GatewayParameters
+metadata: {name: cluster-ip, namespace: ` + gatewayNamespace + `}
+spec:
+  service: {type: ClusterIP}
+---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: causeway}
-spec: {controllerName: causeway.dev/gateway-controller}
+spec:
+  controllerName: causeway.dev/gateway-controller
+  parametersRef: {group: networking.causeway.dev, kind: GatewayParameters, name: cluster-ip, namespace: ` + gatewayNamespace + `}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
