@@ -91,6 +91,14 @@ func TestObservabilityQueriesMatchServeMetrics(t *testing.T) {
 	}
 }
 
+// TestObservabilityFiles checks the alert rules and dashboard alone (what
+// promtool check rules and a dashboard import would), so a plain go test
+// without API servers still does.
+func TestObservabilityFiles(t *testing.T) {
+	alertQueries(t)
+	dashboardQueries(t)
+}
+
 type query struct {
 	where string // file and rule or panel, for errors
 	uses  promql.Uses
