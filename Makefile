@@ -70,13 +70,15 @@ fuzz: ## run each fuzz target for FUZZ_TIME (make test runs them briefly)
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZ_TIME) "$${t%%:*}" || exit 1; \
 	done
 
-# Generated from api/v1alpha1: deepcopy code and the CRD manifests. Old
-# manifests are removed first so a renamed or deleted kind leaves nothing behind.
+# Generated from api/v1alpha1: deepcopy code, the CRD manifests and, from
+# those, the CRD reference api/reference.md. Old manifests are removed first
+# so a renamed or deleted kind leaves nothing behind.
 .PHONY: generate
-generate: ## regenerate api/ deepcopy code and CRD manifests (api/crds) from api/v1alpha1
+generate: ## regenerate api/ deepcopy code, CRD manifests (api/crds) and api/reference.md from api/v1alpha1
 	rm -f api/crds/networking.causeway.dev_*.yaml
 	$(GO) tool controller-gen object paths=./api/...
 	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
+	$(GO) run ./internal/crdref/gen -crds api/crds -out api/reference.md
 
 # Compares checksums of api/ before and after regenerating rather than asking
 # git, so it also works before the generated files are first committed; on a
