@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,28 +91,71 @@ func TestApplyServerSide(t *testing.T) {
 // apply server-side applies u, failing the test if the API server refuses it.
 func apply(ctx context.Context, t *testing.T, dyn dynamic.Interface, mapper meta.RESTMapper, u *unstructured.Unstructured) {
 	t.Helper()
+	if err := applyObject(ctx, dyn, mapper, u); err != nil {
+		t.Error(err)
+	}
+}
+
+// applyObject server-side applies u with strict field validation.
+func applyObject(ctx context.Context, dyn dynamic.Interface, mapper meta.RESTMapper, u *unstructured.Unstructured) error {
 	gvk := u.GroupVersionKind()
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		t.Errorf("%s %s: %v", gvk.Kind, u.GetName(), err)
-		return
+		return fmt.Errorf("%s %s: %w", gvk.Kind, u.GetName(), err)
 	}
 	data, err := json.Marshal(u.Object)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		if u.GetNamespace() == "" {
-			t.Errorf("%s %s: namespaced but rendered without a namespace", gvk.Kind, u.GetName())
+			return fmt.Errorf("%s %s: namespaced but rendered without a namespace", gvk.Kind, u.GetName())
 		}
 		ri = dyn.Resource(m.Resource).Namespace(u.GetNamespace())
 	}
 	force := true
 	if _, err := ri.Patch(ctx, u.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{
 		FieldManager: "helm-chart-test", Force: &force, FieldValidation: "Strict"}); err != nil {
-		t.Errorf("apply %s %s: %v", gvk.Kind, u.GetName(), err)
+		return fmt.Errorf("apply %s %s: %w", gvk.Kind, u.GetName(), err)
 	}
+	return nil
+}
+
+// TestApplyRejectsUnknownFields guards TestApplyServerSide: the way it
+// applies must refuse a misspelt field, which the API server would
+// otherwise drop silently.
+func TestApplyRejectsUnknownFields(t *testing.T) {
+	env := kube.Env(t)
+	cfg := env.Cluster("helm").Config
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	objs := mustRender(t, "causeway-typo", map[string]any{"clusters": map[string]any{"managementIsWorkload": false}})
+	for _, u := range objs {
+		if u.GetKind() != "Service" {
+			continue
+		}
+		u = u.DeepCopy()
+		u.SetNamespace("default")
+		if err := unstructured.SetNestedField(u.Object, int64(2), "spec", "replica"); err != nil {
+			t.Fatal(err)
+		}
+		err := applyObject(ctx, dyn, mapper, u)
+		if err == nil || !strings.Contains(err.Error(), "replica") {
+			t.Errorf("Service with spec.replica applied: error %v, want one naming the field", err)
+		}
+		return
+	}
+	t.Fatal("no Service rendered")
 }
 
 // waitEstablished waits until every CRD in crds is Established.

@@ -56,13 +56,13 @@ var valueSets = []struct {
 	{"defaults", "causeway", nil},
 	{"workload cluster only", "causeway-reader", map[string]any{
 		"controlPlane": map[string]any{"enabled": false}, "workloadCluster": map[string]any{"enabled": true}}},
-	{"control plane and workload cluster", "cw-both", map[string]any{
-		"workloadCluster": map[string]any{"enabled": true, "serviceAccountName": "cw-both-reader"}}},
-	{"standalone management, no leader election, no provisioning", "cw-single", map[string]any{
+	{"control plane and workload cluster", "causeway-both", map[string]any{
+		"workloadCluster": map[string]any{"enabled": true, "serviceAccountName": "causeway-both-reader"}}},
+	{"standalone management without leader election or provisioning", "causeway-single", map[string]any{
 		"replicaCount": 1, "leaderElection": map[string]any{"enabled": false}, "provisioning": map[string]any{"enabled": false},
 		"clusters": map[string]any{"managementIsWorkload": false}, "podDisruptionBudget": map[string]any{"enabled": false},
 		"topologySpread": map[string]any{"enabled": false}}},
-	{"tuned", "cw-tuned", map[string]any{
+	{"tuned", "causeway-tuned", map[string]any{
 		"replicaCount": 3, "logLevel": "debug", "controllerName": "example.com/gateway-controller",
 		"image":     map[string]any{"repository": "registry.example.com/causeway", "tag": "v1.2.3"},
 		"xds":       map[string]any{"port": 18443, "serverNames": []string{"xds.example.com"}, "service": map[string]any{"type": "LoadBalancer"}},
@@ -184,17 +184,17 @@ func TestValues(t *testing.T) {
 				}
 				find[*corev1.Secret](t, objs, "Secret", "causeway-reader-token")
 				find[*rbacv1.Role](t, objs, "Role", "causeway-reader-provisioner")
-			case "cw-both":
-				b := find[*rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding", "cw-both-workload-reader")
+			case "causeway-both":
+				b := find[*rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding", "causeway-both-workload-reader")
 				var subjects []string
 				for _, s := range b.Subjects {
 					subjects = append(subjects, s.Name)
 				}
-				if diff := cmp.Diff([]string{"cw-both", "cw-both-reader"}, subjects); diff != "" {
+				if diff := cmp.Diff([]string{"causeway-both", "causeway-both-reader"}, subjects); diff != "" {
 					t.Errorf("workload reader subjects (-want +got):\n%s", diff)
 				}
-			case "cw-single":
-				d := find[*appsv1.Deployment](t, objs, "Deployment", "cw-single")
+			case "causeway-single":
+				d := find[*appsv1.Deployment](t, objs, "Deployment", "causeway-single")
 				for _, arg := range []string{"--leader-elect=false", "--provision=false"} {
 					if !slices.Contains(d.Spec.Template.Spec.Containers[0].Args, arg) {
 						t.Errorf("args lack %s", arg)
@@ -203,21 +203,21 @@ func TestValues(t *testing.T) {
 				if d.Spec.Template.Spec.TopologySpreadConstraints != nil || kinds["PodDisruptionBudget"] != 0 {
 					t.Errorf("spread %v or PDB (%d) rendered though disabled", d.Spec.Template.Spec.TopologySpreadConstraints, kinds["PodDisruptionBudget"])
 				}
-				for _, r := range find[*rbacv1.Role](t, objs, "Role", "cw-single").Rules {
+				for _, r := range find[*rbacv1.Role](t, objs, "Role", "causeway-single").Rules {
 					if slices.Contains(r.Resources, "leases") {
 						t.Errorf("Role grants Leases without leader election: %+v", r)
 					}
 				}
-				cm := find[*corev1.ConfigMap](t, objs, "ConfigMap", "cw-single-clusters")
+				cm := find[*corev1.ConfigMap](t, objs, "ConfigMap", "causeway-single-clusters")
 				if strings.Contains(cm.Data["clusters.yaml"], "management") || kinds["ClusterRoleBinding"] != 2 {
 					t.Errorf("management cluster still read as a workload cluster: %q, %d ClusterRoleBindings", cm.Data["clusters.yaml"], kinds["ClusterRoleBinding"])
 				}
-			case "cw-tuned":
-				d := find[*appsv1.Deployment](t, objs, "Deployment", "cw-tuned")
+			case "causeway-tuned":
+				d := find[*appsv1.Deployment](t, objs, "Deployment", "causeway-tuned")
 				c := d.Spec.Template.Spec.Containers[0]
 				for _, arg := range []string{"--log-level=debug", "--controller-name=example.com/gateway-controller",
 					"--xds-server-name=xds.example.com", "--xds-address=:18443", "--metrics-address=:9191",
-					"--provision-xds-address=cw-tuned.causeway-system.svc:18443", "--stale-after=2m"} {
+					"--provision-xds-address=causeway-tuned.causeway-system.svc:18443", "--stale-after=2m"} {
 					if !slices.Contains(c.Args, arg) {
 						t.Errorf("args %v lack %s", c.Args, arg)
 					}
@@ -229,15 +229,15 @@ func TestValues(t *testing.T) {
 				if got := env(c, "GOMEMLIMIT"); got != "1716MiB" {
 					t.Errorf("GOMEMLIMIT %q, want 1716MiB", got)
 				}
-				sm := findUnstructured(t, objs, "ServiceMonitor", "cw-tuned")
-				metrics := find[*corev1.Service](t, objs, "Service", "cw-tuned-metrics")
+				sm := findUnstructured(t, objs, "ServiceMonitor", "causeway-tuned")
+				metrics := find[*corev1.Service](t, objs, "Service", "causeway-tuned-metrics")
 				sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
 				for k, v := range sel {
 					if metrics.Labels[k] != v {
 						t.Errorf("ServiceMonitor selector %v does not match the metrics Service labels %v", sel, metrics.Labels)
 					}
 				}
-				if xds := find[*corev1.Service](t, objs, "Service", "cw-tuned"); xds.Labels["app.kubernetes.io/component"] == "metrics" {
+				if xds := find[*corev1.Service](t, objs, "Service", "causeway-tuned"); xds.Labels["app.kubernetes.io/component"] == "metrics" {
 					t.Errorf("the ServiceMonitor would select the xDS Service too")
 				}
 				eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")

@@ -62,7 +62,14 @@ func render(t *testing.T, release string, values map[string]any) ([]byte, error)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := filepath.Join(t.TempDir(), "values.yaml")
+		// Not under t.TempDir: helm splits --values at commas, which
+		// subtest names may have.
+		dir, err := os.MkdirTemp("", "chart-values-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		f := filepath.Join(dir, "values.yaml")
 		if err := os.WriteFile(f, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -148,4 +155,3 @@ func decodeAll(data []byte) ([]*unstructured.Unstructured, error) {
 		out = append(out, u)
 	}
 }
-
