@@ -30,19 +30,24 @@ const envHelm = "CAUSEWAY_HELM"
 // namespace is where every rendering is installed, as the examples are.
 const namespace = "causeway-system"
 
-// helmBinary returns $CAUSEWAY_HELM, or skips (fails under
-// CAUSEWAY_REQUIRE_E2E=1) when it is not set or not there.
+// helmVersion is the Makefile's HELM_VERSION: without $CAUSEWAY_HELM the
+// tests look where `make helm` puts that version.
+const helmVersion = "v4.3.2"
+
+// helmBinary returns $CAUSEWAY_HELM, else `make helm`'s binary under
+// ${XDG_CACHE_HOME:-$HOME/.cache}/causeway/helm, or skips (fails under
+// CAUSEWAY_REQUIRE_E2E=1) when there is none.
 func helmBinary(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv(envHelm)
-	var err error
 	if bin == "" {
-		err = errors.New(envHelm + " is not set")
-	} else {
-		_, err = exec.LookPath(bin)
+		if cache, err := os.UserCacheDir(); err == nil {
+			bin = filepath.Join(cache, "causeway", "helm", helmVersion, "helm")
+		}
 	}
+	_, err := exec.LookPath(bin)
 	if err != nil {
-		msg := "the helm binary is needed to render the chart: %v (run `make helm` and set " + envHelm + " to what it prints)"
+		msg := "the helm binary is needed to render the chart: %v (run `make helm`, or set " + envHelm + ")"
 		if os.Getenv(kubeenv.EnvRequire) == "1" {
 			t.Fatalf(kubeenv.EnvRequire+"=1 but "+msg, err)
 		}
