@@ -20,7 +20,7 @@ func (f *xdsSecurityFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ca, "xds-ca", "", "PEM roots that sign the xDS server's certificate (ca.pem of causeway certs issue)")
 	fs.StringVar(&f.cert, "xds-cert", "", "client certificate the proxy authenticates with (cert.pem of causeway certs issue)")
 	fs.StringVar(&f.key, "xds-key", "", "key of --xds-cert")
-	fs.StringVar(&f.tokenFile, "xds-token-file", "", "path of a service-account token file (a projected token) that Envoy reads on every xDS (re)connect and sends as `authorization: Bearer`; the bootstrap holds the path, not the token, so a rotated token is picked up without a new bootstrap")
+	fs.StringVar(&f.tokenFile, "xds-token-file", "", "`path` of a service-account token file (a projected token) that Envoy reads on every xDS (re)connect and sends as \"authorization: Bearer <token>\"; the bootstrap holds the path, not the token, so a rotated token is picked up without a new bootstrap")
 	fs.StringVar(&f.serverName, "xds-server-name", bootstrap.DefaultXDSServerName, "TLS server name (SNI) of the xDS server, as serve --xds-server-name")
 	fs.StringVar(&f.trustDomain, "trust-domain", bootstrap.DefaultTrustDomain, "SPIFFE trust domain of the xDS server's identity, as serve --trust-domain")
 	fs.BoolVar(&f.insecure, "xds-insecure", false, "plaintext xDS without authentication: development only, anyone who reaches the server gets the proxy's keys")

@@ -100,3 +100,22 @@ func repoRoot(t *testing.T) string {
 		dir = parent
 	}
 }
+
+// TestFlagValueNames: pflag takes a flag's value name from the first
+// backquoted word of its usage, so a backquoted phrase in the text shows up
+// as "--flag authorization: Bearer". Every value name is one word.
+func TestFlagValueNames(t *testing.T) {
+	walkCommands(newRootCommand(), func(cmd *cobra.Command) {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			name, _ := pflag.UnquoteUsage(f)
+			if strings.ContainsAny(name, " :\"<>") {
+				t.Errorf("%s --%s: value name %q in help; backquote only the value name", cmd.CommandPath(), f.Name, name)
+			}
+		})
+	})
+	// The flag the issue reported, as --help renders it.
+	_, out, _ := causeway(t, "bootstrap", "--help")
+	if !strings.Contains(out, "--xds-token-file path ") {
+		t.Errorf("bootstrap --help does not show --xds-token-file's value name as path:\n%s", out)
+	}
+}
