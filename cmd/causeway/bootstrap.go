@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,8 +35,15 @@ func (f *proxyFlags) register(fs *pflag.FlagSet) {
 // proxy is the identity the flags name. A gateway proxy needs exactly one
 // of --gateway and --all-gateways; an east-west proxy neither.
 func (f *proxyFlags) proxy() (model.Proxy, error) {
+	role, err := parseRole(f.role)
+	if err != nil {
+		return model.Proxy{}, err
+	}
+	if f.cluster == "" {
+		return model.Proxy{}, errors.New("--cluster is required: the cluster the proxy runs in")
+	}
 	p := model.Proxy{
-		Role:        model.Role(f.role),
+		Role:        role,
 		Cluster:     f.cluster,
 		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
 		BindAddress: f.bindAddress,
@@ -51,10 +59,22 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 	case p.Role == model.RoleGateway && f.gateway == "":
 		return p, fmt.Errorf("--role %s needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways (every Gateway of its cluster)", model.RoleGateway)
 	}
+	// Role and cluster are checked above, so what is left to fail is the
+	// Gateway reference; say so in the flag's terms, not node metadata's.
 	if err := p.Validate(); err != nil {
-		return p, fmt.Errorf("--role/--cluster/--gateway: %w", err)
+		return p, fmt.Errorf("--gateway %q: want <namespace>/<name> of a Gateway (or --all-gateways)", f.gateway)
 	}
 	return p, nil
+}
+
+// parseRole checks a --role value itself, so a wrong one is reported as
+// the flag, not as the node metadata it would become.
+func parseRole(s string) (model.Role, error) {
+	switch r := model.Role(s); r {
+	case model.RoleGateway, model.RoleEastWest:
+		return r, nil
+	}
+	return "", fmt.Errorf("--role: %q is not a role; use %s or %s", s, model.RoleGateway, model.RoleEastWest)
 }
 
 func newBootstrapCommand() *cobra.Command {
