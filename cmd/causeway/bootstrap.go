@@ -107,6 +107,13 @@ or a service-account token (--xds-token-file, Kubernetes mode), or both.
 Without a credential the command refuses; --xds-insecure (plaintext, no
 authentication, development only) must be asked for explicitly.
 
+The bootstrap names the credential files; Envoy reads them. They are read
+here first, as Envoy will: each must exist and hold a PEM certificate
+(--xds-ca, --xds-cert), that certificate's key (--xds-key) or one JWT
+(--xds-token-file), else the command fails naming the flag. For a
+bootstrap made on one machine for an Envoy on another, where the files
+will be at those paths, --skip-file-checks writes the paths unread.
+
 Several --xds-address values (replicas of causeway serve with the same
 --xds-server-name) make one xds cluster: each reconnect goes to the next
 address, so losing a replica moves the proxy to another. The ADS stream
@@ -139,16 +146,16 @@ must be IP addresses; the stream reconnects with Envoy's default backoff
 			if !slices.Contains(bootstrap.Protocols, bootstrap.Protocol(protocol)) {
 				return fmt.Errorf("--xds-protocol %q: want %s", protocol, protocolList())
 			}
-			sec, err := sf.security()
-			if err != nil {
-				return err
-			}
+			sec := sf.security()
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress, Gateway: p.Gateway,
 				XDSAddresses: xdsAddresses, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 				Protocol: bootstrap.Protocol(protocol),
 			})
 			if err != nil {
+				return err
+			}
+			if err := sf.checkFiles(); err != nil {
 				return err
 			}
 			_, err = cmd.OutOrStdout().Write(y)
