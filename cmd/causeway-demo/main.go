@@ -45,6 +45,14 @@ func demoMain(args []string, stdin io.Reader, out io.Writer) error {
 		return err
 	}
 
+	// Envoy first: on a fresh clone it is what is missing, and nothing
+	// should be built or written before saying so.
+	if cfg.EnvoyBin == "" {
+		var err error
+		if cfg.EnvoyBin, err = envoyrun.Find(); err != nil {
+			return fmt.Errorf("%w (or pass --envoy)", err)
+		}
+	}
 	name, data := "examples/demo/world.yaml (embedded)", demo.World
 	if *worldFlag != "" {
 		var err error
@@ -75,11 +83,6 @@ func demoMain(args []string, stdin io.Reader, out io.Writer) error {
 	}
 	if err := os.WriteFile(worldPath, data, 0o644); err != nil {
 		return err
-	}
-	if cfg.EnvoyBin == "" {
-		if cfg.EnvoyBin, err = envoyrun.Find(); err != nil {
-			return err
-		}
 	}
 	if cfg.CausewayBin == "" {
 		if cfg.CausewayBin, err = buildCauseway(cfg.WorkDir, out); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,8 +35,15 @@ func (f *proxyFlags) register(fs *pflag.FlagSet) {
 // proxy is the identity the flags name. A gateway proxy needs exactly one
 // of --gateway and --all-gateways; an east-west proxy neither.
 func (f *proxyFlags) proxy() (model.Proxy, error) {
+	role, err := parseRole(f.role)
+	if err != nil {
+		return model.Proxy{}, err
+	}
+	if f.cluster == "" {
+		return model.Proxy{}, errors.New("--cluster is required: the cluster the proxy runs in")
+	}
 	p := model.Proxy{
-		Role:        model.Role(f.role),
+		Role:        role,
 		Cluster:     f.cluster,
 		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
 		BindAddress: f.bindAddress,
@@ -51,10 +59,22 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 	case p.Role == model.RoleGateway && f.gateway == "":
 		return p, fmt.Errorf("--role %s needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways (every Gateway of its cluster)", model.RoleGateway)
 	}
+	// Role and cluster are checked above, so what is left to fail is the
+	// Gateway reference; say so in the flag's terms, not node metadata's.
 	if err := p.Validate(); err != nil {
-		return p, fmt.Errorf("--role/--cluster/--gateway: %w", err)
+		return p, fmt.Errorf("--gateway %q: want <namespace>/<name> of a Gateway (or --all-gateways)", f.gateway)
 	}
 	return p, nil
+}
+
+// parseRole checks a --role value itself, so a wrong one is reported as
+// the flag, not as the node metadata it would become.
+func parseRole(s string) (model.Role, error) {
+	switch r := model.Role(s); r {
+	case model.RoleGateway, model.RoleEastWest:
+		return r, nil
+	}
+	return "", fmt.Errorf("--role: %q is not a role; use %s or %s", s, model.RoleGateway, model.RoleEastWest)
 }
 
 func newBootstrapCommand() *cobra.Command {
@@ -86,6 +106,13 @@ with a client certificate (--xds-cert, --xds-key; see causeway certs issue)
 or a service-account token (--xds-token-file, Kubernetes mode), or both.
 Without a credential the command refuses; --xds-insecure (plaintext, no
 authentication, development only) must be asked for explicitly.
+
+The bootstrap names the credential files; Envoy reads them. They are read
+here first, as Envoy will: each must exist and hold a PEM certificate
+(--xds-ca, --xds-cert), that certificate's key (--xds-key) or one JWT
+(--xds-token-file), else the command fails naming the flag. For a
+bootstrap made on one machine for an Envoy on another, where the files
+will be at those paths, --skip-file-checks writes the paths unread.
 
 Several --xds-address values (replicas of causeway serve with the same
 --xds-server-name) make one xds cluster: each reconnect goes to the next
@@ -119,16 +146,16 @@ must be IP addresses; the stream reconnects with Envoy's default backoff
 			if !slices.Contains(bootstrap.Protocols, bootstrap.Protocol(protocol)) {
 				return fmt.Errorf("--xds-protocol %q: want %s", protocol, protocolList())
 			}
-			sec, err := sf.security()
-			if err != nil {
-				return err
-			}
+			sec := sf.security()
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress, Gateway: p.Gateway,
 				XDSAddresses: xdsAddresses, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 				Protocol: bootstrap.Protocol(protocol),
 			})
 			if err != nil {
+				return err
+			}
+			if err := sf.checkFiles(); err != nil {
 				return err
 			}
 			_, err = cmd.OutOrStdout().Write(y)

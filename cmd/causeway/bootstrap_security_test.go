@@ -22,7 +22,7 @@ func TestBootstrapRefusesWithoutCredential(t *testing.T) {
 		{"cert without key", []string{"--xds-ca", "ca.pem", "--xds-cert", "cert.pem"}, "--xds-cert and --xds-key go together"},
 		{"no CA", []string{"--xds-cert", "cert.pem", "--xds-key", "key.pem"}, "--xds-ca is required"},
 		{"plaintext with a credential", []string{"--xds-insecure", "--xds-cert", "cert.pem", "--xds-key", "key.pem"}, "--xds-insecure (plaintext xDS) excludes --xds-cert, --xds-key"},
-		{"missing token file", []string{"--xds-ca", "ca.pem", "--xds-token-file", filepath.Join(t.TempDir(), "none")}, "--xds-token-file"},
+		{"missing token file", []string{"--xds-ca", filepath.Join(issueTestCredentials(t), "ca.pem"), "--xds-token-file", filepath.Join(t.TempDir(), "none")}, "--xds-token-file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := causeway(t, append([]string{"bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http"}, tc.args...)...)
@@ -71,13 +71,14 @@ func TestBootstrapWithTokenFile(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOi.payload.sig"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http", "--xds-ca", "/var/run/causeway/ca.pem", "--xds-token-file", tokenFile)
+	caFile := filepath.Join(issueTestCredentials(t), "ca.pem")
+	code, y, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "gloo-system/http", "--xds-ca", caFile, "--xds-token-file", tokenFile)
 	if code != 0 {
 		t.Fatalf("bootstrap: exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
 		"name: envoy.grpc_credentials.file_based_metadata", "filename: " + tokenFile, "header_prefix: 'Bearer '",
-		"filename: /var/run/causeway/ca.pem", "grpc.ssl_target_name_override:\n", "string_value: localhost",
+		"filename: " + caFile, "grpc.ssl_target_name_override:\n", "string_value: localhost",
 	} {
 		if !strings.Contains(y, want) {
 			t.Errorf("bootstrap lacks %q:\n%s", want, y)
@@ -92,6 +93,7 @@ func TestBootstrapWithTokenFile(t *testing.T) {
 // broken credential is refused now, naming the file, not at the proxy's
 // first connect.
 func TestBootstrapRefusesBadTokenFile(t *testing.T) {
+	caFile := filepath.Join(issueTestCredentials(t), "ca.pem")
 	for _, tc := range []struct {
 		name, content, want string
 	}{
@@ -106,7 +108,7 @@ func TestBootstrapRefusesBadTokenFile(t *testing.T) {
 			if err := os.WriteFile(tokenFile, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "default/web", "--xds-ca", "ca.pem", "--xds-token-file", tokenFile)
+			code, out, errOut := causeway(t, "bootstrap", "--cluster", "cluster-1", "--gateway", "default/web", "--xds-ca", caFile, "--xds-token-file", tokenFile)
 			if code == 0 || out != "" || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, tokenFile) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want failure naming %s containing %q", code, out, errOut, tokenFile, tc.want)
 			}

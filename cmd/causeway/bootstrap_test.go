@@ -42,10 +42,38 @@ func TestBootstrapSeveralXDSAddresses(t *testing.T) {
 	}
 }
 
-func TestBootstrapBadRole(t *testing.T) {
-	code, out, errOut := causeway(t, "bootstrap", "--role", "sidecar", "--cluster", "c")
-	if code == 0 || out != "" || !strings.Contains(errOut, `role "sidecar" is not "gateway" or "eastwest"`) {
-		t.Errorf("exit %d, stdout %q, stderr %q; want failure naming the role", code, out, errOut)
+// TestProxyFlagErrors: every command taking --role, --cluster or
+// --gateway reports a wrong value as the flag, never as the node metadata
+// it would become.
+func TestProxyFlagErrors(t *testing.T) {
+	commands := map[string][]string{
+		"bootstrap":   {"bootstrap", "--xds-insecure"},
+		"translate":   {"translate", "--world", "testdata/world.yaml"},
+		"certs issue": {"certs", "issue", "--ca-dir", t.TempDir(), "--out", t.TempDir()},
+	}
+	for _, tc := range []struct {
+		name     string
+		commands []string
+		args     []string
+		want     string
+	}{
+		{"unknown role", []string{"bootstrap", "translate", "certs issue"}, []string{"--role", "ingress", "--cluster", "cluster-1"},
+			`--role: "ingress" is not a role; use gateway or eastwest`},
+		{"unknown role with a Gateway", []string{"bootstrap", "translate"}, []string{"--role", "ingress", "--cluster", "cluster-1", "--gateway", "a/b"},
+			`--role: "ingress" is not a role; use gateway or eastwest`},
+		{"empty cluster", []string{"bootstrap", "translate", "certs issue"}, []string{"--role", "eastwest", "--cluster", ""},
+			"--cluster is required"},
+		{"bad Gateway", []string{"bootstrap", "translate"}, []string{"--cluster", "cluster-1", "--gateway", "ingress"},
+			`--gateway "ingress": want <namespace>/<name> of a Gateway`},
+	} {
+		for _, name := range tc.commands {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				code, out, errOut := causeway(t, append(append([]string{}, commands[name]...), tc.args...)...)
+				if code != 1 || out != "" || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "node metadata") {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q, no node metadata", code, out, errOut, tc.want)
+				}
+			})
+		}
 	}
 }
 
@@ -80,7 +108,7 @@ func TestBootstrapGatewayErrors(t *testing.T) {
 	}{
 		{nil, "--role gateway needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways (every Gateway of its cluster)"},
 		{[]string{"--gateway", "a/b", "--all-gateways"}, `--gateway "a/b" and --all-gateways: give one or the other`},
-		{[]string{"--gateway", "http"}, `node metadata causeway.gateway: "http": want "<namespace>/<name>" or "*"`},
+		{[]string{"--gateway", "http"}, `--gateway "http": want <namespace>/<name> of a Gateway (or --all-gateways)`},
 		{[]string{"--role", "eastwest", "--gateway", "a/b"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
 	} {
 		args := append([]string{"bootstrap", "--cluster", "cluster-1", "--xds-insecure"}, tc.args...)

@@ -79,8 +79,11 @@ Gateway in the cluster can share it.`,
 }
 
 func runCertsIssue(f *certsIssueFlags, stdout io.Writer) error {
-	if err := (model.Proxy{Role: model.Role(f.role), Cluster: f.cluster}).ValidateClass(); err != nil {
-		return fmt.Errorf("--role/--cluster: %w", err)
+	if _, err := parseRole(f.role); err != nil {
+		return err
+	}
+	if f.cluster == "" {
+		return errors.New("--cluster is required: the cluster the proxy runs in")
 	}
 	if f.ttl <= 0 {
 		return fmt.Errorf("--ttl %v: want a positive duration", f.ttl)

@@ -109,7 +109,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 proxy-status) are served on --admin-address, loopback by default. SIGINT or SIGTERM stops the server gracefully.`,
 		Example: `  causeway serve --management-kubeconfig mgmt.kubeconfig --clusters clusters.yaml
   causeway serve --clusters clusters.yaml   # inside the management cluster
-  causeway serve --world examples/world.yaml
+  causeway serve --world examples/demo/world.yaml
   causeway serve --world world.yaml --xds-address 127.0.0.1:18000 --metrics-address 127.0.0.1:9091 --log-level debug`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

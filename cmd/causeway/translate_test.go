@@ -119,10 +119,10 @@ func TestTranslateUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--cluster", "cluster-1", "--type", "bogus"}, `--type "bogus"`},
 		{[]string{"--cluster", "cluster-9", "--all-gateways"}, `--cluster "cluster-9" is not in`},
-		{[]string{"--cluster", "cluster-1", "--role", "sidecar"}, `role "sidecar"`},
+		{[]string{"--cluster", "cluster-1", "--role", "sidecar"}, `--role: "sidecar" is not a role`},
 		{[]string{"--cluster", "cluster-1"}, "--role gateway needs --gateway <namespace>/<name> (the one Gateway the proxy serves) or --all-gateways"},
 		{[]string{"--cluster", "cluster-1", "--gateway", "bookinfo/ingress", "--all-gateways"}, `--gateway "bookinfo/ingress" and --all-gateways: give one or the other`},
-		{[]string{"--cluster", "cluster-1", "--gateway", "ingress"}, `causeway.gateway: "ingress": want "<namespace>/<name>" or "*"`},
+		{[]string{"--cluster", "cluster-1", "--gateway", "ingress"}, `--gateway "ingress": want <namespace>/<name>`},
 		{[]string{"--cluster", "cluster-2", "--role", "eastwest", "--all-gateways"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
 		{[]string{}, `required flag(s) "cluster" not set`},
 	} {

@@ -45,7 +45,7 @@ if [ ${#kube_cmds[@]} -gt 0 ]; then
   # without them it says v0.0.0-master.
   v=k8s.io/component-base/version
   for cmd in "${kube_cmds[@]}"; do
-    echo "building $cmd $kube_version (once; kube-apiserver about 7 minutes, the others about 1 each after it)" >&2
+    echo "building $cmd $kube_version (once; kube-apiserver about 6 minutes, the controller-manager and scheduler about 1 each after it)" >&2
     GOFLAGS=-mod=mod go build -trimpath \
       -ldflags="-s -X $v.gitVersion=$kube_version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
       -o "$out/$cmd-$kube_version.tmp" "k8s.io/kubernetes/cmd/$cmd"
@@ -69,7 +69,7 @@ build_plain() {
 }
 build_plain etcd go.etcd.io/etcd/server/v3 "$etcd_version" go.etcd.io/etcd/server/v3 "a minute"
 # GitCommit is what `coredns -version` prints beside the version.
-build_plain coredns github.com/coredns/coredns "$coredns_version" github.com/coredns/coredns "3 minutes" \
+build_plain coredns github.com/coredns/coredns "$coredns_version" github.com/coredns/coredns "3.5 minutes" \
   "-X github.com/coredns/coredns/coremain.GitCommit=$coredns_version"
 
 for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
