@@ -102,16 +102,11 @@ fuzz: ## run each fuzz target for FUZZ_TIME (make test runs them briefly)
 # those, the CRD reference api/reference.md. Old manifests are removed first
 # so a renamed or deleted kind leaves nothing behind.
 .PHONY: generate
-generate: ## regenerate api/ deepcopy code, CRD manifests (api/crds) and api/reference.md from api/v1alpha1
+generate: ## regenerate api/ deepcopy code, CRD manifests (api/crds, charts/causeway/crds) and api/reference.md from api/v1alpha1
 	rm -f api/crds/networking.causeway.dev_*.yaml
 	$(GO) tool controller-gen object paths=./api/...
 	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
 	$(GO) run ./internal/crdref/gen -crds api/crds -out api/reference.md
-
-generate: ## regenerate api/ deepcopy code and CRD manifests (api/crds, charts/causeway/crds) from api/v1alpha1
-	rm -f api/crds/networking.causeway.dev_*.yaml
-	$(GO) tool controller-gen object paths=./api/...
-	$(GO) tool controller-gen crd paths=./api/... output:crd:dir=./api/crds
 	@# The Helm chart ships the same CRDs (charts/causeway/crds); a copy, so
 	@# helm package needs no symlinks. charts/causeway's test checks them too.
 	rm -f charts/causeway/crds/networking.causeway.dev_*.yaml
