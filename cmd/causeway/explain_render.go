@@ -111,4 +111,3 @@ func localityText(l model.Locality) string {
 	}
 	return s
 }
-
