@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/causeway-dev/causeway/discovery/file"
+	"github.com/causeway-dev/causeway/internal/admin"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/xds"
 )
@@ -54,9 +55,6 @@ type servePart struct {
 	name string
 	run  func() error
 }
-
-// shutdownGrace bounds how long the metrics server waits for open requests.
-const shutdownGrace = 5 * time.Second
 
 func newServeCommand() *cobra.Command {
 	f := &serveFlags{}
@@ -330,17 +328,5 @@ func serveMetrics(ctx context.Context, lis net.Listener, reg *prometheus.Registr
 		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(lis) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	<-served
-	return err
+	return admin.Serve(ctx, lis, mux)
 }

@@ -41,7 +41,8 @@ func NewHandler(o Options) http.Handler {
 // shutdownGrace bounds how long Serve waits for open requests.
 const shutdownGrace = 5 * time.Second
 
-// Serve serves h on lis until ctx is done; it closes lis.
+// Serve serves h on lis until ctx is done, then shuts down within
+// shutdownGrace; it closes lis. serve's metrics listener uses it too.
 func Serve(ctx context.Context, lis net.Listener, h http.Handler) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
