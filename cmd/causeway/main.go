@@ -68,7 +68,10 @@ file (serve --world).`,
   causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http --type clusters`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version: the one-line form of causeway version.
+		Version: currentBuildInfo().short(),
 	}
+	root.SetVersionTemplate("causeway {{.Version}}\n")
 	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
 	return root
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
@@ -24,6 +22,14 @@ import (
 
 type serveFlags struct {
 	world, xdsAddress, metricsAddress, caDir, trustDomain, logLevel string
+	// logFormat is text or json; processLogs also routes the process-wide
+	// loggers (slog.Default, log, grpclog) through serve's (the command
+	// sets it; tests running several servers do not).
+	logFormat   string
+	processLogs bool
+	// registry, when set, is the one serve registers its metrics on
+	// (tests read every metric's label names from it); nil: a new one.
+	registry *metricsRegistry
 	// pprofAddress serves net/http/pprof when set (off by default).
 	pprofAddress string
 	// xDS transport security: plaintext without authentication, the
@@ -119,6 +125,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			f.processLogs = true
 			return runServe(ctx, f, cmd.ErrOrStderr())
 		},
 	}
@@ -131,6 +138,7 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
 	addCAFlags(fs, &f.ca)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text (key=value) or json (one object a line)")
 	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
 	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
@@ -151,17 +159,24 @@ and readiness at /readyz (Kubernetes mode: once every cluster synced or
 
 // runServe runs until ctx is done or a part fails.
 func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	if f.logFormat == "" {
+		f.logFormat = "text"
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newServeLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	if f.processLogs {
+		installProcessLoggers(log)
+	}
 	if f.debounceQuiet < 0 || f.debounceMax < 0 || (f.debounceMax > 0 && f.debounceMax < f.debounceQuiet) {
 		return fmt.Errorf("--debounce-quiet %s, --debounce-max %s: want 0 <= quiet <= max (0: the default)", f.debounceQuiet, f.debounceMax)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := f.registry
+	if reg == nil {
+		reg = newMetricsRegistry()
+	}
 	store := &model.Store{}
 	var (
 		source string
@@ -181,7 +196,6 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		if err := f.worldGuard.Check(); err != nil {
 			return fmt.Errorf("--world-shrink-threshold, --world-confirm-delay: %w", err)
 		}
-		var err error
 		if worldWatcher, err = file.NewWatcher(f.world, store, log, f.worldGuard); err != nil {
 			return err
 		}
@@ -192,7 +206,6 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		}
 		source = "world " + f.world
 	} else {
-		var err error
 		f.kube.debounceQuiet, f.kube.debounceMax = f.debounceQuiet, f.debounceMax
 		f.kube.controllerName = f.controllerName
 		if kubeM, err = newKubeMode(&f.kube, store, log, reg); err != nil {
@@ -258,7 +271,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	context.AfterFunc(ctx, func() { log.Info("shutting down") })
 	parts := []servePart{
 		{"xDS server", func() error { return srv.Serve(ctx, xdsLis) }},
-		{"metrics server", func() error { return serveMetrics(ctx, metricsLis, reg, ready) }},
+		{"metrics server", func() error { return serveMetrics(ctx, metricsLis, reg.Registry, ready) }},
 	}
 	if f.pprofAddress != "" {
 		pp, err := pprofPart(ctx, f.pprofAddress)
