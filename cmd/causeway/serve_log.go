@@ -50,8 +50,8 @@ func (g grpcSlogLogger) emit(level slog.Level, msg string) {
 	g.log.Log(context.Background(), level, strings.TrimSuffix(msg, "\n"))
 }
 
-func (g grpcSlogLogger) Info(args ...any)    { g.emit(slog.LevelDebug, fmt.Sprint(args...)) }
-func (g grpcSlogLogger) Infoln(args ...any)  { g.emit(slog.LevelDebug, fmt.Sprintln(args...)) }
+func (g grpcSlogLogger) Info(args ...any)   { g.emit(slog.LevelDebug, fmt.Sprint(args...)) }
+func (g grpcSlogLogger) Infoln(args ...any) { g.emit(slog.LevelDebug, fmt.Sprintln(args...)) }
 func (g grpcSlogLogger) Infof(f string, args ...any) {
 	g.emit(slog.LevelDebug, fmt.Sprintf(f, args...))
 }

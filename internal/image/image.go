@@ -82,7 +82,7 @@ func platformImage(s Spec, created time.Time, base v1.Layer, b Binary) (v1.Image
 	if err != nil {
 		return nil, err
 	}
-	binLayer, err := layer([]entry{{name: BinaryPath, mode: 0o755, data: bin}}, created)
+	binLayer, err := layer([]entry{{name: BinaryPath[1:], mode: 0o755, data: bin}}, created)
 	if err != nil {
 		return nil, err
 	}
