@@ -135,11 +135,12 @@ IMAGE_OUT       ?= bin/image
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 IMAGE_ARCHIVE   ?= bin/causeway-image.tar
 IMAGE_CA_CERTS  ?=
+IMAGE_TAG       ?=
 .PHONY: image
 image: ## build the container image without Docker: OCI layout bin/image (amd64+arm64), bin/causeway-image.tar for docker load
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./cmd/causeway-image --out $(IMAGE_OUT) --platforms $(IMAGE_PLATFORMS) \
 		--version $(VERSION) --revision '$(REVISION)' --docker-archive $(IMAGE_ARCHIVE) \
-		$(if $(IMAGE_CA_CERTS),--ca-certificates $(IMAGE_CA_CERTS))
+		$(if $(IMAGE_CA_CERTS),--ca-certificates $(IMAGE_CA_CERTS)) $(if $(IMAGE_TAG),--tag $(IMAGE_TAG))
 
 .PHONY: compose
 compose: ## regenerate examples/docker-compose from examples/demo/world.yaml
