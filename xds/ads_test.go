@@ -293,7 +293,7 @@ func TestSotwNACKedVersionIsNotResent(t *testing.T) {
 				checkNames(t, "EDS update", anyNames(t, rejected.GetResources()), apps(0))
 			}
 			c.send(resource.EndpointType, accepted, rejected.GetNonce(), all, "endpoints rejected: test")
-			labels := map[string]string{"type_url": resource.EndpointType}
+			labels := map[string]string{"type": resource.EndpointType}
 			eventually(t, "the NACK counter", func() bool { return h.metric("causeway_xds_nacks_total", labels) == 1 })
 			c.expectNone(resource.EndpointType)
 
@@ -740,7 +740,7 @@ func TestDeltaNACKOfFreshNamesIsNotResent(t *testing.T) {
 			d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: r.GetNonce(),
 				ErrorDetail: &statuspb.Status{Code: 3, Message: "endpoints rejected: test"}})
 			eventually(t, "the NACK counter", func() bool {
-				return h.metric("causeway_xds_nacks_total", map[string]string{"type_url": resource.EndpointType}) == 1
+				return h.metric("causeway_xds_nacks_total", map[string]string{"type": resource.EndpointType}) == 1
 			})
 			d.expectNone()
 

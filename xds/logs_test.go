@@ -102,7 +102,7 @@ func TestNACKStormLogsBounded(t *testing.T) {
 			r = c.expect(resource.EndpointType)
 		}
 	})
-	if v := h.metric("causeway_xds_nacks_total", map[string]string{"type_url": resource.EndpointType}); v != nacks {
+	if v := h.metric("causeway_xds_nacks_total", map[string]string{"type": resource.EndpointType}); v != nacks {
 		t.Errorf("NACK metric %v, want %d", v, nacks)
 	}
 	if grew > limit {

@@ -8,17 +8,17 @@ type metrics struct {
 	classes      prometheus.Gauge       // active classes (valid or not)
 	published    prometheus.Counter     // snapshots handed to the cache
 	rejected     prometheus.Counter     // snapshots that failed validation
-	nacks        *prometheus.CounterVec // type_url
+	nacks        *prometheus.CounterVec // type
 	invalid      prometheus.Counter     // streams whose node metadata was unusable
 	diagnostics  *prometheus.GaugeVec   // class
 	authFailures *prometheus.CounterVec // reason
 	// streamsClosed counts streams the server closed, by reason;
-	// budgetTimeouts send-budget shares that timed out, by kind.
+	// budgetTimeouts send-budget shares that timed out, by reason.
 	streamsClosed, budgetTimeouts *prometheus.CounterVec
 	// tlsHandshakeFailures: reason, one of handshakeReasons
 	tlsHandshakeFailures *prometheus.CounterVec
 
-	translation   *prometheus.HistogramVec // kind: full | endpoints
+	translation   *prometheus.HistogramVec // scope: full | endpoints
 	push          prometheus.Histogram
 	convergence   *prometheus.HistogramVec // type
 	snapshotBytes *prometheus.GaugeVec     // class
@@ -47,8 +47,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "causeway_xds_nacks_total",
-			Help: "xDS responses a proxy rejected, by resource type URL.",
-		}, []string{"type_url"}),
+			Help: "xDS responses a proxy rejected, by resource type URL (type).",
+		}, []string{"type"}),
 		invalid: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "causeway_xds_invalid_nodes_total",
 			Help: "xDS streams whose node metadata did not name a valid role and cluster; they get no configuration.",
@@ -67,17 +67,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 		budgetTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "causeway_xds_send_budget_timeouts_total",
-			Help: "Large responses whose send-budget share timed out, by kind: hold (the share was returned without an answer after --xds-send-budget-hold), wait (sent over budget after waiting that long for a share).",
-		}, []string{"kind"}),
+			Help: "Large responses whose send-budget share timed out, by reason: hold (the share was returned without an answer after --xds-send-budget-hold), wait (sent over budget after waiting that long for a share).",
+		}, []string{"reason"}),
 		tlsHandshakeFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "causeway_xds_tls_handshake_failures_total",
 			Help: "xDS connections whose TLS handshake failed, by reason: unknown_authority (the proxy and serve do not share a CA root), expired, bad_certificate, not_tls, other.",
 		}, []string{"reason"}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_translation_seconds",
-			Help:    "Time to translate one proxy class: kind=full for a whole translation, kind=endpoints for the endpoint fast path (load assignments of the changed Services only).",
+			Help:    "Time to translate one proxy class: scope=full for a whole translation, scope=endpoints for the endpoint fast path (load assignments of the changed Services only).",
 			Buckets: latencyBuckets,
-		}, []string{"kind"}),
+		}, []string{"scope"}),
 		push: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "causeway_push_seconds",
 			Help:    "Time from translated resources to a class snapshot set in the xDS cache (hashing, validation, SetSnapshot answering open watches).",
@@ -85,7 +85,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		convergence: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_convergence_seconds",
-			Help:    "Time from publishing a resource type version of a class to its ACK, per stream, by type URL.",
+			Help:    "Time from publishing a resource type version of a class to its ACK, per stream, by resource type URL (type).",
 			Buckets: latencyBuckets,
 		}, []string{"type"}),
 		snapshotBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -168,7 +168,7 @@ func TestStateOfTheWorldServesClassAndUpdates(t *testing.T) {
 	eventually(t, "the EDS ACK in causeway_convergence_seconds", func() bool {
 		return h.histogramCount("causeway_convergence_seconds", map[string]string{"type": resource.EndpointType}) >= 2
 	})
-	if n := h.histogramCount("causeway_translation_seconds", map[string]string{"kind": "endpoints"}); n != 1 {
+	if n := h.histogramCount("causeway_translation_seconds", map[string]string{"scope": "endpoints"}); n != 1 {
 		t.Errorf("endpoint fast-path translations = %d, want 1", n)
 	}
 	c.expectNone(resource.ClusterType)
@@ -183,7 +183,7 @@ func TestNACKIsCountedAndNotResent(t *testing.T) {
 	// Reject it, as Envoy does: the last accepted version (none) and the
 	// rejected response's nonce.
 	c.send(resource.ClusterType, "", r.GetNonce(), nil, "cluster rejected: test")
-	labels := map[string]string{"type_url": resource.ClusterType}
+	labels := map[string]string{"type": resource.ClusterType}
 	eventually(t, "the NACK counter", func() bool { return h.metric("causeway_xds_nacks_total", labels) == 1 })
 	c.expectNone(resource.ClusterType)
 	if log := h.log.String(); !strings.Contains(log, "NACK") || !strings.Contains(log, "cluster rejected: test") {
@@ -275,7 +275,7 @@ func TestDeltaServesSameResources(t *testing.T) {
 	d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResponseNonce: r.GetNonce(),
 		ErrorDetail: &statuspb.Status{Code: 3, Message: "bad endpoints"}})
 	eventually(t, "the delta NACK counter", func() bool {
-		return h.metric("causeway_xds_nacks_total", map[string]string{"type_url": resource.EndpointType}) == 1
+		return h.metric("causeway_xds_nacks_total", map[string]string{"type": resource.EndpointType}) == 1
 	})
 	select {
 	case r := <-d.in:

@@ -71,7 +71,10 @@ file (serve --world).`,
   causeway proxy-status`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version: the one-line form of causeway version.
+		Version: currentBuildInfo().short(),
 	}
+	root.SetVersionTemplate("causeway {{.Version}}\n")
 	root.AddCommand(newVersionCommand(), newBootstrapCommand(), newTranslateCommand(), newServeCommand(), newCertsCommand())
 	root.AddCommand(newCreateRemoteSecretCommand())
 	root.AddCommand(newProxyStatusCommand())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
@@ -25,6 +23,14 @@ import (
 
 type serveFlags struct {
 	world, xdsAddress, metricsAddress, caDir, trustDomain, logLevel string
+	// logFormat is text or json; processLogs also routes the process-wide
+	// loggers (slog.Default, log, grpclog) through serve's (the command
+	// sets it; tests running several servers do not).
+	logFormat   string
+	processLogs bool
+	// registry, when set, is the one serve registers its metrics on
+	// (tests read every metric's label names from it); nil: a new one.
+	registry *metricsRegistry
 	// pprofAddress serves net/http/pprof when set (off by default).
 	pprofAddress string
 	// adminAddress serves the debug endpoints (serve_admin.go); "": off.
@@ -120,6 +126,7 @@ proxy-status) are served on --admin-address, loopback by default. SIGINT or SIGT
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			f.processLogs = true
 			return runServe(ctx, f, cmd.ErrOrStderr())
 		},
 	}
@@ -133,6 +140,7 @@ proxy-status) are served on --admin-address, loopback by default. SIGINT or SIGT
 	fs.StringVar(&f.trustDomain, "trust-domain", "causeway.local", "SPIFFE trust domain of issued certificates")
 	addCAFlags(fs, &f.ca)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text (key=value) or json (one object a line)")
 	fs.BoolVar(&f.xdsInsecure, "xds-insecure", false, "DEVELOPMENT ONLY: serve xDS in plaintext without authenticating proxies (anyone reaching --xds-address gets any proxy's configuration and private keys)")
 	fs.StringSliceVar(&f.xdsServerNames, "xds-server-name", []string{xds.DefaultServerName}, "DNS names in the xDS serving certificate (what proxies verify; repeat or comma-separate)")
 	fs.IntVar(&f.xdsMaxStreams, "xds-max-streams-per-client", xds.DefaultMaxStreamsPerIdentity, "open xDS streams allowed per authenticated proxy identity (more are refused with RESOURCE_EXHAUSTED; 0: the default)")
@@ -153,17 +161,24 @@ proxy-status) are served on --admin-address, loopback by default. SIGINT or SIGT
 
 // runServe runs until ctx is done or a part fails.
 func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	if f.logFormat == "" {
+		f.logFormat = "text"
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newServeLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	if f.processLogs {
+		installProcessLoggers(log)
+	}
 	if f.debounceQuiet < 0 || f.debounceMax < 0 || (f.debounceMax > 0 && f.debounceMax < f.debounceQuiet) {
 		return fmt.Errorf("--debounce-quiet %s, --debounce-max %s: want 0 <= quiet <= max (0: the default)", f.debounceQuiet, f.debounceMax)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := f.registry
+	if reg == nil {
+		reg = newMetricsRegistry()
+	}
 	store := &model.Store{}
 	var (
 		source string
@@ -183,7 +198,6 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		if err := f.worldGuard.Check(); err != nil {
 			return fmt.Errorf("--world-shrink-threshold, --world-confirm-delay: %w", err)
 		}
-		var err error
 		if worldWatcher, err = file.NewWatcher(f.world, store, log, f.worldGuard); err != nil {
 			return err
 		}
@@ -194,7 +208,6 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		}
 		source = "world " + f.world
 	} else {
-		var err error
 		f.kube.debounceQuiet, f.kube.debounceMax = f.debounceQuiet, f.debounceMax
 		f.kube.controllerName = f.controllerName
 		if kubeM, err = newKubeMode(&f.kube, store, log, reg); err != nil {
@@ -266,7 +279,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	context.AfterFunc(ctx, func() { log.Info("shutting down") })
 	parts := []servePart{
 		{"xDS server", func() error { return srv.Serve(ctx, xdsLis) }},
-		{"metrics server", func() error { return serveMetrics(ctx, metricsLis, reg, ready) }},
+		{"metrics server", func() error { return serveMetrics(ctx, metricsLis, reg.Registry, ready) }},
 	}
 	if f.pprofAddress != "" {
 		pp, err := pprofPart(ctx, f.pprofAddress)

@@ -129,6 +129,7 @@ func TestServeKube(t *testing.T) {
 			clusters: clusters, managementKubeconfig: env.Cluster("management").KubeconfigPath, namespace: "causeway-system",
 			syncTimeout: time.Minute, leaderElect: true, leaseName: "causeway-status",
 		},
+		registry: newMetricsRegistry(),
 	}
 	var logs lockedBuffer
 	runCtx, cancel := context.WithCancel(ctx)
@@ -161,6 +162,8 @@ func TestServeKube(t *testing.T) {
 		}
 	}
 	waitHTTP(t, base+"/metrics", 30*time.Second, metricIs(`causeway_management_synced 1`, `causeway_cluster_synced{cluster="cluster-1"} 0`))
+	// Discovery's and the status writer's metrics as well as the xDS server's.
+	checkLabelConvention(t, f.registry)
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if code, body, err := httpGet(base + "/readyz"); err != nil || code != http.StatusServiceUnavailable {
 			t.Fatalf("/readyz while cluster-1 never synced: %d %q %v, want 503", code, body, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -74,6 +75,7 @@ func TestServe(t *testing.T) {
 	f := &serveFlags{
 		world: "testdata/world.yaml", xdsAddress: freeAddr(t), metricsAddress: freeAddr(t),
 		caDir: filepath.Join(t.TempDir(), "ca"), trustDomain: "causeway.local", logLevel: "info",
+		registry: newMetricsRegistry(),
 	}
 	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,7 +101,9 @@ func TestServe(t *testing.T) {
 		t.Errorf("/readyz = %d %q %v, want 200 ok", code, body, err)
 	}
 	metrics := get(t, "http://"+f.metricsAddress+"/metrics")
-	for _, want := range []string{"causeway_world_last_load_success 1", `causeway_world_reloads_total{result="success"}`, "go_goroutines"} {
+	bi := currentBuildInfo()
+	buildInfo := fmt.Sprintf(`causeway_build_info{goversion=%q,revision=%q,version=%q} 1`, bi.GoVersion, bi.revisionText(), bi.Version)
+	for _, want := range []string{"causeway_world_last_load_success 1", `causeway_world_reloads_total{result="success"}`, "go_goroutines", buildInfo} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -112,6 +116,9 @@ func TestServe(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.caDir, "root.pem")); err != nil {
 		t.Errorf("CA root not persisted: %v", err)
 	}
+	// Every metric world mode registers, series or not (the Kubernetes
+	// mode ones: TestServeKube).
+	checkLabelConvention(t, f.registry)
 }
 
 func TestServeInvalidWorld(t *testing.T) {
