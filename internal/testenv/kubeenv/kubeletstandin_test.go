@@ -4,6 +4,8 @@ package kubeenv
 
 import (
 	"context"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/util/retry"
 	"slices"
 	"testing"
 	"time"
@@ -33,17 +35,28 @@ func registerNode(ctx context.Context, t *testing.T, client kubernetes.Interface
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := metav1.Now()
-	n.Status = corev1.NodeStatus{
-		Capacity:    room,
-		Allocatable: room,
-		Conditions: []corev1.NodeCondition{{
-			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-			LastHeartbeatTime: now, LastTransitionTime: now,
-		}},
-		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "198.18.72.1"}},
-	}
-	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+	// The node-lifecycle controller may taint the new Node first: retry on
+	// the conflict with the latest object, as a kubelet does.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		now := metav1.Now()
+		n.Status = corev1.NodeStatus{
+			Capacity:    room,
+			Allocatable: room,
+			Conditions: []corev1.NodeCondition{{
+				Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+				LastHeartbeatTime: now, LastTransitionTime: now,
+			}},
+			Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "198.18.72.1"}},
+		}
+		_, err := client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			if latest, gerr := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{}); gerr == nil {
+				n = latest
+			}
+		}
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	leases := client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
