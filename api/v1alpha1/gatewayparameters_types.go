@@ -30,7 +30,7 @@ const (
 	DefaultGatewayReplicas = 1
 	// DefaultEnvoyImage is the Envoy the tests run (the Makefile's
 	// ENVOY_VERSION; a test keeps the two equal).
-	DefaultEnvoyImage = "envoyproxy/envoy:v1.37.0"
+	DefaultEnvoyImage = "envoyproxy/envoy:v1.40.0"
 	// DefaultGatewayServiceType is the provisioned Service's type.
 	DefaultGatewayServiceType = corev1.ServiceTypeLoadBalancer
 )
@@ -45,7 +45,7 @@ type GatewayParametersSpec struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 	// Image is the Envoy container image.
 	// +optional
-	// +kubebuilder:default="envoyproxy/envoy:v1.37.0"
+	// +kubebuilder:default="envoyproxy/envoy:v1.40.0"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	Image string `json:"image,omitempty"`

@@ -534,7 +534,7 @@ func checkPodSpec(t *testing.T, d *appsv1.Deployment) {
 	if !projected {
 		t.Errorf("no projected service-account token volume: %+v", spec.Volumes)
 	}
-	if len(spec.Containers) != 1 || spec.Containers[0].Image != "envoyproxy/envoy:v1.37.0" ||
+	if len(spec.Containers) != 1 || spec.Containers[0].Image != "envoyproxy/envoy:v1.40.0" ||
 		spec.Containers[0].Resources.Requests.Cpu().String() != "50m" {
 		t.Errorf("containers %+v: want one envoy of the default image with the parameters' 50m CPU request", spec.Containers)
 	}

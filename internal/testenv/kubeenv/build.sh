@@ -2,7 +2,7 @@
 # Builds kube-apiserver, kube-controller-manager, kube-scheduler, etcd and
 # coredns from the Go module proxy into $1 (a cache directory), each unless
 # it is already there. Files are named with their version (kube-apiserver-
-# v1.34.4) and reached through unversioned symlinks (kube-apiserver).
+# v1.37.2) and reached through unversioned symlinks (kube-apiserver).
 #
 # Kubernetes publishes its staging modules (k8s.io/api, k8s.io/client-go,
 # ...) as v0.Y.Z; k8s.io/kubernetes requires them as v0.0.0, so a wrapper
@@ -13,9 +13,9 @@
 # output name.
 set -euo pipefail
 out=${1:?usage: build.sh CACHE_DIR}
-kube_version=${KUBE_VERSION:-v1.34.4}
-etcd_version=${ETCD_VERSION:-v3.6.16}
-coredns_version=${COREDNS_VERSION:-v1.12.2}
+kube_version=${KUBE_VERSION:-v1.37.2}
+etcd_version=${ETCD_VERSION:-v3.7.0}
+coredns_version=${COREDNS_VERSION:-v1.14.6}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
