@@ -28,6 +28,24 @@ type candidate struct {
 // (explain.go lists them); nil when nobody asks.
 type skipFunc func(svc *model.Service, ep *model.Endpoint, reason skipReason)
 
+// readyOrSkip reports whether ep is ready to be a candidate; when not, it
+// tells skipped (if set).
+func readyOrSkip(svc *model.Service, ep *model.Endpoint, skipped skipFunc) bool {
+	if !ep.Ready && skipped != nil {
+		skipped(svc, ep, skipNotReady)
+	}
+	return ep.Ready
+}
+
+// endpointLocality is ep's own locality, else that of its cluster (cl,
+// which may be nil).
+func endpointLocality(ep *model.Endpoint, cl *model.Cluster) model.Locality {
+	if ep.Locality == (model.Locality{}) && cl != nil {
+		return cl.Locality
+	}
+	return ep.Locality
+}
+
 // skipReason is why an endpoint is not a candidate.
 type skipReason uint8
 
@@ -77,10 +95,7 @@ func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestin
 		unresolved := false
 		for i := range svc.Endpoints {
 			ep := &svc.Endpoints[i]
-			if !ep.Ready {
-				if skipped != nil {
-					skipped(svc, ep, skipNotReady)
-				}
+			if !readyOrSkip(svc, ep, skipped) {
 				continue
 			}
 			port, ok := endpointPort(vp, svc, ep)
@@ -91,10 +106,7 @@ func collectCandidates(w *model.Snapshot, p model.Proxy, vd *model.VirtualDestin
 				}
 				continue
 			}
-			loc := ep.Locality
-			if loc == (model.Locality{}) && cl != nil {
-				loc = cl.Locality
-			}
+			loc := endpointLocality(ep, cl)
 			c := candidate{
 				labels: labelSet{cluster: svc.Cluster, locality: loc, own: ep.Labels, parent: svc.Labels},
 				stale:  ep.Stale,

@@ -108,16 +108,10 @@ func federatedCandidates(w *model.Snapshot, p model.Proxy, fh *federatedHost, re
 	out := make([]candidate, 0, len(svc.Endpoints))
 	for i := range svc.Endpoints {
 		ep := &svc.Endpoints[i]
-		if !ep.Ready {
-			if skipped != nil {
-				skipped(svc, ep, skipNotReady)
-			}
+		if !readyOrSkip(svc, ep, skipped) {
 			continue
 		}
-		loc := ep.Locality
-		if loc == (model.Locality{}) && cl != nil {
-			loc = cl.Locality
-		}
+		loc := endpointLocality(ep, cl)
 		c := candidate{labels: labelSet{cluster: svc.Cluster, locality: loc}, stale: ep.Stale, svc: svc, endpoint: ep.Address}
 		if local {
 			c.addr, c.port = ep.Address, servicePortTarget(fh.port, ep)

@@ -181,16 +181,10 @@ func serviceCandidates(w *model.Snapshot, p model.Proxy, svc *model.Service, sp 
 	out := make([]candidate, 0, len(svc.Endpoints))
 	for i := range svc.Endpoints {
 		ep := &svc.Endpoints[i]
-		if !ep.Ready {
-			if skipped != nil {
-				skipped(svc, ep, skipNotReady)
-			}
+		if !readyOrSkip(svc, ep, skipped) {
 			continue
 		}
-		loc := ep.Locality
-		if loc == (model.Locality{}) && cl != nil {
-			loc = cl.Locality
-		}
+		loc := endpointLocality(ep, cl)
 		out = append(out, candidate{
 			labels: labelSet{cluster: svc.Cluster, locality: loc}, stale: ep.Stale,
 			addr: ep.Address, port: servicePortTarget(sp, ep), svc: svc, endpoint: ep.Address,
