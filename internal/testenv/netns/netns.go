@@ -59,7 +59,7 @@ func Create(t testing.TB, name string, host netip.Prefix, addrs ...netip.Prefix)
 		skipOrFail(t, "network namespaces need the `ip` command (iproute2): %v", err)
 	}
 	sweep(t)
-	if users, err := subnetUsers(host); err != nil {
+	if users, err := SubnetUsers(host); err != nil {
 		t.Fatalf("netns %s: %v", name, err)
 	} else if users != "" {
 		t.Fatalf("netns %s: subnet %s is already in use on this machine (%s); another test running? pick another subnet (see package doc)",
@@ -150,8 +150,9 @@ func dadFlag(p netip.Prefix) []string {
 	return nil
 }
 
-// subnetUsers names the host interfaces holding an address in p's subnet.
-func subnetUsers(p netip.Prefix) (string, error) {
+// SubnetUsers names the host interfaces holding an address in p's subnet
+// ("" when none): a subnet must be free before a test takes it.
+func SubnetUsers(p netip.Prefix) (string, error) {
 	family := "-4"
 	if p.Addr().Is6() {
 		family = "-6"

@@ -83,7 +83,7 @@ func TestBackendInNamespace(t *testing.T) {
 			t.Errorf("backend pid %d: signal 0 gave %v, want ESRCH (gone)", pid, err)
 		}
 	}
-	if users, err := subnetUsers(hostAddr); err != nil || users != "" {
+	if users, err := SubnetUsers(hostAddr); err != nil || users != "" {
 		t.Errorf("subnet %s after cleanup: users %q, err %v; want none", hostAddr.Masked(), users, err)
 	}
 }

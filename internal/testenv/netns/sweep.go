@@ -13,18 +13,28 @@ import (
 // would keep their subnets and break the next run. Namespaces of live
 // processes, including other test binaries running now, are not touched.
 func sweep(t testing.TB) {
+	SweepDead(namePrefix, func(pid int, seq uint32, _ string) string { return hostLinkName(pid, seq) }, t.Logf)
+}
+
+// SweepDead removes every network namespace named
+// <prefix><pid>-<seq>-<name> whose creating process <pid> has died: its
+// processes are killed by PID, the host link hostLink names (if any) is
+// deleted, then the namespace. It serves every package that names its
+// namespaces this way (this one, and nodeagent with its own prefix), so a
+// test killed by a -timeout panic does not leave a subnet held for the
+// next run.
+func SweepDead(prefix string, hostLink func(pid int, seq uint32, name string) string, logf func(string, ...any)) {
 	out, err := ip("netns", "list")
 	if err != nil {
 		return
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 0 || !strings.HasPrefix(f[0], namePrefix) {
+		if len(f) == 0 || !strings.HasPrefix(f[0], prefix) {
 			continue
 		}
 		name := f[0]
-		// cw-<pid>-<seq>-<name>
-		parts := strings.SplitN(strings.TrimPrefix(name, namePrefix), "-", 3)
+		parts := strings.SplitN(strings.TrimPrefix(name, prefix), "-", 3)
 		if len(parts) < 3 {
 			continue
 		}
@@ -34,19 +44,29 @@ func sweep(t testing.TB) {
 			continue
 		}
 		// Processes in it were started by that dead test run.
-		if pids, err := ip("netns", "pids", name); err == nil {
-			for _, s := range strings.Fields(string(pids)) {
-				if p, err := strconv.Atoi(s); err == nil {
-					_ = syscall.Kill(p, syscall.SIGKILL)
-				}
-			}
+		KillProcesses(name)
+		if link := hostLink(pid, uint32(n), parts[2]); link != "" {
+			_, _ = ip("link", "del", link)
 		}
-		_, _ = ip("link", "del", hostLinkName(pid, uint32(n)))
 		if out, err := ip("netns", "del", name); err != nil {
-			t.Logf("netns: removing %s left by dead process %d: %v: %s", name, pid, err, out)
+			logf("netns: removing %s left by dead process %d: %v: %s", name, pid, err, out)
 			continue
 		}
-		t.Logf("netns: removed %s left by dead process %d", name, pid)
+		logf("netns: removed %s left by dead process %d", name, pid)
+	}
+}
+
+// KillProcesses SIGKILLs, by PID, every process in the named namespace
+// (never the calling process).
+func KillProcesses(ns string) {
+	out, err := ip("netns", "pids", ns)
+	if err != nil {
+		return
+	}
+	for _, s := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(s); err == nil && pid != os.Getpid() {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 

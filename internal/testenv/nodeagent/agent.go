@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/causeway-dev/causeway/internal/testenv/netns"
 )
 
 // EnvRequire set to "1" turns skips for missing privileges into failures.
@@ -76,8 +78,8 @@ func Start(t testing.TB, cfg Config) *Agent {
 			skipOrFail(t, "the node agent needs the %q command: %v", c, err)
 		}
 	}
-	sweep(t.Logf)
-	if users := subnetUsers(cfg.Network); users != "" {
+	sweepDead(t.Logf)
+	if users, _ := netns.SubnetUsers(cfg.Network); users != "" {
 		t.Fatalf("nodeagent: network %s is already in use on this machine (%s); another test running?", cfg.Network.Masked(), users)
 	}
 	nw, err := newNetwork(cfg.Network)

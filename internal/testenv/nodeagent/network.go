@@ -7,12 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/causeway-dev/causeway/internal/testenv/netns"
 )
 
 // namePrefix starts every network namespace this package creates; the
@@ -71,7 +71,7 @@ func newNetwork(prefix netip.Prefix) (*network, error) {
 	nw := &network{
 		prefix:   prefix.Masked(),
 		nodeNS:   fmt.Sprintf("%s%d-%d-node", namePrefix, pid, n),
-		hostLink: fmt.Sprintf("cwn%07x%03x", pid&0xfffffff, n&0xfff),
+		hostLink: nodeLinkName(pid, n),
 		used:     map[netip.Addr]string{},
 	}
 	node := nw.nodeAddr()
@@ -138,7 +138,7 @@ func (nw *network) addPod(podName string) (netip.Addr, string, error) {
 // removePod kills what still runs in the Pod's namespace, deletes it (its
 // veth pair goes with it) and frees the address.
 func (nw *network) removePod(addr netip.Addr, ns string) {
-	killNamespace(ns)
+	netns.KillProcesses(ns)
 	_, _ = ip("netns", "del", ns)
 	nw.mu.Lock()
 	delete(nw.used, addr)
@@ -167,75 +167,21 @@ func (nw *network) close() []error {
 	return errs
 }
 
-// killNamespace SIGKILLs, by PID, every process in the namespace.
-func killNamespace(ns string) {
-	out, err := ip("netns", "pids", ns)
-	if err != nil {
-		return
-	}
-	for _, s := range strings.Fields(string(out)) {
-		if pid, err := strconv.Atoi(s); err == nil && pid != os.Getpid() {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
+// nodeLinkName is the host end of the node namespace's veth, named from
+// the creating process and sequence number like the namespace.
+func nodeLinkName(pid int, n uint32) string {
+	return fmt.Sprintf("cwn%07x%03x", pid&0xfffffff, n&0xfff)
 }
 
-// sweep removes namespaces (and their processes and host links) that test
-// processes which have since died left behind: their host link would hold
-// the subnet and make the next run fail.
-func sweep(logf func(string, ...any)) {
-	out, err := ip("netns", "list")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 || !strings.HasPrefix(f[0], namePrefix) {
-			continue
+// sweepDead removes what dead test processes left: their namespaces,
+// processes and node links (netns.SweepDead with this package's names).
+func sweepDead(logf func(string, ...any)) {
+	netns.SweepDead(namePrefix, func(pid int, n uint32, name string) string {
+		if name == "node" {
+			return nodeLinkName(pid, n)
 		}
-		name := f[0]
-		parts := strings.SplitN(strings.TrimPrefix(name, namePrefix), "-", 3)
-		if len(parts) < 3 {
-			continue
-		}
-		pid, err1 := strconv.Atoi(parts[0])
-		n, err2 := strconv.ParseUint(parts[1], 10, 32)
-		if err1 != nil || err2 != nil || pid <= 0 || alive(pid) {
-			continue
-		}
-		killNamespace(name)
-		if parts[2] == "node" {
-			_, _ = ip("link", "del", fmt.Sprintf("cwn%07x%03x", pid&0xfffffff, n&0xfff))
-		}
-		if out, err := ip("netns", "del", name); err != nil {
-			logf("nodeagent: removing %s left by dead process %d: %v: %s", name, pid, err, out)
-			continue
-		}
-		logf("nodeagent: removed %s left by dead process %d", name, pid)
-	}
-}
-
-func alive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
-}
-
-// subnetUsers names the host interfaces holding an address in p.
-func subnetUsers(p netip.Prefix) string {
-	out, err := ip("-o", "-4", "addr", "show", "to", p.Masked().String())
-	if err != nil {
 		return ""
-	}
-	var users []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if f := strings.Fields(line); len(f) >= 4 {
-			users = append(users, f[1]+" "+f[3])
-		}
-	}
-	return strings.Join(users, ", ")
+	}, logf)
 }
 
 // setSysctl writes a namespaced sysctl inside the Pod's network namespace
