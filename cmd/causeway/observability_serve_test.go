@@ -78,24 +78,7 @@ func scrapeKubeServe(t *testing.T) map[string]map[string]bool {
 			syncTimeout: time.Minute, leaderElect: true, leaseName: "causeway-status",
 		},
 	}
-	var logs lockedBuffer
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- runServe(runCtx, f, &logs) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("runServe: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("runServe did not stop 20s after cancel")
-		}
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
+	defer serveInBackground(ctx, t, f)()
 	base := "http://" + f.metricsAddress
 	waitHTTP(t, base+"/readyz", 60*time.Second, func(code int, body string) error {
 		if code != 200 {

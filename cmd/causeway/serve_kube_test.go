@@ -131,24 +131,7 @@ func TestServeKube(t *testing.T) {
 		},
 		registry: newMetricsRegistry(),
 	}
-	var logs lockedBuffer
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- runServe(runCtx, f, &logs) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("runServe: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("runServe did not stop 20s after cancel")
-		}
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
+	defer serveInBackground(ctx, t, f)()
 
 	base := "http://" + f.metricsAddress
 	metricIs := func(want ...string) func(int, string) error {

@@ -73,24 +73,7 @@ func TestServeKubeTokenAuth(t *testing.T) {
 			proxyNamespace: "causeway-system", syncTimeout: time.Minute,
 		},
 	}
-	var logs lockedBuffer
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- runServe(runCtx, f, &logs) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("runServe: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("runServe did not stop 20s after cancel")
-		}
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
+	defer serveInBackground(ctx, t, f)()
 	waitHTTP(t, "http://"+f.metricsAddress+"/readyz", 45*time.Second, func(code int, body string) error {
 		if code != http.StatusOK {
 			return fmt.Errorf("%d %q", code, body)

@@ -216,3 +216,33 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("no clean stop logged:\n%s", logs.String())
 	}
 }
+
+// serveInBackground runs `serve` with f until stop is called (at the
+// latest when the test ends): it is then cancelled and must return within
+// 20 s without an error; its logs are printed when the test failed.
+func serveInBackground(ctx context.Context, t *testing.T, f *serveFlags) (stop func()) {
+	t.Helper()
+	var logs lockedBuffer
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runServe(runCtx, f, &logs) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("runServe: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("runServe did not stop 20s after cancel")
+			}
+			if t.Failed() {
+				t.Logf("logs:\n%s", logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
