@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/causeway-dev/causeway/model"
 )
 
 // The hostname index must give exactly what comparing every pair gives.
@@ -115,3 +118,27 @@ func TestHostIndexMatchesPairwise(t *testing.T) {
 
 // cmpEmptyNil treats a nil and an empty slice alike.
 var cmpEmptyNil = cmp.FilterValues(func(x, y []coveringAttachment) bool { return len(x) == 0 && len(y) == 0 }, cmp.Ignore())
+
+// TestGatewayRoutesNotShared: a route that serves several virtual hosts
+// (a shared hostname, a wildcard covering other routes' hostnames) is
+// copied into each, so that no Envoy message appears twice in the output.
+func TestGatewayRoutesNotShared(t *testing.T) {
+	w := model.NewSnapshot(gatewayBenchWorld(400, 1))
+	r := Translate(w, gatewayBenchProxy, Credentials{})
+	seen := map[*routev3.Route]string{}
+	names := map[string]int{}
+	for _, rc := range r.Routes {
+		for _, vh := range rc.VirtualHosts {
+			for _, er := range vh.Routes {
+				if other, dup := seen[er]; dup {
+					t.Fatalf("route %s is the same message in virtual hosts %s and %s", er.GetName(), other, vh.GetName())
+				}
+				seen[er] = vh.GetName()
+				names[er.GetName()]++
+			}
+		}
+	}
+	if len(seen) == len(names) {
+		t.Fatalf("no route serves two virtual hosts (%d routes): the world does not test sharing", len(seen))
+	}
+}
