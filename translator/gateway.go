@@ -25,7 +25,6 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 		serviceClusters:     map[string]*builtCluster{},
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
-		placed:              map[*routeEntry]bool{},
 	}
 	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })
 	reportProxyGateway(w, p, r)
@@ -58,7 +57,7 @@ type gatewayBuilder struct {
 	// attached to several ports or hostnames is resolved (and diagnosed) once.
 	entries map[*model.HTTPRoute][]*routeEntry
 	// placed are the entries whose Envoy route is in a virtual host
-	// already (placeRoute).
+	// already (placeRoute makes it on first use).
 	placed map[*routeEntry]bool
 }
 
@@ -212,6 +211,9 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 // of a large gateway.
 func (b *gatewayBuilder) placeRoute(e *routeEntry, port uint32) *routev3.Route {
 	if !e.listenerPort && !b.placed[e] {
+		if b.placed == nil {
+			b.placed = map[*routeEntry]bool{}
+		}
 		b.placed[e] = true
 		return e.envoy
 	}
