@@ -56,6 +56,9 @@ type gatewayBuilder struct {
 	// entries caches each HTTPRoute's translated rules, so that a route
 	// attached to several ports or hostnames is resolved (and diagnosed) once.
 	entries map[*model.HTTPRoute][]*routeEntry
+	// placed are the entries whose Envoy route is in a virtual host
+	// already (placeRoute makes it on first use).
+	placed map[*routeEntry]bool
 }
 
 // attachment is an HTTPRoute attached to the listeners with one hostname
@@ -146,7 +149,10 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 // empty (404) when no route attached there. Within the listener, a request
 // for a host also falls through to the rules of routes with a less
 // specific hostname covering it (a wildcard, or no hostname at all), after
-// the more specific ones, as the Gateway API orders them.
+// the more specific ones, as the Gateway API orders them. The routes
+// covering a hostname are looked up by hostname (hostindex.go), not found
+// by comparing it with every route on the port, so the cost grows with
+// the routes, not with hostnames × routes.
 func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attached []attachment) []*routev3.VirtualHost {
 	var hosts, listenerHosts []string
 	for _, a := range attached {
@@ -156,30 +162,21 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 		listenerHosts = append(listenerHosts, cmp.Or(l.hostname, anyHost))
 	}
 	hosts = append(hosts, shadowedListenerHosts(listenerHosts, hosts)...)
+	listenerSet := newHostSet(listenerHosts)
+	index := newAttachmentIndex(attached)
 	rc := GatewayListenerName(port)
 	var out []*routev3.VirtualHost
+	var covering []coveringAttachment
 	for _, h := range sortedUnique(hosts) {
 		type ranked struct {
 			e    *routeEntry
 			spec hostSpecificity
 		}
-		listener := mostSpecificListener(listenerHosts, h)
+		covering = index.covering(listenerSet.mostSpecificCovering(h), h, covering)
 		var entries []ranked
-		for _, a := range attached {
-			if a.listener != listener {
-				continue
-			}
-			best, found := hostSpecificity{}, false
-			for _, g := range a.hostnames {
-				if s := specificityOf(g); hostCovers(g, h) && (!found || s.moreSpecific(best)) {
-					best, found = s, true
-				}
-			}
-			if !found {
-				continue
-			}
-			for _, e := range b.routeEntries(a.route) {
-				entries = append(entries, ranked{e, best})
+		for _, c := range covering {
+			for _, e := range b.routeEntries(attached[c.index].route) {
+				entries = append(entries, ranked{e, c.spec})
 			}
 		}
 		slices.SortStableFunc(entries, func(x, y ranked) int {
@@ -200,15 +197,31 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 		// merge the two).
 		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
 		for _, x := range entries {
-			er := proto.Clone(x.e.envoy).(*routev3.Route)
-			if x.e.listenerPort {
-				er.GetRedirect().PortRedirect = port
-			}
-			vh.Routes = append(vh.Routes, er)
+			vh.Routes = append(vh.Routes, b.placeRoute(x.e, port))
 		}
 		out = append(out, vh)
 	}
 	return out
+}
+
+// placeRoute returns e's Envoy route for a virtual host on port. The
+// first virtual host gets e.envoy itself, every other one a copy, so that
+// no message is shared or set to two ports: most routes serve one
+// hostname, and copying every one of them was a fifth of the translation
+// of a large gateway.
+func (b *gatewayBuilder) placeRoute(e *routeEntry, port uint32) *routev3.Route {
+	if !e.listenerPort && !b.placed[e] {
+		if b.placed == nil {
+			b.placed = map[*routeEntry]bool{}
+		}
+		b.placed[e] = true
+		return e.envoy
+	}
+	er := proto.Clone(e.envoy).(*routev3.Route)
+	if e.listenerPort {
+		er.GetRedirect().PortRedirect = port
+	}
+	return er
 }
 
 // routeEntries translates route's rules once: one entry per valid match.
