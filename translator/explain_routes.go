@@ -40,6 +40,9 @@ func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) (out []ExplainedR
 	path, _, _ := strings.Cut(q.Path, "?")
 	listed := map[string]bool{}
 	for _, rc := range ex.gatewayRoutes(w) {
+		if ex.p.Role == model.RoleClient && q.Port != 0 && rc.GetName() != ClientListenerName(q.Port) {
+			continue // a client proxy's route configurations are per port
+		}
 		vh := pickVirtualHost(rc.GetVirtualHosts(), host)
 		if vh == nil {
 			continue
@@ -164,7 +167,7 @@ const maxRouteMatches = 10
 // routeMatches describes the routes of the virtual hosts the proxy picks
 // for host, in order, at most maxRouteMatches (the last says how many more).
 func (ex *explainer) routeMatches(w *model.Snapshot, host string) []string {
-	if ex.p.Role != model.RoleGateway {
+	if !routesOutbound(ex.p) {
 		return nil
 	}
 	host, _, _ = strings.Cut(host, ":")
@@ -187,11 +190,16 @@ func (ex *explainer) routeMatches(w *model.Snapshot, host string) []string {
 // knownHosts lists every destination host and, for a gateway proxy, every
 // domain of its routes' virtual hosts other than "*".
 func (ex *explainer) knownHosts(w *model.Snapshot) []string {
+	if ex.p.Role == model.RoleClient {
+		if _, ok := clientWorkspace(ex.claims.ws, ex.p, &Resources{}); !ok {
+			return nil // it serves nothing
+		}
+	}
 	seen := map[string]bool{}
 	for hp := range ex.claims.winners {
 		seen[hp.host] = true
 	}
-	if ex.p.Role == model.RoleGateway {
+	if routesOutbound(ex.p) {
 		for _, rc := range ex.gatewayRoutes(w) {
 			for _, vh := range rc.GetVirtualHosts() {
 				for _, d := range vh.GetDomains() {

@@ -19,10 +19,13 @@ type proxyFlags struct {
 	role, cluster, region, zone, subzone, bindAddress string
 	gateway                                           string
 	allGateways                                       bool
+	// namespace and dnsPort are a client proxy's (--role client).
+	namespace string
+	dnsPort   uint32
 }
 
 func (f *proxyFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway" or "eastwest"`)
+	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway", "eastwest" or "client"`)
 	fs.StringVar(&f.cluster, "cluster", "", "cluster the proxy runs in (required)")
 	fs.StringVar(&f.region, "region", "", "proxy locality region")
 	fs.StringVar(&f.zone, "zone", "", "proxy locality zone")
@@ -30,6 +33,8 @@ func (f *proxyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0)")
 	fs.StringVar(&f.gateway, "gateway", "", `with --role gateway: the Gateway the proxy serves, "<namespace>/<name>": it gets that Gateway's listeners and routes only (this or --all-gateways)`)
 	fs.BoolVar(&f.allGateways, "all-gateways", false, "with --role gateway: serve every Gateway of the proxy's cluster; their listeners on one port are shared, so a route attached to one answers on all (this or --gateway)")
+	fs.StringVar(&f.namespace, "namespace", "", "with --role client: the namespace whose clients the proxy serves (it sees what that namespace's Workspace sees; required when the world has Workspaces)")
+	fs.Uint32Var(&f.dnsPort, "dns-port", 0, fmt.Sprintf("with --role client: the UDP port its DNS listener answers on (default %d)", model.DefaultDNSPort))
 }
 
 // proxy is the identity the flags name. A gateway proxy needs exactly one
@@ -48,8 +53,17 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
 		BindAddress: f.bindAddress,
 		Gateway:     f.gateway,
+		Namespace:   f.namespace,
+		DNSPort:     f.dnsPort,
 	}
 	switch {
+	case p.Role != model.RoleClient && (f.namespace != "" || f.dnsPort != 0):
+		return p, fmt.Errorf("--namespace and --dns-port are for --role %s", model.RoleClient)
+	case p.Role == model.RoleClient:
+		if err := p.Validate(); err != nil {
+			return p, clientFlagError(err, p)
+		}
+		return p, nil
 	case f.gateway != "" && f.allGateways:
 		return p, fmt.Errorf("--gateway %q and --all-gateways: give one or the other", f.gateway)
 	case p.Role != model.RoleGateway && (f.gateway != "" || f.allGateways):
@@ -71,10 +85,25 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 // the flag, not as the node metadata it would become.
 func parseRole(s string) (model.Role, error) {
 	switch r := model.Role(s); r {
-	case model.RoleGateway, model.RoleEastWest:
+	case model.RoleGateway, model.RoleEastWest, model.RoleClient:
 		return r, nil
 	}
-	return "", fmt.Errorf("--role: %q is not a role; use %s or %s", s, model.RoleGateway, model.RoleEastWest)
+	return "", fmt.Errorf("--role: %q is not a role; use %s, %s or %s", s, model.RoleGateway, model.RoleEastWest, model.RoleClient)
+}
+
+// clientFlagError says what is wrong with a client proxy's flags in the
+// flags' terms (Validate names the node metadata they become).
+func clientFlagError(err error, p model.Proxy) error {
+	msg := err.Error()
+	for key, flag := range map[string]string{
+		model.NodeMetaBindAddress: "--bind-address", model.NodeMetaNamespace: "--namespace",
+		model.NodeMetaDNSPort: "--dns-port", model.NodeMetaGateway: "--gateway",
+	} {
+		if strings.HasPrefix(msg, "node metadata "+key+": ") {
+			return fmt.Errorf("%s: %s", flag, strings.TrimPrefix(msg, "node metadata "+key+": "))
+		}
+	}
+	return fmt.Errorf("--role %s: %w", p.Role, err)
 }
 
 func newBootstrapCommand() *cobra.Command {

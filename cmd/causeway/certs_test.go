@@ -94,7 +94,7 @@ func TestCertsIssueRefuses(t *testing.T) {
 		want string
 	}{
 		{"no root in ca-dir", []string{"--ca-dir", noCA, "--cluster", "c1"}, "has no root.pem: start causeway serve with this --ca-dir first"},
-		{"bad role", []string{"--ca-dir", caDir, "--cluster", "c1", "--role", "workload"}, `--role: "workload" is not a role; use gateway or eastwest`},
+		{"bad role", []string{"--ca-dir", caDir, "--cluster", "c1", "--role", "workload"}, `--role: "workload" is not a role; use gateway, eastwest or client`},
 		{"cluster with a slash", []string{"--ca-dir", caDir, "--cluster", "c1/ns/x"}, `--cluster "c1/ns/x" cannot be part of a proxy identity`},
 		{"no cluster", []string{"--ca-dir", caDir, "--cluster", ""}, "cluster is required"},
 		{"zero ttl", []string{"--ca-dir", caDir, "--cluster", "c1", "--ttl", "0s"}, "--ttl 0s"},
