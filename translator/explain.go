@@ -33,12 +33,19 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 	}
 	scoped, claims, _ := scopeWorld(w)
 	ex := &explainer{w: scoped, p: p, claims: claims}
-	if p.Role == model.RoleGateway {
+	if routesOutbound(p) {
 		ex.policies = indexPolicies(scoped, p.Locality, &Resources{})
 	}
 	out := &Explanation{
 		Proxy: ExplainedProxy{Role: string(p.Role), Cluster: p.Cluster, Gateway: p.Gateway, Locality: p.Locality},
 		Host:  q.Host, Path: q.Path, Port: q.Port,
+	}
+	if p.Role == model.RoleClient {
+		diag := &Resources{}
+		if _, ok := clientWorkspace(claims.ws, p, diag); !ok {
+			out.Notes = []string{diag.Diagnostics[0].String()}
+			return out, nil
+		}
 	}
 	hasDest := ex.hasDestinationHost(q.Host)
 	if q.Path != "" || !hasDest {
