@@ -117,3 +117,22 @@ func TestCertsIssueRefuses(t *testing.T) {
 		t.Errorf("certs issue created %s", noCA)
 	}
 }
+
+// TestCertsIssueClient: a client proxy's credential names role client, and
+// a client bootstrap takes it.
+func TestCertsIssueClient(t *testing.T) {
+	caDir := newTestCA(t)
+	out := filepath.Join(t.TempDir(), "client1")
+	code, stdout, errOut := causeway(t, "certs", "issue", "--ca-dir", caDir, "--role", "client", "--cluster", "cluster-1", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	const id = "spiffe://causeway.local/cluster/cluster-1/ns/causeway-system/sa/causeway-client"
+	if cert := readCert(t, filepath.Join(out, "cert.pem")); len(cert.URIs) != 1 || cert.URIs[0].String() != id || !strings.Contains(stdout, "issued "+id) {
+		t.Errorf("URI SANs %v, output %q: want %s", cert.URIs, stdout, id)
+	}
+	if code, _, errOut := causeway(t, "bootstrap", "--role", "client", "--cluster", "cluster-1", "--bind-address", "127.0.90.1",
+		"--xds-ca", filepath.Join(out, "ca.pem"), "--xds-cert", filepath.Join(out, "cert.pem"), "--xds-key", filepath.Join(out, "key.pem")); code != 0 {
+		t.Errorf("bootstrap with the issued files: exit %d: %s", code, errOut)
+	}
+}
