@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -16,7 +17,15 @@ const (
 	// RoleEastWest is a cluster's east-west gateway: it accepts mTLS from
 	// other clusters' proxies and forwards to local endpoints.
 	RoleEastWest Role = "eastwest"
+	// RoleClient is a node-local (or namespace-local) proxy for in-cluster
+	// clients: it serves VirtualDestination and federated hostnames on its
+	// bind address and answers DNS for them.
+	RoleClient Role = "client"
 )
+
+// DefaultDNSPort is the UDP port a client proxy answers DNS on when its
+// node metadata does not say.
+const DefaultDNSPort = 15053
 
 // AllGateways is the Proxy.Gateway of a gateway proxy serving every Gateway
 // of its cluster: the listeners of all those Gateways on one port are then
@@ -38,6 +47,13 @@ type Proxy struct {
 	// translator reads an empty one as AllGateways (tests and benchmarks
 	// that build a Proxy by hand).
 	Gateway string
+	// Namespace is, for a client proxy, the namespace whose clients it
+	// serves: it sees what that namespace's Workspace sees. Only a client
+	// proxy has one; it may be empty in a world without Workspaces.
+	Namespace string
+	// DNSPort is the UDP port a client proxy answers DNS on (0 means
+	// DefaultDNSPort). Only a client proxy has one.
+	DNSPort uint32
 }
 
 // Node metadata keys an Envoy bootstrap carries so Causeway can tell its identity.
@@ -46,11 +62,27 @@ const (
 	NodeMetaCluster     = "causeway.cluster"
 	NodeMetaBindAddress = "causeway.bind_address"
 	NodeMetaGateway     = "causeway.gateway"
+	NodeMetaNamespace   = "causeway.namespace"
+	NodeMetaDNSPort     = "causeway.dns_port"
 )
 
-// ClassKey is the cache key of the proxy's class.
+// ClassKey is the cache key of the proxy's class. A client proxy's also
+// names its namespace and DNS port; the other roles' keys are what they
+// always were.
 func (p Proxy) ClassKey() string {
-	return fmt.Sprintf("%s~%s~%s~%s~%s", p.Role, p.Cluster, p.Gateway, p.Locality, p.BindAddress)
+	key := fmt.Sprintf("%s~%s~%s~%s~%s", p.Role, p.Cluster, p.Gateway, p.Locality, p.BindAddress)
+	if p.Role == RoleClient {
+		key += fmt.Sprintf("~%s~%d", p.Namespace, p.DNSPortOrDefault())
+	}
+	return key
+}
+
+// DNSPortOrDefault is the port a client proxy answers DNS on.
+func (p Proxy) DNSPortOrDefault() uint32 {
+	if p.DNSPort == 0 {
+		return DefaultDNSPort
+	}
+	return p.DNSPort
 }
 
 // ServesGateway reports whether the proxy is one of namespace/name's (or
@@ -66,6 +98,10 @@ func (p Proxy) Validate() error {
 		return err
 	}
 	switch {
+	case p.Role != RoleClient && p.Namespace != "":
+		return fmt.Errorf("node metadata %s: %q: only a %s proxy serves a namespace, not a %s proxy", NodeMetaNamespace, clipRef(p.Namespace), RoleClient, p.Role)
+	case p.Role != RoleClient && p.DNSPort != 0:
+		return fmt.Errorf("node metadata %s: %d: only a %s proxy answers DNS, not a %s proxy", NodeMetaDNSPort, p.DNSPort, RoleClient, p.Role)
 	case p.Role == RoleGateway && p.Gateway == "":
 		return fmt.Errorf("node metadata %s: a gateway proxy names the Gateway it serves, %q, or %q for every Gateway of its cluster",
 			NodeMetaGateway, "<namespace>/<name>", AllGateways)
@@ -73,6 +109,30 @@ func (p Proxy) Validate() error {
 		return validateGatewayRef(p.Gateway)
 	case p.Gateway != "":
 		return fmt.Errorf("node metadata %s: %q: only a %s proxy serves a Gateway, not a %s proxy", NodeMetaGateway, p.Gateway, RoleGateway, p.Role)
+	case p.Role == RoleClient:
+		return p.validateClient()
+	}
+	return nil
+}
+
+// validateClient checks what a client proxy needs beyond role and
+// cluster: an IP address to bind to (its DNS answers it, so it must be one
+// clients can reach: not 0.0.0.0 or ::), a valid namespace if any, and a
+// DNS port in range.
+func (p Proxy) validateClient() error {
+	if p.BindAddress == "" {
+		return fmt.Errorf("node metadata %s: a %s proxy needs the address its listeners bind to and its DNS answers", NodeMetaBindAddress, RoleClient)
+	}
+	addr, err := netip.ParseAddr(p.BindAddress)
+	if err != nil || addr.IsUnspecified() || addr.Zone() != "" {
+		return fmt.Errorf("node metadata %s: %q: a %s proxy needs an IP address clients can reach (not a name, 0.0.0.0 or ::)",
+			NodeMetaBindAddress, clipRef(p.BindAddress), RoleClient)
+	}
+	if p.Namespace != "" && len(validation.IsDNS1123Label(p.Namespace)) > 0 {
+		return fmt.Errorf("node metadata %s: %q is not a namespace name", NodeMetaNamespace, clipRef(p.Namespace))
+	}
+	if p.DNSPort > 65535 {
+		return fmt.Errorf("node metadata %s: port %d is out of range 1-65535", NodeMetaDNSPort, p.DNSPort)
 	}
 	return nil
 }
@@ -81,9 +141,9 @@ func (p Proxy) Validate() error {
 // is issued for (every Gateway's proxies of a cluster share one).
 func (p Proxy) ValidateClass() error {
 	switch p.Role {
-	case RoleGateway, RoleEastWest:
+	case RoleGateway, RoleEastWest, RoleClient:
 	default:
-		return fmt.Errorf("node metadata %s: role %q is not %q or %q", NodeMetaRole, p.Role, RoleGateway, RoleEastWest)
+		return fmt.Errorf("node metadata %s: role %q is not %q, %q or %q", NodeMetaRole, p.Role, RoleGateway, RoleEastWest, RoleClient)
 	}
 	if p.Cluster == "" {
 		return fmt.Errorf("node metadata %s: cluster is required", NodeMetaCluster)
