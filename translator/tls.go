@@ -71,14 +71,15 @@ func trustDomainPeer(trustDomain string) *matcherv3.StringMatcher {
 	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: "spiffe://" + trustDomain + "/"}}
 }
 
-// gatewayPeer matches exactly the ingress gateways of the trust domain, in
-// any cluster. An east-west gateway forwards into its cluster whatever a
-// peer asks for by SNI, so a certificate that merely chains to the root (a
-// workload's, or another east-west gateway's) must not be enough: only the
-// proxies whose traffic is meant to cross clusters may.
+// gatewayPeer matches exactly the ingress gateways and the client proxies
+// of the trust domain, in any cluster. An east-west gateway forwards into
+// its cluster whatever a peer asks for by SNI, so a certificate that merely
+// chains to the root (a workload's, or another east-west gateway's) must
+// not be enough: only the proxies whose traffic is meant to cross clusters
+// may.
 func gatewayPeer(trustDomain string) *matcherv3.StringMatcher {
 	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{
-		Regex: "^spiffe://" + regexp.QuoteMeta(trustDomain) + "/cluster/[^/]+/ns/causeway-system/sa/causeway-gateway$",
+		Regex: "^spiffe://" + regexp.QuoteMeta(trustDomain) + "/cluster/[^/]+/ns/causeway-system/sa/causeway-(gateway|client)$",
 	}}}
 }
 
@@ -112,7 +113,8 @@ func upstreamCommon(trustDomain string) *tlsv3.CommonTlsContext {
 }
 
 // downstreamMTLS is the transport socket of an east-west gateway filter
-// chain: a client certificate is required and must be a gateway's.
+// chain: a client certificate is required and must be a gateway's or a
+// client proxy's.
 func downstreamMTLS(trustDomain string) *corev3.TransportSocket {
 	return tlsSocket(&tlsv3.DownstreamTlsContext{
 		CommonTlsContext:         meshTLSContext(gatewayPeer(trustDomain)),

@@ -352,7 +352,7 @@ func TestLeastPrivilege(t *testing.T) {
 			switch r := o.(type) {
 			case *rbacv1.ClusterRole:
 				if !strings.HasPrefix(r.Name, "causeway-provisioner") { // pinned below
-					check("ClusterRole", r.Name, r.Rules, strings.HasPrefix(path, "workload-cluster"))
+					check("ClusterRole", r.Name, r.Rules, strings.HasPrefix(path, "workload-cluster") || strings.HasPrefix(path, "client-proxy"))
 				}
 				seen++
 			case *rbacv1.Role:
@@ -363,8 +363,8 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	if seen != 6 {
-		t.Errorf("checked %d roles, want 6", seen)
+	if seen != 7 {
+		t.Errorf("checked %d roles, want 7", seen)
 	}
 	// Provisioning writes in workload clusters: the four kinds it
 	// provisions, in its namespace only, and that namespace.
@@ -387,6 +387,11 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantWorkload, find[*rbacv1.ClusterRole](t, m, "causeway-workload-reader").Rules); diff != "" {
 		t.Errorf("workload ClusterRole rules (-want +got):\n%s", diff)
+	}
+	// The client proxy's bootstrap reads its own Node, nothing else.
+	wantNodeReader := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get"}}}
+	if diff := cmp.Diff(wantNodeReader, find[*rbacv1.ClusterRole](t, m, "causeway-client-node-reader").Rules); diff != "" {
+		t.Errorf("client node reader ClusterRole rules (-want +got):\n%s", diff)
 	}
 	// The Namespace and TLS Secret informers (discovery/kube
 	// informers_gatewayapi.go) read cluster-wide, and only read.

@@ -12,7 +12,7 @@ const ProxyNamespace = "causeway-system"
 
 // proxyRoles are the roles a proxy identity may name (model.Role values;
 // this package does not import model).
-var proxyRoles = map[string]bool{"gateway": true, "eastwest": true}
+var proxyRoles = map[string]bool{"gateway": true, "eastwest": true, "client": true}
 
 // ServerSpiffeID is the identity of the control plane's xDS serving
 // certificate. It has no cluster segment, so ParseProxyID never mistakes
@@ -34,7 +34,7 @@ func ParseProxyID(id string) (cluster, role string, err error) {
 		return "", "", fmt.Errorf("ca: spiffe id %q: %w", id, err)
 	}
 	bad := func(why string) error {
-		return fmt.Errorf("ca: %q is not a Causeway proxy identity (spiffe://<trust-domain>/cluster/<cluster>/ns/%s/sa/causeway-<gateway|eastwest>): %s",
+		return fmt.Errorf("ca: %q is not a Causeway proxy identity (spiffe://<trust-domain>/cluster/<cluster>/ns/%s/sa/causeway-<gateway|eastwest|client>): %s",
 			id, ProxyNamespace, why)
 	}
 	if u.Scheme != "spiffe" || u.Host == "" || u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
@@ -68,5 +68,5 @@ func TrustDomainOf(id string) string {
 }
 
 // ServiceAccountPrefix starts the service account of every proxy role:
-// causeway-gateway, causeway-eastwest.
+// causeway-gateway, causeway-eastwest, causeway-client.
 const ServiceAccountPrefix = "causeway-"

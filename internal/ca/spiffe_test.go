@@ -14,7 +14,7 @@ func TestParseProxyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, role := range []string{"gateway", "eastwest"} {
+	for _, role := range []string{"gateway", "eastwest", "client"} {
 		cluster, got, err := ParseProxyID(c.SpiffeID(role, "cluster-1"))
 		if err != nil || cluster != "cluster-1" || got != role {
 			t.Errorf("ParseProxyID(SpiffeID(%s, cluster-1)) = %q, %q, %v", role, cluster, got, err)
@@ -28,6 +28,8 @@ func TestParseProxyID(t *testing.T) {
 		"spiffe://causeway.local/cluster/c1/ns/bookinfo/sa/causeway-gateway",      // another namespace
 		"spiffe://causeway.local/cluster/c1/ns/causeway-system/sa/default",        // another service account
 		"spiffe://causeway.local/cluster/c1/ns/causeway-system/sa/causeway-admin", // unknown role
+		"spiffe://causeway.local/cluster/c1/ns/causeway-system/sa/causeway-clients",
+		"spiffe://causeway.local/cluster/c1/ns/default/sa/causeway-client",        // a workload's account of that name
 		"spiffe://causeway.local/cluster//ns/causeway-system/sa/causeway-gateway", // empty cluster
 		"spiffe://causeway.local/cluster/c1/ns/causeway-system/sa/causeway-gateway/x",
 		"https://causeway.local/cluster/c1/ns/causeway-system/sa/causeway-gateway",
