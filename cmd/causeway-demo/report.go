@@ -25,6 +25,9 @@ func (s *scenario) intro() {
 	fmt.Fprintln(s.out, "try:")
 	fmt.Fprintf(s.out, "  %s\n  %s\n", s.reviews.Curl(), s.ratings.Curl())
 	fmt.Fprintf(s.out, "  curl -s http://%s/config_dump    # what the gateway Envoy accepted\n", s.gateway.AdminAddress())
+	if s.client.Name != "" {
+		fmt.Fprintf(s.out, "  %s    # an in-cluster client\n", s.clientCurl())
+	}
 	tl := sendBatch(context.Background(), s.reviews, batchSize)
 	fmt.Fprintf(s.out, "\n%d requests to %s now:\n", tl.Total, s.reviews.URL())
 	tl.print(s.out, s.topo)
