@@ -48,13 +48,13 @@ func newScenario(topo topology, world *model.Snapshot, worldPath string, out io.
 	return &scenario{
 		client:     client,
 		clientCall: clientCall{Host: host, Port: port, Path: "/reviews"},
-		topo:      topo,
-		gateway:   gw,
-		reviews:   target{Address: l.Address, Host: l.Hostname, Path: "/reviews"},
-		ratings:   target{Address: l.Address, Host: l.Hostname, Path: "/ratings"},
-		worldPath: worldPath,
-		sel:       sel,
-		out:       out,
+		topo:       topo,
+		gateway:    gw,
+		reviews:    target{Address: l.Address, Host: l.Hostname, Path: "/reviews"},
+		ratings:    target{Address: l.Address, Host: l.Hostname, Path: "/ratings"},
+		worldPath:  worldPath,
+		sel:        sel,
+		out:        out,
 	}, nil
 }
 
@@ -145,7 +145,9 @@ func (s *scenario) check(ctx context.Context) error {
 // answers through another cluster's east-west gateway while it is not.
 func (s *scenario) clientSteps(ctx context.Context) []func() error {
 	return []func() error{
-		func() error { return s.convergeClient(ctx, s.clientLocal, "first local answer to the in-cluster client") },
+		func() error {
+			return s.convergeClient(ctx, s.clientLocal, "first local answer to the in-cluster client")
+		},
 		func() error { return s.clientBatch(ctx, "in-cluster client, healthy", s.clientLocal, wantClientLocal) },
 		func() error { return s.setReviewsReady(false) },
 		func() error { return s.convergeClient(ctx, s.remote, "in-cluster client failover") },
