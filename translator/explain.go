@@ -33,7 +33,7 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 	}
 	scoped, claims, _ := scopeWorld(w)
 	ex := &explainer{w: scoped, p: p, claims: claims}
-	if p.Role == model.RoleGateway {
+	if routesOutbound(p) {
 		ex.policies = indexPolicies(scoped, p.Locality, &Resources{})
 	}
 	out := &Explanation{

@@ -110,7 +110,7 @@ func (ex *explainer) virtualDestination(vd *model.VirtualDestination, portIndex,
 	skipped := ex.skipper(&left)
 	ex.otherWorkspaces(vd, selected, &left)
 	switch ex.p.Role {
-	case model.RoleGateway:
+	case model.RoleGateway, model.RoleClient:
 		pol = ex.policies[vd]
 		rank, rankName = ex.vdRanking(vd, pol)
 		keys, proxyLbls = pol.labels, labelSet{cluster: ex.p.Cluster, locality: ex.p.Locality}
@@ -176,7 +176,7 @@ func (ex *explainer) vdRanking(vd *model.VirtualDestination, pol vdPolicies) (ra
 // federated explains a federated hostname's destination (false: an
 // east-west proxy of another cluster has none).
 func (ex *explainer) federated(fh *federatedHost) (ExplainedDestination, bool) {
-	remote := ex.p.Role == model.RoleGateway
+	remote := routesOutbound(ex.p)
 	if !remote && fh.svc.Cluster != ex.p.Cluster {
 		return ExplainedDestination{}, false
 	}

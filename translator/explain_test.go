@@ -43,7 +43,7 @@ func TestExplainMatchesTranslation(t *testing.T) {
 			res := Translate(world, p, testCredentials)
 			scoped, claims, _ := scopeWorld(world)
 			ex := &explainer{w: scoped, p: p, claims: claims}
-			if p.Role == model.RoleGateway {
+			if routesOutbound(p) {
 				ex.policies = indexPolicies(scoped, p.Locality, &Resources{})
 			}
 			for _, cla := range res.Endpoints {

@@ -36,6 +36,9 @@ func LoadAssignments(w *model.Snapshot, p model.Proxy, services map[model.Servic
 		return nil
 	}
 	ix := fastIndexFor(w, p)
+	if ix.servesNothing {
+		return nil
+	}
 	r := &Resources{only: services}
 	vdSet := map[int]bool{}
 	var fed []*federatedHost
@@ -69,7 +72,7 @@ func LoadAssignments(w *model.Snapshot, p model.Proxy, services map[model.Servic
 		vd := &vds[i]
 		selected := current(ix.claims.selectedServices(ix.world, vd))
 		switch p.Role {
-		case model.RoleGateway:
+		case model.RoleGateway, model.RoleClient:
 			outboundVD(ix.world, p, "", ix.claims, ix.policies, vd, selected, r)
 		case model.RoleEastWest:
 			eastWestVD(ix.world, p, "", ix.claims, vd, localServices(selected, p.Cluster), nil, r)
@@ -84,7 +87,7 @@ func LoadAssignments(w *model.Snapshot, p model.Proxy, services map[model.Servic
 		if p.Role == model.RoleEastWest {
 			name = cur.key.InboundName()
 		}
-		r.Endpoints = append(r.Endpoints, federatedEndpoints(ix.world, p, &cur, p.Role == model.RoleGateway).assignment(name, flatPriority))
+		r.Endpoints = append(r.Endpoints, federatedEndpoints(ix.world, p, &cur, routesOutbound(p)).assignment(name, flatPriority))
 	}
 	for _, b := range backends {
 		if _, cla := serviceCluster(ix.world, p, w.Service(b.key), b.port); cla != nil {
@@ -121,8 +124,11 @@ type fastIndex struct {
 	policies     policyIndex
 	fedByService map[model.ServiceKey][]*federatedHost
 	// backendPorts: the ports of the Service backendRef clusters built
-	// for each Service (gateway proxies).
+	// for each Service (gateway and client proxies).
 	backendPorts map[model.ServiceKey][]uint32
+	// servesNothing: a client proxy that gets no destinations (see
+	// clientWorkspace), hence no load assignments.
+	servesNothing bool
 }
 
 // fastStructure is the part of a fastIndex every proxy class shares. It
@@ -144,9 +150,12 @@ func buildFastIndex(world *model.Snapshot, p model.Proxy) *fastIndex {
 	scratch := &Resources{}
 	var policies policyIndex
 	var gateway *gatewayBuilder
-	if p.Role == model.RoleGateway {
+	switch p.Role {
+	case model.RoleGateway:
 		policies = indexPolicies(w, p.Locality, scratch)
 		gateway = buildGateway(w, p, claims, scratch)
+	case model.RoleClient:
+		policies, gateway = buildClient(w, p, "", claims, scratch)
 	}
 	return newFastIndex(newFastStructure(w, claims), p, policies, gateway)
 }
@@ -164,12 +173,12 @@ func newFastStructure(w *model.Snapshot, claims *hostPortClaims) *fastStructure 
 }
 
 // newFastIndex completes st for p with what a translation computed: the
-// gateway proxy's policies (keyed by VirtualDestinations, which st's world
-// shares with the translated one) and its gateway builder (nil for an
-// east-west proxy).
+// gateway or client proxy's policies (keyed by VirtualDestinations, which
+// st's world shares with the translated one) and its route builder (nil
+// for an east-west proxy, and for a client proxy that serves nothing).
 func newFastIndex(st *fastStructure, p model.Proxy, policies policyIndex, gateway *gatewayBuilder) *fastIndex {
 	ix := &fastIndex{
-		fastStructure: st, policies: policies,
+		fastStructure: st, policies: policies, servesNothing: p.Role == model.RoleClient && gateway == nil,
 		fedByService: map[model.ServiceKey][]*federatedHost{},
 		backendPorts: map[model.ServiceKey][]uint32{},
 	}

@@ -19,13 +19,7 @@ import (
 // listener port, with a route configuration of the same name holding one
 // virtual host per hostname.
 func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) *gatewayBuilder {
-	b := &gatewayBuilder{
-		w: w, p: p, r: r,
-		resolver:            backendResolver{w: w, cluster: p.Cluster, claims: claims},
-		serviceClusters:     map[string]*builtCluster{},
-		usedServiceClusters: map[string]bool{},
-		entries:             map[*model.HTTPRoute][]*routeEntry{},
-	}
+	b := newRouteBuilder(w, p, claims, r)
 	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })
 	reportProxyGateway(w, p, r)
 	ports := b.listenersByPort()
@@ -34,14 +28,33 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 		r.Listeners = append(r.Listeners, b.portListener(port, ports[port]))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
 	}
+	b.addServiceClusters()
+	return b
+}
+
+// newRouteBuilder is a gatewayBuilder without Gateways: what translating
+// HTTPRoute rules for proxy p takes (client proxies' mesh routes use it as
+// it is; buildGateway adds its Gateways).
+func newRouteBuilder(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *Resources) *gatewayBuilder {
+	return &gatewayBuilder{
+		w: w, p: p, r: r,
+		resolver:            backendResolver{w: w, cluster: p.Cluster, claims: claims},
+		serviceClusters:     map[string]*builtCluster{},
+		usedServiceClusters: map[string]bool{},
+		entries:             map[*model.HTTPRoute][]*routeEntry{},
+	}
+}
+
+// addServiceClusters adds the Service backendRef clusters (and their load
+// assignments) that served rules use.
+func (b *gatewayBuilder) addServiceClusters() {
 	for _, name := range slices.Sorted(maps.Keys(b.usedServiceClusters)) {
 		bc := b.serviceClusters[name]
-		r.Clusters = append(r.Clusters, bc.cluster)
-		if bc.endpoints != nil && r.wantsEndpoints(bc.service) {
-			r.Endpoints = append(r.Endpoints, bc.endpoints)
+		b.r.Clusters = append(b.r.Clusters, bc.cluster)
+		if bc.endpoints != nil && b.r.wantsEndpoints(bc.service) {
+			b.r.Endpoints = append(b.r.Endpoints, bc.endpoints)
 		}
 	}
-	return b
 }
 
 type gatewayBuilder struct {
@@ -104,6 +117,8 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 			field := fmt.Sprintf("spec.parentRefs[%d]", j)
 			pa := b.idx.attachParent(route, ref, hosts, hostsSet)
 			switch {
+			case pa.notGateway && meshParentKind(ref) != meshParentNone:
+				continue // a mesh parent: client proxies' (client_mesh.go)
 			case pa.notGateway:
 				b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
 				continue

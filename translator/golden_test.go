@@ -51,6 +51,8 @@ type proxyFile struct {
 	Locality    model.Locality `json:"locality"`
 	BindAddress string         `json:"bindAddress"`
 	Gateway     string         `json:"gateway"`
+	Namespace   string         `json:"namespace"`
+	DNSPort     uint32         `json:"dnsPort"`
 }
 
 // diagnosticFile is one entry of diagnostics.yaml.
@@ -199,7 +201,8 @@ func readProxy(t *testing.T, path string) model.Proxy {
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	p := model.Proxy{Role: f.Role, Cluster: f.Cluster, Locality: f.Locality, BindAddress: f.BindAddress, Gateway: f.Gateway}
+	p := model.Proxy{Role: f.Role, Cluster: f.Cluster, Locality: f.Locality, BindAddress: f.BindAddress, Gateway: f.Gateway,
+		Namespace: f.Namespace, DNSPort: f.DNSPort}
 	if p.Role == model.RoleGateway && p.Gateway == "" {
 		p.Gateway = model.AllGateways
 	}

@@ -88,6 +88,9 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	case model.RoleEastWest:
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)
 		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, nil, nil))
+	case model.RoleClient:
+		policies, routes := buildClient(w, p, trustDomainOf(creds), claims, r)
+		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, policies, routes))
 	}
 	r.Secrets = append(r.Secrets, buildSecrets(creds)...)
 	r.candidates = nil
