@@ -56,7 +56,7 @@ func TestDemoCheck(t *testing.T) {
 		// The in-cluster client resolved through its proxy's DNS and called
 		// before and after the failover.
 		"in-cluster client, healthy: reviews.mesh.internal.com resolved to 127.0.41.50:9080 by cluster-1-client's DNS (127.0.41.50:15053)",
-		"in-cluster client, down:", "in-cluster client failback after"} {
+		"in-cluster client, down:", "in-cluster client, up:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -130,7 +130,7 @@ func (s *scenario) check(ctx context.Context) error {
 		func() error { return s.batch(ctx, "up", s.reviews, s.local, wantLocal) },
 	}
 	if s.client.Name != "" {
-		steps = append(steps[:2], append(s.clientSteps(ctx), steps[2:]...)...)
+		steps = append(steps, s.clientSteps(ctx)...)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -154,5 +154,6 @@ func (s *scenario) clientSteps(ctx context.Context) []func() error {
 		func() error { return s.clientBatch(ctx, "in-cluster client, down", s.remote, wantRemote) },
 		func() error { return s.setReviewsReady(true) },
 		func() error { return s.convergeClient(ctx, s.clientLocal, "in-cluster client failback") },
+		func() error { return s.clientBatch(ctx, "in-cluster client, up", s.clientLocal, wantClientLocal) },
 	}
 }
