@@ -3,6 +3,7 @@ package e2eclient
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -138,6 +139,14 @@ func testResolveAndCallLocally(t *testing.T, top *topology) {
 	}
 	if addr.String() != clientAddress {
 		t.Fatalf("%s resolved to %s through the client proxy's DNS, want the proxy's address %s", appHost, addr, clientAddress)
+	}
+	// An application's stub resolver (Go's, asking A and AAAA at once)
+	// gets the same single address.
+	stub := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return top.pod.DialContext(ctx, network, clientDNS)
+	}}
+	if addrs, err := stub.LookupHost(ctx, appHost); err != nil || len(addrs) != 1 || addrs[0] != clientAddress {
+		t.Errorf("Go's resolver in the pod, server %s: LookupHost(%s) = %v, %v; want [%s]", clientDNS, appHost, addrs, err, clientAddress)
 	}
 	c := top.httpClient(false)
 	took := top.awaitAnswer(t, c, appHost, appPort, "first answer", inCluster("cluster-1"))
