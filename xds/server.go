@@ -48,9 +48,10 @@ type Options struct {
 	// TokenReviewer authenticates "authorization: Bearer" service-account
 	// tokens; nil turns token authentication off (client certificates only).
 	TokenReviewer TokenReviewer
-	// ProxyNamespace is the namespace whose causeway-gateway and
-	// causeway-eastwest service accounts may authenticate with tokens
-	// (default "causeway-system").
+	// ProxyNamespace is the namespace whose causeway-gateway,
+	// causeway-eastwest and causeway-client service accounts may
+	// authenticate with tokens, each for its own role only (default
+	// "causeway-system").
 	ProxyNamespace string
 	// MaxStreamsPerIdentity bounds the open ADS streams of one identity
 	// (default 16), so one leaked credential cannot exhaust the server.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -19,17 +20,21 @@ type proxyFlags struct {
 	role, cluster, region, zone, subzone, bindAddress string
 	gateway                                           string
 	allGateways                                       bool
+	namespace                                         string
+	dnsPort                                           uint32
 }
 
 func (f *proxyFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway" or "eastwest"`)
+	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway", "eastwest" or "client"`)
 	fs.StringVar(&f.cluster, "cluster", "", "cluster the proxy runs in (required)")
 	fs.StringVar(&f.region, "region", "", "proxy locality region")
 	fs.StringVar(&f.zone, "zone", "", "proxy locality zone")
 	fs.StringVar(&f.subzone, "subzone", "", "proxy locality subzone")
-	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0)")
+	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0); with --role client required: the address its DNS answers, which clients must reach")
 	fs.StringVar(&f.gateway, "gateway", "", `with --role gateway: the Gateway the proxy serves, "<namespace>/<name>": it gets that Gateway's listeners and routes only (this or --all-gateways)`)
 	fs.BoolVar(&f.allGateways, "all-gateways", false, "with --role gateway: serve every Gateway of the proxy's cluster; their listeners on one port are shared, so a route attached to one answers on all (this or --gateway)")
+	fs.StringVar(&f.namespace, "namespace", "", "with --role client: the namespace whose clients the proxy serves; it gets what that namespace's Workspace sees (needed when the world has Workspaces)")
+	fs.Uint32Var(&f.dnsPort, "dns-port", 0, fmt.Sprintf("with --role client: UDP port the proxy answers DNS on, at --bind-address (default %d)", model.DefaultDNSPort))
 }
 
 // proxy is the identity the flags name. A gateway proxy needs exactly one
@@ -49,7 +54,12 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 		BindAddress: f.bindAddress,
 		Gateway:     f.gateway,
 	}
+	if p.Role == model.RoleClient {
+		return f.clientProxy(p)
+	}
 	switch {
+	case f.namespace != "" || f.dnsPort != 0:
+		return p, fmt.Errorf("--namespace and --dns-port are for --role %s; a %s proxy serves no namespace and answers no DNS", model.RoleClient, p.Role)
 	case f.gateway != "" && f.allGateways:
 		return p, fmt.Errorf("--gateway %q and --all-gateways: give one or the other", f.gateway)
 	case p.Role != model.RoleGateway && (f.gateway != "" || f.allGateways):
@@ -67,19 +77,41 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 	return p, nil
 }
 
+// clientProxy completes a client proxy's identity: it serves no Gateway,
+// and binds (and answers DNS with) an address clients reach.
+func (f *proxyFlags) clientProxy(p model.Proxy) (model.Proxy, error) {
+	p.Namespace, p.DNSPort = f.namespace, f.dnsPort
+	switch {
+	case f.gateway != "" || f.allGateways:
+		return p, fmt.Errorf("--gateway and --all-gateways are for --role %s; a %s proxy serves no Gateway", model.RoleGateway, p.Role)
+	case f.bindAddress == "":
+		return p, fmt.Errorf("--role %s needs --bind-address: the IP its listeners bind to and its DNS answers, one the clients reach (in a DaemonSet on the host network: the node's, status.hostIP)", model.RoleClient)
+	case f.dnsPort > 65535:
+		return p, fmt.Errorf("--dns-port %d: want a port in 1-65535", f.dnsPort)
+	}
+	if addr, err := netip.ParseAddr(f.bindAddress); err != nil || addr.IsUnspecified() {
+		return p, fmt.Errorf("--bind-address %q: a %s proxy needs an IP address clients can reach (not a name, 0.0.0.0 or ::)", f.bindAddress, model.RoleClient)
+	}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("--role %s: %w", model.RoleClient, err)
+	}
+	return p, nil
+}
+
 // parseRole checks a --role value itself, so a wrong one is reported as
 // the flag, not as the node metadata it would become.
 func parseRole(s string) (model.Role, error) {
 	switch r := model.Role(s); r {
-	case model.RoleGateway, model.RoleEastWest:
+	case model.RoleGateway, model.RoleEastWest, model.RoleClient:
 		return r, nil
 	}
-	return "", fmt.Errorf("--role: %q is not a role; use %s or %s", s, model.RoleGateway, model.RoleEastWest)
+	return "", fmt.Errorf("--role: %q is not a role; use %s, %s or %s", s, model.RoleGateway, model.RoleEastWest, model.RoleClient)
 }
 
 func newBootstrapCommand() *cobra.Command {
 	var (
 		pf                   proxyFlags
+		nf                   bootstrapNodeFlags
 		adminAddress, nodeID string
 		xdsAddresses         []string
 		protocol             string
@@ -88,7 +120,7 @@ func newBootstrapCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Print the Envoy bootstrap for a proxy",
-		Long: `Print the Envoy bootstrap (YAML) for a gateway or east-west gateway proxy.
+		Long: `Print the Envoy bootstrap (YAML) for a gateway, east-west gateway or client proxy.
 It identifies the proxy to Causeway through node metadata and locality and
 fetches everything else over ADS from the xDS server: delta ADS unless
 --xds-protocol sotw asks for state of the world.
@@ -99,6 +131,17 @@ Gateways, and shares its configuration with the other proxies of that
 Gateway. --all-gateways instead serves every Gateway of the proxy's cluster
 on shared listeners (routes attached to one Gateway then answer on every
 Gateway listening on the same port). One of the two is required.
+
+A client proxy (--role client) serves in-cluster clients: the
+VirtualDestination and federated hostnames on their ports at
+--bind-address (required: the address its DNS answers, which clients must
+reach), and DNS for those names on UDP --dns-port. --namespace names the
+namespace whose clients it serves (what that namespace's Workspace sees).
+In a DaemonSet, --node-name $(NODE_NAME) (downward API spec.nodeName)
+reads the Node's topology.kubernetes.io/region and /zone and
+topology.istio.io/subzone labels for the locality, with the Pod's
+in-cluster credentials (get on nodes) or --kubeconfig; --out writes the
+bootstrap to a file for the Envoy container (examples/kubernetes/client-proxy).
 
 xDS is TLS: the proxy checks the server against --xds-ca and its SPIFFE ID
 spiffe://<--trust-domain>/ns/causeway-system/sa/causeway, and authenticates
@@ -136,11 +179,18 @@ must be IP addresses; the stream reconnects with Envoy's default backoff
   # in a pod with a projected service-account token:
   causeway bootstrap --role gateway --cluster cluster-1 --xds-address causeway.causeway-system.svc:18000 \
     --xds-server-name causeway.causeway-system.svc --xds-ca /etc/causeway/ca.pem \
-    --xds-token-file /var/run/secrets/causeway/token > /etc/envoy/gateway.yaml`,
+    --xds-token-file /var/run/secrets/causeway/token > /etc/envoy/gateway.yaml
+  # a client proxy in a DaemonSet on the host network (NODE_NAME, HOST_IP from the downward API):
+  causeway bootstrap --role client --cluster cluster-1 --node-name $(NODE_NAME) --bind-address $(HOST_IP) \
+    --xds-address causeway.causeway-system.svc:18000 --xds-server-name causeway.causeway-system.svc \
+    --xds-ca /etc/causeway/ca/ca.pem --xds-token-file /var/run/secrets/causeway/token --out /etc/envoy/bootstrap.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := pf.proxy()
 			if err != nil {
+				return err
+			}
+			if p.Locality, err = nf.locality(cmd.Context(), p.Locality, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			if !slices.Contains(bootstrap.Protocols, bootstrap.Protocol(protocol)) {
@@ -149,6 +199,7 @@ must be IP addresses; the stream reconnects with Envoy's default backoff
 			sec := sf.security()
 			y, err := bootstrap.Build(bootstrap.Options{
 				Role: p.Role, Cluster: p.Cluster, Locality: p.Locality, BindAddress: p.BindAddress, Gateway: p.Gateway,
+				Namespace: p.Namespace, DNSPort: p.DNSPort,
 				XDSAddresses: xdsAddresses, AdminAddress: adminAddress, NodeID: nodeID, Security: sec,
 				Protocol: bootstrap.Protocol(protocol),
 			})
@@ -158,11 +209,11 @@ must be IP addresses; the stream reconnects with Envoy's default backoff
 			if err := sf.checkFiles(); err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write(y)
-			return err
+			return nf.write(cmd.OutOrStdout(), y, p)
 		},
 	}
 	pf.register(cmd.Flags())
+	nf.register(cmd.Flags())
 	cmd.Flags().StringSliceVar(&xdsAddresses, "xds-address", []string{bootstrap.DefaultXDSAddress},
 		"host:port of the Causeway xDS server; repeat or comma-separate for several replicas (one xds cluster, round robin: a lost replica's proxies reconnect to another within about a second)")
 	cmd.Flags().StringVar(&adminAddress, "admin-address", bootstrap.DefaultAdminAddress, "ip:port of Envoy's admin interface")

@@ -58,9 +58,9 @@ func TestProxyFlagErrors(t *testing.T) {
 		want     string
 	}{
 		{"unknown role", []string{"bootstrap", "translate", "certs issue"}, []string{"--role", "ingress", "--cluster", "cluster-1"},
-			`--role: "ingress" is not a role; use gateway or eastwest`},
+			`--role: "ingress" is not a role; use gateway, eastwest or client`},
 		{"unknown role with a Gateway", []string{"bootstrap", "translate"}, []string{"--role", "ingress", "--cluster", "cluster-1", "--gateway", "a/b"},
-			`--role: "ingress" is not a role; use gateway or eastwest`},
+			`--role: "ingress" is not a role; use gateway, eastwest or client`},
 		{"empty cluster", []string{"bootstrap", "translate", "certs issue"}, []string{"--role", "eastwest", "--cluster", ""},
 			"--cluster is required"},
 		{"bad Gateway", []string{"bootstrap", "translate"}, []string{"--cluster", "cluster-1", "--gateway", "ingress"},

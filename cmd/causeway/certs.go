@@ -69,7 +69,7 @@ Gateway in the cluster can share it.`,
 	fs.StringVar(&f.caDir, "ca-dir", "./.causeway/ca", "directory holding the CA root (as given to causeway serve)")
 	fs.StringVar(&f.trustDomain, "trust-domain", bootstrap.DefaultTrustDomain, "SPIFFE trust domain of the CA (as given to causeway serve)")
 	fs.StringVar(&f.trustBundle, "trust-bundle", "", "PEM file of extra roots to trust, as given to causeway serve (root rotation)")
-	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway" or "eastwest"`)
+	fs.StringVar(&f.role, "role", string(model.RoleGateway), `proxy role: "gateway", "eastwest" or "client"`)
 	fs.StringVar(&f.cluster, "cluster", "", "cluster the proxy runs in (required)")
 	fs.StringVar(&f.out, "out", "", "directory to write cert.pem, key.pem and ca.pem into (required; created if missing)")
 	fs.DurationVar(&f.ttl, "ttl", 720*time.Hour, "lifetime of the certificate")

@@ -94,7 +94,7 @@ func TestCertsIssueRefuses(t *testing.T) {
 		want string
 	}{
 		{"no root in ca-dir", []string{"--ca-dir", noCA, "--cluster", "c1"}, "has no root.pem: start causeway serve with this --ca-dir first"},
-		{"bad role", []string{"--ca-dir", caDir, "--cluster", "c1", "--role", "workload"}, `--role: "workload" is not a role; use gateway or eastwest`},
+		{"bad role", []string{"--ca-dir", caDir, "--cluster", "c1", "--role", "workload"}, `--role: "workload" is not a role; use gateway, eastwest or client`},
 		{"cluster with a slash", []string{"--ca-dir", caDir, "--cluster", "c1/ns/x"}, `--cluster "c1/ns/x" cannot be part of a proxy identity`},
 		{"no cluster", []string{"--ca-dir", caDir, "--cluster", ""}, "cluster is required"},
 		{"zero ttl", []string{"--ca-dir", caDir, "--cluster", "c1", "--ttl", "0s"}, "--ttl 0s"},
@@ -115,5 +115,24 @@ func TestCertsIssueRefuses(t *testing.T) {
 	// certificates no server trusts.
 	if _, err := os.Stat(noCA); err == nil {
 		t.Errorf("certs issue created %s", noCA)
+	}
+}
+
+// TestCertsIssueClient: a client proxy's credential names role client, and
+// a client bootstrap takes it.
+func TestCertsIssueClient(t *testing.T) {
+	caDir := newTestCA(t)
+	out := filepath.Join(t.TempDir(), "client1")
+	code, stdout, errOut := causeway(t, "certs", "issue", "--ca-dir", caDir, "--role", "client", "--cluster", "cluster-1", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	const id = "spiffe://causeway.local/cluster/cluster-1/ns/causeway-system/sa/causeway-client"
+	if cert := readCert(t, filepath.Join(out, "cert.pem")); len(cert.URIs) != 1 || cert.URIs[0].String() != id || !strings.Contains(stdout, "issued "+id) {
+		t.Errorf("URI SANs %v, output %q: want %s", cert.URIs, stdout, id)
+	}
+	if code, _, errOut := causeway(t, "bootstrap", "--role", "client", "--cluster", "cluster-1", "--bind-address", "127.0.90.1",
+		"--xds-ca", filepath.Join(out, "ca.pem"), "--xds-cert", filepath.Join(out, "cert.pem"), "--xds-key", filepath.Join(out, "key.pem")); code != 0 {
+		t.Errorf("bootstrap with the issued files: exit %d: %s", code, errOut)
 	}
 }

@@ -48,7 +48,7 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.DurationVar(&f.staleAfter, "stale-after", 0, "Kubernetes mode: a cluster unreachable this long has its endpoints ranked below every fresh one (default: the clusters file's staleAfter, else 60s)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 0, "Kubernetes mode: /readyz waits at most this long for every cluster's first sync (default: the clusters file's syncTimeout, else 60s)")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "Kubernetes mode: write status to VirtualDestinations, HTTPRoutes, Gateways and GatewayClasses from the one replica holding the Lease --lease-name; false: this replica never writes status (every replica serves xDS either way)")
-	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest, and each provisioned Gateway's own, which admits that Gateway's proxies only) whose tokens authenticate xDS streams; provisioned proxies are deployed there")
+	fs.StringVar(&f.proxyNamespace, "proxy-namespace", ca.ProxyNamespace, "Kubernetes mode: namespace of the proxies' service accounts (causeway-gateway, causeway-eastwest, causeway-client, each for its own role, and each provisioned Gateway's own, which admits that Gateway's proxies only) whose tokens authenticate xDS streams; provisioned proxies are deployed there")
 	fs.StringVar(&f.leaseName, "lease-name", status.DefaultLeaseName, "Kubernetes mode: name of the Lease in --namespace that elects the status writer")
 	addProvisionFlags(fs, &f.provision)
 }

@@ -281,12 +281,7 @@ func convertSlicePorts(ports []discoveryv1.EndpointPort) []model.EndpointPort {
 func (idx *workloadIndex) locality(def model.Locality, e discoveryv1.Endpoint) model.Locality {
 	if e.NodeName != nil {
 		if n := idx.nodes[*e.NodeName]; n != nil {
-			l := model.Locality{
-				Region:  n.Labels[corev1.LabelTopologyRegion],
-				Zone:    n.Labels[corev1.LabelTopologyZone],
-				Subzone: n.Labels[SubzoneLabel],
-			}
-			if l != (model.Locality{}) {
+			if l := NodeLocality(n.Labels); l != (model.Locality{}) {
 				return l
 			}
 		}
@@ -295,6 +290,18 @@ func (idx *workloadIndex) locality(def model.Locality, e discoveryv1.Endpoint) m
 		return model.Locality{Region: def.Region, Zone: *e.Zone}
 	}
 	return def
+}
+
+// NodeLocality is the locality a Node's labels name: region and zone from
+// the Kubernetes topology labels, subzone from SubzoneLabel. Endpoints on
+// the Node and a client proxy running there (bootstrap --node-name) get
+// the same.
+func NodeLocality(labels map[string]string) model.Locality {
+	return model.Locality{
+		Region:  labels[corev1.LabelTopologyRegion],
+		Zone:    labels[corev1.LabelTopologyZone],
+		Subzone: labels[SubzoneLabel],
+	}
 }
 
 // podLabels are the labels of the Pod behind an endpoint, used to match

@@ -47,6 +47,12 @@ type Options struct {
 	// or model.AllGateways for every Gateway of its cluster; required for
 	// RoleGateway, empty for RoleEastWest.
 	Gateway string
+	// Namespace is the namespace whose clients a client proxy serves
+	// (node metadata causeway.namespace); only for RoleClient.
+	Namespace string
+	// DNSPort is the UDP port a client proxy answers DNS on (node metadata
+	// causeway.dns_port; 0: model.DefaultDNSPort); only for RoleClient.
+	DNSPort uint32
 	// XDSAddress is host:port of the xDS server (DefaultXDSAddress if empty).
 	XDSAddress string
 	// XDSAddresses are several xDS servers (replicas of causeway serve, all
@@ -106,7 +112,8 @@ func Build(o Options) ([]byte, error) {
 
 // Proto returns the bootstrap as a validated proto.
 func Proto(o Options) (*bootstrapv3.Bootstrap, error) {
-	p := model.Proxy{Role: o.Role, Cluster: o.Cluster, Locality: o.Locality, BindAddress: o.BindAddress, Gateway: o.Gateway}
+	p := model.Proxy{Role: o.Role, Cluster: o.Cluster, Locality: o.Locality, BindAddress: o.BindAddress, Gateway: o.Gateway,
+		Namespace: o.Namespace, DNSPort: o.DNSPort}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
@@ -284,6 +291,12 @@ func node(id string, p model.Proxy) *corev3.Node {
 	}
 	if p.Gateway != "" {
 		md[model.NodeMetaGateway] = structpb.NewStringValue(p.Gateway)
+	}
+	if p.Namespace != "" {
+		md[model.NodeMetaNamespace] = structpb.NewStringValue(p.Namespace)
+	}
+	if p.DNSPort != 0 {
+		md[model.NodeMetaDNSPort] = structpb.NewNumberValue(float64(p.DNSPort))
 	}
 	n := &corev3.Node{
 		Id:       id,

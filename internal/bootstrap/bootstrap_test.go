@@ -310,7 +310,7 @@ func TestEnvoyAcceptsBootstrap(t *testing.T) {
 	sotw.Protocol = ProtocolSotW
 	replicas := gatewayOpts
 	replicas.XDSAddress, replicas.XDSAddresses = "", []string{"127.0.0.1:18000", "localhost:18001"}
-	for _, o := range []Options{gatewayOpts, sotw, replicas, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
+	for _, o := range []Options{gatewayOpts, sotw, replicas, clientOpts, {Role: model.RoleEastWest, Cluster: "cluster-2", XDSAddress: "localhost:18000", AdminAddress: "127.0.2.100:19001", Security: Security{Insecure: true}}} {
 		y, err := Build(o)
 		if err != nil {
 			t.Fatal(err)
