@@ -25,6 +25,7 @@ func TestInClusterClient(t *testing.T) {
 	t.Run("RouteSplits8020", func(t *testing.T) { testRouteSplit(t, top) })
 	t.Run("UnrelatedNamesNotAnswered", func(t *testing.T) { testUnrelatedNames(t, top) })
 	t.Run("Protocols", func(t *testing.T) { testProtocols(t, top) })
+	t.Run("ClientIdentity", func(t *testing.T) { testClientIdentity(t, top) })
 	t.Run("FailoverThroughEastWest", func(t *testing.T) { testFailover(t, top) })
 	t.Run("NoEnvoyRejectedAnUpdate", func(t *testing.T) { e2eutil.CheckNoRejectedUpdates(t, top.envoys) })
 }

@@ -59,6 +59,10 @@
 //     name) get no address, and never the proxy's.
 //   - Protocols: HTTP/1.1, HTTP/2 with prior knowledge (h2c) and gRPC (the
 //     grpc.health.v1 Check against greeter) through the client listeners.
+//   - ClientIdentity: the certificate the client proxy presents upstream
+//     names spiffe://causeway.local/cluster/cluster-1/ns/causeway-system/
+//     sa/causeway-client and nothing else (the east-west gateway accepting
+//     it shows in cluster-2's answers above).
 //   - FailoverThroughEastWest: 50 requests a second to app.global under CPU
 //     stress; cluster-1's instances are marked not ready in the world file,
 //     answers move to cluster-2 through its east-west gateway, then back;
