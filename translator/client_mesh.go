@@ -172,3 +172,16 @@ func meshRoutes(w *model.Snapshot, claims *hostPortClaims, r *Resources) map[Des
 	}
 	return out
 }
+
+// meshParentStatus is route's status for mesh parent ref: Accepted from
+// attachMesh (or False when every rule is invalid), ResolvedRefs from
+// resolving its backendRefs as the client proxies of every cluster do.
+func meshParentStatus(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRoute, ref gwv1.ParentReference, check routeCheck) gwv1.RouteParentStatus {
+	m := attachMesh(w, claims, route, ref)
+	reason, message := resolvedRefs(w, claims, route, check, servingClusters(w, nil))
+	return gwv1.RouteParentStatus{
+		ParentRef:      ref,
+		ControllerName: controllerName(w),
+		Conditions:     check.parentConditions(parentAttachment{reason: m.reason, message: m.message}, reason, message),
+	}
+}

@@ -40,6 +40,13 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 		Proxy: ExplainedProxy{Role: string(p.Role), Cluster: p.Cluster, Gateway: p.Gateway, Locality: p.Locality},
 		Host:  q.Host, Path: q.Path, Port: q.Port,
 	}
+	if p.Role == model.RoleClient {
+		diag := &Resources{}
+		if _, ok := clientWorkspace(claims.ws, p, diag); !ok {
+			out.Notes = []string{diag.Diagnostics[0].String()}
+			return out, nil
+		}
+	}
 	hasDest := ex.hasDestinationHost(q.Host)
 	if q.Path != "" || !hasDest {
 		if p.Role == model.RoleGateway {

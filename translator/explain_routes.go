@@ -185,6 +185,11 @@ func (ex *explainer) routeMatches(w *model.Snapshot, host string) []string {
 // knownHosts lists every destination host and, for a gateway proxy, every
 // domain of its routes' virtual hosts other than "*".
 func (ex *explainer) knownHosts(w *model.Snapshot) []string {
+	if ex.p.Role == model.RoleClient {
+		if _, ok := clientWorkspace(ex.claims.ws, ex.p, &Resources{}); !ok {
+			return nil // it serves nothing
+		}
+	}
 	seen := map[string]bool{}
 	for hp := range ex.claims.winners {
 		seen[hp.host] = true

@@ -58,6 +58,9 @@ func controllerName(w *model.Snapshot) gwv1.GatewayController {
 func foreignRoute(w *model.Snapshot, route *model.HTTPRoute) bool {
 	foreign := false
 	for _, ref := range route.Spec.ParentRefs {
+		if meshParentKind(ref) != meshParentNone {
+			return false // client proxies' (client_mesh.go)
+		}
 		if !namesGateway(ref) {
 			continue
 		}

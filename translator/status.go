@@ -73,8 +73,9 @@ type GatewayStatus struct {
 }
 
 // HTTPRouteStatus is one HTTPRoute's status for each of its parentRefs that
-// names one of Causeway's Gateways, or a Gateway not found (in spec
-// order), with the world's controllerName set. Parents is empty for a
+// names one of Causeway's Gateways, a Gateway not found, or a mesh parent
+// (a VirtualDestination or Service, client_mesh.go), in spec order, with
+// the world's controllerName set. Parents is empty for a
 // route attached only to other controllers' Gateways: the status writer
 // then removes stale entries of Causeway's and writes nothing else.
 type HTTPRouteStatus struct {

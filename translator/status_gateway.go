@@ -25,6 +25,11 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 		counted := map[*model.Gateway]map[int]bool{}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
+			if meshParentKind(ref) != meshParentNone && !seen[parentRefKey(ref)] {
+				seen[parentRefKey(ref)] = true
+				st.Parents = append(st.Parents, meshParentStatus(w, claims, route, ref, check))
+				continue
+			}
 			pa := idx.attachParent(route, ref, hosts, hostsSet)
 			if pa.notGateway || pa.foreign || seen[parentRefKey(ref)] {
 				continue // not ours to report on; or reported already

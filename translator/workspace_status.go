@@ -89,7 +89,8 @@ func addUnscopedStatuses(rep *StatusReport, orig *model.Snapshot, ws *workspaces
 		st := HTTPRouteStatus{Namespace: route.Namespace, Name: route.Name, ObjectVersion: versionOf(route)}
 		seen := map[string]bool{}
 		for _, ref := range route.Spec.ParentRefs {
-			if !namesGateway(ref) || seen[parentRefKey(ref)] || foreignParent(orig, route, ref) {
+			mesh := meshParentKind(ref) != meshParentNone
+			if (!mesh && !namesGateway(ref)) || seen[parentRefKey(ref)] || (!mesh && foreignParent(orig, route, ref)) {
 				continue
 			}
 			seen[parentRefKey(ref)] = true

@@ -53,6 +53,8 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 		Locality:    model.Locality{Region: f.region, Zone: f.zone, Subzone: f.subzone},
 		BindAddress: f.bindAddress,
 		Gateway:     f.gateway,
+		Namespace:   f.namespace,
+		DNSPort:     f.dnsPort,
 	}
 	if p.Role == model.RoleClient {
 		return f.clientProxy(p)
@@ -93,7 +95,7 @@ func (f *proxyFlags) clientProxy(p model.Proxy) (model.Proxy, error) {
 		return p, fmt.Errorf("--bind-address %q: a %s proxy needs an IP address clients can reach (not a name, 0.0.0.0 or ::)", f.bindAddress, model.RoleClient)
 	}
 	if err := p.Validate(); err != nil {
-		return p, fmt.Errorf("--role %s: %w", model.RoleClient, err)
+		return p, clientFlagError(err, p)
 	}
 	return p, nil
 }
@@ -106,6 +108,21 @@ func parseRole(s string) (model.Role, error) {
 		return r, nil
 	}
 	return "", fmt.Errorf("--role: %q is not a role; use %s, %s or %s", s, model.RoleGateway, model.RoleEastWest, model.RoleClient)
+}
+
+// clientFlagError says what is wrong with a client proxy's flags in the
+// flags' terms (Validate names the node metadata they become).
+func clientFlagError(err error, p model.Proxy) error {
+	msg := err.Error()
+	for key, flag := range map[string]string{
+		model.NodeMetaBindAddress: "--bind-address", model.NodeMetaNamespace: "--namespace",
+		model.NodeMetaDNSPort: "--dns-port", model.NodeMetaGateway: "--gateway",
+	} {
+		if strings.HasPrefix(msg, "node metadata "+key+": ") {
+			return fmt.Errorf("%s: %s", flag, strings.TrimPrefix(msg, "node metadata "+key+": "))
+		}
+	}
+	return fmt.Errorf("--role %s: %w", p.Role, err)
 }
 
 func newBootstrapCommand() *cobra.Command {

@@ -77,6 +77,21 @@ func TestTranslateEastWest(t *testing.T) {
 	}
 }
 
+// TestTranslateClient: --role client prints the client proxy's HTTP
+// listeners on its bind address and its DNS listener on --dns-port.
+func TestTranslateClient(t *testing.T) {
+	code, out, errOut := causeway(t, "translate", "--world", "../../testdata/translator/client-basic/world.yaml", "--role", "client",
+		"--cluster", "cluster-1", "--bind-address", "127.0.1.50", "--dns-port", "5353", "--type", "listeners")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"name: client_8080", "name: client_9090", "name: client_dns", "port_value: 5353", "protocol: UDP", "name: app.global"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestTranslateInvalidWorld(t *testing.T) {
 	path := writeWorld(t, "apiVersion: world.causeway.dev/v1alpha1\nkind: Cluster\nmetadata: {name: cluster-1}\nspec: {eastWestGateways: [{address: not-an-ip}]}\n")
 	code, out, errOut := causeway(t, "translate", "--world", path, "--cluster", "cluster-1", "--all-gateways")
@@ -125,6 +140,11 @@ func TestTranslateUsageErrors(t *testing.T) {
 		{[]string{"--cluster", "cluster-1", "--gateway", "ingress"}, `--gateway "ingress": want <namespace>/<name>`},
 		{[]string{"--cluster", "cluster-2", "--role", "eastwest", "--all-gateways"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
 		{[]string{}, `required flag(s) "cluster" not set`},
+		{[]string{"--cluster", "cluster-1", "--role", "client"}, "--role client needs --bind-address"},
+		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "0.0.0.0"}, `--bind-address "0.0.0.0": a client proxy needs an IP address clients can reach`},
+		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "127.0.1.50", "--namespace", "Bad_NS"}, `--namespace: "Bad_NS" is not a namespace name`},
+		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "127.0.1.50", "--dns-port", "70000"}, "--dns-port 70000: want a port in 1-65535"},
+		{[]string{"--cluster", "cluster-1", "--all-gateways", "--namespace", "bookinfo"}, "--namespace and --dns-port are for --role client"},
 	} {
 		args := append([]string{"translate", "--world", "testdata/world.yaml"}, tc.args...)
 		code, _, errOut := causeway(t, args...)

@@ -27,6 +27,7 @@ const (
 	ParamZone        = "zone"
 	ParamSubzone     = "subzone"
 	ParamBindAddress = "bindAddress"
+	ParamNamespace   = "namespace" // a client proxy's
 	ParamHost        = "host"
 	ParamPort        = "port"
 	ParamPath        = "path"
@@ -56,6 +57,7 @@ func ExplainValues(p model.Proxy, q translator.ExplainQuery) url.Values {
 	set(ParamZone, p.Locality.Zone)
 	set(ParamSubzone, p.Locality.Subzone)
 	set(ParamBindAddress, p.BindAddress)
+	set(ParamNamespace, p.Namespace)
 	set(ParamHost, q.Host)
 	if q.Port != 0 {
 		v.Set(ParamPort, strconv.FormatUint(uint64(q.Port), 10))
@@ -116,6 +118,7 @@ func parseExplain(v url.Values) (model.Proxy, translator.ExplainQuery, *ExplainE
 		Cluster:     v.Get(ParamCluster),
 		Gateway:     v.Get(ParamGateway),
 		BindAddress: v.Get(ParamBindAddress),
+		Namespace:   v.Get(ParamNamespace),
 		Locality:    model.Locality{Region: v.Get(ParamRegion), Zone: v.Get(ParamZone), Subzone: v.Get(ParamSubzone)},
 	}
 	if p.Role == "" {

@@ -94,6 +94,7 @@ func TestExplainValuesRoundTrip(t *testing.T) {
 		{model.Proxy{Role: model.RoleGateway, Cluster: "c", Gateway: "ns/gw", BindAddress: "127.0.0.1", Locality: model.Locality{Region: "r", Zone: "z", Subzone: "s"}},
 			translator.ExplainQuery{Host: "h", Port: 8080, Path: "/a?b=c"}},
 		{model.Proxy{Role: model.RoleEastWest, Cluster: "c"}, translator.ExplainQuery{Host: "h"}},
+		{model.Proxy{Role: model.RoleClient, Cluster: "c", BindAddress: "10.0.0.5", Namespace: "shop"}, translator.ExplainQuery{Host: "app.global", Port: 8080}},
 	} {
 		v, err := url.ParseQuery(ExplainValues(tc.p, tc.q).Encode())
 		if err != nil {
