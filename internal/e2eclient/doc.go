@@ -23,7 +23,7 @@
 //	  greeter (gRPC)  127.0.90.20:9090 (grpc.health.v1 server, HTTP/2 only)
 //	cluster-2 us-west/us-west-1a
 //	  east-west gateway 127.0.91.100:15443 (mTLS; accepts the client identity)
-//	  app             127.0.91.10:9080 (app-c2)
+//	  app             127.0.91.10-11:9080 (two replicas, app-c2-a and -b)
 //
 // Names the client proxy serves (Workspace "apps" holds namespace ns in
 // every cluster, with federation on; the client proxy serves namespace ns):
@@ -50,8 +50,9 @@
 //     consecutiveErrors failures, and the other three serve every later
 //     call, none going to cluster-2.
 //   - FederatedHostnames: app.ns.svc.cluster-1.global is answered only by
-//     cluster-1's instances, ...cluster-2.global only by app-c2 through
-//     cluster-2's east-west gateway.
+//     cluster-1's instances, ...cluster-2.global only by cluster-2's two
+//     replicas, both of them, through cluster-2's east-west gateway (which
+//     balances between them).
 //   - RouteSplits8020: 400 calls to split.global; cluster-2's share is
 //     20% ± 7 points (about 3.5 standard deviations).
 //   - UnrelatedNamesNotAnswered: names outside the proxy's table (other

@@ -10,16 +10,17 @@ import (
 
 // testFederatedHostnames: each cluster's federated name reaches exactly
 // that cluster's Service: cluster-1's instances directly, cluster-2's
-// through its east-west gateway (classify checks the hop).
+// through its east-west gateway (classify checks the hop), which balances
+// between its replicas: every instance of the named cluster answers.
 func testFederatedHostnames(t *testing.T, top *topology) {
 	ctx := context.Background()
 	c := top.httpClient(false)
 	for _, tc := range []struct {
 		host, cluster string
-		n             int
+		n, instances  int
 	}{
-		{fedHost1, "cluster-1", 40},
-		{fedHost2, "cluster-2", 40},
+		{fedHost1, "cluster-1", 40, 4},
+		{fedHost2, "cluster-2", 40, 2},
 	} {
 		addr, err := top.pod.resolve(ctx, clientDNS, tc.host)
 		if err != nil {
@@ -33,6 +34,9 @@ func testFederatedHostnames(t *testing.T, top *topology) {
 		record(t, tl.requests, tl.failed, "%s: clusters %v, instances %s", tc.host, tl.byCluster, sortedCounts(tl.byInstance))
 		if tl.failed > 0 || tl.byCluster[tc.cluster] != tc.n {
 			t.Errorf("%s: want all %d answered by %s: %s", tc.host, tc.n, tc.cluster, tl)
+		}
+		if len(tl.byInstance) != tc.instances {
+			t.Errorf("%s: %d instances answered, want all %d of %s: %s", tc.host, len(tl.byInstance), tc.instances, tc.cluster, tl)
 		}
 	}
 }

@@ -46,7 +46,8 @@ var appBackends = []backendSpec{
 	{"cluster-1", "app-c1-b", "127.0.90.11:9080"},
 	{"cluster-1", "app-c1-c", "127.0.90.12:9080"},
 	{"cluster-1", "app-c1-d", "127.0.90.13:9080"},
-	{"cluster-2", "app-c2", "127.0.91.10:9080"},
+	{"cluster-2", "app-c2-a", "127.0.91.10:9080"},
+	{"cluster-2", "app-c2-b", "127.0.91.11:9080"},
 }
 
 // greeterAddress is the gRPC backend (cluster-1).
@@ -99,7 +100,7 @@ metadata: {name: app, namespace: ns, labels: {app: app}}
 spec:
   cluster: cluster-2
   ports: [{name: http, port: 9080, protocol: HTTP}]
-  endpoints: [{address: 127.0.91.10}]
+  endpoints: [{address: 127.0.91.10}, {address: 127.0.91.11}]
 ---
 apiVersion: world.causeway.dev/v1alpha1
 kind: Service
