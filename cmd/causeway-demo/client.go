@@ -166,9 +166,10 @@ func (s *scenario) sendClient(ctx context.Context) error {
 	return nil
 }
 
-// clientCurl is the command a user can paste for the same call.
-func (s *scenario) clientCurl() string {
-	return fmt.Sprintf("dig +short -p %d @%s %s; curl -s --resolve %s:%d:%s http://%s:%d%s",
-		clientDNSPort, s.client.Address, s.clientCall.Host,
-		s.clientCall.Host, s.clientCall.Port, s.client.Address, s.clientCall.Host, s.clientCall.Port, s.clientCall.Path)
+// clientCommands are the commands a user can paste for the same lookup
+// and call.
+func (s *scenario) clientCommands() (dig, curl string) {
+	return fmt.Sprintf("dig +short -p %d @%s %s", clientDNSPort, s.client.Address, s.clientCall.Host),
+		fmt.Sprintf("curl -s --resolve %s:%d:%s http://%s:%d%s",
+			s.clientCall.Host, s.clientCall.Port, s.client.Address, s.clientCall.Host, s.clientCall.Port, s.clientCall.Path)
 }
