@@ -1,10 +1,12 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -107,16 +109,7 @@ func clientWorkspace(ws *workspaces, p model.Proxy, r *Resources) (string, bool)
 // reached directly; a client proxy does not take them over.
 func clientDestinations(claims *hostPortClaims, viewer string) []clientDestination {
 	keys := slices.SortedFunc(maps.Keys(claims.winners), func(a, b hostPortKey) int {
-		if a.port != b.port {
-			return int(a.port) - int(b.port)
-		}
-		switch {
-		case a.host < b.host:
-			return -1
-		case a.host > b.host:
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.port, b.port), strings.Compare(a.host, b.host))
 	})
 	var out []clientDestination
 	for _, hp := range keys {

@@ -28,8 +28,8 @@ const dnsAnswerTTL = 30 * time.Second
 // not in the table gets no address (Envoy answers NXDOMAIN), and the
 // cluster DNS that forwarded it there falls back to its other servers only
 // for suffixes it does not forward to the proxy. Names match as written
-// (case_insensitive is newer than Envoy 1.37, the oldest supported), and
-// VirtualDestination hosts are lower case.
+// (case_insensitive is newer than Envoy 1.37, the oldest supported);
+// VirtualDestination hosts and federated names are lower-case DNS names.
 func clientDNSListener(p model.Proxy, dests []clientDestination) *listenerv3.Listener {
 	var hosts []string
 	for _, d := range dests {

@@ -2,6 +2,7 @@ package translator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -17,7 +18,7 @@ import (
 // the Service's federated hostnames, in every cluster. The route's
 // hostnames are not consulted (the parent names the hosts), and a parent
 // must be one the route's workspace sees. Translate and Statuses both
-// decide attachment here.
+// decide attachment here (meshParents.attach).
 
 // reasonNotAllowedByWorkspace is the (implementation-specific) Accepted
 // reason of a mesh parent the route's workspace does not see.
@@ -53,8 +54,26 @@ type meshAttachment struct {
 
 func (m meshAttachment) accepted() bool { return m.reason == gwv1.RouteReasonAccepted }
 
-// attachMesh decides what mesh parentRef ref of route attaches to.
-func attachMesh(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRoute, ref gwv1.ParentReference) meshAttachment {
+// meshParents decides mesh attachments in one snapshot: its federated
+// hostnames by Service namespace/name, indexed once.
+type meshParents struct {
+	w      *model.Snapshot
+	claims *hostPortClaims
+	fed    map[[2]string][]*federatedHost
+}
+
+func newMeshParents(w *model.Snapshot, claims *hostPortClaims) *meshParents {
+	m := &meshParents{w: w, claims: claims, fed: map[[2]string][]*federatedHost{}}
+	for _, fh := range claims.federated {
+		k := [2]string{fh.svc.Namespace, fh.svc.Name}
+		m.fed[k] = append(m.fed[k], fh)
+	}
+	return m
+}
+
+// attach decides what mesh parentRef ref of route attaches to.
+func (mp *meshParents) attach(route *model.HTTPRoute, ref gwv1.ParentReference) meshAttachment {
+	w, claims := mp.w, mp.claims
 	ns, name := parentNamespace(route, ref), string(ref.Name)
 	routeWS, _ := claims.ws.ofObject(route.Namespace)
 	var port uint32
@@ -66,15 +85,9 @@ func attachMesh(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRout
 			message: fmt.Sprintf("sectionName %q: a mesh parent is selected by port, not by section", *ref.SectionName)}
 	}
 	if meshParentKind(ref) == meshParentService {
-		return attachMeshService(claims, routeWS, ns, name, port)
+		return attachMeshService(claims, mp.fed[[2]string{ns, name}], routeWS, ns, name, port)
 	}
-	var vd *model.VirtualDestination
-	for i := range w.VirtualDestinations() {
-		if c := &w.VirtualDestinations()[i]; c.Namespace == ns && c.Name == name {
-			vd = c
-			break
-		}
-	}
+	vd := findVirtualDestination(w, ns, name)
 	if vd == nil {
 		return meshAttachment{reason: gwv1.RouteReasonNoMatchingParent, message: fmt.Sprintf("VirtualDestination %s/%s not found", ns, name)}
 	}
@@ -105,15 +118,12 @@ func attachMesh(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRout
 	return m
 }
 
-// attachMeshService attaches to the federated hostnames of Service ns/name.
-func attachMeshService(claims *hostPortClaims, routeWS, ns, name string, port uint32) meshAttachment {
+// attachMeshService attaches to hosts, the federated hostnames of Service
+// ns/name.
+func attachMeshService(claims *hostPortClaims, hosts []*federatedHost, routeWS, ns, name string, port uint32) meshAttachment {
 	var m meshAttachment
-	found, hidden := false, ""
-	for _, fh := range claims.federated {
-		if fh.svc.Namespace != ns || fh.svc.Name != name {
-			continue
-		}
-		found = true
+	found, hidden := len(hosts) > 0, ""
+	for _, fh := range hosts {
 		if port != 0 && fh.key.Port != port {
 			continue
 		}
@@ -138,6 +148,20 @@ func attachMeshService(claims *hostPortClaims, routeWS, ns, name string, port ui
 	return m
 }
 
+// findVirtualDestination looks ns/name up in the snapshot's list, which
+// is sorted by "namespace/name" (a binary search: mesh routes are many).
+func findVirtualDestination(w *model.Snapshot, ns, name string) *model.VirtualDestination {
+	vds := w.VirtualDestinations()
+	key := ns + "/" + name
+	i, found := slices.BinarySearchFunc(vds, key, func(vd model.VirtualDestination, k string) int {
+		return strings.Compare(vd.Namespace+"/"+vd.Name, k)
+	})
+	if !found {
+		return nil
+	}
+	return &vds[i]
+}
+
 func destList(dests []DestinationKey) string {
 	parts := make([]string, len(dests))
 	for i, d := range dests {
@@ -151,13 +175,14 @@ func destList(dests []DestinationKey) string {
 // parentRefs that do not attach.
 func meshRoutes(w *model.Snapshot, claims *hostPortClaims, r *Resources) map[DestinationKey][]*model.HTTPRoute {
 	out := map[DestinationKey][]*model.HTTPRoute{}
+	mp := newMeshParents(w, claims)
 	for _, route := range w.HTTPRoutes() {
 		added := map[DestinationKey]bool{}
 		for j, ref := range route.Spec.ParentRefs {
 			if meshParentKind(ref) == meshParentNone {
 				continue
 			}
-			m := attachMesh(w, claims, route, ref)
+			m := mp.attach(route, ref)
 			if !m.accepted() {
 				r.report("HTTPRoute "+route.Namespace+"/"+route.Name, fmt.Sprintf("spec.parentRefs[%d]", j), "%s; not attached", m.message)
 				continue
@@ -173,12 +198,13 @@ func meshRoutes(w *model.Snapshot, claims *hostPortClaims, r *Resources) map[Des
 	return out
 }
 
-// meshParentStatus is route's status for mesh parent ref: Accepted from
-// attachMesh (or False when every rule is invalid), ResolvedRefs from
+// status is route's status for mesh parent ref: Accepted from
+// attach (or False when every rule is invalid), ResolvedRefs from
 // resolving its backendRefs as the client proxies of every cluster do.
-func meshParentStatus(w *model.Snapshot, claims *hostPortClaims, route *model.HTTPRoute, ref gwv1.ParentReference, check routeCheck) gwv1.RouteParentStatus {
-	m := attachMesh(w, claims, route, ref)
-	reason, message := resolvedRefs(w, claims, route, check, servingClusters(w, nil))
+func (mp *meshParents) status(route *model.HTTPRoute, ref gwv1.ParentReference, check routeCheck) gwv1.RouteParentStatus {
+	w := mp.w
+	m := mp.attach(route, ref)
+	reason, message := resolvedRefs(w, mp.claims, route, check, servingClusters(w, nil))
 	return gwv1.RouteParentStatus{
 		ParentRef:      ref,
 		ControllerName: controllerName(w),

@@ -8,6 +8,13 @@
 // (fastpath.go), so that LoadAssignments after an endpoints-only change
 // (EndpointsOnlyChange) costs only the assignments it rebuilds.
 //
+// Three proxy roles: a gateway proxy serves Gateways and their HTTPRoutes;
+// an east-west proxy forwards mTLS from other clusters to its own; a
+// client proxy (client*.go) serves in-cluster applications the
+// VirtualDestination and federated hostnames its workspace sees, with a
+// gateway's clusters, DNS for those names, and HTTPRoutes attached to a
+// VirtualDestination or Service (mesh routes).
+//
 // Statuses, equally pure, computes what the status of each
 // VirtualDestination, ExternalService, policy, Workspace, Gateway and
 // HTTPRoute should say. It calls the same code Translate does for host:port

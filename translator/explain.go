@@ -49,7 +49,7 @@ func Explain(w *model.Snapshot, p model.Proxy, q ExplainQuery) (*Explanation, er
 	}
 	hasDest := ex.hasDestinationHost(q.Host)
 	if q.Path != "" || !hasDest {
-		if p.Role == model.RoleGateway {
+		if routesOutbound(p) {
 			routes, clusters, empty := ex.routes(w, q)
 			if len(routes) == 0 && len(empty) > 0 && q.Path == "" {
 				for _, vh := range empty {

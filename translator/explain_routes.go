@@ -39,6 +39,9 @@ func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) (out []ExplainedR
 	host, _, _ := strings.Cut(q.Host, ":")
 	path, _, _ := strings.Cut(q.Path, "?")
 	for _, rc := range ex.gatewayRoutes(w) {
+		if ex.p.Role == model.RoleClient && q.Port != 0 && rc.GetName() != ClientListenerName(q.Port) {
+			continue // a client proxy's route configurations are per port
+		}
 		vh := pickVirtualHost(rc.GetVirtualHosts(), host)
 		if vh == nil {
 			continue
@@ -162,7 +165,7 @@ const maxRouteMatches = 10
 // routeMatches describes the routes of the virtual hosts the proxy picks
 // for host, in order, at most maxRouteMatches (the last says how many more).
 func (ex *explainer) routeMatches(w *model.Snapshot, host string) []string {
-	if ex.p.Role != model.RoleGateway {
+	if !routesOutbound(ex.p) {
 		return nil
 	}
 	host, _, _ = strings.Cut(host, ":")
@@ -194,7 +197,7 @@ func (ex *explainer) knownHosts(w *model.Snapshot) []string {
 	for hp := range ex.claims.winners {
 		seen[hp.host] = true
 	}
-	if ex.p.Role == model.RoleGateway {
+	if routesOutbound(ex.p) {
 		for _, rc := range ex.gatewayRoutes(w) {
 			for _, vh := range rc.GetVirtualHosts() {
 				for _, d := range vh.GetDomains() {

@@ -18,6 +18,7 @@ type attachedRoutes map[*model.Gateway]map[int]int32
 func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims, scratch *Resources) ([]HTTPRouteStatus, attachedRoutes) {
 	attached := attachedRoutes{}
 	out := make([]HTTPRouteStatus, 0, len(w.HTTPRoutes()))
+	var mesh *meshParents // built on the first mesh parentRef
 	for _, route := range w.HTTPRoutes() {
 		hosts, hostsSet := routeHostnames(route, scratch)
 		check := checkRoute(route)
@@ -27,7 +28,10 @@ func routeStatuses(w *model.Snapshot, idx *gatewayIndex, claims *hostPortClaims,
 		for _, ref := range route.Spec.ParentRefs {
 			if meshParentKind(ref) != meshParentNone && !seen[parentRefKey(ref)] {
 				seen[parentRefKey(ref)] = true
-				st.Parents = append(st.Parents, meshParentStatus(w, claims, route, ref, check))
+				if mesh == nil {
+					mesh = newMeshParents(w, claims)
+				}
+				st.Parents = append(st.Parents, mesh.status(route, ref, check))
 				continue
 			}
 			pa := idx.attachParent(route, ref, hosts, hostsSet)

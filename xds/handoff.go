@@ -60,7 +60,7 @@ func (s *Server) handoff(ctx context.Context, world *model.Snapshot) {
 }
 
 // publishHandoff publishes the handoff worlds of world to every gateway
-// and east-west class whose world differs from world in endpoint
+// (and client) and east-west class whose world differs from world in endpoint
 // readiness, and returns the classes whose snapshot changed.
 func (s *Server) publishHandoff(world *model.Snapshot) []handoffTarget {
 	s.mu.Lock()
@@ -68,7 +68,8 @@ func (s *Server) publishHandoff(world *model.Snapshot) []handoffTarget {
 	var gateways, eastWest bool
 	for _, c := range s.classes {
 		if !c.invalid {
-			gateways = gateways || c.proxy.Role == model.RoleGateway
+			// Client proxies reach east-west gateways as gateways do.
+			gateways = gateways || c.proxy.Role == model.RoleGateway || c.proxy.Role == model.RoleClient
 			eastWest = eastWest || c.proxy.Role == model.RoleEastWest
 		}
 	}

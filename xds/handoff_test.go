@@ -154,3 +154,26 @@ func TestHandoffNeedsBothRoles(t *testing.T) {
 		t.Errorf("the gateway's handoff world still sends to %s", cluster2EastWest)
 	}
 }
+
+// TestHandoffOrdersClientsAndEastWest: a client proxy sends to east-west
+// gateways as a gateway does, so an endpoint leaving cluster-2 leaves the
+// client's load assignment before the east-west gateway drops it.
+func TestHandoffOrdersClientsAndEastWest(t *testing.T) {
+	h := start(t, Options{Insecure: true, HandoffTimeout: time.Hour})
+	client := gatewayProxy
+	client.Role, client.Gateway = model.RoleClient, ""
+	cl := syncedClient(t, h, "client", client)
+	ew := syncedClient(t, h, "eastwest", eastWestProxy)
+
+	h.store.Publish(withCluster2Ready(false))
+	r, has := cl.endpointUpdate(cluster2EastWest)
+	if has {
+		t.Fatalf("leaving: the client's first update still sends to %s", cluster2EastWest)
+	}
+	ew.expectNone(resource.EndpointType) // keeps its endpoint while the client may still send
+	cl.ack(r, cl.eds)
+	if r, has = ew.endpointUpdate(cluster2Endpoint); has {
+		t.Fatalf("leaving: the east-west gateway's update still has %s", cluster2Endpoint)
+	}
+	ew.ack(r, ew.eds)
+}

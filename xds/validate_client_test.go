@@ -34,3 +34,21 @@ func TestClientProxySnapshotValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestClientProxyWithoutDestinationsValidates: with nothing to serve the
+// client proxy still gets its DNS listener (an empty table: every name
+// NXDOMAIN), and that passes the push checks too.
+func TestClientProxyWithoutDestinationsValidates(t *testing.T) {
+	w := model.NewSnapshot(model.World{Clusters: []model.Cluster{{Name: "cluster-1"}}})
+	res := translator.Translate(w, model.Proxy{Role: model.RoleClient, Cluster: "cluster-1", BindAddress: "127.0.1.50"}, translator.Credentials{})
+	if len(res.Listeners) != 1 || res.Listeners[0].GetName() != translator.ClientDNSListenerName {
+		t.Fatalf("listeners %v, want only %s", res.Listeners, translator.ClientDNSListenerName)
+	}
+	snap, _, err := newSnapshot(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validateSnapshot(snap.view()); err != nil {
+		t.Errorf("client proxy snapshot rejected: %v", err)
+	}
+}

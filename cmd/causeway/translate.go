@@ -52,7 +52,10 @@ reads from the clusters.
 
 A gateway proxy is named by --gateway <namespace>/<name> (the one Gateway
 it serves) or --all-gateways (every Gateway of its cluster), as in
-causeway bootstrap.
+causeway bootstrap. A client proxy (--role client) needs --bind-address,
+the IP its listeners bind to and its DNS answers; --namespace names the
+namespace whose clients it serves (required when the world has
+Workspaces) and --dns-port its DNS port (default 15053).
 
 Diagnostics (problems in the world the translator worked around, and in
 --kube mode objects left out as invalid) go to stderr. Exit status: 0
@@ -66,6 +69,7 @@ certificates (HTTPS listeners' certificateRefs) are listed by name too;
 		Example: `  causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --gateway causeway-system/http
   causeway translate --world examples/demo/world.yaml --role gateway --cluster cluster-1 --all-gateways --type routes
   causeway translate --world examples/demo/world.yaml --role eastwest --cluster cluster-2 --type listeners
+  causeway translate --world examples/demo/world.yaml --role client --cluster cluster-1 --bind-address 127.0.1.50 --type routes
   causeway translate --kube cluster-1=manifests/cluster-1 --kube cluster-2=manifests/cluster-2 \
     --clusters clusters.yaml --role gateway --cluster cluster-1 --gateway gloo-system/http`,
 		Args: cobra.NoArgs,
