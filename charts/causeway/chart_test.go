@@ -69,6 +69,10 @@ var valueSets = []struct {
 		"metrics":   map[string]any{"port": 9191, "serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}}},
 		"resources": map[string]any{"requests": map[string]any{"cpu": "250m", "memory": "256Mi"}, "limits": map[string]any{"memory": "2G"}},
 		"extraArgs": []string{"--stale-after=2m"}, "podDisruptionBudget": map[string]any{"minAvailable": 2}}},
+	{"client proxy alone", "causeway-nodes", map[string]any{
+		"controlPlane": map[string]any{"enabled": false},
+		"clientProxy": map[string]any{"enabled": true, "cluster": "cluster-2", "namespace": "bookinfo", "dnsPort": 5353,
+			"xdsAddress": "xds.example.com:443", "xdsServerName": "xds.example.com", "tolerations": []any{map[string]any{"operator": "Exists"}}}}},
 }
 
 // find returns the one rendered object of kind named name, typed as T.
@@ -212,6 +216,8 @@ func TestValues(t *testing.T) {
 				if strings.Contains(cm.Data["clusters.yaml"], "management") || kinds["ClusterRoleBinding"] != 2 {
 					t.Errorf("management cluster still read as a workload cluster: %q, %d ClusterRoleBindings", cm.Data["clusters.yaml"], kinds["ClusterRoleBinding"])
 				}
+			case "causeway-nodes":
+				checkClientProxyValues(t, objs, kinds)
 			case "causeway-tuned":
 				d := find[*appsv1.Deployment](t, objs, "Deployment", "causeway-tuned")
 				c := d.Spec.Template.Spec.Containers[0]

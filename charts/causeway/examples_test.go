@@ -17,8 +17,8 @@ import (
 const examplesDir = "../../examples/kubernetes"
 
 // The values that make the chart render examples/kubernetes: the defaults
-// for kustomization.yaml, and the workload-cluster part alone for
-// workload-cluster/. Both as release "causeway" in causeway-system.
+// for kustomization.yaml, the workload-cluster part alone for
+// workload-cluster/, and the client proxy alone for client-proxy/. Both as release "causeway" in causeway-system.
 var examples = []struct {
 	dir    string
 	values map[string]any
@@ -26,6 +26,8 @@ var examples = []struct {
 	{".", nil},
 	{"workload-cluster", map[string]any{
 		"controlPlane": map[string]any{"enabled": false}, "workloadCluster": map[string]any{"enabled": true}}},
+	{"client-proxy", map[string]any{
+		"controlPlane": map[string]any{"enabled": false}, "clientProxy": map[string]any{"enabled": true, "cluster": "cluster-1"}}},
 }
 
 // helmOnly are the labels (and pod-template annotation prefix) only a Helm

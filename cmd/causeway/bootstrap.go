@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -20,8 +19,9 @@ type proxyFlags struct {
 	role, cluster, region, zone, subzone, bindAddress string
 	gateway                                           string
 	allGateways                                       bool
-	namespace                                         string
-	dnsPort                                           uint32
+	// namespace and dnsPort are a client proxy's (--role client).
+	namespace string
+	dnsPort   uint32
 }
 
 func (f *proxyFlags) register(fs *pflag.FlagSet) {
@@ -33,8 +33,8 @@ func (f *proxyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.bindAddress, "bind-address", "", "IP the proxy's listeners bind to and its upstream connections come from (default 0.0.0.0); with --role client required: the address its DNS answers, which clients must reach")
 	fs.StringVar(&f.gateway, "gateway", "", `with --role gateway: the Gateway the proxy serves, "<namespace>/<name>": it gets that Gateway's listeners and routes only (this or --all-gateways)`)
 	fs.BoolVar(&f.allGateways, "all-gateways", false, "with --role gateway: serve every Gateway of the proxy's cluster; their listeners on one port are shared, so a route attached to one answers on all (this or --gateway)")
-	fs.StringVar(&f.namespace, "namespace", "", "with --role client: the namespace whose clients the proxy serves; it gets what that namespace's Workspace sees (needed when the world has Workspaces)")
-	fs.Uint32Var(&f.dnsPort, "dns-port", 0, fmt.Sprintf("with --role client: UDP port the proxy answers DNS on, at --bind-address (default %d)", model.DefaultDNSPort))
+	fs.StringVar(&f.namespace, "namespace", "", "with --role client: the namespace whose clients the proxy serves (it sees what that namespace's Workspace sees; required when the world has Workspaces)")
+	fs.Uint32Var(&f.dnsPort, "dns-port", 0, fmt.Sprintf("with --role client: the UDP port its DNS listener answers on (default %d)", model.DefaultDNSPort))
 }
 
 // proxy is the identity the flags name. A gateway proxy needs exactly one
@@ -56,12 +56,16 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 		Namespace:   f.namespace,
 		DNSPort:     f.dnsPort,
 	}
-	if p.Role == model.RoleClient {
-		return f.clientProxy(p)
-	}
 	switch {
-	case f.namespace != "" || f.dnsPort != 0:
-		return p, fmt.Errorf("--namespace and --dns-port are for --role %s; a %s proxy serves no namespace and answers no DNS", model.RoleClient, p.Role)
+	case p.Role != model.RoleClient && (f.namespace != "" || f.dnsPort != 0):
+		return p, fmt.Errorf("--namespace and --dns-port are for --role %s", model.RoleClient)
+	case p.Role == model.RoleClient && (f.gateway != "" || f.allGateways):
+		return p, fmt.Errorf("--gateway and --all-gateways are for --role %s; a %s proxy serves no Gateway", model.RoleGateway, p.Role)
+	case p.Role == model.RoleClient:
+		if err := p.Validate(); err != nil {
+			return p, clientFlagError(err, p)
+		}
+		return p, nil
 	case f.gateway != "" && f.allGateways:
 		return p, fmt.Errorf("--gateway %q and --all-gateways: give one or the other", f.gateway)
 	case p.Role != model.RoleGateway && (f.gateway != "" || f.allGateways):
@@ -75,27 +79,6 @@ func (f *proxyFlags) proxy() (model.Proxy, error) {
 	// Gateway reference; say so in the flag's terms, not node metadata's.
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("--gateway %q: want <namespace>/<name> of a Gateway (or --all-gateways)", f.gateway)
-	}
-	return p, nil
-}
-
-// clientProxy completes a client proxy's identity: it serves no Gateway,
-// and binds (and answers DNS with) an address clients reach.
-func (f *proxyFlags) clientProxy(p model.Proxy) (model.Proxy, error) {
-	p.Namespace, p.DNSPort = f.namespace, f.dnsPort
-	switch {
-	case f.gateway != "" || f.allGateways:
-		return p, fmt.Errorf("--gateway and --all-gateways are for --role %s; a %s proxy serves no Gateway", model.RoleGateway, p.Role)
-	case f.bindAddress == "":
-		return p, fmt.Errorf("--role %s needs --bind-address: the IP its listeners bind to and its DNS answers, one the clients reach (in a DaemonSet on the host network: the node's, status.hostIP)", model.RoleClient)
-	case f.dnsPort > 65535:
-		return p, fmt.Errorf("--dns-port %d: want a port in 1-65535", f.dnsPort)
-	}
-	if addr, err := netip.ParseAddr(f.bindAddress); err != nil || addr.IsUnspecified() {
-		return p, fmt.Errorf("--bind-address %q: a %s proxy needs an IP address clients can reach (not a name, 0.0.0.0 or ::)", f.bindAddress, model.RoleClient)
-	}
-	if err := p.Validate(); err != nil {
-		return p, clientFlagError(err, p)
 	}
 	return p, nil
 }

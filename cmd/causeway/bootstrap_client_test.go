@@ -42,11 +42,11 @@ func TestBootstrapClientErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no bind address", nil, "--role client needs --bind-address"},
-		{"unspecified bind address", []string{"--bind-address", "0.0.0.0"}, `--bind-address "0.0.0.0": a client proxy needs an IP address clients can reach`},
-		{"a name as bind address", []string{"--bind-address", "node-1"}, `--bind-address "node-1"`},
+		{"no bind address", nil, "--bind-address: a client proxy needs the address its listeners bind to"},
+		{"unspecified bind address", []string{"--bind-address", "0.0.0.0"}, `--bind-address: "0.0.0.0": a client proxy needs an IP address clients can reach`},
+		{"a name as bind address", []string{"--bind-address", "node-1"}, `--bind-address: "node-1"`},
 		{"bad namespace", []string{"--bind-address", "127.0.90.1", "--namespace", "Book_Info"}, `"Book_Info" is not a namespace name`},
-		{"dns port range", []string{"--bind-address", "127.0.90.1", "--dns-port", "70000"}, "--dns-port 70000"},
+		{"dns port range", []string{"--bind-address", "127.0.90.1", "--dns-port", "70000"}, "--dns-port: port 70000 is out of range"},
 		{"a Gateway", []string{"--bind-address", "127.0.90.1", "--all-gateways"}, "a client proxy serves no Gateway"},
 		{"node name and zone", []string{"--bind-address", "127.0.90.1", "--node-name", "n1", "--zone", "a"}, "give one"},
 		{"kubeconfig without node name", []string{"--bind-address", "127.0.90.1", "--kubeconfig", "x"}, "give --node-name too"},

@@ -53,7 +53,7 @@ func TestServeKubeTokenAuth(t *testing.T) {
 	for _, cl := range []string{"cluster-1", "cluster-2"} {
 		c := env.Cluster(cl).Clientset()
 		tokens[cl] = map[string]string{}
-		for _, sa := range []string{"causeway-system/causeway-gateway", "causeway-system/causeway-eastwest", "bookinfo/reviews"} {
+		for _, sa := range []string{"causeway-system/causeway-gateway", "causeway-system/causeway-eastwest", "causeway-system/causeway-client", "bookinfo/reviews"} {
 			ns, name, _ := strings.Cut(sa, "/")
 			tokens[cl][sa] = serviceAccountToken(ctx, t, c, ns, name)
 		}
@@ -123,6 +123,12 @@ func TestServeKubeTokenAuth(t *testing.T) {
 			"system:serviceaccount:bookinfo:reviews"},
 		{"eastwest token claiming gateway", "Bearer " + tokens["cluster-1"]["causeway-system/causeway-eastwest"], "gateway", "cluster-1",
 			codes.PermissionDenied, "system:serviceaccount:causeway-system:causeway-eastwest"},
+		{"client token claiming gateway", "Bearer " + tokens["cluster-1"]["causeway-system/causeway-client"], "gateway", "cluster-1",
+			codes.PermissionDenied, "system:serviceaccount:causeway-system:causeway-client"},
+		{"client token claiming eastwest", "Bearer " + tokens["cluster-1"]["causeway-system/causeway-client"], "eastwest", "cluster-1",
+			codes.PermissionDenied, "system:serviceaccount:causeway-system:causeway-client"},
+		{"gateway token claiming client", "Bearer " + gw1, "client", "cluster-1",
+			codes.PermissionDenied, "client proxies authenticate as system:serviceaccount:causeway-system:causeway-client"},
 		{"garbage", "Bearer not-a-token", "gateway", "cluster-1", codes.Unauthenticated, "did not accept the bearer token"},
 		{"no credential", "", "gateway", "cluster-1", codes.Unauthenticated, "no client credential"},
 	}
@@ -137,9 +143,18 @@ func TestServeKubeTokenAuth(t *testing.T) {
 			}
 		})
 	}
+	// A client proxy with the token of causeway-client is served role
+	// client with its own identity (issue 15).
+	secret, err := fetchIdentity(ctx, conn, "Bearer "+tokens["cluster-1"]["causeway-system/causeway-client"], "client", "cluster-1")
+	if err != nil {
+		t.Fatalf("cluster-1 client token refused: %v", err)
+	}
+	if got, want := certURI(t, secret), "spiffe://causeway.local/cluster/cluster-1/ns/causeway-system/sa/causeway-client"; got != want {
+		t.Errorf("served identity %s, want %s", got, want)
+	}
 	// The gateway of cluster-2 with its own token is served as such: the
 	// cluster comes from the apiserver that accepted the token.
-	secret, err := fetchIdentity(ctx, conn, "Bearer "+tokens["cluster-2"]["causeway-system/causeway-gateway"], "gateway", "cluster-2")
+	secret, err = fetchIdentity(ctx, conn, "Bearer "+tokens["cluster-2"]["causeway-system/causeway-gateway"], "gateway", "cluster-2")
 	if err != nil {
 		t.Fatalf("cluster-2 gateway token refused: %v", err)
 	}
@@ -209,8 +224,11 @@ func fetchIdentity(ctx context.Context, conn *grpc.ClientConn, auth, role, clust
 		return nil, err
 	}
 	fields := map[string]any{model.NodeMetaRole: role, model.NodeMetaCluster: cluster}
-	if role == string(model.RoleGateway) {
+	switch model.Role(role) {
+	case model.RoleGateway:
 		fields[model.NodeMetaGateway] = model.AllGateways
+	case model.RoleClient:
+		fields[model.NodeMetaBindAddress] = "127.0.90.1"
 	}
 	md, err := structpb.NewStruct(fields)
 	if err != nil {

@@ -140,10 +140,10 @@ func TestTranslateUsageErrors(t *testing.T) {
 		{[]string{"--cluster", "cluster-1", "--gateway", "ingress"}, `--gateway "ingress": want <namespace>/<name>`},
 		{[]string{"--cluster", "cluster-2", "--role", "eastwest", "--all-gateways"}, "--gateway and --all-gateways are for --role gateway; a eastwest proxy serves no Gateway"},
 		{[]string{}, `required flag(s) "cluster" not set`},
-		{[]string{"--cluster", "cluster-1", "--role", "client"}, "--role client needs --bind-address"},
-		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "0.0.0.0"}, `--bind-address "0.0.0.0": a client proxy needs an IP address clients can reach`},
+		{[]string{"--cluster", "cluster-1", "--role", "client"}, "--bind-address: a client proxy needs the address its listeners bind to"},
+		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "0.0.0.0"}, `--bind-address: "0.0.0.0": a client proxy needs an IP address clients can reach`},
 		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "127.0.1.50", "--namespace", "Bad_NS"}, `--namespace: "Bad_NS" is not a namespace name`},
-		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "127.0.1.50", "--dns-port", "70000"}, "--dns-port 70000: want a port in 1-65535"},
+		{[]string{"--cluster", "cluster-1", "--role", "client", "--bind-address", "127.0.1.50", "--dns-port", "70000"}, "--dns-port: port 70000 is out of range"},
 		{[]string{"--cluster", "cluster-1", "--all-gateways", "--namespace", "bookinfo"}, "--namespace and --dns-port are for --role client"},
 	} {
 		args := append([]string{"translate", "--world", "testdata/world.yaml"}, tc.args...)

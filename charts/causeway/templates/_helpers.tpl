@@ -62,3 +62,16 @@ decimal (k M G T) suffix; anything else fails the render with its value.
 {{- end -}}
 {{- printf "%dMiB" $mib -}}
 {{- end -}}
+
+{{/* The client proxy's labels: its own name, so its Pods are not the control plane's. */}}
+{{- define "causeway.clientSelectorLabels" -}}
+app.kubernetes.io/name: causeway-client
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "causeway.clientLabels" -}}
+{{ include "causeway.clientSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
