@@ -16,6 +16,10 @@ const (
 	loadMax     = 90 * time.Second
 	streak      = 25 // answers in a row that say traffic has moved
 	moveTimeout = 20 * time.Second
+	// loadTimeout is generous, as in internal/chaos: on a loaded 2-core
+	// machine a request may wait for a core; a 503 or a reset still fails
+	// at once, and a stall longer than this counts as a failure.
+	loadTimeout = 5 * time.Second
 )
 
 // testFailover: an in-cluster client sends 50 requests a second to
@@ -33,7 +37,7 @@ func testFailover(t *testing.T, top *topology) {
 	top.awaitAnswer(t, top.httpClient(false), appHost, appPort, "first answer", inCluster("cluster-1"))
 	load := e2eutil.StartStressedLoad(t, e2eutil.LoadSpec{
 		URL:  fmt.Sprintf("http://%s/", net.JoinHostPort(addr.String(), fmt.Sprint(appPort))),
-		Host: appHost, Rate: loadRate, Max: loadMax, Dial: top.pod.DialContext,
+		Host: appHost, Rate: loadRate, Max: loadMax, Timeout: loadTimeout, Dial: top.pod.DialContext,
 		Classify: func(status int, body []byte) (string, error) {
 			r, err := e2eutil.BackendAnswer(status, body)
 			if err != nil {
