@@ -156,7 +156,7 @@ func (top *topology) httpClient(h2c bool) *http.Client {
 	} else {
 		p.SetHTTP1(true)
 	}
-	return &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+	return &http.Client{Timeout: loadTimeout, Transport: &http.Transport{
 		DialContext: top.pod.DialContext, Protocols: p, MaxIdleConnsPerHost: 8,
 	}}
 }
