@@ -69,6 +69,9 @@
 //     answers move to cluster-2 through its east-west gateway, then back;
 //     not one request fails. Failover and failback times are measured
 //     from the world write to the first answer from the other cluster.
+//     While cluster-1 is down, app.ns.svc.cluster-1.global gets 503: a
+//     federated hostname names one cluster's Service and does not fail
+//     over.
 //
 // The figures (requests, failures, times, counts) are logged by each test
 // and printed as one table at the end of a verbose run.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -59,6 +60,25 @@ func testFailover(t *testing.T, top *topology) {
 	if err != nil {
 		t.Fatalf("failover: %v", err)
 	}
+	// A federated hostname names one cluster's Service and does not fail
+	// over: with cluster-1's instances down, its name gets 503 while
+	// app.global is answered by cluster-2 (seed 001: "workspace-level
+	// federation does not do failover").
+	fedStatus := map[int]int{}
+	for i := 0; i < 5; i++ {
+		r, resp, err := top.call(ctx, top.httpClient(false), fedHost1, appPort, "/")
+		switch {
+		case resp == nil:
+			t.Errorf("%s while cluster-1 is down: %v", fedHost1, err)
+		case err == nil:
+			t.Errorf("%s while cluster-1 is down answered by %s/%s, want 503 (no failover for a federated hostname)", fedHost1, r.Cluster, r.Instance)
+		default:
+			fedStatus[resp.StatusCode]++
+		}
+	}
+	if fedStatus[http.StatusServiceUnavailable] != 5 {
+		t.Errorf("%s while cluster-1 is down: statuses %v, want 5 x 503", fedHost1, fedStatus)
+	}
 	time.Sleep(3 * time.Second)
 	up := time.Now()
 	top.writeWorld(t, worldParams{Cluster1Ready: true})
@@ -70,8 +90,9 @@ func testFailover(t *testing.T, top *topology) {
 	res, slowest := load.Finish()
 	remote := load.Count("cluster-2", down, up)
 	record(t, res.Total, res.Failed, "%d/s under CPU stress; failover: first cluster-2 answer %s after the world write, streak of %d from %s; "+
-		"failback: first cluster-1 answer %s, streak from %s; %d answers from cluster-2 while down; before the change %d from cluster-2; slowest %s; by cluster %v",
-		loadRate, ms(firstRemote), streak, ms(remoteStreak), ms(firstLocal), ms(localStreak), remote, steady, ms(slowest.Took), res.ByClass)
+		"failback: first cluster-1 answer %s, streak from %s; %d answers from cluster-2 while down; before the change %d from cluster-2; slowest %s; by cluster %v; "+
+		"%s while down: statuses %v",
+		loadRate, ms(firstRemote), streak, ms(remoteStreak), ms(firstLocal), ms(localStreak), remote, steady, ms(slowest.Took), res.ByClass, fedHost1, fedStatus)
 	load.CheckNoFailures(t, res, "failover to cluster-2 and back")
 	if steady != 0 {
 		t.Errorf("%d answers from cluster-2 while cluster-1 was ready, want none", steady)
