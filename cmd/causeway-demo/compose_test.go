@@ -97,7 +97,7 @@ func TestComposeServices(t *testing.T) {
 	}
 	sort.Strings(ips)
 	want := []string{
-		"172.30.0.2", "172.30.1.1", "172.30.1.10", "172.30.1.100", "172.30.1.101", "172.30.1.11",
+		"172.30.0.2", "172.30.1.1", "172.30.1.10", "172.30.1.100", "172.30.1.101", "172.30.1.11", "172.30.1.50",
 		"172.30.2.10", "172.30.2.100", "172.30.2.11", "172.30.2.12",
 	}
 	if diff := cmp.Diff(want, ips); diff != "" {
@@ -105,6 +105,12 @@ func TestComposeServices(t *testing.T) {
 	}
 	if !strings.Contains(compose, `ports: ["8080:8080", "19000:19000"]`) {
 		t.Errorf("gateway does not publish its listener and admin ports:\n%s", compose)
+	}
+	client := string(files["envoy/cluster-1-client.yaml"])
+	for _, want := range []string{"causeway.bind_address: 172.30.1.50", "causeway.role: client", "causeway.cluster: cluster-1"} {
+		if !strings.Contains(client, want) {
+			t.Errorf("client proxy bootstrap lacks %q:\n%s", want, client)
+		}
 	}
 	gw := string(files["envoy/cluster-1-gateway.yaml"])
 	for _, want := range []string{"address: 172.30.0.2", "causeway.bind_address: 172.30.1.1", "causeway.role: gateway", "address: 172.30.1.1"} {

@@ -16,9 +16,9 @@ import (
 )
 
 // TestDemoCheck runs the demo's --check scenario for real: the causeway
-// binary, four Envoys and the sample backends, with the demo world moved
-// from 127.0.N.x to 127.0.4N.x and the control plane to other ports, so it
-// runs next to a live `make demo`.
+// binary, five Envoys (one the in-cluster client proxy) and the sample
+// backends, with the demo world moved from 127.0.N.x to 127.0.4N.x and the
+// control plane to other ports, so it runs next to a live `make demo`.
 func TestDemoCheck(t *testing.T) {
 	envoy, err := envoyrun.Find()
 	if err != nil {
@@ -52,13 +52,17 @@ func TestDemoCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"healthy:", "down:", "up:", "check passed", "plaintext xDS without authentication (causeway serve --xds-insecure)"} {
+	for _, want := range []string{"healthy:", "down:", "up:", "check passed", "plaintext xDS without authentication (causeway serve --xds-insecure)",
+		// The in-cluster client resolved through its proxy's DNS and called
+		// before and after the failover.
+		"in-cluster client, healthy: reviews.mesh.internal.com resolved to 127.0.41.50:9080 by cluster-1-client's DNS (127.0.41.50:15053)",
+		"in-cluster client, down:", "in-cluster client, up:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
 	// Everything the demo started is gone: nothing listens on its addresses.
-	for _, addr := range []string{"127.0.41.1:19000", "127.0.41.1:8080", "127.0.42.100:15443", "127.0.40.1:18040", "127.0.41.10:9080"} {
+	for _, addr := range []string{"127.0.41.1:19000", "127.0.41.1:8080", "127.0.41.50:9080", "127.0.42.100:15443", "127.0.40.1:18040", "127.0.41.10:9080"} {
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			c.Close()
 			t.Errorf("%s still accepts connections after the demo returned", addr)

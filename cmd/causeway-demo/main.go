@@ -98,7 +98,7 @@ func demoMain(args []string, stdin io.Reader, out io.Writer) error {
 	}
 	defer ps.stop()
 
-	s, err := newScenario(topo, worldPath, out)
+	s, err := newScenario(topo, world, worldPath, out)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-const menuHelp = "d = mark reviews down (not ready)   u = mark them up   s = send 10 requests   q = quit"
+const menuHelp = "d = mark reviews down (not ready)   u = mark them up   s = send 10 requests through the gateway\n" +
+	"c = 10 calls from an in-cluster client through its client proxy   q = quit"
 
 // menu reads single-letter commands from in until q, EOF or ctx ends.
 func (s *scenario) menu(ctx context.Context, in io.Reader) {
@@ -46,6 +47,12 @@ func (s *scenario) menu(ctx context.Context, in io.Reader) {
 				tl := sendBatch(ctx, s.reviews, batchSize)
 				fmt.Fprintf(s.out, "%d requests to %s:\n", tl.Total, s.reviews.URL())
 				tl.print(s.out, s.topo)
+			case "c":
+				if s.client.Name == "" {
+					fmt.Fprintln(s.out, "this world gives the demo no client proxy")
+				} else {
+					s.report(s.sendClient(ctx))
+				}
 			case "":
 			default:
 				fmt.Fprintln(s.out, menuHelp)

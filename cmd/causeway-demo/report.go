@@ -25,6 +25,10 @@ func (s *scenario) intro() {
 	fmt.Fprintln(s.out, "try:")
 	fmt.Fprintf(s.out, "  %s\n  %s\n", s.reviews.Curl(), s.ratings.Curl())
 	fmt.Fprintf(s.out, "  curl -s http://%s/config_dump    # what the gateway Envoy accepted\n", s.gateway.AdminAddress())
+	if s.client.Name != "" {
+		dig, curl := s.clientCommands()
+		fmt.Fprintf(s.out, "  %s    # an in-cluster client: its client proxy's DNS\n  %s\n", dig, curl)
+	}
 	tl := sendBatch(context.Background(), s.reviews, batchSize)
 	fmt.Fprintf(s.out, "\n%d requests to %s now:\n", tl.Total, s.reviews.URL())
 	tl.print(s.out, s.topo)

@@ -26,22 +26,35 @@ type scenario struct {
 	ratings   target
 	worldPath string
 	sel       readiness // the gateway cluster's reviews Services
-	out       io.Writer
+	// client is the gateway cluster's client proxy and clientCall what an
+	// application there calls through it (client.go); client.Name is
+	// empty when the world gives the demo none.
+	client     proxySpec
+	clientCall clientCall
+	out        io.Writer
 }
 
-func newScenario(topo topology, worldPath string, out io.Writer) (*scenario, error) {
+func newScenario(topo topology, world *model.Snapshot, worldPath string, out io.Writer) (*scenario, error) {
 	gw, l, err := topo.gateway()
 	if err != nil {
 		return nil, err
 	}
+	sel := readiness{Cluster: gw.Cluster, Labels: map[string]string{"app": "reviews"}}
+	client, _ := topo.client(gw.Cluster)
+	host, port, ok := virtualDestinationFor(world, sel.Labels)
+	if client.Name != "" && !ok {
+		return nil, fmt.Errorf("no VirtualDestination selects the Services labelled %v: the in-cluster client has nothing to call", sel.Labels)
+	}
 	return &scenario{
-		topo:      topo,
-		gateway:   gw,
-		reviews:   target{Address: l.Address, Host: l.Hostname, Path: "/reviews"},
-		ratings:   target{Address: l.Address, Host: l.Hostname, Path: "/ratings"},
-		worldPath: worldPath,
-		sel:       readiness{Cluster: gw.Cluster, Labels: map[string]string{"app": "reviews"}},
-		out:       out,
+		client:     client,
+		clientCall: clientCall{Host: host, Port: port, Path: "/reviews"},
+		topo:       topo,
+		gateway:    gw,
+		reviews:    target{Address: l.Address, Host: l.Hostname, Path: "/reviews"},
+		ratings:    target{Address: l.Address, Host: l.Hostname, Path: "/ratings"},
+		worldPath:  worldPath,
+		sel:        sel,
+		out:        out,
 	}, nil
 }
 
@@ -96,8 +109,9 @@ func (s *scenario) converge(ctx context.Context, t target, ok func(answer) bool,
 }
 
 const (
-	wantLocal  = "from the gateway's own cluster, connected by the gateway"
-	wantRemote = "from another cluster, connected by its east-west gateway"
+	wantLocal       = "from the gateway's own cluster, connected by the gateway"
+	wantRemote      = "from another cluster, connected by its east-west gateway"
+	wantClientLocal = "from the client's own cluster, connected by its client proxy"
 )
 
 // check runs the whole story and returns the first step that misbehaved.
@@ -115,10 +129,31 @@ func (s *scenario) check(ctx context.Context) error {
 		func() error { return s.converge(ctx, s.reviews, s.local, "failback") },
 		func() error { return s.batch(ctx, "up", s.reviews, s.local, wantLocal) },
 	}
+	if s.client.Name != "" {
+		steps = append(steps, s.clientSteps(ctx)...)
+	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// clientSteps are the in-cluster client's part of the check: local
+// answers through its client proxy while reviews is ready in its cluster,
+// answers through another cluster's east-west gateway while it is not.
+func (s *scenario) clientSteps(ctx context.Context) []func() error {
+	return []func() error{
+		func() error {
+			return s.convergeClient(ctx, s.clientLocal, "first local answer to the in-cluster client")
+		},
+		func() error { return s.clientBatch(ctx, "in-cluster client, healthy", s.clientLocal, wantClientLocal) },
+		func() error { return s.setReviewsReady(false) },
+		func() error { return s.convergeClient(ctx, s.remote, "in-cluster client failover") },
+		func() error { return s.clientBatch(ctx, "in-cluster client, down", s.remote, wantRemote) },
+		func() error { return s.setReviewsReady(true) },
+		func() error { return s.convergeClient(ctx, s.clientLocal, "in-cluster client failback") },
+		func() error { return s.clientBatch(ctx, "in-cluster client, up", s.clientLocal, wantClientLocal) },
+	}
 }

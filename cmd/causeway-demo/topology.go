@@ -57,7 +57,8 @@ const maxGatewaysPerCluster = 9
 // topologyFrom places the processes: a cluster's east-west gateways at
 // their addresses, one gateway proxy per Gateway served there (the cluster's
 // n-th Gateway at address .n of the /24 of its first east-west gateway),
-// and a backend per endpoint address and port.
+// in a cluster with gateway proxies an in-cluster client proxy at .50
+// (client.go), and a backend per endpoint address and port.
 func topologyFrom(w *model.Snapshot) (topology, error) {
 	var t topology
 	for _, c := range w.Clusters() {
@@ -81,6 +82,9 @@ func topologyFrom(w *model.Snapshot) (topology, error) {
 			}
 			t.Proxies = append(t.Proxies, gw)
 			t.Listeners = append(t.Listeners, gatewayListeners(gw, g)...)
+		}
+		if len(gws) > 0 {
+			t.Proxies = append(t.Proxies, clientProxy(c))
 		}
 		for i, a := range c.EastWestGateways {
 			t.Proxies = append(t.Proxies, proxySpec{
@@ -115,6 +119,12 @@ func topologyFrom(w *model.Snapshot) (topology, error) {
 		}
 	}
 	sort.Slice(t.Backends, func(i, j int) bool { return t.Backends[i].Address < t.Backends[j].Address })
+	for _, b := range t.Backends {
+		host, _, _ := net.SplitHostPort(b.Address)
+		if p, taken := t.proxyByAddress(host); taken {
+			return t, fmt.Errorf("endpoint %s of %s is the address the demo gives proxy %s", b.Address, b.Name, p.Name)
+		}
+	}
 	return t, nil
 }
 

@@ -37,6 +37,10 @@ type LoadSpec struct {
 	// FreshConnections opens a new connection (and TLS handshake) for
 	// every request instead of keeping connections alive.
 	FreshConnections bool
+	// Dial, when set, opens the load's connections instead of the
+	// loopback-only dialer (from inside a test's network namespace, say);
+	// it must itself keep the traffic on the test's own addresses.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Answer is one request's outcome.
@@ -78,8 +82,8 @@ type Load struct {
 }
 
 // StartLoad sends spec's requests until Stop, Max or the end of t. Requests
-// may only go to loopback addresses: the dialer refuses anything else, and
-// that counts as a failure. Connections are kept alive, as a real client
+// may only go to loopback addresses (unless spec.Dial says otherwise): the
+// dialer refuses anything else, and that counts as a failure. Connections are kept alive, as a real client
 // would; every request is bounded by Timeout, so at most Rate×Timeout are
 // in flight.
 func StartLoad(t testing.TB, spec LoadSpec) *Load {
@@ -98,9 +102,12 @@ func StartLoad(t testing.TB, spec LoadSpec) *Load {
 			t.Fatalf("StartLoad: %v", err)
 		}
 	}
-	dialer := &net.Dialer{Timeout: spec.Timeout, Control: loopbackOnly}
+	dial := (&net.Dialer{Timeout: spec.Timeout, Control: loopbackOnly}).DialContext
+	if spec.Dial != nil {
+		dial = spec.Dial
+	}
 	transport := &http.Transport{
-		DialContext:         dialer.DialContext,
+		DialContext:         dial,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 		TLSClientConfig:     spec.TLS,

@@ -20,6 +20,7 @@
 // interface already holds an address in the chosen subnet. Allocation:
 //
 //	198.18.1.0/24, 198.18.2.0/24   seed walk-through (cluster-1, cluster-2)
+//	198.18.80.0/22                  internal/e2eclient (cluster-1's application pod)
 //	198.19.254.0/24                 this package's own tests
 //
 // Cleanup, registered by Create, kills the namespace's processes by PID,
