@@ -25,11 +25,13 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 		serviceClusters:     map[string]*builtCluster{},
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
+		routeClusters:       map[*model.HTTPRoute][]string{},
 	}
 	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })
 	reportProxyGateway(w, p, r)
 	ports := b.listenersByPort()
 	attached := b.attachRoutes()
+	b.ports, b.attached = ports, attached
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		r.Listeners = append(r.Listeners, b.portListener(port, ports[port]))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
@@ -56,6 +58,13 @@ type gatewayBuilder struct {
 	// entries caches each HTTPRoute's translated rules, so that a route
 	// attached to several ports or hostnames is resolved (and diagnosed) once.
 	entries map[*model.HTTPRoute][]*routeEntry
+	// routeClusters are the Service clusters each route's served rules
+	// use (for the route fast path's reference counts).
+	routeClusters map[*model.HTTPRoute][]string
+	// ports and attached are what buildGateway computed: the listeners
+	// and the route attachments of each port (for the route fast path).
+	ports    map[uint32][]gwListener
+	attached map[uint32][]attachment
 }
 
 // attachment is an HTTPRoute attached to the listeners with one hostname
@@ -97,42 +106,52 @@ func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 	out := map[uint32][]attachment{}
 	for _, route := range b.w.HTTPRoutes() {
-		obj := "HTTPRoute " + route.Namespace + "/" + route.Name
-		hosts, hostsSet := routeHostnames(route, b.r)
-		perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
-		for j, ref := range route.Spec.ParentRefs {
-			field := fmt.Sprintf("spec.parentRefs[%d]", j)
-			pa := b.idx.attachParent(route, ref, hosts, hostsSet)
-			switch {
-			case pa.notGateway:
-				b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
-				continue
-			case pa.foreign: // another controller's Gateway
-				continue
-			case pa.gw == nil:
-				b.r.report(obj, field, "%s", pa.message)
-				continue
-			case !pa.indexed: // a Gateway this proxy does not serve
-				continue
-			case len(pa.listeners) == 0:
-				b.r.report(obj, field, "%s", pa.message)
-			}
-			for _, lh := range pa.listeners {
-				if !lh.l.served() {
-					continue
-				}
-				port := uint32(lh.l.listener.Port)
-				if perPort[port] == nil {
-					perPort[port] = map[string][]string{}
-				}
-				lhost := cmp.Or(lh.l.hostname, anyHost)
-				perPort[port][lhost] = append(perPort[port][lhost], lh.hostnames...)
-			}
+		for port, as := range b.attachRoute(route) {
+			out[port] = append(out[port], as...)
 		}
-		for port, byListener := range perPort {
-			for _, lhost := range slices.Sorted(maps.Keys(byListener)) {
-				out[port] = append(out[port], attachment{route: route, listener: lhost, hostnames: sortedUnique(byListener[lhost])})
+	}
+	return out
+}
+
+// attachRoute is attachRoutes for one route: its attachments per port,
+// in listener hostname order.
+func (b *gatewayBuilder) attachRoute(route *model.HTTPRoute) map[uint32][]attachment {
+	obj := "HTTPRoute " + route.Namespace + "/" + route.Name
+	hosts, hostsSet := routeHostnames(route, b.r)
+	perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
+	for j, ref := range route.Spec.ParentRefs {
+		field := fmt.Sprintf("spec.parentRefs[%d]", j)
+		pa := b.idx.attachParent(route, ref, hosts, hostsSet)
+		switch {
+		case pa.notGateway:
+			b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
+			continue
+		case pa.foreign: // another controller's Gateway
+			continue
+		case pa.gw == nil:
+			b.r.report(obj, field, "%s", pa.message)
+			continue
+		case !pa.indexed: // a Gateway this proxy does not serve
+			continue
+		case len(pa.listeners) == 0:
+			b.r.report(obj, field, "%s", pa.message)
+		}
+		for _, lh := range pa.listeners {
+			if !lh.l.served() {
+				continue
 			}
+			port := uint32(lh.l.listener.Port)
+			if perPort[port] == nil {
+				perPort[port] = map[string][]string{}
+			}
+			lhost := cmp.Or(lh.l.hostname, anyHost)
+			perPort[port][lhost] = append(perPort[port][lhost], lh.hostnames...)
+		}
+	}
+	out := make(map[uint32][]attachment, len(perPort))
+	for port, byListener := range perPort {
+		for _, lhost := range slices.Sorted(maps.Keys(byListener)) {
+			out[port] = append(out[port], attachment{route: route, listener: lhost, hostnames: sortedUnique(byListener[lhost])})
 		}
 	}
 	return out
@@ -159,56 +178,62 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 	rc := GatewayListenerName(port)
 	var out []*routev3.VirtualHost
 	for _, h := range sortedUnique(hosts) {
-		type ranked struct {
-			e    *routeEntry
-			spec hostSpecificity
-		}
-		listener := mostSpecificListener(listenerHosts, h)
-		var entries []ranked
-		for _, a := range attached {
-			if a.listener != listener {
-				continue
-			}
-			best, found := hostSpecificity{}, false
-			for _, g := range a.hostnames {
-				if s := specificityOf(g); hostCovers(g, h) && (!found || s.moreSpecific(best)) {
-					best, found = s, true
-				}
-			}
-			if !found {
-				continue
-			}
-			for _, e := range b.routeEntries(a.route) {
-				entries = append(entries, ranked{e, best})
-			}
-		}
-		slices.SortStableFunc(entries, func(x, y ranked) int {
-			switch {
-			case x.spec.moreSpecific(y.spec):
-				return -1
-			case y.spec.moreSpecific(x.spec):
-				return 1
-			case x.e.precedes(y.e):
-				return -1
-			case y.e.precedes(x.e):
-				return 1
-			}
-			return 0
-		})
-		// The default retries are the virtual host's, once rather than on
-		// every route: a route's own policy replaces it (Envoy does not
-		// merge the two).
-		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
-		for _, x := range entries {
-			er := proto.Clone(x.e.envoy).(*routev3.Route)
-			if x.e.listenerPort {
-				er.GetRedirect().PortRedirect = port
-			}
-			vh.Routes = append(vh.Routes, er)
-		}
-		out = append(out, vh)
+		out = append(out, b.virtualHost(port, rc, h, mostSpecificListener(listenerHosts, h), attached))
 	}
 	return out
+}
+
+// virtualHost builds the virtual host for hostname h of route
+// configuration rc, whose requests belong to the listeners with hostname
+// listener, from the attachments of the port (in route order) that cover it.
+func (b *gatewayBuilder) virtualHost(port uint32, rc, h, listener string, attached []attachment) *routev3.VirtualHost {
+	type ranked struct {
+		e    *routeEntry
+		spec hostSpecificity
+	}
+	var entries []ranked
+	for _, a := range attached {
+		if a.listener != listener {
+			continue
+		}
+		best, found := hostSpecificity{}, false
+		for _, g := range a.hostnames {
+			if s := specificityOf(g); hostCovers(g, h) && (!found || s.moreSpecific(best)) {
+				best, found = s, true
+			}
+		}
+		if !found {
+			continue
+		}
+		for _, e := range b.routeEntries(a.route) {
+			entries = append(entries, ranked{e, best})
+		}
+	}
+	slices.SortStableFunc(entries, func(x, y ranked) int {
+		switch {
+		case x.spec.moreSpecific(y.spec):
+			return -1
+		case y.spec.moreSpecific(x.spec):
+			return 1
+		case x.e.precedes(y.e):
+			return -1
+		case y.e.precedes(x.e):
+			return 1
+		}
+		return 0
+	})
+	// The default retries are the virtual host's, once rather than on
+	// every route: a route's own policy replaces it (Envoy does not
+	// merge the two).
+	vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
+	for _, x := range entries {
+		er := proto.Clone(x.e.envoy).(*routev3.Route)
+		if x.e.listenerPort {
+			er.GetRedirect().PortRedirect = port
+		}
+		vh.Routes = append(vh.Routes, er)
+	}
+	return vh
 }
 
 // routeEntries translates route's rules once: one entry per valid match.
@@ -241,10 +266,10 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 		mirrors := b.mirrorPolicies(route, cr)
 		if ok {
 			for _, wb := range backends {
-				b.useCluster(wb.cluster)
+				b.useCluster(route, wb.cluster)
 			}
 			for _, m := range mirrors {
-				b.useCluster(m.GetCluster())
+				b.useCluster(route, m.GetCluster())
 			}
 		}
 		matches := rule.Matches
