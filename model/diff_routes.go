@@ -1,8 +1,10 @@
 package model
 
 import (
+	"cmp"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // HTTPRoutesOnlyDiff reports whether new differs from old only in its
@@ -26,35 +28,58 @@ func HTTPRoutesOnlyDiff(old, new *Snapshot) (changed map[string]bool, ok bool) {
 	a, b := old.httpRoutes, new.httpRoutes
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
-		var ka, kb string
-		if i < len(a) {
-			ka = RouteKey(a[i])
-			if i > 0 && RouteKey(a[i-1]) == ka {
-				return nil, false
-			}
+		if (i > 0 && i < len(a) && compareRouteKeys(a[i-1], a[i]) == 0) || (j > 0 && j < len(b) && compareRouteKeys(b[j-1], b[j]) == 0) {
+			return nil, false
 		}
-		if j < len(b) {
-			kb = RouteKey(b[j])
-			if j > 0 && RouteKey(b[j-1]) == kb {
-				return nil, false
-			}
+		c := 0
+		switch {
+		case j == len(b):
+			c = -1
+		case i == len(a):
+			c = 1
+		case a[i] != b[j]:
+			c = compareRouteKeys(a[i], b[j])
 		}
 		switch {
-		case j == len(b) || (i < len(a) && ka < kb):
-			changed[ka] = true
+		case c < 0:
+			changed[RouteKey(a[i])] = true
 			i++
-		case i == len(a) || kb < ka:
-			changed[kb] = true
+		case c > 0:
+			changed[RouteKey(b[j])] = true
 			j++
 		default:
-			if a[i] != b[j] && !reflect.DeepEqual(a[i], b[j]) {
-				changed[ka] = true
+			if a[i] != b[j] && !sameVersion(a[i], b[j]) && !reflect.DeepEqual(a[i], b[j]) {
+				changed[RouteKey(a[i])] = true
 			}
 			i++
 			j++
 		}
 	}
 	return changed, true
+}
+
+// sameVersion reports whether a and b are the same version of one
+// Kubernetes object: the API server gives every write a new
+// resourceVersion, so equal UIDs and resourceVersions mean equal objects.
+func sameVersion(a, b *HTTPRoute) bool {
+	return a.UID != "" && a.ResourceVersion != "" && a.UID == b.UID && a.ResourceVersion == b.ResourceVersion
+}
+
+// compareRouteKeys compares the RouteKeys of a and b without building them.
+func compareRouteKeys(a, b *HTTPRoute) int {
+	if a.Namespace == b.Namespace {
+		return strings.Compare(a.Name, b.Name)
+	}
+	x, y := a.Namespace, b.Namespace
+	n := min(len(x), len(y))
+	if c := strings.Compare(x[:n], y[:n]); c != 0 {
+		return c
+	}
+	// One namespace is a prefix of the other: the shorter goes on with '/'.
+	if len(x) < len(y) {
+		return cmp.Compare('/', y[n])
+	}
+	return cmp.Compare(x[n], '/')
 }
 
 // RouteKey is an HTTPRoute's "namespace/name", the order of

@@ -85,7 +85,7 @@ func RouteUpdates(old, new *model.Snapshot, p model.Proxy, changed map[string]bo
 	}
 	u := st.apply(new, changed)
 	routeStates.put(p.ClassKey(), weak.Make(new), st)
-	refreshFastIndex(old, new, p, st)
+	refreshFastIndex(old, new, p, st, len(u.Clusters)+len(u.RemovedClusters) > 0)
 	return u, true
 }
 
@@ -224,7 +224,7 @@ func (st *routeState) apply(new *model.Snapshot, changed map[string]bool) *Route
 // refreshFastIndex gives new the endpoint fast path's index of old for
 // p's class, with the Service backendRef clusters st now uses: the rest of
 // the index does not depend on HTTPRoutes.
-func refreshFastIndex(old, new *model.Snapshot, p model.Proxy, st *routeState) {
+func refreshFastIndex(old, new *model.Snapshot, p model.Proxy, st *routeState, clustersChanged bool) {
 	c := fast
 	c.mu.Lock()
 	ix := c.indexes[c.root(old)][p.ClassKey()]
@@ -232,11 +232,12 @@ func refreshFastIndex(old, new *model.Snapshot, p model.Proxy, st *routeState) {
 	if ix == nil {
 		return // LoadAssignments builds one when it needs it
 	}
-	next := &fastIndex{fastStructure: ix.fastStructure, policies: ix.policies, fedByService: ix.fedByService,
-		backendPorts: make(map[model.ServiceKey][]uint32, len(st.backends))}
-	for _, n := range slices.Sorted(maps.Keys(st.backends)) {
-		sb := st.backends[n]
-		next.backendPorts[sb.key] = append(next.backendPorts[sb.key], sb.port)
+	next := &fastIndex{fastStructure: ix.fastStructure, policies: ix.policies, fedByService: ix.fedByService, backendPorts: ix.backendPorts}
+	if clustersChanged {
+		next.backendPorts = make(map[model.ServiceKey][]uint32, len(st.backends))
+		for _, sb := range st.backends {
+			next.backendPorts[sb.key] = append(next.backendPorts[sb.key], sb.port)
+		}
 	}
 	rememberIndex(new, p, next)
 }

@@ -201,10 +201,13 @@ func TestPatchedRouteConfigEncoding(t *testing.T) {
 func BenchmarkRouteFastPath(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
-			spec := routeWorldSpec(n)
-			w0 := model.NewSnapshot(spec)
-			spec.HTTPRoutes[n/2] = serviceRoute(fmt.Sprintf("app-%d", n/2), n/2, n, "/b2")
-			w1 := model.NewSnapshot(spec)
+			w0 := model.NewSnapshot(routeWorldSpec(n))
+			// The change as discovery makes it (Snapshot.With): unchanged
+			// routes are shared with the last world.
+			w1, ok := w0.With(model.Changes{HTTPRoutes: []*model.HTTPRoute{serviceRoute(fmt.Sprintf("app-%d", n/2), n/2, n, "/b2")}})
+			if !ok {
+				b.Fatal("Snapshot.With refused the route")
+			}
 			store := &model.Store{}
 			store.Publish(w0)
 			s, c := benchServer(b, store)

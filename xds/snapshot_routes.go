@@ -147,10 +147,6 @@ func (rs *resourceSet) patched(put []*item, remove []string) *resourceSet {
 // prev's encoding of every virtual host p did not rebuild, and validates
 // what it encoded.
 func patchRouteConfig(typeURL string, prev *item, p translator.RouteConfigPatch) (*item, error) {
-	old, err := virtualHostEncodings(prev.wire.GetResource().GetValue())
-	if err != nil {
-		return nil, err
-	}
 	cfg := p.Config
 	if len(cfg.GetVirtualHosts()) > 0 {
 		return nil, fmt.Errorf("%w: the patch's configuration has virtual hosts", errRoutePatch)
@@ -168,9 +164,12 @@ func patchRouteConfig(typeURL string, prev *item, p translator.RouteConfigPatch)
 	if err != nil {
 		return nil, err
 	}
-	size := len(head) + len(tail) + len(prev.wire.GetResource().GetValue())
+	old := prev.wire.GetResource().GetValue()
+	size := len(head) + len(tail) + len(old)
 	b := make([]byte, 0, size+size/8)
 	b = append(b, head...)
+	// Virtual hosts kept are in the same order in both configurations
+	// (by hostname): one walk over the old encoding finds them all.
 	for _, name := range p.VirtualHosts {
 		if vh := p.Built[name]; vh != nil {
 			if err := validateMessage(vh); err != nil {
@@ -184,66 +183,75 @@ func patchRouteConfig(typeURL string, prev *item, p translator.RouteConfigPatch)
 			b = protowire.AppendBytes(b, enc)
 			continue
 		}
-		enc, ok := old[name]
-		if !ok {
-			return nil, fmt.Errorf("%w: virtual host %q neither rebuilt nor in the last configuration", errRoutePatch, name)
+		for {
+			field, vhName, n, err := nextVirtualHost(old)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("%w: virtual host %q neither rebuilt nor in the last configuration", errRoutePatch, name)
+			}
+			old = old[n:]
+			if string(vhName) == name {
+				b = append(b, field...)
+				break
+			}
 		}
-		b = append(b, enc...)
 	}
 	b = append(b, tail...)
-	d := digestOf(p.Config.GetName(), b)
+	d := digestOf(cfg.GetName(), b)
 	return &item{d: d, wire: &discoveryv3.Resource{
-		Name: p.Config.GetName(), Version: d.String(), Resource: &anypb.Any{TypeUrl: typeURL, Value: b},
+		Name: cfg.GetName(), Version: d.String(), Resource: &anypb.Any{TypeUrl: typeURL, Value: b},
 	}}, nil
 }
 
-// virtualHostEncodings cuts a RouteConfiguration's encoding into its
-// virtual hosts' fields (tag, length and message), by virtual host name.
-func virtualHostEncodings(b []byte) (map[string][]byte, error) {
-	out := map[string][]byte{}
+// nextVirtualHost finds the next virtual_hosts field of a
+// RouteConfiguration's encoding b: the field (tag, length and message),
+// the virtual host's name, and how many bytes of b it consumed (0 when
+// there is none left).
+func nextVirtualHost(b []byte) (field, name []byte, consumed int, err error) {
+	for consumed < len(b) {
+		num, typ, n := protowire.ConsumeTag(b[consumed:])
+		if n < 0 {
+			return nil, nil, 0, protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[consumed+n:])
+		if m < 0 {
+			return nil, nil, 0, protowire.ParseError(m)
+		}
+		start := consumed
+		consumed += n + m
+		if num != routeConfigVirtualHosts || typ != protowire.BytesType {
+			continue
+		}
+		vh, _ := protowire.ConsumeBytes(b[start+n : consumed])
+		if name, err = virtualHostNameOf(vh); err != nil {
+			return nil, nil, 0, err
+		}
+		return b[start:consumed], name, consumed, nil
+	}
+	return nil, nil, 0, nil
+}
+
+// virtualHostNameOf reads the name field of an encoded VirtualHost.
+func virtualHostNameOf(b []byte) ([]byte, error) {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return nil, protowire.ParseError(n)
 		}
+		if num == virtualHostName && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b[n:])
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			return v, nil
+		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
 			return nil, protowire.ParseError(m)
 		}
-		field := b[:n+m]
-		b = b[n+m:]
-		if num != routeConfigVirtualHosts || typ != protowire.BytesType {
-			continue
-		}
-		vh, _ := protowire.ConsumeBytes(field[n:])
-		name, err := virtualHostNameOf(vh)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = field
-	}
-	return out, nil
-}
-
-// virtualHostNameOf reads the name field of an encoded VirtualHost.
-func virtualHostNameOf(b []byte) (string, error) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return "", protowire.ParseError(n)
-		}
-		if num == virtualHostName && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b[n:])
-			if m < 0 {
-				return "", protowire.ParseError(m)
-			}
-			return string(v), nil
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return "", protowire.ParseError(m)
-		}
 		b = b[n+m:]
 	}
-	return "", nil
+	return nil, nil
 }
