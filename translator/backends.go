@@ -3,6 +3,7 @@ package translator
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -173,11 +174,12 @@ func (br backendResolver) resolveService(ns, name string, port uint32) (backendT
 	return backendTarget{cluster: clusterName, service: svc, port: port}, nil
 }
 
-// serviceClustersOf lists the clusters that have a Service ns/name.
+// serviceClustersOf lists the clusters that have a Service ns/name (the
+// snapshot's index finds them: no pass over every Service per backendRef).
 func serviceClustersOf(w *model.Snapshot, ns, name string) []string {
 	var out []string
-	for _, svc := range w.Services() {
-		if svc.Namespace == ns && svc.Name == name {
+	for _, svc := range w.SelectServices([]model.ServiceSelector{{Namespace: ns, Name: name}}) {
+		if svc.Namespace == ns && svc.Name == name { // an empty field selects any
 			out = append(out, svc.Cluster)
 		}
 	}
@@ -196,13 +198,7 @@ func (br backendResolver) resolveHostname(host string, port uint32) (backendTarg
 }
 
 func (br backendResolver) resolveVirtualDestination(ns, name string, port uint32) (backendTarget, error) {
-	var vd *model.VirtualDestination
-	for i := range br.w.VirtualDestinations() {
-		if c := &br.w.VirtualDestinations()[i]; c.Namespace == ns && c.Name == name {
-			vd = c
-			break
-		}
-	}
+	vd := virtualDestination(br.w, ns, name)
 	switch {
 	case vd == nil:
 		return backendTarget{}, refErrorf(gwv1.RouteReasonBackendNotFound, "VirtualDestination %s/%s not found", ns, name)
@@ -220,6 +216,19 @@ func (br backendResolver) resolveVirtualDestination(ns, name string, port uint32
 		return backendTarget{}, err
 	}
 	return br.outboundCluster(DestinationKey{Workspace: ws, Host: vd.Hosts[0], Port: port})
+}
+
+// virtualDestination returns VirtualDestination ns/name or nil, by
+// binary search: the snapshot sorts them by "namespace/name".
+func virtualDestination(w *model.Snapshot, ns, name string) *model.VirtualDestination {
+	vds, key := w.VirtualDestinations(), ns+"/"+name
+	i, ok := slices.BinarySearchFunc(vds, key, func(vd model.VirtualDestination, k string) int {
+		return strings.Compare(vd.Namespace+"/"+vd.Name, k)
+	})
+	if !ok {
+		return nil
+	}
+	return &vds[i]
 }
 
 // outboundCluster names the VirtualDestination cluster for host:port, which

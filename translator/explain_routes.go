@@ -38,6 +38,7 @@ func (ex *explainer) gatewayRoutes(w *model.Snapshot) []*routev3.RouteConfigurat
 func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) (out []ExplainedRoute, clusters []routeCluster, empty []string) {
 	host, _, _ := strings.Cut(q.Host, ":")
 	path, _, _ := strings.Cut(q.Path, "?")
+	listed := map[string]bool{}
 	for _, rc := range ex.gatewayRoutes(w) {
 		vh := pickVirtualHost(rc.GetVirtualHosts(), host)
 		if vh == nil {
@@ -66,7 +67,8 @@ func (ex *explainer) routes(w *model.Snapshot, q ExplainQuery) (out []ExplainedR
 				}
 			}
 			for _, b := range er.Backends {
-				if !slices.ContainsFunc(clusters, func(c routeCluster) bool { return c.name == b.Cluster }) {
+				if !listed[b.Cluster] { // a set: a virtual host may hold thousands of routes
+					listed[b.Cluster] = true
 					clusters = append(clusters, routeCluster{b.Cluster, b.Weight})
 				}
 			}

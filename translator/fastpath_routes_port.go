@@ -83,13 +83,11 @@ func (pr *portRoutes) remove(k string) {
 }
 
 // coveringPatterns are the hostnames that may cover h: h, "*", and the
-// wildcards of each of its parent domains.
+// wildcards of its parent domains (parentSuffixes).
 func coveringPatterns(h string) []string {
 	out := []string{h, anyHost}
-	for i := 0; i < len(h); i++ {
-		if h[i] == '.' {
-			out = append(out, "*"+h[i:])
-		}
+	for suffix := range parentSuffixes(h) {
+		out = append(out, "*"+suffix)
 	}
 	return out
 }
@@ -172,7 +170,9 @@ func (pr *portRoutes) apply(b *gatewayBuilder, keys []string, attach map[string]
 		if _, ok := slices.BinarySearch(pr.hosts, h); !ok {
 			continue
 		}
-		vh := b.virtualHost(pr.port, pr.rc, h, mostSpecificListener(pr.listenerHosts, h), pr.candidates(h))
+		cands := pr.candidates(h)
+		covering := newAttachmentIndex(cands).covering(mostSpecificListener(pr.listenerHosts, h), h, nil)
+		vh := b.virtualHost(pr.port, pr.rc, h, cands, covering)
 		patch.Built[vh.Name] = vh
 	}
 	return patch

@@ -1,6 +1,9 @@
 package translator
 
 import (
+	"slices"
+	"strings"
+
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/causeway-dev/causeway/model"
@@ -18,8 +21,8 @@ func referenceAllowed(w *model.Snapshot, fromKind, fromNS, toGroup, toKind, toNS
 	if fromNS == toNS {
 		return true
 	}
-	for _, g := range w.ReferenceGrants() {
-		if g.Namespace != toNS || !grantsFrom(g, fromKind, fromNS) {
+	for _, g := range grantsIn(w, toNS) {
+		if !grantsFrom(g, fromKind, fromNS) {
 			continue
 		}
 		for _, to := range g.Spec.To {
@@ -30,6 +33,22 @@ func referenceAllowed(w *model.Snapshot, fromKind, fromNS, toGroup, toKind, toNS
 		}
 	}
 	return false
+}
+
+// grantsIn returns the ReferenceGrants of namespace ns. The snapshot
+// sorts them by "namespace/name", so those of one namespace are one run,
+// found by binary search: a world with a grant in every namespace of its
+// routes then costs a lookup per backendRef, not a pass over every grant.
+func grantsIn(w *model.Snapshot, ns string) []*model.ReferenceGrant {
+	grants, prefix := w.ReferenceGrants(), ns+"/"
+	start, _ := slices.BinarySearchFunc(grants, prefix, func(g *model.ReferenceGrant, p string) int {
+		return strings.Compare(g.Namespace+"/"+g.Name, p)
+	})
+	end := start
+	for end < len(grants) && grants[end].Namespace == ns {
+		end++
+	}
+	return grants[start:end]
 }
 
 func grantsFrom(g *model.ReferenceGrant, kind, ns string) bool {

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,5 +40,27 @@ func TestReferenceAllowed(t *testing.T) {
 				t.Errorf("referenceAllowed(%s → %s/%s %s/%s) = %v, want %v", tc.from, tc.group, tc.kind, tc.ns, tc.toName, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestGrantsIn: the binary search finds exactly a namespace's grants,
+// also next to namespaces that sort between its grants' keys ("a-b/x"
+// sorts before "a/x").
+func TestGrantsIn(t *testing.T) {
+	var grants []*model.ReferenceGrant
+	for _, key := range [][2]string{{"a", "z"}, {"a-b", "x"}, {"a", "b"}, {"a.b", "y"}, {"ab", "a"}, {"b", "c"}, {"a", "a-b"}} {
+		grants = append(grants, &model.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Namespace: key[0], Name: key[1]}})
+	}
+	w := model.NewSnapshot(model.World{ReferenceGrants: grants})
+	for ns, want := range map[string][]string{
+		"a": {"a-b", "b", "z"}, "a-b": {"x"}, "a.b": {"y"}, "ab": {"a"}, "b": {"c"}, "c": nil, "": nil, "0": nil,
+	} {
+		var got []string
+		for _, g := range grantsIn(w, ns) {
+			got = append(got, g.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("grantsIn(%q) = %q, want %q", ns, got, want)
+		}
 	}
 }
