@@ -47,8 +47,9 @@ const (
 	routeConfigName  = "gateway_8080"
 )
 
-// routeMarker is change gen's path: no marker is part of another.
-func routeMarker(gen int) string { return fmt.Sprintf("/b/g%d/", gen) }
+// routeMarker is change gen's path prefix: no marker is part of another,
+// and the translator keeps it as is (no trailing slash to trim).
+func routeMarker(gen int) string { return fmt.Sprintf("/b-g%d-x", gen) }
 
 // generateRouteWorld renders the route run's world; changed maps route
 // index to the marker generation of its second rule.
