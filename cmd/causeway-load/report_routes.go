@@ -37,6 +37,9 @@ func routeRows(r *results) []row {
 	default:
 		m := fmt.Sprintf("beyond debounce: p99 %.1f ms (p99 − %.0f ms file watch and debounce); p50 %.1f / p90 %.1f / p99 %.1f ms (n=%d, %d changes; sotw p99 %.1f, delta p99 %.1f; route configuration %.1f MB)",
 			run.BeyondDebounceP99, run.DebounceMS, run.Convergence.P50, run.Convergence.P90, run.Convergence.P99, run.Convergence.N, len(run.PerChangeP99), run.Sotw.P99, run.Delta.P99, float64(run.RouteConfig)/1e6)
+		if run.Reconnects > 0 {
+			m += fmt.Sprintf("; %d client reconnects (first: %s)", run.Reconnects, run.FirstReconnect)
+		}
 		if run.Error != "" {
 			m += "; " + run.Error
 		}

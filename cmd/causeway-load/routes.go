@@ -34,6 +34,10 @@ type routeResult struct {
 	BeyondDebounceP99 float64   `json:"beyond_debounce_p99_ms"`
 	PerChangeP99      []float64 `json:"per_change_p99_ms"`
 	Seconds           float64   `json:"seconds"`
+	// Reconnects are client streams that ended and were opened again
+	// (FirstReconnect: why the first ended).
+	Reconnects     int64  `json:"reconnects"`
+	FirstReconnect string `json:"first_reconnect,omitempty"`
 	Error             string    `json:"error,omitempty"`
 }
 
@@ -121,6 +125,12 @@ func runRoutes(ctx context.Context, o options, n int) (r routeResult, err error)
 		return r, err
 	}
 	defer f.close()
+	defer func() {
+		r.Reconnects = f.reconnects.Load()
+		if m := f.firstReconnect.Load(); m != nil {
+			r.FirstReconnect = *m
+		}
+	}()
 	if err := f.waitSynced(ctx, o.syncTimeout); err != nil {
 		return r, fmt.Errorf("initial RDS sync: %w (serve log %s)", err, p.logPath)
 	}

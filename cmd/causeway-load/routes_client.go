@@ -28,7 +28,13 @@ type rdsFleet struct {
 	synced  atomic.Int64
 	size    atomic.Int64 // bytes of the last route configuration response seen
 	errs    chan error
+	// reconnects counts new streams after one ended, firstReconnect says
+	// why the first ended.
+	reconnects     atomic.Int64
+	firstReconnect atomic.Pointer[string]
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 type rdsClient struct {
 	f      *rdsFleet
@@ -65,14 +71,30 @@ func connectRDS(ctx context.Context, addr string, k int) (*rdsFleet, error) {
 		c := &rdsClient{f: f, id: i, delta: i%2 == 1, conn: conn, node: gatewayNode(fmt.Sprintf("load-rds-%d", i))}
 		f.clients = append(f.clients, c)
 		go func() {
-			var err error
-			if c.delta {
-				err = c.runDelta(ctx)
-			} else {
-				err = c.runSotw(ctx)
-			}
-			if err != nil && ctx.Err() == nil {
-				f.errs <- fmt.Errorf("RDS client %d (delta=%v): %w", c.id, c.delta, err)
+			for attempt := 0; ; attempt++ {
+				var err error
+				if c.delta {
+					err = c.runDelta(ctx)
+				} else {
+					err = c.runSotw(ctx)
+				}
+				if err == nil || ctx.Err() != nil {
+					return
+				}
+				err = fmt.Errorf("RDS client %d (delta=%v): %w", c.id, c.delta, err)
+				if attempt == maxReconnects {
+					f.errs <- err
+					return
+				}
+				// Reconnect, as Envoy does; the new stream gets the whole
+				// configuration again.
+				f.reconnects.Add(1)
+				f.firstReconnect.CompareAndSwap(nil, ptrTo(err.Error()))
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(reconnectDelay(attempt)):
+				}
 			}
 		}()
 	}
