@@ -69,7 +69,7 @@ func main() {
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
 	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
 	flag.IntVar(&o.routeScale, "route-scale", 10000, "HTTPRoutes in the route run (one Gateway listener, a Service of --eps endpoints per route; --clients RDS clients); 0: no route run")
-	flag.IntVar(&o.routeChanges, "route-changes", 5, "single-route changes measured in the route run")
+	flag.IntVar(&o.routeChanges, "route-changes", 3, "single-route changes measured in the route run")
 	flag.DurationVar(&o.soak.duration, "soak", 0, "soak for this long: serve a world to --soak-clients clients while making --soak-rate endpoint changes per second, then check every client holds the final world and serve's goroutines and memory stayed flat (0: no soak)")
 	flag.IntVar(&o.soak.rate, "soak-rate", 100, "endpoint changes per second during the soak")
 	flag.IntVar(&o.soak.clients, "soak-clients", 1000, "ADS clients during the soak (half state-of-the-world, half delta; at least 2)")
