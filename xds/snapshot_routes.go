@@ -164,12 +164,18 @@ func patchRouteConfig(typeURL string, prev *item, p translator.RouteConfigPatch)
 	if err != nil {
 		return nil, err
 	}
-	old := prev.wire.GetResource().GetValue()
-	size := len(head) + len(tail) + len(old)
+	all := prev.wire.GetResource().GetValue()
+	size := len(head) + len(tail) + len(all)
 	b := make([]byte, 0, size+size/8)
 	b = append(b, head...)
 	// Virtual hosts kept are in the same order in both configurations
-	// (by hostname): one walk over the old encoding finds them all.
+	// (by hostname): one walk over the old encoding finds them all, and
+	// consecutive ones are copied as one run.
+	pos, runStart, runEnd := 0, 0, 0
+	flush := func() {
+		b = append(b, all[runStart:runEnd]...)
+		runStart, runEnd = pos, pos
+	}
 	for _, name := range p.VirtualHosts {
 		if vh := p.Built[name]; vh != nil {
 			if err := validateMessage(vh); err != nil {
@@ -179,25 +185,32 @@ func patchRouteConfig(typeURL string, prev *item, p translator.RouteConfigPatch)
 			if err != nil {
 				return nil, err
 			}
+			flush()
 			b = protowire.AppendTag(b, routeConfigVirtualHosts, protowire.BytesType)
 			b = protowire.AppendBytes(b, enc)
 			continue
 		}
 		for {
-			field, vhName, n, err := nextVirtualHost(old)
+			field, vhName, n, err := nextVirtualHost(all[pos:])
 			if err != nil {
 				return nil, err
 			}
 			if n == 0 {
 				return nil, fmt.Errorf("%w: virtual host %q neither rebuilt nor in the last configuration", errRoutePatch, name)
 			}
-			old = old[n:]
+			start := pos + n - len(field)
+			pos += n
 			if string(vhName) == name {
-				b = append(b, field...)
+				if start != runEnd {
+					flush()
+					runStart = start
+				}
+				runEnd = pos
 				break
 			}
 		}
 	}
+	flush()
 	b = append(b, tail...)
 	d := digestOf(cfg.GetName(), b)
 	return &item{d: d, wire: &discoveryv3.Resource{
