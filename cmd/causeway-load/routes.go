@@ -38,7 +38,7 @@ type routeResult struct {
 	// (FirstReconnect: why the first ended).
 	Reconnects     int64  `json:"reconnects"`
 	FirstReconnect string `json:"first_reconnect,omitempty"`
-	Error             string    `json:"error,omitempty"`
+	Error          string `json:"error,omitempty"`
 }
 
 // routeDebounce is the world-file watch's quiet period (discovery/file
