@@ -14,14 +14,15 @@ import (
 // the target is linear, 10k ≤ 150 ms and 100k ≤ 1.5 s.
 var gatewayBenchSizes = []int{1000, 10000, 100000}
 
-// Shape of the generated hostnames: most routes have a hostname of their
-// own under one of gatewayBenchGroups domains; one route in
-// gatewayBenchWildcardEvery serves a whole domain by wildcard (so its
-// rules back every exact hostname under it), and one in
+// Shape of the generated hostnames: routes fall into domains of
+// gatewayBenchWildcardEvery routes each; in each domain one route serves
+// the whole domain by wildcard (so its rules back every exact hostname
+// under it) and the others a hostname of their own. One route in
 // gatewayBenchSharedEvery also serves one of gatewayBenchShared hostnames
-// shared with other routes (several routes on one virtual host).
+// shared with other routes (several routes on one virtual host). So every
+// virtual host holds a bounded number of rules except the shared ones, and
+// the output grows linearly with the routes.
 const (
-	gatewayBenchGroups        = 100
 	gatewayBenchWildcardEvery = 100
 	gatewayBenchSharedEvery   = 20
 	gatewayBenchShared        = 10
@@ -54,10 +55,11 @@ func gatewayBenchWorld(n, eps int) model.World {
 		}
 		w.Services = append(w.Services, svc)
 		var hosts []gwv1.Hostname
+		domain := fmt.Sprintf("d%d.example.com", i/gatewayBenchWildcardEvery)
 		if i%gatewayBenchWildcardEvery == gatewayBenchWildcardEvery-1 {
-			hosts = append(hosts, gwv1.Hostname(fmt.Sprintf("*.g%d.example.com", i/gatewayBenchWildcardEvery%gatewayBenchGroups)))
+			hosts = append(hosts, gwv1.Hostname("*."+domain))
 		} else {
-			hosts = append(hosts, gwv1.Hostname(fmt.Sprintf("%s.g%d.example.com", name, i%gatewayBenchGroups)))
+			hosts = append(hosts, gwv1.Hostname(name+"."+domain))
 		}
 		if i%gatewayBenchSharedEvery == 0 {
 			hosts = append(hosts, gwv1.Hostname(fmt.Sprintf("shared-%d.example.com", i/gatewayBenchSharedEvery%gatewayBenchShared)))
@@ -83,11 +85,10 @@ func gatewayBenchWorld(n, eps int) model.World {
 }
 
 // gatewayBenchVirtualHosts is the number of virtual hosts gatewayBenchWorld
-// yields: one per distinct route hostname.
+// yields: one per distinct route hostname (every route has one of its own,
+// exact or wildcard, and some share others).
 func gatewayBenchVirtualHosts(n int) int {
-	wildcards := n / gatewayBenchWildcardEvery
-	shared := min(gatewayBenchShared, (n+gatewayBenchSharedEvery-1)/gatewayBenchSharedEvery)
-	return n - wildcards + min(wildcards, gatewayBenchGroups) + shared
+	return n + min(gatewayBenchShared, (n+gatewayBenchSharedEvery-1)/gatewayBenchSharedEvery)
 }
 
 var gatewayBenchProxy = model.Proxy{Role: model.RoleGateway, Cluster: "c1", Gateway: "bench/http", Locality: benchClusters[0].Locality}

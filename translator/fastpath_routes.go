@@ -164,7 +164,6 @@ func (st *routeState) apply(new *model.Snapshot, changed map[string]bool) *Route
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
 		routeClusters:       map[*model.HTTPRoute][]string{},
-		placed:              map[*routeEntry]bool{},
 	}
 	p := st.p
 	b.idx = newGatewayIndex(new, scratch, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })

@@ -26,7 +26,6 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
 		routeClusters:       map[*model.HTTPRoute][]string{},
-		placed:              map[*routeEntry]bool{},
 	}
 	b.idx = newGatewayIndex(w, r, func(gw *model.Gateway) bool { return servedBy(gw, p.Cluster) && p.ServesGateway(gw.Namespace, gw.Name) })
 	reportProxyGateway(w, p, r)
@@ -67,7 +66,7 @@ type gatewayBuilder struct {
 	ports    map[uint32][]gwListener
 	attached map[uint32][]attachment
 	// placed are the entries whose Envoy route is in a virtual host
-	// already (placeRoute).
+	// already (placeRoute makes it on first use).
 	placed map[*routeEntry]bool
 }
 
@@ -239,6 +238,9 @@ func (b *gatewayBuilder) virtualHost(port uint32, rc, h string, attached []attac
 // of a large gateway.
 func (b *gatewayBuilder) placeRoute(e *routeEntry, port uint32) *routev3.Route {
 	if !e.listenerPort && !b.placed[e] {
+		if b.placed == nil {
+			b.placed = map[*routeEntry]bool{}
+		}
 		b.placed[e] = true
 		return e.envoy
 	}

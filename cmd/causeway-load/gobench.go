@@ -21,7 +21,7 @@ type goBench struct {
 
 // benchPackages and patterns are what the table needs.
 var benchRuns = []struct{ pkg, pattern string }{
-	{"./translator", "BenchmarkTranslate$"},
+	{"./translator", "BenchmarkTranslate$|BenchmarkGatewayTranslate$|BenchmarkGatewayStatuses$"},
 	{"./xds", "BenchmarkEndpointFastPath$|BenchmarkFullPush|BenchmarkMarshalFloor"},
 }
 

@@ -80,6 +80,7 @@ func (r *results) rows() []row {
 	} else {
 		rows = append(rows, row{"full push relative to marshalling floor", "≤ 3×", "not measured (--go-bench)"})
 	}
+	rows = append(rows, gatewayRows(r)...)
 	if b := findBench(r.GoBench, "BenchmarkTranslateManifests", ""); b != nil {
 		rows = append(rows, row{"offline translate, in-process benchmark (" + b.Name + ")", "", fmt.Sprintf("%.1f ms/op, %.0f MB/op", b.NsPerOp/1e6, b.BytesPerOp/1e6)})
 	}
