@@ -233,9 +233,13 @@ func vdShape(h *hasher, i int, vd *VirtualDestination) uint64 {
 // sameStructure compares everything but the Services and the
 // VirtualDestinations (shapeHash covers those).
 func sameStructure(old, new *Snapshot) bool {
+	return sameStructureBesidesRoutes(old, new) && reflect.DeepEqual(old.httpRoutes, new.httpRoutes)
+}
+
+// sameStructureBesidesRoutes is sameStructure but for the HTTPRoutes.
+func sameStructureBesidesRoutes(old, new *Snapshot) bool {
 	return reflect.DeepEqual(old.clusters, new.clusters) &&
 		reflect.DeepEqual(old.gateways, new.gateways) &&
-		reflect.DeepEqual(old.httpRoutes, new.httpRoutes) &&
 		reflect.DeepEqual(old.referenceGrants, new.referenceGrants) &&
 		reflect.DeepEqual(old.externalServices, new.externalServices) &&
 		reflect.DeepEqual(old.failoverPolicies, new.failoverPolicies) &&

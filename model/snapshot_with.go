@@ -6,12 +6,13 @@ import (
 	"sort"
 )
 
-// Changes are new contents for Services and VirtualDestinations that a
-// snapshot already has, each found by its key (Service.Key; namespace and
-// name of a VirtualDestination).
+// Changes are new contents for Services, VirtualDestinations and
+// HTTPRoutes that a snapshot already has, each found by its key
+// (Service.Key; namespace and name of the others).
 type Changes struct {
 	Services            []Service
 	VirtualDestinations []VirtualDestination
+	HTTPRoutes          []*HTTPRoute
 }
 
 // With returns the snapshot NewSnapshot would make of s's world with the
@@ -30,7 +31,19 @@ func (s *Snapshot) With(c Changes) (snap *Snapshot, ok bool) {
 	if !ok {
 		return nil, false
 	}
+	routeAt, ok := s.routePositions(c.HTTPRoutes)
+	if !ok {
+		return nil, false
+	}
 	t := *s
+	if len(routeAt) > 0 {
+		// Unchanged routes stay shared, so HTTPRoutesOnlyDiff compares
+		// them by pointer.
+		t.httpRoutes = slices.Clone(s.httpRoutes)
+		for j, i := range routeAt {
+			t.httpRoutes[i] = c.HTTPRoutes[j].DeepCopy()
+		}
+	}
 	h := newHasher()
 	if len(svcAt) > 0 {
 		t.replaceServices(s, copyServices(c.Services), svcAt, h)
@@ -103,6 +116,23 @@ func (s *Snapshot) vdPositions(changed []VirtualDestination) ([]int, bool) {
 		want := changed[j].Namespace + "/" + changed[j].Name
 		i := sort.Search(len(vds), func(i int) bool { return key(i) >= want })
 		if i == len(vds) || key(i) != want || (i+1 < len(vds) && key(i+1) == want) || seen[i] {
+			return nil, false
+		}
+		seen[i] = true
+		at[j] = i
+	}
+	return at, true
+}
+
+// routePositions finds the position of each HTTPRoute of changed in s, by
+// binary search: they are sorted by namespace/name.
+func (s *Snapshot) routePositions(changed []*HTTPRoute) ([]int, bool) {
+	routes := s.httpRoutes
+	at := make([]int, len(changed))
+	seen := make(map[int]bool, len(changed))
+	for j, r := range changed {
+		i := sort.Search(len(routes), func(i int) bool { return compareRouteKeys(routes[i], r) >= 0 })
+		if i == len(routes) || compareRouteKeys(routes[i], r) != 0 || (i+1 < len(routes) && compareRouteKeys(routes[i+1], r) == 0) || seen[i] {
 			return nil, false
 		}
 		seen[i] = true

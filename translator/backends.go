@@ -329,8 +329,9 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 
 // useCluster keeps the Service cluster name (if it is one) in the output:
 // called for the backends and mirrors of rules that are served.
-func (b *gatewayBuilder) useCluster(name string) {
+func (b *gatewayBuilder) useCluster(route *model.HTTPRoute, name string) {
 	if b.serviceClusters[name] != nil {
 		b.usedServiceClusters[name] = true
+		b.routeClusters[route] = append(b.routeClusters[route], name)
 	}
 }

@@ -3,10 +3,15 @@
 // endpoints and secrets. Translate is a pure function: same input, same
 // output, sorted by name; it never fails, it reports bad input as
 // Diagnostics and degrades only the object at fault (a route to a missing
-// backend answers 500). It does keep one thing: the endpoint fast path's
-// index of the world's structure for the proxy's class, in a small cache
-// (fastpath.go), so that LoadAssignments after an endpoints-only change
-// (EndpointsOnlyChange) costs only the assignments it rebuilds.
+// backend answers 500). It does keep two things, in small caches: the
+// endpoint fast path's index of the world's structure for the proxy's
+// class (fastpath.go), so that LoadAssignments after an endpoints-only
+// change (EndpointsOnlyChange) costs only the assignments it rebuilds; and
+// a gateway class's route attachments per listener port and Service
+// cluster uses per route (fastpath_routes*.go), so that RouteUpdates after
+// an HTTPRoutes-only change (HTTPRoutesOnlyChange) rebuilds only the
+// virtual hosts the changed routes cover, with the code Translate runs
+// (gatewayBuilder.virtualHost), byte-identical to a full translation.
 //
 // Three proxy roles: a gateway proxy serves Gateways and their HTTPRoutes;
 // an east-west proxy forwards mTLS from other clusters to its own; a

@@ -24,6 +24,7 @@ func buildGateway(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r *R
 	reportProxyGateway(w, p, r)
 	ports := b.listenersByPort()
 	attached := b.attachRoutes()
+	b.ports, b.attached = ports, attached
 	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		r.Listeners = append(r.Listeners, b.portListener(port, ports[port]))
 		r.Routes = append(r.Routes, gatewayRouteConfig(port, b.virtualHosts(port, ports[port], attached[port])))
@@ -42,6 +43,7 @@ func newRouteBuilder(w *model.Snapshot, p model.Proxy, claims *hostPortClaims, r
 		serviceClusters:     map[string]*builtCluster{},
 		usedServiceClusters: map[string]bool{},
 		entries:             map[*model.HTTPRoute][]*routeEntry{},
+		routeClusters:       map[*model.HTTPRoute][]string{},
 	}
 }
 
@@ -69,6 +71,13 @@ type gatewayBuilder struct {
 	// entries caches each HTTPRoute's translated rules, so that a route
 	// attached to several ports or hostnames is resolved (and diagnosed) once.
 	entries map[*model.HTTPRoute][]*routeEntry
+	// routeClusters are the Service clusters each route's served rules
+	// use (for the route fast path's reference counts).
+	routeClusters map[*model.HTTPRoute][]string
+	// ports and attached are what buildGateway computed: the listeners
+	// and the route attachments of each port (for the route fast path).
+	ports    map[uint32][]gwListener
+	attached map[uint32][]attachment
 	// placed are the entries whose Envoy route is in a virtual host
 	// already (placeRoute makes it on first use).
 	placed map[*routeEntry]bool
@@ -113,44 +122,54 @@ func (b *gatewayBuilder) listenersByPort() map[uint32][]gwListener {
 func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 	out := map[uint32][]attachment{}
 	for _, route := range b.w.HTTPRoutes() {
-		obj := "HTTPRoute " + route.Namespace + "/" + route.Name
-		hosts, hostsSet := routeHostnames(route, b.r)
-		perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
-		for j, ref := range route.Spec.ParentRefs {
-			field := fmt.Sprintf("spec.parentRefs[%d]", j)
-			pa := b.idx.attachParent(route, ref, hosts, hostsSet)
-			switch {
-			case pa.notGateway && meshParentKind(ref) != meshParentNone:
-				continue // a mesh parent: client proxies' (client_mesh.go)
-			case pa.notGateway:
-				b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
-				continue
-			case pa.foreign: // another controller's Gateway
-				continue
-			case pa.gw == nil:
-				b.r.report(obj, field, "%s", pa.message)
-				continue
-			case !pa.indexed: // a Gateway this proxy does not serve
-				continue
-			case len(pa.listeners) == 0:
-				b.r.report(obj, field, "%s", pa.message)
-			}
-			for _, lh := range pa.listeners {
-				if !lh.l.served() {
-					continue
-				}
-				port := uint32(lh.l.listener.Port)
-				if perPort[port] == nil {
-					perPort[port] = map[string][]string{}
-				}
-				lhost := cmp.Or(lh.l.hostname, anyHost)
-				perPort[port][lhost] = append(perPort[port][lhost], lh.hostnames...)
-			}
+		for port, as := range b.attachRoute(route) {
+			out[port] = append(out[port], as...)
 		}
-		for port, byListener := range perPort {
-			for _, lhost := range slices.Sorted(maps.Keys(byListener)) {
-				out[port] = append(out[port], attachment{route: route, listener: lhost, hostnames: sortedUnique(byListener[lhost])})
+	}
+	return out
+}
+
+// attachRoute is attachRoutes for one route: its attachments per port,
+// in listener hostname order.
+func (b *gatewayBuilder) attachRoute(route *model.HTTPRoute) map[uint32][]attachment {
+	obj := "HTTPRoute " + route.Namespace + "/" + route.Name
+	hosts, hostsSet := routeHostnames(route, b.r)
+	perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
+	for j, ref := range route.Spec.ParentRefs {
+		field := fmt.Sprintf("spec.parentRefs[%d]", j)
+		pa := b.idx.attachParent(route, ref, hosts, hostsSet)
+		switch {
+		case pa.notGateway && meshParentKind(ref) != meshParentNone:
+			continue // a mesh parent: client proxies' (client_mesh.go)
+		case pa.notGateway:
+			b.r.report(obj, field, "parent %s/%s is not a Gateway of %s; ignored", refString(ref.Group), refString(ref.Kind), gwv1.GroupName)
+			continue
+		case pa.foreign: // another controller's Gateway
+			continue
+		case pa.gw == nil:
+			b.r.report(obj, field, "%s", pa.message)
+			continue
+		case !pa.indexed: // a Gateway this proxy does not serve
+			continue
+		case len(pa.listeners) == 0:
+			b.r.report(obj, field, "%s", pa.message)
+		}
+		for _, lh := range pa.listeners {
+			if !lh.l.served() {
+				continue
 			}
+			port := uint32(lh.l.listener.Port)
+			if perPort[port] == nil {
+				perPort[port] = map[string][]string{}
+			}
+			lhost := cmp.Or(lh.l.hostname, anyHost)
+			perPort[port][lhost] = append(perPort[port][lhost], lh.hostnames...)
+		}
+	}
+	out := make(map[uint32][]attachment, len(perPort))
+	for port, byListener := range perPort {
+		for _, lhost := range slices.Sorted(maps.Keys(byListener)) {
+			out[port] = append(out[port], attachment{route: route, listener: lhost, hostnames: sortedUnique(byListener[lhost])})
 		}
 	}
 	return out
@@ -183,40 +202,48 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 	var out []*routev3.VirtualHost
 	var covering []coveringAttachment
 	for _, h := range sortedUnique(hosts) {
-		type ranked struct {
-			e    *routeEntry
-			spec hostSpecificity
-		}
 		covering = index.covering(listenerSet.mostSpecificCovering(h), h, covering)
-		var entries []ranked
-		for _, c := range covering {
-			for _, e := range b.routeEntries(attached[c.index].route) {
-				entries = append(entries, ranked{e, c.spec})
-			}
-		}
-		slices.SortStableFunc(entries, func(x, y ranked) int {
-			switch {
-			case x.spec.moreSpecific(y.spec):
-				return -1
-			case y.spec.moreSpecific(x.spec):
-				return 1
-			case x.e.precedes(y.e):
-				return -1
-			case y.e.precedes(x.e):
-				return 1
-			}
-			return 0
-		})
-		// The default retries are the virtual host's, once rather than on
-		// every route: a route's own policy replaces it (Envoy does not
-		// merge the two).
-		vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
-		for _, x := range entries {
-			vh.Routes = append(vh.Routes, b.placeRoute(x.e, port))
-		}
-		out = append(out, vh)
+		out = append(out, b.virtualHost(port, rc, h, attached, covering))
 	}
 	return out
+}
+
+// virtualHost builds the virtual host for hostname h of route
+// configuration rc from the attachments covering it (positions in
+// attached, the port's attachments in route order, with the specificity
+// of their covering hostname: attachmentIndex.covering).
+func (b *gatewayBuilder) virtualHost(port uint32, rc, h string, attached []attachment, covering []coveringAttachment) *routev3.VirtualHost {
+	type ranked struct {
+		e    *routeEntry
+		spec hostSpecificity
+	}
+	var entries []ranked
+	for _, c := range covering {
+		for _, e := range b.routeEntries(attached[c.index].route) {
+			entries = append(entries, ranked{e, c.spec})
+		}
+	}
+	slices.SortStableFunc(entries, func(x, y ranked) int {
+		switch {
+		case x.spec.moreSpecific(y.spec):
+			return -1
+		case y.spec.moreSpecific(x.spec):
+			return 1
+		case x.e.precedes(y.e):
+			return -1
+		case y.e.precedes(x.e):
+			return 1
+		}
+		return 0
+	})
+	// The default retries are the virtual host's, once rather than on
+	// every route: a route's own policy replaces it (Envoy does not
+	// merge the two).
+	vh := &routev3.VirtualHost{Name: gatewayVirtualHostName(rc, h), Domains: []string{h}, RetryPolicy: defaultRetryPolicy()}
+	for _, x := range entries {
+		vh.Routes = append(vh.Routes, b.placeRoute(x.e, port))
+	}
+	return vh
 }
 
 // placeRoute returns e's Envoy route for a virtual host on port. The
@@ -269,10 +296,10 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 		mirrors := b.mirrorPolicies(route, cr)
 		if ok {
 			for _, wb := range backends {
-				b.useCluster(wb.cluster)
+				b.useCluster(route, wb.cluster)
 			}
 			for _, m := range mirrors {
-				b.useCluster(m.GetCluster())
+				b.useCluster(route, m.GetCluster())
 			}
 		}
 		matches := rule.Matches

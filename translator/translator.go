@@ -73,7 +73,8 @@ type Credentials struct {
 
 // Translate builds the resources for proxy p from world w. It also leaves
 // behind the endpoint fast path's index of w for p's class (see
-// LoadAssignments), assembled from what the translation computed.
+// LoadAssignments) and the route fast path's state (see RouteUpdates),
+// assembled from what the translation computed.
 func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 	r := &Resources{}
 	input := w
@@ -84,7 +85,9 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 		policies := buildOutbound(w, p, trustDomainOf(creds), claims, r)
 		buildFederatedOutbound(w, p, trustDomainOf(creds), claims, r)
 		gateway := buildGateway(w, p, claims, r)
-		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, policies, gateway))
+		st := fast.structureOf(w, claims)
+		rememberIndex(input, p, newFastIndex(st, p, policies, gateway))
+		rememberRouteState(input, p, w != input, st.claims, gateway)
 	case model.RoleEastWest:
 		buildEastWest(w, p, trustDomainOf(creds), claims, r)
 		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, nil, nil))

@@ -61,22 +61,33 @@ func (s *Server) rebuildAll() {
 	defer s.mu.Unlock()
 	world := s.store.Load()
 	// Classes built from the same world share one diff.
-	type diff struct {
-		changed map[model.ServiceKey]bool
-		ok      bool
-	}
-	diffs := map[*model.Snapshot]diff{}
+	diffs := map[*model.Snapshot]worldDiff{}
 	for _, c := range s.classes {
 		if c.invalid {
 			continue
 		}
 		d, seen := diffs[c.world]
-		if !seen && c.world != nil && s.endpointsOnly != nil {
-			d.changed, d.ok = s.endpointsOnly(c.world, world)
+		if !seen && c.world != nil {
+			if s.endpointsOnly != nil {
+				d.endpoints, d.endpointsOnly = s.endpointsOnly(c.world, world)
+			}
+			if !d.endpointsOnly && s.routesOnly != nil {
+				d.routes, d.routesOnly = s.routesOnly(c.world, world)
+			}
 			diffs[c.world] = d
 		}
-		s.updateLocked(c, world, d.changed, d.ok)
+		s.updateLocked(c, world, d)
 	}
+}
+
+// worldDiff is how a new world differs from the one a class was built
+// from: only in the endpoints of some Services, or only in some HTTPRoutes
+// (namespace/name), as far as the fast paths' checks tell.
+type worldDiff struct {
+	endpoints     map[model.ServiceKey]bool
+	endpointsOnly bool
+	routes        map[string]bool
+	routesOnly    bool
 }
 
 // renewDue rebuilds the classes whose certificate is due for renewal, or
@@ -170,15 +181,47 @@ func (s *Server) publishLocked(c *class, snap *classSnapshot, start time.Time) b
 }
 
 // updateLocked brings c up to date with world: through the endpoint fast
-// path when world differs from c's last built world only in the endpoints
-// of the Services in changed (ok true), else by a full rebuild.
-func (s *Server) updateLocked(c *class, world *model.Snapshot, changed map[model.ServiceKey]bool, ok bool) {
-	if ok && c.snap != nil && c.world != nil && c.rejected == "" && s.loadAssignments != nil {
-		if s.fastPathLocked(c, world, changed) {
-			return
+// path when world differs from c's last built world only in endpoints,
+// through the route fast path when only in HTTPRoutes, else by a full
+// rebuild.
+func (s *Server) updateLocked(c *class, world *model.Snapshot, d worldDiff) {
+	if c.snap != nil && c.world != nil && c.rejected == "" {
+		switch {
+		case d.endpointsOnly && s.loadAssignments != nil:
+			if s.fastPathLocked(c, world, d.endpoints) {
+				return
+			}
+		case d.routesOnly && s.routeUpdates != nil:
+			if s.routePathLocked(c, world, d.routes) {
+				return
+			}
 		}
 	}
 	s.buildLocked(c, world)
+}
+
+// routePathLocked rebuilds only the route configurations, virtual hosts
+// and clusters the changed HTTPRoutes affect and publishes a snapshot that
+// shares every other resource (and its version) with the last one. It
+// reports false when a full rebuild is needed instead.
+func (s *Server) routePathLocked(c *class, world *model.Snapshot, changed map[string]bool) bool {
+	start := time.Now()
+	u, ok := s.routeUpdates(c.world, world, c.proxy, changed)
+	s.metrics.translation.WithLabelValues("routes").Observe(time.Since(start).Seconds())
+	if !ok {
+		return false
+	}
+	start = time.Now()
+	snap, n, err := c.snap.withRoutes(u)
+	if err != nil {
+		s.log.Debug("route fast path not applicable; rebuilding the class", "class", clip(c.key), "error", err)
+		return false
+	}
+	if n > 0 && !s.publishLocked(c, snap, start) {
+		return true // the cache refused it; a full rebuild would fare no better
+	}
+	c.world = world
+	return true
 }
 
 // fastPathLocked recomputes only the load assignments of the changed

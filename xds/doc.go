@@ -88,6 +88,23 @@
 // A fast-path result naming a cluster the snapshot lacks, or failing
 // validation, falls back to a full rebuild.
 //
+// # Route fast path
+//
+// When the new world differs from a class's last one only in HTTPRoutes
+// (translator.HTTPRoutesOnlyChange), translator.RouteUpdates names the
+// changed route configurations by their virtual hosts, with only the
+// rebuilt ones as messages, and the Service clusters (with load
+// assignments) that come into or go out of use. A gateway port's route
+// configuration holds a virtual host per hostname, so it is as large as
+// the world: the patched configuration's encoding reuses every unchanged
+// virtual host's encoding from the last one (snapshot_routes.go: fields
+// are written in field number order and a repeated field is a run of
+// length-prefixed encodings), so only the rebuilt virtual hosts are
+// marshalled and validated; the new encoding is hashed whole. Every other
+// resource keeps its item and version. East-west classes, which serve no
+// routes, publish nothing. A patch that does not fit the snapshot falls
+// back to a full rebuild.
+//
 // # Handoff
 //
 // An endpoint change is handed over in order between gateways and east-west

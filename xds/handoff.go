@@ -96,13 +96,12 @@ func (s *Server) publishHandoff(world *model.Snapshot) []handoffTarget {
 		if c.proxy.Role == model.RoleEastWest {
 			next = h.EastWest
 		}
-		var changed map[model.ServiceKey]bool
-		ok := false
+		var d worldDiff
 		if s.endpointsOnly != nil {
-			changed, ok = s.endpointsOnly(c.world, next)
+			d.endpoints, d.endpointsOnly = s.endpointsOnly(c.world, next)
 		}
 		before := c.snap
-		s.updateLocked(c, next, changed, ok)
+		s.updateLocked(c, next, d)
 		if c.snap != before {
 			targets = append(targets, handoffTarget{class: c.key, snap: c.snap})
 		}

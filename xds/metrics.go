@@ -75,7 +75,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "causeway_translation_seconds",
-			Help:    "Time to translate one proxy class: scope=full for a whole translation, scope=endpoints for the endpoint fast path (load assignments of the changed Services only).",
+			Help:    "Time to translate one proxy class: scope=full for a whole translation, scope=endpoints for the endpoint fast path (load assignments of the changed Services only), scope=routes for the route fast path (virtual hosts of the changed HTTPRoutes only).",
 			Buckets: latencyBuckets,
 		}, []string{"scope"}),
 		push: prometheus.NewHistogram(prometheus.HistogramOpts{

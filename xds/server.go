@@ -122,6 +122,11 @@ type Server struct {
 	// turns it off.
 	endpointsOnly   func(old, new *model.Snapshot) (map[model.ServiceKey]bool, bool)
 	loadAssignments func(*model.Snapshot, model.Proxy, map[model.ServiceKey]bool) []*endpointv3.ClusterLoadAssignment
+	// routesOnly and routeUpdates are the route fast path
+	// (translator.HTTPRoutesOnlyChange and translator.RouteUpdates); nil
+	// turns it off.
+	routesOnly   func(old, new *model.Snapshot) (map[string]bool, bool)
+	routeUpdates func(old, new *model.Snapshot, p model.Proxy, changed map[string]bool) (*translator.RouteUpdate, bool)
 	// conv times ACKs against publications (causeway_convergence_seconds).
 	conv                       convergence
 	debounceQuiet, debounceMax time.Duration
@@ -200,6 +205,8 @@ func NewServer(opts Options) (*Server, error) {
 
 		endpointsOnly:   translator.EndpointsOnlyChange,
 		loadAssignments: translator.LoadAssignments,
+		routesOnly:      translator.HTTPRoutesOnlyChange,
+		routeUpdates:    translator.RouteUpdates,
 		debounceQuiet:   opts.DebounceQuiet,
 		debounceMax:     opts.DebounceMax,
 		sourceDebounced: opts.SourceDebounced,

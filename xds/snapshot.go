@@ -95,6 +95,11 @@ func encode(name string, m proto.Message) ([]byte, digest, error) {
 	if err != nil {
 		return nil, digest{}, fmt.Errorf("%s: %w", name, err)
 	}
+	return b, digestOf(name, b), nil
+}
+
+// digestOf digests a resource's name and encoding.
+func digestOf(name string, b []byte) digest {
 	h := sha256.New()
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(name)))
@@ -103,7 +108,7 @@ func encode(name string, m proto.Message) ([]byte, digest, error) {
 	h.Write(b)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
-	return b, digest{hi: binary.BigEndian.Uint64(sum[0:8]), lo: binary.BigEndian.Uint64(sum[8:16]), size: len(b)}, nil
+	return digest{hi: binary.BigEndian.Uint64(sum[0:8]), lo: binary.BigEndian.Uint64(sum[8:16]), size: len(b)}
 }
 
 // String is the resource version.

@@ -22,7 +22,7 @@ type goBench struct {
 // benchPackages and patterns are what the table needs.
 var benchRuns = []struct{ pkg, pattern string }{
 	{"./translator", "BenchmarkTranslate$|BenchmarkGatewayTranslate$|BenchmarkGatewayStatuses$"},
-	{"./xds", "BenchmarkEndpointFastPath$|BenchmarkFullPush|BenchmarkMarshalFloor"},
+	{"./xds", "BenchmarkEndpointFastPath$|BenchmarkRouteFastPath$|BenchmarkFullPush|BenchmarkMarshalFloor"},
 }
 
 func runGoBenchmarks(ctx context.Context) ([]goBench, error) {

@@ -43,6 +43,9 @@ type options struct {
 	// deadline ends measuring more changes (each run keeps at least one).
 	deadline time.Time
 	soak     soakOptions
+	// routeScale is the route run's HTTPRoute count (0: no route run),
+	// routeChanges the single-route changes it measures.
+	routeScale, routeChanges int
 }
 
 func main() {
@@ -65,6 +68,8 @@ func main() {
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
 	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
+	flag.IntVar(&o.routeScale, "route-scale", 10000, "HTTPRoutes in the route run (one Gateway listener, a Service of --eps endpoints per route; --clients RDS clients); 0: no route run")
+	flag.IntVar(&o.routeChanges, "route-changes", 3, "single-route changes measured in the route run")
 	flag.DurationVar(&o.soak.duration, "soak", 0, "soak for this long: serve a world to --soak-clients clients while making --soak-rate endpoint changes per second, then check every client holds the final world and serve's goroutines and memory stayed flat (0: no soak)")
 	flag.IntVar(&o.soak.rate, "soak-rate", 100, "endpoint changes per second during the soak")
 	flag.IntVar(&o.soak.clients, "soak-clients", 1000, "ADS clients during the soak (half state-of-the-world, half delta; at least 2)")
@@ -184,6 +189,16 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 		res.Scales = append(res.Scales, s)
+	}
+	if o.routeScale > 0 {
+		t0 := time.Now()
+		rr, err := runRoutes(ctx, o, o.routeScale)
+		if err != nil {
+			rr.Error = err.Error()
+			fmt.Fprintln(os.Stderr, "route run:", err)
+		}
+		res.Routes.Run = &rr
+		logPhase("route run", time.Since(t0))
 	}
 	if o.kube {
 		t0 := time.Now()

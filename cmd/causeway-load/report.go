@@ -22,6 +22,7 @@ type results struct {
 	Translate           *translateResult `json:"translate,omitempty"`
 	GoBench             []goBench        `json:"go_benchmarks,omitempty"`
 	Soak                *soakResult      `json:"soak,omitempty"`
+	Routes              routeFigures     `json:"routes"`
 	PNG                 string           `json:"png,omitempty"`
 }
 
@@ -89,6 +90,7 @@ func (r *results) rows() []row {
 	} else {
 		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
 	}
+	rows = append(rows, routeRows(r)...)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.rows()...)
 	}

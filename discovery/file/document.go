@@ -28,11 +28,12 @@ type docResult struct {
 	// object into the world; add is nil when the document has problems.
 	key string
 	add func(p *parser, d docRef)
-	// service and vd are the object of a valid Service or
-	// VirtualDestination document (without its Age.Seq), for a snapshot
-	// made from the last (docCache.snapshot).
+	// service, vd and route are the object of a valid Service,
+	// VirtualDestination (without its Age.Seq) or HTTPRoute document, for
+	// a snapshot made from the last (docCache.snapshot).
 	service *serviceBuild
 	vd      *model.VirtualDestination
+	route   *model.HTTPRoute
 }
 
 // docError is a problem of a document, kept apart from the document's

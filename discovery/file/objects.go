@@ -310,6 +310,7 @@ func (dp *docParser) parseHTTPRoute(data []byte) {
 	ok := dp.checkName(r.Name)
 	r.Namespace = dp.ref.namespace
 	if ok {
+		dp.route = &r
 		dp.accept(fmt.Sprintf("HTTPRoute %s/%s", r.Namespace, r.Name), func(p *parser, _ docRef) {
 			p.world.HTTPRoutes = append(p.world.HTTPRoutes, &r)
 		})

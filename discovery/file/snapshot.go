@@ -4,8 +4,8 @@ import "github.com/causeway-dev/causeway/model"
 
 // snapshot is model.NewSnapshot(w), w being the world parsed (without
 // errors) from docs, made from the snapshot of the last such world when
-// the documents differ from its documents only in the contents of Services
-// and VirtualDestinations at the same places: then its cost grows with the
+// the documents differ from its documents only in the contents of Services,
+// VirtualDestinations and HTTPRoutes at the same places: then its cost grows with the
 // documents that changed, not with the world. A nil cache remembers nothing.
 func (c *docCache) snapshot(w model.World, docs []*docResult) *model.Snapshot {
 	if c == nil {
@@ -33,7 +33,7 @@ func (c *docCache) snapshot(w model.World, docs []*docResult) *model.Snapshot {
 // changedObjects returns the new contents of the objects of docs, the
 // documents of a world parsed without errors, where they differ from last:
 // ok is false unless every document is last's (the same parse) or, at the
-// same place, a Service or VirtualDestination with the same key. Then the
+// same place, a Service, VirtualDestination or HTTPRoute with the same key. Then the
 // two worlds differ only in those objects: a document's number and what
 // it adds depend only on its place, its bytes and (a Service's) its
 // cluster, which did not change.
@@ -59,6 +59,8 @@ func changedObjects(last, docs []*docResult) (changes model.Changes, ok bool) {
 			vd := *r.vd
 			vd.Age.Seq = index
 			changes.VirtualDestinations = append(changes.VirtualDestinations, vd)
+		case r.route != nil:
+			changes.HTTPRoutes = append(changes.HTTPRoutes, r.route)
 		default:
 			return model.Changes{}, false
 		}
@@ -66,7 +68,7 @@ func changedObjects(last, docs []*docResult) (changes model.Changes, ok bool) {
 	return changes, true
 }
 
-// replaceable is a valid Service or VirtualDestination document.
+// replaceable is a valid Service, VirtualDestination or HTTPRoute document.
 func replaceable(r *docResult) bool {
-	return r.syntax == "" && len(r.errs) == 0 && r.add != nil && (r.service != nil || r.vd != nil)
+	return r.syntax == "" && len(r.errs) == 0 && r.add != nil && (r.service != nil || r.vd != nil || r.route != nil)
 }
