@@ -215,9 +215,7 @@ func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterL
 	groups := s.ranked(prio)
 	cla := &endpointv3.ClusterLoadAssignment{
 		ClusterName: name,
-		Policy: &endpointv3.ClusterLoadAssignment_Policy{
-			OverprovisioningFactor: wrapperspb.UInt32(overprovisioningFactor),
-		},
+		Policy:      assignmentPolicy,
 	}
 	n := len(groups)
 	lles := make([]endpointv3.LocalityLbEndpoints, n)
@@ -339,13 +337,22 @@ func (s *endpointSet) lbEndpoints(g *localityGroup) []*endpointv3.LbEndpoint {
 		lb.LoadBalancingWeight = &m.weight
 		if h.mtls {
 			// Selects the cluster's mTLS transport_socket_matches entry.
-			lb.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
-				transportSocketMatchFilter: mtlsMatch(),
-			}}
+			lb.Metadata = mtlsEndpointMetadata
 		}
 		out[i] = lb
 	}
 	return out
+}
+
+// mtlsEndpointMetadata is the metadata of every endpoint reached over
+// mTLS, shared by all of them (immutable, like edsShared).
+var mtlsEndpointMetadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
+	transportSocketMatchFilter: mtlsMatch(),
+}}
+
+// assignmentPolicy is every assignment's policy, shared (immutable).
+var assignmentPolicy = &endpointv3.ClusterLoadAssignment_Policy{
+	OverprovisioningFactor: wrapperspb.UInt32(overprovisioningFactor),
 }
 
 // compareAddr orders IP addresses numerically (127.0.1.9 before
