@@ -84,6 +84,9 @@ type endpointSet struct {
 	groups   []*localityGroup
 	byKey    map[groupKey]*localityGroup // set once there are many groups
 	gateways []clusterGateways
+	// localHint (when set) is the capacity of a new group's local
+	// addresses: the endpoints a group is expected to hold.
+	localHint int
 }
 
 type clusterGateways struct {
@@ -109,6 +112,9 @@ func (s *endpointSet) group(k groupKey) *localityGroup {
 		}
 	}
 	g := &localityGroup{groupKey: k}
+	if s.localHint > 0 {
+		g.local = make([]hostPort, 0, s.localHint)
+	}
 	s.groups = append(s.groups, g)
 	if s.byKey == nil && len(s.groups) > manyGroups {
 		s.byKey = make(map[groupKey]*localityGroup, len(s.groups))
@@ -186,6 +192,12 @@ type rankedGroup struct {
 // then locality, priorities compacted to 0..n-1. Each group keeps the
 // locality rule that set its level (for explanations).
 func (s *endpointSet) ranked(prio ranking) []rankedGroup {
+	if len(s.groups) == 1 {
+		// One group is level 0 whatever its raw priority (the common case
+		// of a Service in one locality: no maps, no sort).
+		_, rule := groupPriorityRule(prio, s.groups[0].groupKey)
+		return []rankedGroup{{g: s.groups[0], rule: rule}}
+	}
 	groups := make([]rankedGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
