@@ -78,7 +78,7 @@ func (c *routeCheck) addInvalid(reason gwv1.RouteConditionReason, msg string) {
 // approach for those: an invalid match is left out, a rule with an
 // invalid value answers 500 (see filters.go), the rest is served.
 func (c routeCheck) parentConditions(pa parentAttachment, refsReason gwv1.RouteConditionReason, refsMessage string) []metav1.Condition {
-	accepted := condition(string(gwv1.RouteConditionAccepted), pa.reason == gwv1.RouteReasonAccepted, pa.reason, pa.message)
+	accepted := condition(string(gwv1.RouteConditionAccepted), pa.reason == gwv1.RouteReasonAccepted, pa.reason, pa.conditionMessage())
 	if pa.reason == gwv1.RouteReasonAccepted && c.allInvalid {
 		accepted = condition(string(gwv1.RouteConditionAccepted), false, c.reason, "every rule is invalid: "+strings.Join(c.invalid, "; "))
 	}
