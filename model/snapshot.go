@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -311,7 +312,7 @@ func (s *Snapshot) Gateways() []*Gateway { return s.gateways }
 // Gateway returns the Gateway namespace/name or nil.
 func (s *Snapshot) Gateway(namespace, name string) *Gateway {
 	key := namespace + "/" + name
-	i, ok := slices.BinarySearchFunc(s.gateways, key, func(gw *Gateway, k string) int { return strings.Compare(gw.Namespace+"/"+gw.Name, k) })
+	i, ok := slices.BinarySearchFunc(s.gateways, key, func(gw *Gateway, k string) int { return compareJoined(gw.Namespace, gw.Name, k) })
 	if !ok {
 		return nil
 	}
@@ -366,7 +367,7 @@ func (s *Snapshot) Secrets() []Secret { return s.secrets }
 // Secret returns the named TLS Secret or nil.
 func (s *Snapshot) Secret(namespace, name string) *Secret {
 	key := namespace + "/" + name
-	i, ok := slices.BinarySearchFunc(s.secrets, key, func(sec Secret, k string) int { return strings.Compare(sec.Namespace+"/"+sec.Name, k) })
+	i, ok := slices.BinarySearchFunc(s.secrets, key, func(sec Secret, k string) int { return compareJoined(sec.Namespace, sec.Name, k) })
 	if !ok {
 		return nil
 	}
@@ -461,4 +462,21 @@ func sortByKey[T any](list []T, key func(*T) string) {
 		sorted[i] = list[j]
 	}
 	copy(list, sorted)
+}
+
+// compareJoined is strings.Compare(namespace+"/"+name, key) without
+// building the joined string (a lookup per HTTPRoute parentRef).
+func compareJoined(namespace, name, key string) int {
+	n := min(len(namespace), len(key))
+	if c := strings.Compare(namespace, key[:n]); c != 0 || n == len(key) {
+		if c == 0 { // key is a prefix of namespace: the joined string is longer
+			return 1
+		}
+		return c
+	}
+	rest := key[n:]
+	if rest[0] != '/' {
+		return cmp.Compare(byte('/'), rest[0])
+	}
+	return strings.Compare(name, rest[1:])
 }

@@ -168,9 +168,24 @@ type parentAttachment struct {
 	// does not serve); only then do listeners and reason mean anything.
 	indexed   bool
 	listeners []listenerHosts
-	// reason is the Accepted reason; message explains a refusal.
+	// reason is the Accepted reason; message explains a refusal (see
+	// conditionMessage).
 	reason  gwv1.RouteConditionReason
 	message string
+}
+
+// conditionMessage is the Accepted condition's message: message, or for an
+// attached route the listeners it attached to (built only here: the
+// translation of every route does not need it).
+func (pa parentAttachment) conditionMessage() string {
+	if pa.reason != gwv1.RouteReasonAccepted || len(pa.listeners) == 0 {
+		return pa.message
+	}
+	var names []string
+	for _, lh := range pa.listeners {
+		names = append(names, fmt.Sprintf("%q", lh.l.listener.Name))
+	}
+	return fmt.Sprintf("attached to Gateway %s/%s listener %s", pa.gw.Namespace, pa.gw.Name, strings.Join(names, ", "))
 }
 
 // attachParent finds the listeners parentRef ref of route attaches to.
@@ -213,12 +228,7 @@ func (idx *gatewayIndex) attachParent(route *model.HTTPRoute, ref gwv1.ParentRef
 	}
 	switch {
 	case len(pa.listeners) > 0:
-		pa.reason = gwv1.RouteReasonAccepted
-		var names []string
-		for _, lh := range pa.listeners {
-			names = append(names, fmt.Sprintf("%q", lh.l.listener.Name))
-		}
-		pa.message = fmt.Sprintf("attached to Gateway %s/%s listener %s", ns, gw.Name, strings.Join(names, ", "))
+		pa.reason = gwv1.RouteReasonAccepted // attachedMessage is the message
 	case hostMismatch:
 		pa.reason = gwv1.RouteReasonNoMatchingListenerHostname
 	case notAllowed:

@@ -275,7 +275,7 @@ func vdHasPort(vd *model.VirtualDestination, port uint32) bool {
 // reports the problems of backendRef filters).
 func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule gwv1.HTTPRouteRule, headers []headerFilters) ([]weightedBackend, bool) {
 	obj := "HTTPRoute " + route.Namespace + "/" + route.Name
-	ruleField := fmt.Sprintf("spec.rules[%d]", ruleIdx)
+	ruleField := ruleField(ruleIdx)
 	if len(rule.BackendRefs) == 0 {
 		b.r.report(obj, ruleField+".backendRefs", "rule has no backendRefs; matching requests get 500")
 		return nil, false
@@ -283,7 +283,7 @@ func (b *gatewayBuilder) resolveRule(route *model.HTTPRoute, ruleIdx int, rule g
 	ok := true
 	var out []weightedBackend
 	for j, ref := range rule.BackendRefs {
-		field := fmt.Sprintf("%s.backendRefs[%d]", ruleField, j)
+		field := subField(ruleField, "backendRefs", j)
 		weight := int32(1)
 		if ref.Weight != nil {
 			weight = *ref.Weight

@@ -25,23 +25,52 @@ const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolO
 // edsCluster is an EDS cluster fed over ADS, with locality weights honoured
 // (without locality_weighted_lb_config Envoy ignores them) and, when the
 // proxy has a bind address, upstream connections originating from it.
+//
+// Its sub-messages that are the same for every EDS cluster are shared by
+// all of them (see edsShared): set a field of the cluster itself to change
+// one, never a field inside them.
 func edsCluster(name string, p model.Proxy) *clusterv3.Cluster {
 	c := &clusterv3.Cluster{
 		Name:                 name,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: viaADS()},
-		ConnectTimeout:       durationpb.New(connectTimeout),
-		CommonLbConfig: &clusterv3.Cluster_CommonLbConfig{
-			LocalityConfigSpecifier: &clusterv3.Cluster_CommonLbConfig_LocalityWeightedLbConfig_{
-				LocalityWeightedLbConfig: &clusterv3.Cluster_CommonLbConfig_LocalityWeightedLbConfig{},
-			},
-		},
-		CircuitBreakers: retryCircuitBreakers(),
+		ClusterDiscoveryType: edsShared.discoveryType,
+		EdsClusterConfig:     edsShared.edsConfig,
+		ConnectTimeout:       edsShared.connectTimeout,
+		CommonLbConfig:       edsShared.commonLb,
+		CircuitBreakers:      edsShared.circuitBreakers,
 	}
 	if p.BindAddress != "" {
 		c.UpstreamBindConfig = &corev3.BindConfig{SourceAddress: socketAddress(p.BindAddress, 0)}
 	}
 	return c
+}
+
+// edsShared holds the immutable sub-messages every EDS cluster has alike.
+// Building them for each of 100k Service clusters was a tenth of a large
+// gateway translation; the output is marshalled (concurrently is fine:
+// protobuf only reads them and caches sizes atomically), never changed in
+// place.
+var edsShared = struct {
+	discoveryType   *clusterv3.Cluster_Type
+	edsConfig       *clusterv3.Cluster_EdsClusterConfig
+	connectTimeout  *durationpb.Duration
+	commonLb        *clusterv3.Cluster_CommonLbConfig
+	circuitBreakers *clusterv3.CircuitBreakers
+}{
+	discoveryType:   &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+	edsConfig:       &clusterv3.Cluster_EdsClusterConfig{EdsConfig: viaADS()},
+	connectTimeout:  durationpb.New(connectTimeout),
+	commonLb:        localityWeightedLbConfig(),
+	circuitBreakers: retryCircuitBreakers(),
+}
+
+// localityWeightedLbConfig is an EDS cluster's common LB config: locality
+// weights honoured.
+func localityWeightedLbConfig() *clusterv3.Cluster_CommonLbConfig {
+	return &clusterv3.Cluster_CommonLbConfig{
+		LocalityConfigSpecifier: &clusterv3.Cluster_CommonLbConfig_LocalityWeightedLbConfig_{
+			LocalityWeightedLbConfig: &clusterv3.Cluster_CommonLbConfig_LocalityWeightedLbConfig{},
+		},
+	}
 }
 
 // useHTTP2 makes the cluster speak HTTP/2 upstream, which gRPC backends need.

@@ -84,6 +84,9 @@ type endpointSet struct {
 	groups   []*localityGroup
 	byKey    map[groupKey]*localityGroup // set once there are many groups
 	gateways []clusterGateways
+	// localHint (when set) is the capacity of a new group's local
+	// addresses: the endpoints a group is expected to hold.
+	localHint int
 }
 
 type clusterGateways struct {
@@ -109,6 +112,9 @@ func (s *endpointSet) group(k groupKey) *localityGroup {
 		}
 	}
 	g := &localityGroup{groupKey: k}
+	if s.localHint > 0 {
+		g.local = make([]hostPort, 0, s.localHint)
+	}
 	s.groups = append(s.groups, g)
 	if s.byKey == nil && len(s.groups) > manyGroups {
 		s.byKey = make(map[groupKey]*localityGroup, len(s.groups))
@@ -186,6 +192,12 @@ type rankedGroup struct {
 // then locality, priorities compacted to 0..n-1. Each group keeps the
 // locality rule that set its level (for explanations).
 func (s *endpointSet) ranked(prio ranking) []rankedGroup {
+	if len(s.groups) == 1 {
+		// One group is level 0 whatever its raw priority (the common case
+		// of a Service in one locality: no maps, no sort).
+		_, rule := groupPriorityRule(prio, s.groups[0].groupKey)
+		return []rankedGroup{{g: s.groups[0], rule: rule}}
+	}
 	groups := make([]rankedGroup, 0, len(s.groups))
 	raw := make([]uint32, 0, len(s.groups))
 	for _, g := range s.groups {
@@ -215,9 +227,7 @@ func (s *endpointSet) assignment(name string, prio ranking) *endpointv3.ClusterL
 	groups := s.ranked(prio)
 	cla := &endpointv3.ClusterLoadAssignment{
 		ClusterName: name,
-		Policy: &endpointv3.ClusterLoadAssignment_Policy{
-			OverprovisioningFactor: wrapperspb.UInt32(overprovisioningFactor),
-		},
+		Policy:      assignmentPolicy,
 	}
 	n := len(groups)
 	lles := make([]endpointv3.LocalityLbEndpoints, n)
@@ -339,13 +349,22 @@ func (s *endpointSet) lbEndpoints(g *localityGroup) []*endpointv3.LbEndpoint {
 		lb.LoadBalancingWeight = &m.weight
 		if h.mtls {
 			// Selects the cluster's mTLS transport_socket_matches entry.
-			lb.Metadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
-				transportSocketMatchFilter: mtlsMatch(),
-			}}
+			lb.Metadata = mtlsEndpointMetadata
 		}
 		out[i] = lb
 	}
 	return out
+}
+
+// mtlsEndpointMetadata is the metadata of every endpoint reached over
+// mTLS, shared by all of them (immutable, like edsShared).
+var mtlsEndpointMetadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{
+	transportSocketMatchFilter: mtlsMatch(),
+}}
+
+// assignmentPolicy is every assignment's policy, shared (immutable).
+var assignmentPolicy = &endpointv3.ClusterLoadAssignment_Policy{
+	OverprovisioningFactor: wrapperspb.UInt32(overprovisioningFactor),
 }
 
 // compareAddr orders IP addresses numerically (127.0.1.9 before

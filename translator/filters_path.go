@@ -114,7 +114,7 @@ func preciseHostname(h *gwv1.PreciseHostname, field string) (string, []ruleProbl
 		return "", nil
 	}
 	host := strings.ToLower(string(*h))
-	if len(host) > 253 || strings.HasPrefix(host, "*") || !hostnamePattern.MatchString(host) {
+	if len(host) > 253 || !hostnameLabelsValid(host) {
 		return "", []ruleProblem{invalidValue(field, "hostname %q is not a valid hostname (no wildcards)", *h)}
 	}
 	return host, nil

@@ -2,7 +2,6 @@ package translator
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -136,7 +135,7 @@ func (b *gatewayBuilder) attachRoute(route *model.HTTPRoute) map[uint32][]attach
 	hosts, hostsSet := routeHostnames(route, b.r)
 	perPort := map[uint32]map[string][]string{} // port → listener hostname → route hostnames
 	for j, ref := range route.Spec.ParentRefs {
-		field := fmt.Sprintf("spec.parentRefs[%d]", j)
+		field := fieldIndex("spec.parentRefs", j)
 		pa := b.idx.attachParent(route, ref, hosts, hostsSet)
 		switch {
 		case pa.notGateway && meshParentKind(ref) != meshParentNone:
@@ -278,7 +277,7 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 	}
 	reportDuplicateRuleNames(route, b.r)
 	for i, rule := range route.Spec.Rules {
-		field := fmt.Sprintf("spec.rules[%d]", i)
+		field := ruleField(i)
 		if rule.SessionPersistence != nil {
 			b.r.report(obj, field+".sessionPersistence", "sessionPersistence is not supported; ignored")
 		}
@@ -307,7 +306,7 @@ func (b *gatewayBuilder) routeEntries(route *model.HTTPRoute) []*routeEntry {
 			matches = []gwv1.HTTPRouteMatch{defaultMatch}
 		}
 		for k, m := range matches {
-			rm, key, ferr := translateMatch(m, fmt.Sprintf("%s.matches[%d]", field, k))
+			rm, key, ferr := translateMatch(m, subField(field, "matches", k))
 			if ferr != nil {
 				b.r.report(obj, ferr.field, "%s; match ignored", ferr.message)
 				continue

@@ -159,12 +159,32 @@ func serviceCluster(w *model.Snapshot, p model.Proxy, svc *model.Service, port u
 		return nil, nil
 	}
 	name := ServiceClusterName(svc.Namespace, svc.Name, port)
-	set := endpointSetFor(serviceCandidates(w, p, svc, *sp, nil), nil, nil, labelSet{})
+	set := serviceEndpointSet(w, p, svc, *sp)
 	c := edsCluster(name, p)
 	if servicePortHTTP2(*sp) {
 		useHTTP2(c)
 	}
 	return c, set.assignment(name, flatPriority)
+}
+
+// serviceEndpointSet is endpointSetFor(serviceCandidates(w, p, svc, sp,
+// nil), nil, nil, labelSet{}) without the candidates in between (a large
+// gateway builds one per Service backend).
+func serviceEndpointSet(w *model.Snapshot, p model.Proxy, svc *model.Service, sp model.ServicePort) *endpointSet {
+	set := newEndpointSet()
+	if svc.Cluster != p.Cluster {
+		return set
+	}
+	set.localHint = len(svc.Endpoints)
+	cl := w.Cluster(svc.Cluster)
+	for i := range svc.Endpoints {
+		ep := &svc.Endpoints[i]
+		if !ep.Ready {
+			continue
+		}
+		set.addLocalRanked(groupKey{locality: endpointLocality(ep, cl), stale: ep.Stale}, ep.Address, servicePortTarget(sp, ep))
+	}
+	return set
 }
 
 // serviceCandidates are the endpoints of serviceCluster's assignment: svc's

@@ -5,6 +5,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -96,8 +97,11 @@ func applyOutlier(c *clusterv3.Cluster, cfg *v1alpha1.OutlierDetectionConfig) {
 		// does not show in YAML, but it is a decision, not an omission.
 		SplitExternalLocalOriginErrors: false,
 	}
-	if c.CommonLbConfig == nil {
-		c.CommonLbConfig = &clusterv3.Cluster_CommonLbConfig{}
+	// A copy: an EDS cluster's CommonLbConfig is shared (edsShared).
+	lb := &clusterv3.Cluster_CommonLbConfig{}
+	if c.CommonLbConfig != nil {
+		lb = proto.Clone(c.CommonLbConfig).(*clusterv3.Cluster_CommonLbConfig)
 	}
-	c.CommonLbConfig.HealthyPanicThreshold = &typev3.Percent{Value: 0}
+	lb.HealthyPanicThreshold = &typev3.Percent{Value: 0}
+	c.CommonLbConfig = lb
 }

@@ -3,6 +3,7 @@ package translator
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -81,9 +82,9 @@ func (a *routeEntry) precedes(b *routeEntry) bool {
 // Gateway API's CRD would refuse.
 func envoyRouteName(r *model.HTTPRoute, rule, match int) string {
 	if name := r.Spec.Rules[rule].Name; name != nil && *name != "" {
-		return fmt.Sprintf("%s/%s/rule/%d/%s/match/%d", r.Namespace, r.Name, rule, *name, match)
+		return r.Namespace + "/" + r.Name + "/rule/" + strconv.Itoa(rule) + "/" + string(*name) + "/match/" + strconv.Itoa(match)
 	}
-	return fmt.Sprintf("%s/%s/rule/%d/match/%d", r.Namespace, r.Name, rule, match)
+	return r.Namespace + "/" + r.Name + "/rule/" + strconv.Itoa(rule) + "/match/" + strconv.Itoa(match)
 }
 
 // reportDuplicateRuleNames reports rule names used twice in route: the
@@ -156,7 +157,7 @@ func translateMatch(m gwv1.HTTPRouteMatch, field string) (*routev3.RouteMatch, m
 	seen := map[string]bool{}
 	for k, h := range m.Headers {
 		name := strings.ToLower(string(h.Name))
-		hf := fmt.Sprintf("%s.headers[%d]", field, k)
+		hf := subField(field, "headers", k)
 		if !httpTokenPattern.MatchString(name) {
 			return nil, key, &fieldError{hf + ".name", fmt.Sprintf("header name %q is not a valid HTTP header name", h.Name)}
 		}
@@ -190,7 +191,7 @@ func translateMatch(m gwv1.HTTPRouteMatch, field string) (*routev3.RouteMatch, m
 	seen = map[string]bool{}
 	for k, q := range m.QueryParams {
 		name := string(q.Name) // query parameter names are case-sensitive
-		qf := fmt.Sprintf("%s.queryParams[%d]", field, k)
+		qf := subField(field, "queryParams", k)
 		if !httpTokenPattern.MatchString(name) {
 			return nil, key, &fieldError{qf + ".name", fmt.Sprintf("query parameter name %q is not valid", q.Name)}
 		}

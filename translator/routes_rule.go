@@ -1,8 +1,6 @@
 package translator
 
 import (
-	"fmt"
-
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -43,7 +41,7 @@ func compileRule(rule gwv1.HTTPRouteRule, field string) *compiledRule {
 	seen := map[gwv1.HTTPRouteFilterType]bool{}
 	var redirectField, rewriteField string
 	for k, f := range rule.Filters {
-		ff := fmt.Sprintf("%s.filters[%d]", field, k)
+		ff := subField(field, "filters", k)
 		if nonRepeatable[f.Type] && seen[f.Type] {
 			add([]ruleProblem{invalidValue(ff+".type", "filter %s is given more than once", f.Type)})
 			continue
@@ -98,7 +96,7 @@ func compileRule(rule gwv1.HTTPRouteRule, field string) *compiledRule {
 		add(checkPrefixModifier(cr.rewrite.path, rule.Matches, rewriteField, field))
 	}
 	for j, ref := range rule.BackendRefs {
-		h, p := backendRefFilters(ref.Filters, fmt.Sprintf("%s.backendRefs[%d]", field, j))
+		h, p := backendRefFilters(ref.Filters, subField(field, "backendRefs", j))
 		cr.backendHeaders = append(cr.backendHeaders, h)
 		add(p)
 	}

@@ -31,7 +31,7 @@ func checkRoute(route *model.HTTPRoute) routeCheck {
 	var c routeCheck
 	broken := 0
 	for i, rule := range route.Spec.Rules {
-		field := fmt.Sprintf("spec.rules[%d]", i)
+		field := ruleField(i)
 		cr := compileRule(rule, field)
 		c.mirrors = append(c.mirrors, cr.mirrors...)
 		ruleBroken := false
@@ -49,7 +49,7 @@ func checkRoute(route *model.HTTPRoute) routeCheck {
 		}
 		valid := 0
 		for k, m := range matches {
-			if _, _, ferr := translateMatch(m, fmt.Sprintf("%s.matches[%d]", field, k)); ferr != nil {
+			if _, _, ferr := translateMatch(m, subField(field, "matches", k)); ferr != nil {
 				c.addInvalid(gwv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s: %s (match dropped)", ferr.field, ferr.message))
 			} else {
 				valid++
@@ -78,7 +78,7 @@ func (c *routeCheck) addInvalid(reason gwv1.RouteConditionReason, msg string) {
 // approach for those: an invalid match is left out, a rule with an
 // invalid value answers 500 (see filters.go), the rest is served.
 func (c routeCheck) parentConditions(pa parentAttachment, refsReason gwv1.RouteConditionReason, refsMessage string) []metav1.Condition {
-	accepted := condition(string(gwv1.RouteConditionAccepted), pa.reason == gwv1.RouteReasonAccepted, pa.reason, pa.message)
+	accepted := condition(string(gwv1.RouteConditionAccepted), pa.reason == gwv1.RouteReasonAccepted, pa.reason, pa.conditionMessage())
 	if pa.reason == gwv1.RouteReasonAccepted && c.allInvalid {
 		accepted = condition(string(gwv1.RouteConditionAccepted), false, c.reason, "every rule is invalid: "+strings.Join(c.invalid, "; "))
 	}
