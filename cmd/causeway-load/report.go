@@ -22,6 +22,7 @@ type results struct {
 	Translate           *translateResult `json:"translate,omitempty"`
 	GoBench             []goBench        `json:"go_benchmarks,omitempty"`
 	Soak                *soakResult      `json:"soak,omitempty"`
+	ManyClusters        *clustersResult  `json:"many_clusters,omitempty"`
 	PNG                 string           `json:"png,omitempty"`
 }
 
@@ -88,6 +89,7 @@ func (r *results) rows() []row {
 	} else {
 		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
 	}
+	rows = append(rows, clustersRows(r.ManyClusters)...)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.rows()...)
 	}

@@ -261,3 +261,14 @@ func getOK(ctx context.Context, client *http.Client, url, token string) error {
 	}
 	return nil
 }
+
+// PID is the apiserver's process id, 0 while stopped (the load tool reads
+// its memory from /proc).
+func (c *Cluster) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil {
+		return 0
+	}
+	return c.proc.cmd.Process.Pid
+}

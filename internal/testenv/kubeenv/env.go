@@ -267,3 +267,6 @@ func (e *Env) logTails(t testing.TB) {
 		c.mu.Unlock()
 	}
 }
+
+// EtcdPID is etcd's process id.
+func (e *Env) EtcdPID() int { return e.etcd.cmd.Process.Pid }

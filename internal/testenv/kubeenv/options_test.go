@@ -47,6 +47,10 @@ func TestAddClustersWithOptions(t *testing.T) {
 		t.Errorf("added apiserver's command line %v lacks %s or its own etcd prefix", args, extra)
 	}
 
+	if added.PID() <= 0 || env.EtcdPID() <= 0 {
+		t.Errorf("PIDs: apiserver %d, etcd %d; want both set", added.PID(), env.EtcdPID())
+	}
+
 	ctx := ctxFor(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "only-in-added"}}
 	if _, err := added.Clientset().CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
