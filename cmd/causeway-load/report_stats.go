@@ -78,6 +78,17 @@ func findSpread(bs []goBench, name string) *benchSpread {
 	return nil
 }
 
+// findSpreadContaining is the first group under prefix whose name contains
+// sub, or nil.
+func findSpreadContaining(bs []goBench, prefix, sub string) *benchSpread {
+	for _, s := range medianSpread(bs, prefix) {
+		if strings.Contains(s.Name, sub) {
+			return &s
+		}
+	}
+	return nil
+}
+
 // trimProcs drops the "-2" GOMAXPROCS suffix go test adds to names.
 func trimProcs(name string) string {
 	i := strings.LastIndexByte(name, '-')

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,38 @@ func TestTrimProcs(t *testing.T) {
 	} {
 		if got := trimProcs(in); got != want {
 			t.Errorf("trimProcs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRowsUseMedians feeds -count=3 output to the table: the rows show
+// each benchmark's median and range, not its first run.
+func TestRowsUseMedians(t *testing.T) {
+	r := &results{GoBench: parseBench([]byte(`
+BenchmarkTranslate/vds=10000-2  1  300000000 ns/op  9000000 B/op  900 allocs/op
+BenchmarkTranslate/vds=10000-2  1  100000000 ns/op  7000000 B/op  700 allocs/op
+BenchmarkTranslate/vds=10000-2  1  200000000 ns/op  8000000 B/op  800 allocs/op
+BenchmarkEndpointFastPath/vds=1000-2  100  3000000 ns/op
+BenchmarkEndpointFastPath/vds=1000-2  100  1000000 ns/op
+BenchmarkEndpointFastPath/vds=1000-2  100  2000000 ns/op
+BenchmarkFullPush/warm/vds=1000-2  10  90000000 ns/op
+BenchmarkFullPush/warm/vds=1000-2  10  30000000 ns/op
+BenchmarkFullPush/warm/vds=1000-2  10  60000000 ns/op
+BenchmarkMarshalFloor/vds=1000-2  10  20000000 ns/op
+BenchmarkMarshalFloor/vds=1000-2  10  10000000 ns/op
+BenchmarkMarshalFloor/vds=1000-2  10  30000000 ns/op
+`))}
+	all := ""
+	for _, x := range r.rows() {
+		all += x.measured + "\n"
+	}
+	for _, want := range []string{
+		"200.0 ms (100.0–300.0, n=3), 800 allocs, 8.0 MB",
+		"vds=1000 2.00 ms (1.00–3.00, n=3)",
+		"warm/vds=1000 3.00× (60 / 20 ms)",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("table lacks %q:\n%s", want, all)
 		}
 	}
 }
