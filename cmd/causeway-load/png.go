@@ -103,11 +103,11 @@ func (c canvas) text(x, y int, s string, col color.Color) {
 
 func drawPNG(r *results, path string) error {
 	table := tableLines(r.rows())
-	h := pngH + clustersPanelH + tableH(table)
+	h := pngH + clustersSectionH(r.ManyClusters) + tableH(table)
 	c := canvas{image.NewRGBA(image.Rect(0, 0, pngW, h))}
 	c.rect(0, 0, pngW-1, h-1, white)
 	drawClusters(c, r.ManyClusters, pngH)
-	drawTable(c, table, pngH+clustersPanelH)
+	drawTable(c, table, pngH+clustersSectionH(r.ManyClusters))
 	// Left: convergence histogram.
 	samples, title := []float64(nil), ""
 	if r.Kube != nil && len(r.Kube.Samples) > 0 {

@@ -10,7 +10,13 @@ import (
 // serve's RSS (red points) and live heap (green) against the workload
 // clusters registered.
 
-const clustersPanelH = pngH
+// clustersSectionH is the section's height: one line when not measured.
+func clustersSectionH(r *clustersResult) int {
+	if r == nil {
+		return 40
+	}
+	return pngH
+}
 
 func drawClusters(c canvas, r *clustersResult, top int) {
 	if r == nil {

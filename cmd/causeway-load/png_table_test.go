@@ -52,8 +52,8 @@ func TestDrawPNGWithClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := tableLines(r.rows())
-	if h := img.Bounds().Dy(); h != pngH+clustersPanelH+tableH(lines) {
-		t.Errorf("height %d, want %d for %d table lines", h, pngH+clustersPanelH+tableH(lines), len(lines))
+	if h := img.Bounds().Dy(); h != pngH+clustersSectionH(r.ManyClusters)+tableH(lines) {
+		t.Errorf("height %d, want %d for %d table lines", h, pngH+clustersSectionH(r.ManyClusters)+tableH(lines), len(lines))
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), "SERVE MEMORY PER CLUSTER") {
 		t.Errorf("table lines lack the clusters rows:\n%s", strings.Join(lines, "\n"))
