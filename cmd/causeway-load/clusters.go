@@ -39,6 +39,9 @@ type clustersOptions struct {
 	steps         []int
 	changes       int
 	changesBudget time.Duration
+	// widen is how many clusters get more endpoints at the end (per-endpoint
+	// memory); 0: none.
+	widen int
 }
 
 // clusterStep is serve after the workload clusters of one step synced.
@@ -87,14 +90,17 @@ type clustersResult struct {
 	Projections    []projection  `json:"projections,omitempty"`
 	// ClientsSyncSec is the ADS clients' initial sync; RSSWithClientsMiB
 	// serve's RSS once they all ACKed, and after the changes.
-	ClientsSyncSec    float64   `json:"clients_sync_seconds"`
-	RSSWithClientsMiB float64   `json:"rss_with_clients_mib"`
-	HeapProfile       string    `json:"heap_profile,omitempty"`
-	Convergence       dist      `json:"convergence"`
-	Sotw              dist      `json:"convergence_sotw"`
-	Delta             dist      `json:"convergence_delta"`
-	BeyondDebounceP99 float64   `json:"p99_beyond_debounce_ms"`
-	PerChangeP99      []float64 `json:"per_change_p99_ms"`
+	ClientsSyncSec    float64 `json:"clients_sync_seconds"`
+	RSSWithClientsMiB float64 `json:"rss_with_clients_mib"`
+	HeapProfile       string  `json:"heap_profile,omitempty"`
+	// CPUProfile is serve during the changes.
+	CPUProfile        string       `json:"cpu_profile,omitempty"`
+	Widen             *widenResult `json:"widen,omitempty"`
+	Convergence       dist         `json:"convergence"`
+	Sotw              dist         `json:"convergence_sotw"`
+	Delta             dist         `json:"convergence_delta"`
+	BeyondDebounceP99 float64      `json:"p99_beyond_debounce_ms"`
+	PerChangeP99      []float64    `json:"per_change_p99_ms"`
 	// ChangedClusters names the cluster of each change.
 	ChangedClusters []string `json:"changed_clusters"`
 	// WatchBytesPerChange is what the changed cluster's apiserver sent on
@@ -213,12 +219,33 @@ func runClusters(ctx context.Context, o options) (_ *clustersResult, err error) 
 	r.ClientsSyncSec = round2(time.Since(t).Seconds())
 	r.RSSWithClientsMiB, _ = procStatus(p.pid(), "VmRSS")
 	logPhase(fmt.Sprintf("clusters: initial sync of %d clients", o.clients), time.Since(t))
+	// A CPU profile of serve while the changes run: what a missed
+	// convergence target spends its time on.
+	profiled := make(chan error, 1)
+	cpuProfile := filepath.Join(o.out, "clusters-cpu.pprof")
+	go func() {
+		profiled <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, clustersCPUProfileSec), cpuProfile)
+	}()
 	measureClusterChanges(ctx, env, f, o, r, p.logPath)
 	if rss, err := procStatus(p.pid(), "VmRSS"); err == nil {
 		r.RSSWithClientsMiB = round2(max(r.RSSWithClientsMiB, rss))
 	}
+	if err := <-profiled; err == nil {
+		r.CPUProfile = cpuProfile
+	}
+	f.close()
+	cancel()
+	if co.widen > 0 && r.Costs != nil {
+		t = time.Now()
+		r.Widen = widenClusters(ctx, env, p, co, r.Costs.HeapPerClusterMiB, filepath.Join(dir, "heap.pprof"))
+		logPhase(fmt.Sprintf("clusters: %d more endpoints", r.Widen.EndpointsAdded), time.Since(t))
+	}
 	return r, nil
 }
+
+// clustersCPUProfileSec is how long serve's CPU is profiled from the first
+// change (the changes usually take longer).
+const clustersCPUProfileSec = 10
 
 // settleTime lets serve's debounced rebuild and publish finish before a
 // sample.

@@ -34,6 +34,14 @@ func clustersRows(c *clustersResult) []row {
 			fmt.Sprintf("RSS at %s clusters: %s MiB → %.1f MiB per cluster; live heap %s MiB → %.1f MiB per cluster, %.1f KiB per Service (with its %d endpoints), ≤ %.0f B per endpoint; with %d clients %.0f MiB RSS",
 				strings.Join(counts, "/"), strings.Join(rss, "/"), k.RSSPerClusterMiB, strings.Join(heap, "/"), k.HeapPerClusterMiB,
 				k.HeapPerServiceKiB, c.EndpointsPerService, k.HeapPerEndpointB, c.Clients, c.RSSWithClientsMiB)})
+		if w := c.Widen; w != nil {
+			m := fmt.Sprintf("live heap %.0f → %.0f MiB when %d endpoints were added to the Services of %d clusters: %.0f B per endpoint; a Service without its endpoints %.1f KiB",
+				w.HeapBeforeMiB, w.HeapAfterMiB, w.EndpointsAdded, w.Clusters, w.PerEndpointB, w.PerServiceKiB)
+			if w.Error != "" {
+				m = "not measured: " + w.Error
+			}
+			rows = append(rows, row{shape + ": serve memory per endpoint and per Service", target, m})
+		}
 		rows = append(rows, row{shape + ": API-server traffic to serve", target,
 			fmt.Sprintf("initial sync %s per cluster (%.0f B per Service); per EndpointSlice change %s of watch events",
 				k.InitialBytes.format(1<<20, "MiB", 2), k.BytesPerService, c.WatchBytesPerChange.format(1, "B", 0))})
