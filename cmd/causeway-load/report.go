@@ -24,6 +24,17 @@ type results struct {
 	Soak                *soakResult      `json:"soak,omitempty"`
 	ManyClusters        *clustersResult  `json:"many_clusters,omitempty"`
 	PNG                 string           `json:"png,omitempty"`
+	// GoBenchMedians are GoBench grouped by name (median and range of the
+	// -count runs); Table is the printed table, every figure as text.
+	GoBenchMedians []benchSpread `json:"go_benchmark_medians,omitempty"`
+	Table          []tableRow    `json:"table"`
+}
+
+// tableRow is a row as results.json carries it.
+type tableRow struct {
+	Figure   string `json:"figure"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
 }
 
 type row struct{ figure, target, measured string }
@@ -99,6 +110,11 @@ func (r *results) write(dir string, w io.Writer) error {
 		fmt.Fprintln(os.Stderr, "png:", err)
 	} else {
 		r.PNG = png
+	}
+	r.GoBenchMedians = medianSpread(r.GoBench, "Benchmark")
+	r.Table = nil
+	for _, x := range r.rows() {
+		r.Table = append(r.Table, tableRow{x.figure, x.target, x.measured})
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

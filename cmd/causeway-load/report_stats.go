@@ -35,10 +35,10 @@ func spreadOf(v []float64) spread {
 
 // benchSpread is one benchmark's runs: ns/op, B/op and allocs/op spreads.
 type benchSpread struct {
-	Name   string // without the -GOMAXPROCS suffix
-	Ns     spread
-	Bytes  spread
-	Allocs spread
+	Name   string `json:"name"` // without the -GOMAXPROCS suffix
+	Ns     spread `json:"ns_per_op"`
+	Bytes  spread `json:"bytes_per_op"`
+	Allocs spread `json:"allocs_per_op"`
 }
 
 // medianSpread groups the benchmarks whose names start with prefix by name

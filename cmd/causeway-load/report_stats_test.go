@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -96,5 +99,33 @@ BenchmarkMarshalFloor/vds=1000-2  10  30000000 ns/op
 		if !strings.Contains(all, want) {
 			t.Errorf("table lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestResultsJSONCarriesTable checks results.json holds every table row and
+// the benchmarks' medians.
+func TestResultsJSONCarriesTable(t *testing.T) {
+	dir := t.TempDir()
+	r := &results{GoBench: parseBench([]byte("BenchmarkX/a-2  1  3 ns/op\nBenchmarkX/a-2  1  1 ns/op\nBenchmarkX/a-2  1  2 ns/op\n"))}
+	var out strings.Builder
+	if err := r.write(dir, &out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Medians []benchSpread `json:"go_benchmark_medians"`
+		Table   []tableRow    `json:"table"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Table) != len(r.rows()) || len(got.Table) == 0 {
+		t.Errorf("results.json has %d table rows, the table %d", len(got.Table), len(r.rows()))
+	}
+	if len(got.Medians) != 1 || got.Medians[0].Name != "BenchmarkX/a" || got.Medians[0].Ns.Median != 2 || got.Medians[0].Ns.N != 3 {
+		t.Errorf("medians %+v, want BenchmarkX/a median 2 of 3", got.Medians)
 	}
 }
