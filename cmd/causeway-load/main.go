@@ -4,9 +4,12 @@
 // measures the time until every client has ACKed the change, samples the
 // server's memory (the largest world also with serve under GOMEMLIMIT),
 // optionally soaks serve under sustained endpoint churn (--soak: memory
-// and goroutines flat, every client at the final version; soak.go), and
-// prints and writes the results (JSON and PNG); per-phase durations go to
-// stderr. It exits non-zero when the soak fails.
+// and goroutines flat, every client at the final version; soak.go),
+// optionally measures many workload clusters (--clusters-scale: twenty
+// kube-apiservers on one etcd; clusters.go), and prints and writes the
+// results (JSON and PNG; the table's form and medians in report.go and
+// report_stats.go); per-phase durations go to stderr. It exits non-zero
+// when the soak fails.
 package main
 
 import (
