@@ -40,6 +40,12 @@ func widenClusters(ctx context.Context, env *kubeenv.Env, p *serveProc, co clust
 		w.Error = err.Error()
 		return w
 	}
+	// The clients just left: their streams, and the class snapshot held
+	// for them, must be gone before the first sample.
+	if err := waitNoClasses(ctx, p, time.Minute); err != nil {
+		return fail(err)
+	}
+	time.Sleep(settleTime)
 	before, err := sampleServeMemory(ctx, p, profile)
 	if err != nil {
 		return fail(err)
@@ -67,6 +73,9 @@ func widenClusters(ctx context.Context, env *kubeenv.Env, p *serveProc, co clust
 		return fail(err)
 	}
 	w.HeapAfterMiB = after.heap
+	if after.heap <= before.heap {
+		return fail(fmt.Errorf("live heap did not grow (%.1f → %.1f MiB): something else was freed meanwhile", before.heap, after.heap))
+	}
 	w.PerEndpointB = round2((after.heap - before.heap) * (1 << 20) / float64(w.EndpointsAdded))
 	w.PerServiceKiB = round2((perClusterMiB*(1<<20) - float64(co.services*co.eps)*w.PerEndpointB) / float64(co.services) / 1024)
 	w.Seconds = round2(time.Since(t).Seconds())
@@ -119,4 +128,28 @@ func waitPublishesSettle(ctx context.Context, p *serveProc, from float64, timeou
 		}
 	}
 	return fmt.Errorf("serve's world publishes did not settle within %v", timeout)
+}
+
+// waitNoClasses waits until serve holds no proxy class (no open stream), at
+// most timeout.
+func waitNoClasses(ctx context.Context, p *serveProc, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		m, err := scrape(ctx, p.metricsAddr)
+		if err != nil {
+			return err
+		}
+		n := m["causeway_xds_active_classes"]
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("serve still holds %.0f proxy classes %v after the clients left", n, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
