@@ -36,7 +36,7 @@ type clustersOptions struct {
 	steps         []int
 	changes       int
 	changesBudget time.Duration
-	// widen is how many clusters get more endpoints at the end (per-endpoint
+	// widen is how many clusters get more endpoints after the steps (per-endpoint
 	// memory); 0: none.
 	widen int
 }
@@ -190,6 +190,11 @@ func runClusters(ctx context.Context, o options) (_ *clustersResult, err error) 
 		added = target
 	}
 	r.Costs = deriveCosts(r)
+	if co.widen > 0 && r.Costs != nil {
+		t := time.Now()
+		r.Widen = widenClusters(ctx, env, p, co, r.Costs.HeapPerClusterMiB, filepath.Join(dir, "heap.pprof"))
+		logPhase(fmt.Sprintf("clusters: %d endpoints added and removed", r.Widen.EndpointsAdded), time.Since(t))
+	}
 	r.Projections = project(r, []int{100, 500})
 	for _, n := range names {
 		rss, _ := procStatus(env.Cluster(n).PID(), "VmRSS")
@@ -229,13 +234,6 @@ func runClusters(ctx context.Context, o options) (_ *clustersResult, err error) 
 	}
 	if err := <-profiled; err == nil {
 		r.CPUProfile = cpuProfile
-	}
-	f.close()
-	cancel()
-	if co.widen > 0 && r.Costs != nil {
-		t = time.Now()
-		r.Widen = widenClusters(ctx, env, p, co, r.Costs.HeapPerClusterMiB, filepath.Join(dir, "heap.pprof"))
-		logPhase(fmt.Sprintf("clusters: %d more endpoints", r.Widen.EndpointsAdded), time.Since(t))
 	}
 	return r, nil
 }

@@ -139,7 +139,7 @@ func TestClustersRows(t *testing.T) {
 	r.Convergence = dist{N: 3000, P50: 60, P90: 80, P99: 120}
 	r.BeyondDebounceP99 = beyondDebounce(r.Convergence)
 	r.PerChangeP99, r.ChangedClusters = []float64{100, 120, 110}, []string{"c3", "c1", "c7"}
-	r.Widen = &widenResult{Clusters: 2, EndpointsAdded: 10000, HeapBeforeMiB: 30, HeapAfterMiB: 40, PerEndpointB: 1048.58, PerServiceKiB: 2.1}
+	r.Widen = &widenResult{Clusters: 2, EndpointsAdded: 10000, HeapBeforeMiB: 30, HeapAfterMiB: 40, HeapRestoredMiB: 30.5, PerEndpointB: 1048.58, PerServiceKiB: 2.1}
 	rows := clustersRows(r)
 	all := ""
 	for _, x := range rows {
@@ -149,7 +149,7 @@ func TestClustersRows(t *testing.T) {
 		"10 workload clusters × 500 Services × 10 endpoints: initial sync",
 		"per cluster 5.50 s (1.00–10.00, n=10)", "RSS at 0/1/5/10 clusters: 60/64/80/100 MiB → 4.0 MiB per cluster",
 		"beyond debounce: p99 70.0 ms", "p50 60.0 / p90 80.0 / p99 120.0 ms (n=3000) over 3 changes in clusters c3,c1,c7",
-		"30 → 40 MiB when 10000 endpoints were added to the Services of 2 clusters: 1049 B per endpoint; a Service without its endpoints 2.1 KiB",
+		"30.0 → 40.0 → 30.5 MiB when 10000 endpoints were added to the Services of 2 clusters and removed again: 1049 B per endpoint; a Service without its endpoints 2.1 KiB",
 		"projection: 500 clusters (250000 Services, 2500000 endpoints)", "p99 ≤ 250 ms beyond debounce",
 	} {
 		if !strings.Contains(all, want) {

@@ -13,11 +13,12 @@ import (
 )
 
 // Separating per-endpoint from per-Service memory: every cluster has the
-// same shape, so the steps give only their sum. At the end of the run
-// (clients gone) the last --clusters-widen clusters get --clusters-eps more
-// endpoints in every EndpointSlice; the live heap's growth divided by the
-// endpoints added is the cost of one endpoint, and a Service's own cost is
-// what remains of the per-cluster cost.
+// same shape, so the steps give only their sum. After the steps (before
+// any client connects) the last --clusters-widen clusters get
+// --clusters-eps more endpoints in every EndpointSlice, and then lose them
+// again; the live heap's growth and shrinkage divided by the endpoints
+// added (their mean) is the cost of one endpoint, and a Service's own cost
+// is what remains of the per-cluster cost.
 
 // widenResult is that measurement.
 type widenResult struct {
@@ -25,7 +26,9 @@ type widenResult struct {
 	EndpointsAdded int     `json:"endpoints_added"`
 	HeapBeforeMiB  float64 `json:"heap_live_before_mib"`
 	HeapAfterMiB   float64 `json:"heap_live_after_mib"`
-	PerEndpointB   float64 `json:"heap_per_endpoint_bytes"`
+	// HeapRestoredMiB is after the added endpoints were removed again.
+	HeapRestoredMiB float64 `json:"heap_live_restored_mib"`
+	PerEndpointB    float64 `json:"heap_per_endpoint_bytes"`
 	// PerServiceKiB is a Service's cost without its endpoints: the
 	// per-cluster heap less its endpoints', per Service.
 	PerServiceKiB float64 `json:"heap_per_service_without_endpoints_kib"`
@@ -40,12 +43,10 @@ func widenClusters(ctx context.Context, env *kubeenv.Env, p *serveProc, co clust
 		w.Error = err.Error()
 		return w
 	}
-	// The clients just left: their streams, and the class snapshot held
-	// for them, must be gone before the first sample.
+	// A connected proxy's class snapshot would change with the world.
 	if err := waitNoClasses(ctx, p, time.Minute); err != nil {
 		return fail(err)
 	}
-	time.Sleep(settleTime)
 	before, err := sampleServeMemory(ctx, p, profile)
 	if err != nil {
 		return fail(err)
@@ -55,42 +56,57 @@ func widenClusters(ctx context.Context, env *kubeenv.Env, p *serveProc, co clust
 		return fail(err)
 	}
 	w.HeapBeforeMiB = before.heap
-	var jobs []func(i int) error
-	for c := co.count - w.Clusters; c < co.count; c++ {
-		cs := kubernetes.NewForConfigOrDie(fastConfig(env.Cluster(clusterName(c)).Config))
-		jobs = append(jobs, func(i int) error { return addEndpoints(ctx, cs, c, i, co.eps) })
+	// resize sets every EndpointSlice of the widened clusters to n
+	// endpoints, waits for serve to publish the world and samples it.
+	resize := func(n int, pub float64) (serveMemory, float64, error) {
+		var jobs []func(i int) error
+		for c := co.count - w.Clusters; c < co.count; c++ {
+			cs := kubernetes.NewForConfigOrDie(fastConfig(env.Cluster(clusterName(c)).Config))
+			jobs = append(jobs, func(i int) error { return resizeEndpoints(ctx, cs, c, i, n) })
+		}
+		if err := runJobs(jobs, co.services, 4); err != nil {
+			return serveMemory{}, 0, fmt.Errorf("resizing EndpointSlices to %d endpoints: %w", n, err)
+		}
+		if err := waitPublishesSettle(ctx, p, pub, time.Minute); err != nil {
+			return serveMemory{}, 0, err
+		}
+		time.Sleep(settleTime)
+		m, err := sampleServeMemory(ctx, p, profile)
+		if err != nil {
+			return serveMemory{}, 0, err
+		}
+		pub, err = publishes(ctx, p)
+		return m, pub, err
 	}
-	if err := runJobs(jobs, co.services, 4); err != nil {
-		return fail(fmt.Errorf("adding endpoints: %w", err))
-	}
-	w.EndpointsAdded = w.Clusters * co.services * co.eps
-	if err := waitPublishesSettle(ctx, p, pub0, time.Minute); err != nil {
-		return fail(err)
-	}
-	time.Sleep(settleTime)
-	after, err := sampleServeMemory(ctx, p, profile)
+	after, pub1, err := resize(2*co.eps, pub0)
 	if err != nil {
 		return fail(err)
 	}
-	w.HeapAfterMiB = after.heap
-	if after.heap <= before.heap {
-		return fail(fmt.Errorf("live heap did not grow (%.1f → %.1f MiB): something else was freed meanwhile", before.heap, after.heap))
+	restored, _, err := resize(co.eps, pub1)
+	if err != nil {
+		return fail(err)
 	}
-	w.PerEndpointB = round2((after.heap - before.heap) * (1 << 20) / float64(w.EndpointsAdded))
+	w.EndpointsAdded = w.Clusters * co.services * co.eps
+	w.HeapAfterMiB, w.HeapRestoredMiB = after.heap, restored.heap
+	grew, shrank := after.heap-before.heap, after.heap-restored.heap
+	if grew <= 0 || shrank <= 0 {
+		return fail(fmt.Errorf("live heap %.1f → %.1f → %.1f MiB did not follow the endpoints added and removed", before.heap, after.heap, restored.heap))
+	}
+	w.PerEndpointB = round2((grew + shrank) / 2 * (1 << 20) / float64(w.EndpointsAdded))
 	w.PerServiceKiB = round2((perClusterMiB*(1<<20) - float64(co.services*co.eps)*w.PerEndpointB) / float64(co.services) / 1024)
 	w.Seconds = round2(time.Since(t).Seconds())
 	return w
 }
 
-// addEndpoints appends eps ready endpoints to EndpointSlice i of cluster
-// index c (addresses after its first eps).
-func addEndpoints(ctx context.Context, cs kubernetes.Interface, c, i, eps int) error {
+// resizeEndpoints gives EndpointSlice i of cluster index c exactly n ready
+// endpoints (its first n addresses).
+func resizeEndpoints(ctx context.Context, cs kubernetes.Interface, c, i, n int) error {
 	s, err := cs.DiscoveryV1().EndpointSlices(vdNamespace).Get(ctx, vdName(i), metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
-	n := len(s.Endpoints)
-	for e := n; e < n+eps && e < 64; e++ {
+	s.Endpoints = s.Endpoints[:0]
+	for e := 0; e < n && e < 64; e++ {
 		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{endpointAddress(c, i, e)}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}})
 	}
 	_, err = cs.DiscoveryV1().EndpointSlices(vdNamespace).Update(ctx, s, metav1.UpdateOptions{})

@@ -85,7 +85,7 @@ func main() {
 	flag.StringVar(&clusterSteps, "clusters-steps", "1,5,10,20", "cluster counts at which serve is measured (ascending; the last is raised to --clusters-count)")
 	flag.IntVar(&o.clusters.changes, "clusters-changes", 20, "EndpointSlice changes measured in the --clusters-scale run (random clusters)")
 	flag.DurationVar(&o.clusters.changesBudget, "clusters-changes-budget", 3*time.Minute, "stop measuring --clusters-scale changes after this long (at least one is measured)")
-	flag.IntVar(&o.clusters.widen, "clusters-widen", 2, "at the end of the --clusters-scale run, add --clusters-eps endpoints to every Service of this many clusters and measure serve's heap growth per endpoint (0: skip)")
+	flag.IntVar(&o.clusters.widen, "clusters-widen", 2, "after the --clusters-scale steps, add --clusters-eps endpoints to every Service of this many clusters and remove them again, measuring serve's live heap per endpoint (0: skip)")
 	flag.Parse()
 	if o.full {
 		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000

@@ -35,8 +35,8 @@ func clustersRows(c *clustersResult) []row {
 				strings.Join(counts, "/"), strings.Join(rss, "/"), k.RSSPerClusterMiB, strings.Join(heap, "/"), k.HeapPerClusterMiB,
 				k.HeapPerServiceKiB, c.EndpointsPerService, k.HeapPerEndpointB, c.Clients, c.RSSWithClientsMiB)})
 		if w := c.Widen; w != nil {
-			m := fmt.Sprintf("live heap %.0f → %.0f MiB when %d endpoints were added to the Services of %d clusters: %.0f B per endpoint; a Service without its endpoints %.1f KiB",
-				w.HeapBeforeMiB, w.HeapAfterMiB, w.EndpointsAdded, w.Clusters, w.PerEndpointB, w.PerServiceKiB)
+			m := fmt.Sprintf("live heap %.1f → %.1f → %.1f MiB when %d endpoints were added to the Services of %d clusters and removed again: %.0f B per endpoint; a Service without its endpoints %.1f KiB",
+				w.HeapBeforeMiB, w.HeapAfterMiB, w.HeapRestoredMiB, w.EndpointsAdded, w.Clusters, w.PerEndpointB, w.PerServiceKiB)
 			if w.Error != "" {
 				m = "not measured: " + w.Error
 			}
