@@ -176,7 +176,7 @@ check-demo: $(ENVOY) build ## run the demo's scripted failover scenario without 
 # Each go benchmark runs BENCH_COUNT times; the table gives the median and
 # min–max. It prints the table and writes $(BENCH_OUT)/results.json,
 # results.png and pprof profiles of serve. LOAD_FLAGS= for a quick run.
-# About 30 minutes on 2 cores (the soak 11, the clusters run 6 to 8).
+# About 30 minutes on 2 cores (the soak 11, the clusters run 3 to 7).
 BENCH_OUT   ?= .cache/bench
 BENCH_COUNT ?= 3
 LOAD_FLAGS  ?= --full --changes 3 --budget 9m --converge-timeout 60s --sync-timeout 3m --soak 10m --clusters-scale
