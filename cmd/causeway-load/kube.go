@@ -170,53 +170,84 @@ func ptr[T any](v T) *T { return &v }
 // seedKube creates the namespace, VirtualDestinations, Services and
 // EndpointSlices, with a few workers per apiserver.
 func seedKube(ctx context.Context, env *kubeenv.Env, n, eps int) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: vdNamespace}}
-	dyn, err := dynamic.NewForConfig(fastConfig(env.Cluster("mgmt").Config))
+	dyn, err := seedManagement(ctx, env.Cluster("mgmt"))
 	if err != nil {
 		return err
 	}
-	if _, err := kubernetes.NewForConfigOrDie(env.Cluster("mgmt").Config).CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	jobs := []func(i int) error{func(i int) error {
-		vd := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "networking.causeway.dev/v1alpha1", "kind": "VirtualDestination",
-			"metadata": map[string]any{"name": vdName(i), "namespace": vdNamespace},
-			"spec": map[string]any{
-				"hosts":    []any{vdHost(i)},
-				"ports":    []any{map[string]any{"number": int64(vdPort), "protocol": "HTTP"}},
-				"services": []any{map[string]any{"labels": map[string]any{"app": vdName(i)}}},
-			},
-		}}
-		_, err := dyn.Resource(gvrVD).Namespace(vdNamespace).Create(ctx, vd, metav1.CreateOptions{})
-		return err
-	}}
+	jobs := []func(i int) error{func(i int) error { return createVD(ctx, dyn, i) }}
 	for c, name := range benchClusters {
-		cs := kubernetes.NewForConfigOrDie(fastConfig(env.Cluster(name).Config))
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		cs, err := seedNamespace(ctx, env.Cluster(name))
+		if err != nil {
 			return err
 		}
-		jobs = append(jobs, func(i int) error {
-			svc := &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: vdName(i), Namespace: vdNamespace, Labels: map[string]string{"app": vdName(i)}},
-				Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: vdPort, Protocol: corev1.ProtocolTCP, AppProtocol: ptr("http")}}},
-			}
-			if _, err := cs.CoreV1().Services(vdNamespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-			s := &discoveryv1.EndpointSlice{
-				ObjectMeta:  metav1.ObjectMeta{Name: vdName(i), Namespace: vdNamespace, Labels: map[string]string{discoveryv1.LabelServiceName: vdName(i)}},
-				AddressType: discoveryv1.AddressTypeIPv4,
-				Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(vdPort)), Protocol: ptr(corev1.ProtocolTCP)}},
-			}
-			for e := 0; e < eps; e++ {
-				s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{endpointAddress(c, i, e)}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}})
-			}
-			_, err := cs.DiscoveryV1().EndpointSlices(vdNamespace).Create(ctx, s, metav1.CreateOptions{})
-			return err
-		})
+		jobs = append(jobs, func(i int) error { return createWorkload(ctx, cs, c, i, eps) })
 	}
-	const workers = 8
+	return runJobs(jobs, n, 8)
+}
+
+// seedManagement creates the VirtualDestinations' namespace in the
+// management cluster and returns a fast dynamic client for it.
+func seedManagement(ctx context.Context, mgmt *kubeenv.Cluster) (dynamic.Interface, error) {
+	dyn, err := dynamic.NewForConfig(fastConfig(mgmt.Config))
+	if err != nil {
+		return nil, err
+	}
+	_, err = seedNamespace(ctx, mgmt)
+	return dyn, err
+}
+
+// seedNamespace creates the Services' namespace in c and returns a fast
+// client for it.
+func seedNamespace(ctx context.Context, c *kubeenv.Cluster) (kubernetes.Interface, error) {
+	cs := kubernetes.NewForConfigOrDie(fastConfig(c.Config))
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: vdNamespace}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("cluster %s: namespace %s: %w", c.Name, vdNamespace, err)
+	}
+	return cs, nil
+}
+
+// createVD creates VirtualDestination i, selecting the Services labelled
+// app=<its name> in every cluster.
+func createVD(ctx context.Context, dyn dynamic.Interface, i int) error {
+	vd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.causeway.dev/v1alpha1", "kind": "VirtualDestination",
+		"metadata": map[string]any{"name": vdName(i), "namespace": vdNamespace},
+		"spec": map[string]any{
+			"hosts":    []any{vdHost(i)},
+			"ports":    []any{map[string]any{"number": int64(vdPort), "protocol": "HTTP"}},
+			"services": []any{map[string]any{"labels": map[string]any{"app": vdName(i)}}},
+		},
+	}}
+	_, err := dyn.Resource(gvrVD).Namespace(vdNamespace).Create(ctx, vd, metav1.CreateOptions{})
+	return err
+}
+
+// createWorkload creates Service i of cluster index c and its EndpointSlice
+// of eps ready endpoints, as a cluster's endpoint controller would.
+func createWorkload(ctx context.Context, cs kubernetes.Interface, c, i, eps int) error {
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: vdName(i), Namespace: vdNamespace, Labels: map[string]string{"app": vdName(i)}},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: vdPort, Protocol: corev1.ProtocolTCP, AppProtocol: ptr("http")}}},
+	}
+	if _, err := cs.CoreV1().Services(vdNamespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: vdName(i), Namespace: vdNamespace, Labels: map[string]string{discoveryv1.LabelServiceName: vdName(i)}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(vdPort)), Protocol: ptr(corev1.ProtocolTCP)}},
+	}
+	for e := 0; e < eps; e++ {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{endpointAddress(c, i, e)}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}})
+	}
+	_, err := cs.DiscoveryV1().EndpointSlices(vdNamespace).Create(ctx, s, metav1.CreateOptions{})
+	return err
+}
+
+// runJobs runs every job for i in [0, n), each with workers goroutines, and
+// returns the first error (a worker stops at its first).
+func runJobs(jobs []func(i int) error, n, workers int) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex

@@ -4,9 +4,12 @@
 // measures the time until every client has ACKed the change, samples the
 // server's memory (the largest world also with serve under GOMEMLIMIT),
 // optionally soaks serve under sustained endpoint churn (--soak: memory
-// and goroutines flat, every client at the final version; soak.go), and
-// prints and writes the results (JSON and PNG); per-phase durations go to
-// stderr. It exits non-zero when the soak fails.
+// and goroutines flat, every client at the final version; soak.go),
+// optionally measures many workload clusters (--clusters-scale: twenty
+// kube-apiservers on one etcd; clusters.go), and prints and writes the
+// results (JSON and PNG; the table's form and medians in report.go and
+// report_stats.go); per-phase durations go to stderr. It exits non-zero
+// when the soak fails.
 package main
 
 import (
@@ -46,6 +49,7 @@ type options struct {
 	// routeScale is the route run's HTTPRoute count (0: no route run),
 	// routeChanges the single-route changes it measures.
 	routeScale, routeChanges int
+	clusters                 clustersOptions
 }
 
 func main() {
@@ -78,6 +82,15 @@ func main() {
 	flag.DurationVar(&o.soak.sample, "soak-sample", 5*time.Second, "how often the soak samples serve's RSS, heap and goroutines")
 	flag.DurationVar(&o.soak.warmup, "soak-warmup", 0, "start of the soak left out of slopes and the memory check (0: a tenth of --soak, 10 s to 1 min)")
 	flag.DurationVar(&o.soak.finalTimeout, "soak-final-timeout", 2*time.Minute, "how long, after the soak's last change, every client may take to hold the final world")
+	var clusterSteps string
+	flag.BoolVar(&o.clusters.enabled, "clusters-scale", false, "many clusters: one etcd and --clusters-count kube-apiservers (own --etcd-prefix each) with --clusters-services Services × --clusters-eps endpoints, registered with one serve in steps; measures sync, serve's memory and CPU per cluster, API traffic, and convergence of EndpointSlice changes in random clusters to --clients clients")
+	flag.IntVar(&o.clusters.count, "clusters-count", 20, "workload clusters in the --clusters-scale run")
+	flag.IntVar(&o.clusters.services, "clusters-services", 500, "Services (and VirtualDestinations) per workload cluster in the --clusters-scale run")
+	flag.IntVar(&o.clusters.eps, "clusters-eps", 10, "endpoints per Service in the --clusters-scale run")
+	flag.StringVar(&clusterSteps, "clusters-steps", "1,5,10,20", "cluster counts at which serve is measured (ascending; the last is raised to --clusters-count)")
+	flag.IntVar(&o.clusters.changes, "clusters-changes", 20, "EndpointSlice changes measured in the --clusters-scale run (random clusters)")
+	flag.DurationVar(&o.clusters.changesBudget, "clusters-changes-budget", 3*time.Minute, "stop measuring --clusters-scale changes after this long (at least one is measured)")
+	flag.IntVar(&o.clusters.widen, "clusters-widen", 2, "after the --clusters-scale steps, add --clusters-eps endpoints to every Service of this many clusters and remove them again, measuring serve's live heap per endpoint (0: skip)")
 	flag.Parse()
 	if o.full {
 		scales, o.clients, o.kubeVDs = "1000,3000,10000", 1000, 1000
@@ -99,6 +112,21 @@ func main() {
 	if o.eps < 1 || o.eps > 64 {
 		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")
 		os.Exit(2)
+	}
+	if o.clusters.enabled {
+		steps, err := parseSteps(clusterSteps, o.clusters.count)
+		switch {
+		case err != nil:
+			fmt.Fprintln(os.Stderr, "--clusters-steps:", err)
+			os.Exit(2)
+		case o.clusters.count < 1 || o.clusters.count > 99:
+			fmt.Fprintln(os.Stderr, "--clusters-count: 1 to 99 (endpoint addresses 1<c>.x.y.z)")
+			os.Exit(2)
+		case o.clusters.services < 1 || o.clusters.eps < 1 || o.clusters.eps > 64 || o.clusters.changes < 1:
+			fmt.Fprintln(os.Stderr, "--clusters-services, --clusters-changes: at least 1; --clusters-eps: 1 to 64")
+			os.Exit(2)
+		}
+		o.clusters.steps = steps
 	}
 	if o.soak.duration > 0 {
 		switch {
@@ -122,6 +150,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "causeway-load:", err)
 		os.Exit(1)
 	}
+}
+
+// parseSteps reads ascending cluster counts; the last becomes count, and
+// counts above it are dropped.
+func parseSteps(s string, count int) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad count %q", f)
+		}
+		if len(out) > 0 && n <= out[len(out)-1] {
+			return nil, fmt.Errorf("counts must ascend: %d after %d", n, out[len(out)-1])
+		}
+		if n < count {
+			out = append(out, n)
+		}
+	}
+	return append(out, count), nil
 }
 
 // fullGoMemLimit is --full's --serve-gomemlimit.
@@ -209,6 +259,18 @@ func run(ctx context.Context, o options) error {
 			res.KubeError = err.Error()
 		}
 		res.Kube = k
+	}
+	if o.clusters.enabled {
+		t0 := time.Now()
+		c, err := runClusters(ctx, o)
+		logPhase("many clusters", time.Since(t0))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "many clusters:", err)
+			if c.Error == "" {
+				c.Error = err.Error()
+			}
+		}
+		res.ManyClusters = c
 	}
 	if o.soak.duration > 0 {
 		t0 := time.Now()

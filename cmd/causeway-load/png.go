@@ -102,8 +102,12 @@ func (c canvas) text(x, y int, s string, col color.Color) {
 }
 
 func drawPNG(r *results, path string) error {
-	c := canvas{image.NewRGBA(image.Rect(0, 0, pngW, pngH))}
-	c.rect(0, 0, pngW-1, pngH-1, white)
+	table := tableLines(r.rows())
+	h := pngH + clustersSectionH(r.ManyClusters) + tableH(table)
+	c := canvas{image.NewRGBA(image.Rect(0, 0, pngW, h))}
+	c.rect(0, 0, pngW-1, h-1, white)
+	drawClusters(c, r.ManyClusters, pngH)
+	drawTable(c, table, pngH+clustersSectionH(r.ManyClusters))
 	// Left: convergence histogram.
 	samples, title := []float64(nil), ""
 	if r.Kube != nil && len(r.Kube.Samples) > 0 {
@@ -112,49 +116,8 @@ func drawPNG(r *results, path string) error {
 		s := r.Scales[len(r.Scales)-1]
 		samples, title = s.Samples, fmt.Sprintf("WORLD CONVERGENCE, %d VDS, %d CLIENTS (MS)", s.VDs, s.Clients)
 	}
-	x0, y0, x1, y1 := margin, pngH-margin, margin+panelW, margin
-	c.text(x0, 15, title, black)
-	c.line(x0, y0, x1, y0, black)
-	c.line(x0, y0, x0, y1, black)
-	if len(samples) > 0 {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, v := range samples {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-		if hi <= lo {
-			hi = lo + 1
-		}
-		const bins = 40
-		counts := make([]int, bins)
-		top := 1
-		for _, v := range samples {
-			b := min(int((v-lo)/(hi-lo)*bins), bins-1)
-			counts[b]++
-			top = max(top, counts[b])
-		}
-		bw := panelW / bins
-		for i, n := range counts {
-			h := n * (y0 - y1) / top
-			c.rect(x0+i*bw+1, y0-h, x0+(i+1)*bw-1, y0-1, blue)
-		}
-		d := summarize(durationsMS(samples))
-		for k, q := range []struct {
-			v   float64
-			col color.Color
-			l   string
-		}{{d.P50, green, "P50"}, {d.P99, red, "P99"}} {
-			x := x0 + int((q.v-lo)/(hi-lo)*panelW)
-			c.line(x, y0, x, y1, q.col)
-			lx := x + 4
-			if lx > x1-70 {
-				lx = x - 80 // keep the label inside the panel
-			}
-			c.text(lx, y1+4+k*16, fmt.Sprintf("%s %.0f", q.l, q.v), q.col)
-		}
-		c.text(x0, y0+10, fmt.Sprintf("%.0f", lo), black)
-		c.text(x1-40, y0+10, fmt.Sprintf("%.0f", hi), black)
-		c.text(x0-45, y1, fmt.Sprintf("%d", top), black)
-	}
+	c.histogram(0, title, samples)
+	y0, y1 := pngH-margin, margin
 	// Right: RSS against VirtualDestinations.
 	ox := pngW - margin - panelW
 	c.text(ox, 15, "SERVE RSS (MIB) VS VIRTUALDESTINATIONS", black)
@@ -203,4 +166,52 @@ func drawPNG(r *results, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// histogram draws samples (ms) in the left panel of the section starting at
+// top, with p50 and p99 marked.
+func (c canvas) histogram(top int, title string, samples []float64) {
+	x0, y0, x1, y1 := margin, top+pngH-margin, margin+panelW, top+margin
+	c.text(x0, top+15, title, black)
+	c.line(x0, y0, x1, y0, black)
+	c.line(x0, y0, x0, y1, black)
+	if len(samples) > 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range samples {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		if hi <= lo {
+			hi = lo + 1
+		}
+		const bins = 40
+		counts := make([]int, bins)
+		top := 1
+		for _, v := range samples {
+			b := min(int((v-lo)/(hi-lo)*bins), bins-1)
+			counts[b]++
+			top = max(top, counts[b])
+		}
+		bw := panelW / bins
+		for i, n := range counts {
+			h := n * (y0 - y1) / top
+			c.rect(x0+i*bw+1, y0-h, x0+(i+1)*bw-1, y0-1, blue)
+		}
+		d := summarize(durationsMS(samples))
+		for k, q := range []struct {
+			v   float64
+			col color.Color
+			l   string
+		}{{d.P50, green, "P50"}, {d.P99, red, "P99"}} {
+			x := x0 + int((q.v-lo)/(hi-lo)*panelW)
+			c.line(x, y0, x, y1, q.col)
+			lx := x + 4
+			if lx > x1-70 {
+				lx = x - 80 // keep the label inside the panel
+			}
+			c.text(lx, y1+4+k*16, fmt.Sprintf("%s %.0f", q.l, q.v), q.col)
+		}
+		c.text(x0, y0+10, fmt.Sprintf("%.0f", lo), black)
+		c.text(x1-40, y0+10, fmt.Sprintf("%.0f", hi), black)
+		c.text(x0-45, y1, fmt.Sprintf("%d", top), black)
+	}
 }

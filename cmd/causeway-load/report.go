@@ -23,24 +23,34 @@ type results struct {
 	GoBench             []goBench        `json:"go_benchmarks,omitempty"`
 	Soak                *soakResult      `json:"soak,omitempty"`
 	Routes              routeFigures     `json:"routes"`
+	ManyClusters        *clustersResult  `json:"many_clusters,omitempty"`
 	PNG                 string           `json:"png,omitempty"`
+	// GoBenchMedians are GoBench grouped by name (median and range of the
+	// -count runs); Table is the printed table, every figure as text.
+	GoBenchMedians []benchSpread `json:"go_benchmark_medians,omitempty"`
+	Table          []tableRow    `json:"table"`
+}
+
+// tableRow is a row as results.json carries it.
+type tableRow struct {
+	Figure   string `json:"figure"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
 }
 
 type row struct{ figure, target, measured string }
 
 func (r *results) rows() []row {
 	var rows []row
-	if b := findBench(r.GoBench, "BenchmarkTranslate/", "vds=10000"); b != nil {
+	if b := findSpreadContaining(r.GoBench, "BenchmarkTranslate/", "vds=10000"); b != nil {
 		rows = append(rows, row{"full translation, 10,000 VDs × 3 clusters × 10 endpoints, one class", "≤ 250 ms, allocations reported",
-			fmt.Sprintf("%.1f ms, %d allocs, %.1f MB (%s)", b.NsPerOp/1e6, int64(b.AllocsPerOp), b.BytesPerOp/1e6, b.Name)})
+			fmt.Sprintf("%s, %d allocs, %.1f MB (%s)", b.Ns.ms(), int64(b.Allocs.Median), b.Bytes.Median/1e6, b.Name)})
 	} else {
 		rows = append(rows, row{"full translation, 10,000 VDs", "≤ 250 ms", "not measured (--go-bench)"})
 	}
 	var fast []string
-	for _, b := range r.GoBench {
-		if strings.HasPrefix(b.Name, "BenchmarkEndpointFastPath/") {
-			fast = append(fast, fmt.Sprintf("%s %.2f ms", shortSize(b.Name), b.NsPerOp/1e6))
-		}
+	for _, b := range medianSpread(r.GoBench, "BenchmarkEndpointFastPath/") {
+		fast = append(fast, fmt.Sprintf("%s %s", shortSize(b.Name), b.Ns.format(1e6, "ms", 2)))
 	}
 	if len(fast) > 0 {
 		rows = append(rows, row{"one endpoint change → new EDS, control-plane work", "≤ 5 ms, flat 1k→10k VDs", join(fast)})
@@ -66,13 +76,12 @@ func (r *results) rows() []row {
 		rows = append(rows, row{fmt.Sprintf("memory: %d VDs, %d endpoints, %d streams", s.VDs, s.Endpoints, s.Clients), "RSS ≤ 512 MiB (at 10k/300k/1k)", memory(s)})
 	}
 	var ratios []string
-	for _, b := range r.GoBench {
-		if sub, ok := strings.CutPrefix(b.Name, "BenchmarkFullPush/"); ok {
-			// FullPush/<variant>/vds=N-P against MarshalFloor/vds=N-P.
-			size := sub[strings.LastIndex(sub, "/")+1:]
-			if floor := findBench(r.GoBench, "BenchmarkMarshalFloor/"+size, ""); floor != nil && floor.NsPerOp > 0 {
-				ratios = append(ratios, fmt.Sprintf("%s %.2f× (%.0f / %.0f ms)", shortSize(b.Name), b.NsPerOp/floor.NsPerOp, b.NsPerOp/1e6, floor.NsPerOp/1e6))
-			}
+	for _, b := range medianSpread(r.GoBench, "BenchmarkFullPush/") {
+		// FullPush/<variant>/vds=N against MarshalFloor/vds=N (medians).
+		sub := strings.TrimPrefix(b.Name, "BenchmarkFullPush/")
+		size := sub[strings.LastIndex(sub, "/")+1:]
+		if floor := findSpread(r.GoBench, "BenchmarkMarshalFloor/"+size); floor != nil && floor.Ns.Median > 0 {
+			ratios = append(ratios, fmt.Sprintf("%s %.2f× (%.0f / %.0f ms)", shortSize(b.Name), b.Ns.Median/floor.Ns.Median, b.Ns.Median/1e6, floor.Ns.Median/1e6))
 		}
 	}
 	if len(ratios) > 0 {
@@ -81,8 +90,8 @@ func (r *results) rows() []row {
 		rows = append(rows, row{"full push relative to marshalling floor", "≤ 3×", "not measured (--go-bench)"})
 	}
 	rows = append(rows, gatewayRows(r)...)
-	if b := findBench(r.GoBench, "BenchmarkTranslateManifests", ""); b != nil {
-		rows = append(rows, row{"offline translate, in-process benchmark (" + b.Name + ")", "", fmt.Sprintf("%.1f ms/op, %.0f MB/op", b.NsPerOp/1e6, b.BytesPerOp/1e6)})
+	for _, b := range medianSpread(r.GoBench, "BenchmarkTranslateManifests") {
+		rows = append(rows, row{"offline translate, in-process benchmark (" + b.Name + ")", "", fmt.Sprintf("%s/op, %.0f MB/op", b.Ns.ms(), b.Bytes.Median/1e6)})
 	}
 	if t := r.Translate; t != nil {
 		rows = append(rows, row{"offline causeway translate: 1,000 HTTPRoutes × 2 rules → 1,000 Services × 10 endpoints", "≤ 1 s wall, ≤ 150 MiB peak RSS",
@@ -91,6 +100,7 @@ func (r *results) rows() []row {
 		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
 	}
 	rows = append(rows, routeRows(r)...)
+	rows = append(rows, clustersRows(r.ManyClusters)...)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.rows()...)
 	}
@@ -103,6 +113,11 @@ func (r *results) write(dir string, w io.Writer) error {
 		fmt.Fprintln(os.Stderr, "png:", err)
 	} else {
 		r.PNG = png
+	}
+	r.GoBenchMedians = medianSpread(r.GoBench, "Benchmark")
+	r.Table = nil
+	for _, x := range r.rows() {
+		r.Table = append(r.Table, tableRow{x.figure, x.target, x.measured})
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 )
 
 // The gateway translation figure of issue 14: translator's
@@ -25,36 +24,25 @@ func gatewayRows(r *results) []row {
 	}
 }
 
-// gatewaySizesRow lists bench's time and allocations at each size found,
-// then the 100k/10k ratio when both were measured.
+// gatewaySizesRow lists bench's median time (with its range over the
+// -count runs) and allocations at each size found, then the 100k/10k ratio
+// of the medians when both were measured.
 func gatewaySizesRow(bs []goBench, bench, figure, target string) row {
 	var parts []string
-	found := map[string]*goBench{}
+	found := map[string]*benchSpread{}
 	for _, s := range gatewayBenchSizes {
-		b := findSize(bs, bench, s.name)
+		b := findSpread(bs, bench+"/"+s.name)
 		if b == nil {
 			continue
 		}
 		found[s.name] = b
-		parts = append(parts, fmt.Sprintf("%s %.1f ms (%.0f allocs, %.0f MB)", s.label, b.NsPerOp/1e6, b.AllocsPerOp, b.BytesPerOp/1e6))
+		parts = append(parts, fmt.Sprintf("%s %s (%.0f allocs, %.0f MB)", s.label, b.Ns.ms(), b.Allocs.Median, b.Bytes.Median/1e6))
 	}
 	if len(parts) == 0 {
 		return row{figure, target, "not measured (" + bench + " not in the go bench output)"}
 	}
-	if big, small := found["routes=100000"], found["routes=10000"]; big != nil && small != nil && small.NsPerOp > 0 {
-		parts = append(parts, fmt.Sprintf("100k/10k %.1f×", big.NsPerOp/small.NsPerOp))
+	if big, small := found["routes=100000"], found["routes=10000"]; big != nil && small != nil && small.Ns.Median > 0 {
+		parts = append(parts, fmt.Sprintf("100k/10k %.1f×", big.Ns.Median/small.Ns.Median))
 	}
 	return row{figure, target, join(parts)}
-}
-
-// findSize is bench's sub-benchmark of exactly that size (findBench,
-// matching by prefix and substring, would take routes=10000 for
-// routes=1000).
-func findSize(bs []goBench, bench, size string) *goBench {
-	for i := range bs {
-		if strings.HasPrefix(bs[i].Name, bench+"/") && shortSize(bs[i].Name) == size {
-			return &bs[i]
-		}
-	}
-	return nil
 }

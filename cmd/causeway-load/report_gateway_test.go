@@ -25,6 +25,10 @@ PASS
 		{"no 100k: no ratio", []byte(strings.Join(strings.Split(string(out), "\n")[:3], "\n")),
 			[2][]string{{"1k 12.0 ms", "10k 130.0 ms"}, {"not measured"}},
 			[2][]string{{"100k", "×"}, nil}},
+		{"three runs: median and range", []byte(strings.Repeat(strings.Join(strings.Split(string(out), "\n")[2:3], "\n")+"\n", 2) +
+			"BenchmarkGatewayTranslate/routes=10000-2 3 150000000 ns/op 200000000 B/op 1680000 allocs/op\n"),
+			[2][]string{{"10k 130.0 ms (130.0–150.0, n=3)"}, {"not measured"}},
+			[2][]string{{"1k", "×"}, nil}},
 		{"nothing", nil,
 			[2][]string{{"not measured (BenchmarkGatewayTranslate"}, {"not measured (BenchmarkGatewayStatuses"}},
 			[2][]string{}},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 )
 
 // routeFigures are the route fast path's figures in results.json: the
@@ -17,10 +16,8 @@ type routeFigures struct {
 func routeRows(r *results) []row {
 	var rows []row
 	var fast []string
-	for _, b := range r.GoBench {
-		if strings.HasPrefix(b.Name, "BenchmarkRouteFastPath/") {
-			fast = append(fast, fmt.Sprintf("%s %.2f ms", shortSize(b.Name), b.NsPerOp/1e6))
-		}
+	for _, b := range medianSpread(r.GoBench, "BenchmarkRouteFastPath/") {
+		fast = append(fast, shortSize(b.Name)+" "+b.Ns.format(1e6, "ms", 2))
 	}
 	const fastFigure = "one HTTPRoute changed → RDS on the wire, control-plane work (1 listener port: 1 route configuration of N virtual hosts)"
 	if len(fast) > 0 {

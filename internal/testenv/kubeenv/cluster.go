@@ -158,9 +158,8 @@ var errPortInUse = errors.New("port in use")
 func (c *Cluster) launch() error {
 	e := c.env
 	dir := filepath.Join(e.dir, c.Name)
-	p, err := startProcess("kube-apiserver "+c.Name, filepath.Join(dir, "apiserver.log"), e.bins.APIServer,
-		"--etcd-servers", e.etcdURL,
-		"--etcd-prefix", "/"+c.Name,
+	args := []string{"--etcd-servers", e.etcdURL,
+		"--etcd-prefix", "/" + c.Name,
 		"--bind-address", "127.0.0.1",
 		"--advertise-address", "127.0.0.1",
 		"--secure-port", strconv.Itoa(c.port),
@@ -183,7 +182,9 @@ func (c *Cluster) launch() error {
 		// default/kubernetes: a loopback EndpointSlice that no real cluster
 		// has and discovery would pick up.
 		"--endpoint-reconciler-type", "none",
-	)
+	}
+	args = append(args, e.opts.APIServerArgs...)
+	p, err := startProcess("kube-apiserver "+c.Name, filepath.Join(dir, "apiserver.log"), e.bins.APIServer, args...)
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
@@ -259,4 +260,15 @@ func getOK(ctx context.Context, client *http.Client, url, token string) error {
 		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, body)
 	}
 	return nil
+}
+
+// PID is the apiserver's process id, 0 while stopped (the load tool reads
+// its memory from /proc).
+func (c *Cluster) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.proc == nil {
+		return 0
+	}
+	return c.proc.cmd.Process.Pid
 }

@@ -43,6 +43,11 @@
 //		...
 //	}
 //
+// NewWithOptions adds apiserver flags (smaller watch caches when many
+// apiservers share a machine) and bounds how many start at once;
+// Env.AddClusters starts more apiservers on the same etcd later. The load
+// tool (cmd/causeway-load --clusters-scale) runs twenty this way.
+//
 // Tests sharing an Env must not step on each other: each uses its own
 // namespaces (and names for cluster-scoped objects such as Nodes), and a
 // test that stops a cluster starts it again before it ends and does not run

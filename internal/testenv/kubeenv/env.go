@@ -36,8 +36,22 @@ type Env struct {
 	// StartupTime is how long New took, etcd and all apiservers ready.
 	StartupTime time.Duration
 
+	opts Options
+
 	crdMu     sync.Mutex
 	crdsReady map[string]bool // clusters InstallCRDs completed on
+}
+
+// Options tune an Env for many clusters; New uses the zero value.
+type Options struct {
+	// APIServerArgs are added to every kube-apiserver's command line after
+	// kubeenv's own (for example --watch-cache-sizes to shrink caches of
+	// resources nobody watches when twenty apiservers share a machine).
+	APIServerArgs []string
+	// StartParallel bounds how many apiservers start at once (0: all). A
+	// starting apiserver needs a few seconds of CPU; twenty at once on two
+	// cores can miss the readiness timeout.
+	StartParallel int
 }
 
 // Start starts an Env with one apiserver per name and stops it when t
@@ -69,22 +83,19 @@ func Start(t testing.TB, names ...string) *Env {
 // one answers /readyz. dir holds data, certificates, logs and kubeconfigs;
 // the caller owns it. On error everything started is stopped again.
 func New(dir string, bins Binaries, names ...string) (*Env, error) {
+	return NewWithOptions(dir, bins, Options{}, names...)
+}
+
+// NewWithOptions is New with opts.
+func NewWithOptions(dir string, bins Binaries, opts Options, names ...string) (*Env, error) {
 	if len(names) == 0 {
 		return nil, errors.New("no cluster names")
 	}
-	seen := map[string]bool{}
-	for _, n := range names {
-		// Names become etcd prefixes, directory and kubeconfig names.
-		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-			return nil, fmt.Errorf("cluster name %q: %s", n, strings.Join(errs, "; "))
-		}
-		if seen[n] {
-			return nil, fmt.Errorf("cluster name %q given twice", n)
-		}
-		seen[n] = true
+	if err := checkNames(nil, names); err != nil {
+		return nil, err
 	}
 	start := time.Now()
-	e := &Env{dir: dir, bins: bins, clusters: map[string]*Cluster{}, crdsReady: map[string]bool{}}
+	e := &Env{dir: dir, bins: bins, opts: opts, clusters: map[string]*Cluster{}, crdsReady: map[string]bool{}}
 	var err error
 	if e.pki, err = writePKI(dir); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
@@ -96,25 +107,70 @@ func New(dir string, bins Binaries, names ...string) (*Env, error) {
 	if err := e.startEtcd(); err != nil {
 		return nil, err
 	}
+	if err := e.startClusters(names); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
+	e.StartupTime = time.Since(start)
+	return e, nil
+}
+
+// AddClusters starts more apiservers on the Env's etcd, each under its own
+// prefix, and returns once every one answers /readyz. It must not run
+// concurrently with other calls on e. On error the clusters it could not
+// start are left out; those that started stay (Close stops them).
+func (e *Env) AddClusters(names ...string) error {
+	if err := checkNames(e.clusters, names); err != nil {
+		return err
+	}
+	return e.startClusters(names)
+}
+
+// checkNames rejects names that are not DNS labels (they become etcd
+// prefixes, directory and kubeconfig names) or are given twice.
+func checkNames(have map[string]*Cluster, names []string) error {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
+			return fmt.Errorf("cluster name %q: %s", n, strings.Join(errs, "; "))
+		}
+		if seen[n] || have[n] != nil {
+			return fmt.Errorf("cluster name %q given twice", n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// startClusters starts the named apiservers, at most opts.StartParallel at
+// once.
+func (e *Env) startClusters(names []string) error {
 	for _, n := range names {
 		e.clusters[n] = &Cluster{Name: n, env: e}
 	}
+	parallel := e.opts.StartParallel
+	if parallel <= 0 {
+		parallel = len(names)
+	}
+	slots := make(chan struct{}, parallel)
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, n := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			errs[i] = e.clusters[n].first()
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		_ = e.Close()
-		return nil, err
+	for i, n := range names {
+		if errs[i] != nil {
+			delete(e.clusters, n)
+		}
 	}
-	e.StartupTime = time.Since(start)
-	return e, nil
+	return errors.Join(errs...)
 }
 
 // Cluster returns the named cluster; it panics on a name Start was not
@@ -211,3 +267,6 @@ func (e *Env) logTails(t testing.TB) {
 		c.mu.Unlock()
 	}
 }
+
+// EtcdPID is etcd's process id.
+func (e *Env) EtcdPID() int { return e.etcd.cmd.Process.Pid }
