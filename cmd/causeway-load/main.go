@@ -37,6 +37,7 @@ type options struct {
 	convergeTimeout time.Duration
 	budget          time.Duration
 	syncTimeout     time.Duration
+	rssInterval     time.Duration
 	// serveGoMemLimit, if set, serves the largest scale a second time
 	// with this GOMEMLIMIT.
 	serveGoMemLimit string
@@ -64,6 +65,7 @@ func main() {
 	flag.DurationVar(&o.convergeTimeout, "converge-timeout", 60*time.Second, "how long one change may take to reach every client")
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
+	flag.DurationVar(&o.rssInterval, "rss-sample-interval", 100*time.Millisecond, "how often world-file runs sample serve's RSS, from its start to the end (initial sync included)")
 	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
 	flag.DurationVar(&o.soak.duration, "soak", 0, "soak for this long: serve a world to --soak-clients clients while making --soak-rate endpoint changes per second, then check every client holds the final world and serve's goroutines and memory stayed flat (0: no soak)")
 	flag.IntVar(&o.soak.rate, "soak-rate", 100, "endpoint changes per second during the soak")
@@ -90,6 +92,10 @@ func main() {
 			os.Exit(2)
 		}
 		o.scales = append(o.scales, n)
+	}
+	if o.rssInterval <= 0 {
+		fmt.Fprintln(os.Stderr, "--rss-sample-interval: positive")
+		os.Exit(2)
 	}
 	if o.eps < 1 || o.eps > 64 {
 		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")
