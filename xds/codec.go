@@ -1,7 +1,6 @@
 package xds
 
 import (
-	"encoding/binary"
 	"errors"
 	"hash/maphash"
 	"sync"
@@ -192,14 +191,21 @@ type fieldScan struct {
 var listSeed1, listSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
 
 // scanFields counts fields f0 and f1 of data and keys f0's values by
-// hashing each value with its length, wherever the values are and however
-// gRPC's buffers split them. It reports malformed input.
+// hashing their encodings, however gRPC's buffers split them: encoders
+// write a repeated field's values together, so the hashes normally run
+// over long stretches of a buffer. It reports malformed input.
 func scanFields(data mem.BufferSlice, f0, f1 protowire.Number) (fieldScan, error) {
 	var sc fieldScan
 	var h1, h2 maphash.Hash
 	h1.SetSeed(listSeed1)
 	h2.SetSeed(listSeed2)
-	var lenBuf [binary.MaxVarintLen64]byte
+	var run []byte // f0 encodings read in place, not hashed yet
+	flush := func() {
+		h1.Write(run)
+		h2.Write(run)
+		run = nil
+	}
+	var enc []byte
 	r := wireReader{segs: segmentsOf(data)}
 	for !r.empty() {
 		num, typ, _, b, err := r.field()
@@ -209,17 +215,28 @@ func scanFields(data mem.BufferSlice, f0, f1 protowire.Number) (fieldScan, error
 		switch {
 		case typ != protowire.BytesType:
 		case num == f0:
-			l := protowire.AppendVarint(lenBuf[:0], uint64(len(b)))
-			h1.Write(l)
-			h1.Write(b)
-			h2.Write(l)
-			h2.Write(b)
 			sc.n0++
-			sc.key.size += len(l) + len(b)
+			if r.raw == nil { // split over buffers: hash its encoding
+				flush()
+				enc = protowire.AppendBytes(protowire.AppendTag(enc[:0], num, typ), b)
+				h1.Write(enc)
+				h2.Write(enc)
+				sc.key.size += len(enc)
+				continue
+			}
+			sc.key.size += len(r.raw)
+			if len(run) > 0 && cap(run) > len(run) && &run[:len(run)+1][len(run)] == &r.raw[0] {
+				run = run[:len(run)+len(r.raw)] // follows on: extend
+				continue
+			}
+			flush()
+			run = r.raw
+			continue
 		case num == f1 && f1 != 0:
 			sc.n1++
 		}
 	}
+	flush()
 	sc.key.n = sc.n0
 	sc.key.h1, sc.key.h2 = h1.Sum64(), h2.Sum64()
 	return sc, nil

@@ -161,6 +161,7 @@ func TestRequestCodecDecodesSplitBuffers(t *testing.T) {
 		names = append(names, fmt.Sprintf("outbound|80||app-%d.mesh.internal", i))
 	}
 	node := &corev3.Node{Id: "gw-1", Cluster: "c1"}
+	var first *string
 	for _, want := range []proto.Message{
 		&discoveryv3.DiscoveryRequest{VersionInfo: "v1", Node: node, ResourceNames: names, TypeUrl: "t", ResponseNonce: "7", ErrorDetail: &status.Status{Code: 3, Message: "bad"}},
 		&discoveryv3.DiscoveryRequest{VersionInfo: "v2", ResourceNames: names[:3], TypeUrl: "t"},
@@ -181,6 +182,14 @@ func TestRequestCodecDecodesSplitBuffers(t *testing.T) {
 			}
 			if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
 				t.Errorf("pieces of %d bytes: decoded differently (-protobuf +codec):\n%s", size, d)
+			}
+			// However split, a long list is recognised as the one decoded before.
+			if r, ok := got.(*discoveryv3.DiscoveryRequest); ok && len(r.ResourceNames) == len(names) {
+				if first == nil {
+					first = &r.ResourceNames[0]
+				} else if &r.ResourceNames[0] != first {
+					t.Errorf("pieces of %d bytes: the list was decoded again, not shared", size)
+				}
 			}
 		}
 		// Cut short anywhere: an error, never a panic.

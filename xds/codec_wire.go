@@ -30,6 +30,9 @@ func segmentsOf(data mem.BufferSlice) [][]byte {
 type wireReader struct {
 	segs    [][]byte
 	scratch []byte
+	// raw is the last field's encoding when it was read in place (nil
+	// when it was split over segments).
+	raw []byte
 }
 
 func (r *wireReader) skipEmpty() {
@@ -90,6 +93,30 @@ func (r *wireReader) varint() (uint64, error) {
 // field reads one field: its number and type, and its value: v for varint
 // and fixed types, b (the payload) for length-delimited ones.
 func (r *wireReader) field() (num protowire.Number, typ protowire.Type, v uint64, b []byte, err error) {
+	r.skipEmpty()
+	r.raw = nil
+	if len(r.segs) > 0 { // in place, the common case: the field is within one segment
+		seg := r.segs[0]
+		if num, typ, n := protowire.ConsumeTag(seg); n > 0 && typ != protowire.StartGroupType {
+			if m := protowire.ConsumeFieldValue(num, typ, seg[n:]); m >= 0 {
+				value := seg[n : n+m]
+				switch typ {
+				case protowire.VarintType:
+					v, _ = protowire.ConsumeVarint(value)
+				case protowire.Fixed32Type:
+					x, _ := protowire.ConsumeFixed32(value)
+					v = uint64(x)
+				case protowire.Fixed64Type:
+					v, _ = protowire.ConsumeFixed64(value)
+				case protowire.BytesType:
+					b, _ = protowire.ConsumeBytes(value)
+				}
+				r.raw, r.segs[0] = seg[:n+m], seg[n+m:]
+				return num, typ, v, b, nil
+			}
+		}
+	}
+	// Split over segments, or malformed: byte by byte.
 	tag, err := r.varint()
 	if err != nil {
 		return 0, 0, 0, nil, err
