@@ -59,3 +59,17 @@ func TestRSSSamplerSamplesPhases(t *testing.T) {
 		t.Errorf("phases sampled: %v", phases)
 	}
 }
+
+// Benchmarks' own metrics are read, and the memory benchmarks' rows use them.
+func TestMemoryBenchRows(t *testing.T) {
+	out := []byte("BenchmarkClassBuildPeakHeap/vds=10000-2   3   3173977235 ns/op   56.36 max-live-above-world-MiB   132.1 peak-above-world-MiB   202.4 peak-heap-MiB   238553181 B/op   2962022 allocs/op\n" +
+		"BenchmarkSotwACKBurst/names=10000/clients=500-2   3   1779626424 ns/op   1.756 peak-above-MiB   188010976 B/op   52234 allocs/op\n")
+	bs := parseBench(out)
+	if len(bs) != 2 || bs[0].Metrics["peak-above-world-MiB"] != 132.1 || bs[0].AllocsPerOp != 2962022 {
+		t.Fatalf("parsed %+v", bs)
+	}
+	rows := memoryBenchRows(bs)
+	if len(rows) != 2 || !strings.Contains(rows[0].measured, "peak heap 132 MiB") || !strings.Contains(rows[1].measured, "1.8 MiB") {
+		t.Errorf("rows %+v", rows)
+	}
+}

@@ -64,6 +64,7 @@ func (r *results) rows() []row {
 	for _, s := range r.Scales {
 		rows = append(rows, row{fmt.Sprintf("memory: %d VDs, %d endpoints, %d streams", s.VDs, s.Endpoints, s.Clients), memoryTarget, memory(s)})
 	}
+	rows = append(rows, memoryBenchRows(r.GoBench)...)
 	var ratios []string
 	for _, b := range r.GoBench {
 		if sub, ok := strings.CutPrefix(b.Name, "BenchmarkFullPush/"); ok {

@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // memoryTarget is the memory row's target (issue 14): every RSS sample,
 // from serve's start through the initial sync and the changes, without
@@ -33,3 +36,22 @@ func memory(s scaleResult) string {
 
 // memoryLimitMiB is the target's bound.
 const memoryLimitMiB = 512
+
+// memoryBenchRows are the in-process figures behind the memory row (xds
+// benchmarks): the heap while a 10k class is built, and what decoding a
+// burst of full-list state-of-the-world ACKs adds to the requests gRPC
+// holds.
+func memoryBenchRows(bs []goBench) []row {
+	var rows []row
+	if b := findBench(bs, "BenchmarkClassBuildPeakHeap/", "vds=10000"); b != nil && b.Metrics != nil {
+		rows = append(rows, row{"memory: building a 10k-VD class, in process (" + b.Name + ")", "translated messages not all alive at once",
+			fmt.Sprintf("peak heap %.0f MiB above the world, largest live heap %.0f MiB above it", b.Metrics["peak-above-world-MiB"], b.Metrics["max-live-above-world-MiB"])})
+	}
+	for _, b := range bs {
+		if strings.HasPrefix(b.Name, "BenchmarkSotwACKBurst/") && b.Metrics != nil {
+			rows = append(rows, row{"memory: burst of full-list sotw ACKs decoded at once, in process (" + b.Name + ")", "no copy per request",
+				fmt.Sprintf("%.1f MiB above the received requests", b.Metrics["peak-above-MiB"])})
+		}
+	}
+	return rows
+}
