@@ -89,7 +89,7 @@ func eastWestVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 				name := key.InboundName()
 				r.Clusters = append(r.Clusters, edsCluster(name, p))
 				if r.wantsEndpoints(local...) {
-					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, flatPriority))
+					r.addEndpoints(sets[sub].assignment(name, flatPriority))
 				}
 				chains = append(chains, eastWestChain(key.SNI(), name, trustDomain))
 			}

@@ -142,7 +142,7 @@ func buildFederatedOutbound(w *model.Snapshot, p model.Proxy, trustDomain string
 		}
 		r.Clusters = append(r.Clusters, c)
 		if r.wantsEndpoints(fh.svc) {
-			r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, true).assignment(name, flatPriority))
+			r.addEndpoints(federatedEndpoints(w, p, fh, true).assignment(name, flatPriority))
 		}
 		if cl := w.Cluster(fh.svc.Cluster); fh.svc.Cluster != p.Cluster && (cl == nil || len(cl.EastWestGateways) == 0) && readyCount(fh.svc) > 0 {
 			if unreachable[fh.key.Workspace] == nil {
@@ -172,7 +172,7 @@ func federatedEastWestChains(w *model.Snapshot, p model.Proxy, trustDomain strin
 		name := fh.key.InboundName()
 		r.Clusters = append(r.Clusters, edsCluster(name, p))
 		if r.wantsEndpoints(fh.svc) {
-			r.Endpoints = append(r.Endpoints, federatedEndpoints(w, p, fh, false).assignment(name, flatPriority))
+			r.addEndpoints(federatedEndpoints(w, p, fh, false).assignment(name, flatPriority))
 		}
 		chains = append(chains, eastWestChain(fh.key.SNI(), name, trustDomain))
 	}

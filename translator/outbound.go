@@ -80,7 +80,7 @@ func outboundVD(w *model.Snapshot, p model.Proxy, trustDomain string, claims *ho
 				}
 				r.Clusters = append(r.Clusters, c)
 				if r.wantsEndpoints(services...) {
-					r.Endpoints = append(r.Endpoints, sets[sub].assignment(name, rank))
+					r.addEndpoints(sets[sub].assignment(name, rank))
 				}
 			}
 		}

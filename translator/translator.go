@@ -30,6 +30,18 @@ type Resources struct {
 	only map[model.ServiceKey]bool
 	// candidates is collectCandidates' reusable buffer.
 	candidates []candidate
+	// emit, when set (TranslateStreaming), takes the load assignments of
+	// destinations as they are built instead of Endpoints.
+	emit func(*endpointv3.ClusterLoadAssignment)
+}
+
+// addEndpoints hands cla to emit, or adds it to Endpoints.
+func (r *Resources) addEndpoints(cla *endpointv3.ClusterLoadAssignment) {
+	if r.emit != nil {
+		r.emit(cla)
+		return
+	}
+	r.Endpoints = append(r.Endpoints, cla)
 }
 
 // wantsEndpoints reports whether the load assignment of a cluster whose
@@ -76,7 +88,18 @@ type Credentials struct {
 // LoadAssignments) and the route fast path's state (see RouteUpdates),
 // assembled from what the translation computed.
 func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
-	r := &Resources{}
+	return TranslateStreaming(w, p, creds, nil)
+}
+
+// TranslateStreaming is Translate, except that the load assignments of
+// destinations (most of a large translation) are handed to emit, on the
+// calling goroutine, as they are built, rather than collected in
+// Endpoints: a consumer that encodes them at once need not hold them all.
+// Endpoints then holds the rest (gateway backends, external services),
+// and the two together are what Translate returns, in another order.
+// emit nil is Translate.
+func TranslateStreaming(w *model.Snapshot, p model.Proxy, creds Credentials, emit func(*endpointv3.ClusterLoadAssignment)) *Resources {
+	r := &Resources{emit: emit}
 	input := w
 	w, claims, unscoped := scopeWorld(w)
 	reportUnscoped(claims.ws, unscoped, r)
@@ -96,7 +119,7 @@ func Translate(w *model.Snapshot, p model.Proxy, creds Credentials) *Resources {
 		rememberIndex(input, p, newFastIndex(fast.structureOf(w, claims), p, policies, routes))
 	}
 	r.Secrets = append(r.Secrets, buildSecrets(creds)...)
-	r.candidates = nil
+	r.candidates, r.emit = nil, nil
 	r.sort()
 	return r
 }

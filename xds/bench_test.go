@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -204,10 +205,10 @@ func benchFullPush(b *testing.B, n int, cold bool) {
 			b.ReportAllocs()
 			i := 0
 			var translate, translating time.Duration
-			s.translate = func(w *model.Snapshot, p model.Proxy, cr translator.Credentials) *translator.Resources {
+			s.translate = func(w *model.Snapshot, p model.Proxy, cr translator.Credentials, emit func(*endpointv3.ClusterLoadAssignment)) *translator.Resources {
 				t0 := time.Now()
 				defer func() { translating += time.Since(t0) }()
-				return translator.Translate(w, p, cr)
+				return translator.TranslateStreaming(w, p, cr, emit)
 			}
 			for b.Loop() {
 				prev := c.version

@@ -115,21 +115,27 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		return
 	}
 	start := time.Now()
-	res := s.translate(world, c.proxy, creds)
+	// Every resource is validated as it is encoded and its message dropped
+	// then; load assignments already while the translator builds the rest
+	// (most of a large class), so the class's translated messages are
+	// never all alive at once.
+	stream := newCLAStream(newChecker(s.publishedLocked(c)))
+	res := s.translate(world, c.proxy, creds, stream.add)
 	s.metrics.translation.WithLabelValues("full").Observe(time.Since(start).Seconds())
 	s.reportDiagnosticsLocked(c, world, res.Diagnostics)
 
 	start = time.Now()
-	snap, version, err := newSnapshot(res)
-	if err == nil && version == c.version {
+	snap, err := buildSnapshot(res, stream)
+	if err == nil && snap.version == c.version {
 		c.leaf, c.world = l, world // same resources, so the same certificate
 		return                     // publishing would change nothing
 	}
-	if err == nil {
-		err = validateExcept(snap.view(), snap.validatedIn(s.publishedLocked(c)...))
-	}
 	if err != nil {
-		if version != c.rejected {
+		version := ""
+		if snap != nil {
+			version = snap.version
+		}
+		if version == "" || version != c.rejected {
 			c.rejected = version
 			s.metrics.rejected.Inc()
 			s.log.Error("snapshot failed validation and was not published; proxies keep the last good one",
@@ -137,7 +143,6 @@ func (s *Server) buildLocked(c *class, world *model.Snapshot) {
 		}
 		return
 	}
-	snap.shed()
 	if !s.publishLocked(c, snap, start) {
 		return
 	}

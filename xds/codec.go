@@ -27,7 +27,7 @@ type requestCodec struct {
 }
 
 func newRequestCodec() requestCodec {
-	return requestCodec{CodecV2: encoding.GetCodecV2(protoenc.Name), names: &internTable{}, lists: &nameLists{}}
+	return requestCodec{CodecV2: encoding.GetCodecV2(protoenc.Name), names: &internTable{}, lists: newNameLists()}
 }
 
 // Field numbers of the names interned: resource_names of a
@@ -76,77 +76,100 @@ func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	switch req := v.(type) {
 	case *discoveryv3.DiscoveryRequest:
-		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-		defer buf.Free()
-		names, err := c.decode(buf.ReadOnlyData(), req, sotwNamesField, 0)
+		names, err := c.decode(data, req, sotwNamesField, 0)
 		req.ResourceNames = names[0]
 		return err
 	case *discoveryv3.DeltaDiscoveryRequest:
-		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-		defer buf.Free()
-		names, err := c.decode(buf.ReadOnlyData(), req, deltaSubscribeField, deltaUnsubscribeField)
+		names, err := c.decode(data, req, deltaSubscribeField, deltaUnsubscribeField)
 		req.ResourceNamesSubscribe, req.ResourceNamesUnsubscribe = names[0], names[1]
 		return err
 	}
 	return c.CodecV2.Unmarshal(data, v)
 }
 
-// decode unmarshals b into m, except for the string fields f0 and f1
-// (0: none), which it returns interned.
-func (c requestCodec) decode(b []byte, m proto.Message, f0, f1 protowire.Number) ([2][]string, error) {
+// decode unmarshals data into m, except for the string fields f0 and f1
+// (0: none), which it returns interned. It reads gRPC's buffers in place,
+// never joining them into one: a state-of-the-world ACK names every
+// resource (300 KB at 10k clusters), and a burst of them from many proxies
+// at once would otherwise hold a joined copy each.
+func (c requestCodec) decode(data mem.BufferSlice, m proto.Message, f0, f1 protowire.Number) ([2][]string, error) {
 	var names [2][]string
-	sc := scanFields(b, f0, f1)
+	sc, err := scanFields(data, f0, f1)
+	if errors.Is(err, errGroup) { // no discovery request has groups: leave it to protobuf
+		return names, c.CodecV2.Unmarshal(data, m)
+	}
+	if err != nil {
+		return names, err
+	}
 	// A state-of-the-world proxy repeats the same long list in every ACK,
 	// and proxies of a class send the same one (so do delta proxies
-	// subscribing): decode it once.
-	shared := sc.n1 == 0 && sc.n0 >= sharedListMin
-	if shared {
-		names[0] = c.lists.get(sc.key)
+	// subscribing): decode it once, and while one request decodes a list,
+	// the others naming it wait for that decode instead of making their own.
+	var flight *listFlight
+	decoded := false // the whole request, so names[0] can be shared
+	if sc.n1 == 0 && sc.n0 >= sharedListMin {
+		names[0], flight = c.lists.acquire(sc.key)
+		if flight != nil {
+			c.lists.slots <- struct{}{} // bound the large decodes under way
+			c.lists.decoding(1)
+			defer func() {
+				c.lists.decoding(-1)
+				<-c.lists.slots
+				var shared []string
+				if decoded {
+					shared = names[0]
+				}
+				c.lists.finish(sc.key, flight, shared)
+			}()
+		}
 	}
-	if names[0] == nil && sc.n0+sc.n1 > 0 {
+	skip := names[0] != nil // already decoded: skip f0 below
+	if !skip && sc.n0+sc.n1 > 0 {
 		// Exactly sized: a proxy may name thousands of resources per request.
 		names[0], names[1] = make([]string, 0, sc.n0), make([]string, 0, sc.n1)
-	} else if names[0] != nil {
-		f0, shared = -1, false // already decoded: skip those fields below
 	}
-	rest := make([]byte, 0, 256)
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return names, protowire.ParseError(n)
+	rest := restPool.Get().(*[]byte)
+	defer func() {
+		if cap(*rest) <= maxPooledRest {
+			*rest = (*rest)[:0]
+			restPool.Put(rest)
 		}
-		field := b[:n]
-		l := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if l < 0 {
-			return names, protowire.ParseError(l)
-		}
-		value := b[n : n+l]
-		b = b[n+l:]
-		if f0 == -1 && num == sotwNamesField && typ == protowire.BytesType {
-			continue
+	}()
+	r := wireReader{segs: segmentsOf(data)}
+	for !r.empty() {
+		num, typ, v, b, err := r.field()
+		if err != nil {
+			return [2][]string{}, err
 		}
 		if typ == protowire.BytesType && (num == f0 || num == f1) {
-			s, k := protowire.ConsumeBytes(value)
-			if k < 0 {
-				return names, protowire.ParseError(k)
+			if skip && num == f0 {
+				continue
 			}
-			if !utf8.Valid(s) {
-				return names, errors.New("resource name is not valid UTF-8")
+			if !utf8.Valid(b) {
+				return [2][]string{}, errors.New("resource name is not valid UTF-8")
 			}
 			i := 0
 			if num == f1 {
 				i = 1
 			}
-			names[i] = append(names[i], c.names.intern(s))
+			names[i] = append(names[i], c.names.intern(b))
 			continue
 		}
-		rest = append(append(rest, field...), value...)
+		*rest = appendField(*rest, num, typ, v, b)
 	}
-	if shared {
-		c.lists.put(sc.key, names[0])
+	if err := proto.Unmarshal(*rest, m); err != nil {
+		return [2][]string{}, err
 	}
-	return names, proto.Unmarshal(rest, m)
+	decoded = true
+	return names, nil
 }
+
+// restPool recycles the buffers that collect a request's other fields.
+var restPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledRest is the largest such buffer kept (a node with much metadata
+// is sent once per stream).
+const maxPooledRest = 16 << 10
 
 // sharedListMin is the list length from which decoded lists are shared.
 const sharedListMin = 64
@@ -167,108 +190,56 @@ type fieldScan struct {
 
 var listSeed1, listSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
 
-// scanFields counts fields f0 and f1 of b and keys f0's values (nothing
-// for malformed input, which decode reports). Encoders write a
-// repeated field's values together, so the key is normally two hashes of
-// one byte range; scattered values are hashed one by one.
-func scanFields(b []byte, f0, f1 protowire.Number) fieldScan {
+// scanFields counts fields f0 and f1 of data and keys f0's values by
+// hashing their encodings, however gRPC's buffers split them: encoders
+// write a repeated field's values together, so the hashes normally run
+// over long stretches of a buffer. It reports malformed input.
+func scanFields(data mem.BufferSlice, f0, f1 protowire.Number) (fieldScan, error) {
 	var sc fieldScan
-	all := b
-	start, end, runs := 0, 0, 0 // the byte range of f0's values, and how many runs
-	for off := 0; off < len(all); {
-		num, typ, n := protowire.ConsumeTag(all[off:])
-		if n < 0 {
-			return fieldScan{} // malformed: decode reports it
-		}
-		l := protowire.ConsumeFieldValue(num, typ, all[off+n:])
-		if l < 0 {
-			return fieldScan{}
+	var h1, h2 maphash.Hash
+	h1.SetSeed(listSeed1)
+	h2.SetSeed(listSeed2)
+	var run []byte // f0 encodings read in place, not hashed yet
+	flush := func() {
+		h1.Write(run)
+		h2.Write(run)
+		run = nil
+	}
+	var enc []byte
+	r := wireReader{segs: segmentsOf(data)}
+	for !r.empty() {
+		num, typ, _, b, err := r.field()
+		if err != nil {
+			return fieldScan{}, err
 		}
 		switch {
 		case typ != protowire.BytesType:
 		case num == f0:
-			if sc.n0 == 0 || end != off {
-				start, runs = off, runs+1
-			}
 			sc.n0++
-			sc.key.size += n + l
-			end = off + n + l
+			if r.raw == nil { // split over buffers: hash its encoding
+				flush()
+				enc = protowire.AppendBytes(protowire.AppendTag(enc[:0], num, typ), b)
+				h1.Write(enc)
+				h2.Write(enc)
+				sc.key.size += len(enc)
+				continue
+			}
+			sc.key.size += len(r.raw)
+			if len(run) > 0 && cap(run) > len(run) && &run[:len(run)+1][len(run)] == &r.raw[0] {
+				run = run[:len(run)+len(r.raw)] // follows on: extend
+				continue
+			}
+			flush()
+			run = r.raw
+			continue
 		case num == f1 && f1 != 0:
 			sc.n1++
 		}
-		off += n + l
 	}
+	flush()
 	sc.key.n = sc.n0
-	if runs <= 1 {
-		sc.key.h1, sc.key.h2 = maphash.Bytes(listSeed1, all[start:end]), maphash.Bytes(listSeed2, all[start:end])
-		return sc
-	}
-	var h1, h2 maphash.Hash
-	h1.SetSeed(listSeed1)
-	h2.SetSeed(listSeed2)
-	for off := 0; off < len(all); {
-		num, typ, n := protowire.ConsumeTag(all[off:])
-		l := protowire.ConsumeFieldValue(num, typ, all[off+n:])
-		if typ == protowire.BytesType && num == f0 {
-			h1.Write(all[off : off+n+l])
-			h2.Write(all[off : off+n+l])
-		}
-		off += n + l
-	}
 	sc.key.h1, sc.key.h2 = h1.Sum64(), h2.Sum64()
-	return sc
-}
-
-// nameLists remembers the last few long lists decoded, and their name
-// sums, for requests that repeat them. The lists are shared: readers never
-// modify a request's names.
-type nameLists struct {
-	mu      sync.Mutex
-	entries [8]nameList
-	next    int
-}
-
-type nameList struct {
-	key   listKey
-	names []string
-	sum   nameSum
-}
-
-func (l *nameLists) get(k listKey) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.entries {
-		if e.names != nil && e.key == k {
-			return e.names
-		}
-	}
-	return nil
-}
-
-func (l *nameLists) put(k listKey, names []string) {
-	var sum nameSum
-	for _, n := range names {
-		sum.add(n)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries[l.next] = nameList{key: k, names: names, sum: sum}
-	l.next = (l.next + 1) % len(l.entries)
-}
-
-// sumOf returns the name sum of a list decoded as shared, by identity.
-func (l *nameLists) sumOf(names []string) (nameSum, bool) {
-	if l == nil || len(names) == 0 {
-		return nameSum{}, false
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.entries {
-		if len(e.names) == len(names) && &e.names[0] == &names[0] {
-			return e.sum, true
-		}
-	}
-	return nameSum{}, false
+	return sc, nil
 }
 
 // internTable is a lossy, lock-free intern table: a direct-mapped cache of

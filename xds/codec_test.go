@@ -2,7 +2,9 @@ package xds
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -147,4 +149,132 @@ func TestRequestCodecSharesRepeatedLists(t *testing.T) {
 	if _, ok := c.lists.sumOf(list("x")); ok {
 		t.Error("sumOf knew a list it did not decode")
 	}
+}
+
+// Requests split over many buffers (as gRPC receives them, in HTTP/2
+// frames) decode as protobuf decodes them joined, wherever the cuts fall:
+// inside a tag, a length, a name.
+func TestRequestCodecDecodesSplitBuffers(t *testing.T) {
+	c := newRequestCodec()
+	var names []string
+	for i := range sharedListMin + 5 {
+		names = append(names, fmt.Sprintf("outbound|80||app-%d.mesh.internal", i))
+	}
+	node := &corev3.Node{Id: "gw-1", Cluster: "c1"}
+	var first *string
+	for _, want := range []proto.Message{
+		&discoveryv3.DiscoveryRequest{VersionInfo: "v1", Node: node, ResourceNames: names, TypeUrl: "t", ResponseNonce: "7", ErrorDetail: &status.Status{Code: 3, Message: "bad"}},
+		&discoveryv3.DiscoveryRequest{VersionInfo: "v2", ResourceNames: names[:3], TypeUrl: "t"},
+		&discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: "t", ResourceNamesSubscribe: names, ResourceNamesUnsubscribe: []string{"z"}, InitialResourceVersions: map[string]string{"x": "1"}},
+	} {
+		b, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1, 2, 3, 7, 64, len(b) - 1} {
+			var data mem.BufferSlice
+			for off := 0; off < len(b); off += size {
+				data = append(data, mem.SliceBuffer(b[off:min(off+size, len(b))]))
+			}
+			got := want.ProtoReflect().New().Interface()
+			if err := c.Unmarshal(data, got); err != nil {
+				t.Fatalf("pieces of %d bytes: %v", size, err)
+			}
+			if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+				t.Errorf("pieces of %d bytes: decoded differently (-protobuf +codec):\n%s", size, d)
+			}
+			// However split, a long list is recognised as the one decoded before.
+			if r, ok := got.(*discoveryv3.DiscoveryRequest); ok && len(r.ResourceNames) == len(names) {
+				if first == nil {
+					first = &r.ResourceNames[0]
+				} else if &r.ResourceNames[0] != first {
+					t.Errorf("pieces of %d bytes: the list was decoded again, not shared", size)
+				}
+			}
+		}
+		// Cut short anywhere: an error, never a panic.
+		for cut := 1; cut < len(b); cut += 97 {
+			_ = c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:cut])}, want.ProtoReflect().New().Interface())
+		}
+	}
+}
+
+// A burst of requests naming the same new long list decodes it once: the
+// others wait for that decode and share its result.
+func TestRequestCodecDecodesABurstOfOneListOnce(t *testing.T) {
+	c := newRequestCodec()
+	defer func(h func()) { listDecodeHook = h }(listDecodeHook)
+	listDecodeHook = func() { time.Sleep(20 * time.Millisecond) } // the others arrive meanwhile
+	b := encodedList(t, 0, 500)
+	const burst = 50
+	got := make([][]string, burst)
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Go(func() {
+			r := &discoveryv3.DiscoveryRequest{}
+			if err := c.Unmarshal(splitEvery(b, 16<<10), r); err != nil {
+				t.Error(err)
+			}
+			got[i] = r.ResourceNames
+		})
+	}
+	wg.Wait()
+	if n := c.lists.decodes.Load(); n != 1 {
+		t.Errorf("%d requests naming one list decoded it %d times, want once", burst, n)
+	}
+	for i := range got {
+		if len(got[i]) != 500 || &got[i][0] != &got[0][0] {
+			t.Fatalf("request %d did not get the shared list (%d names)", i, len(got[i]))
+		}
+	}
+}
+
+// Different long lists arriving at once are decoded at most
+// maxListDecodes at a time.
+func TestRequestCodecBoundsConcurrentListDecodes(t *testing.T) {
+	c := newRequestCodec()
+	defer func(h func()) { listDecodeHook = h }(listDecodeHook)
+	listDecodeHook = func() { time.Sleep(5 * time.Millisecond) } // decodes overlap unless bounded
+	const lists = 40
+	var wg sync.WaitGroup
+	for i := range lists {
+		b := encodedList(t, i, sharedListMin+1)
+		wg.Go(func() {
+			r := &discoveryv3.DiscoveryRequest{}
+			if err := c.Unmarshal(splitEvery(b, 16<<10), r); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := c.lists.maxInDecode.Load(); got > int32(maxListDecodes) || got < 1 {
+		t.Errorf("%d long lists decoded at once, want 1 to %d", got, maxListDecodes)
+	}
+	if n := c.lists.decodes.Load(); n != lists {
+		t.Errorf("%d different lists decoded %d times", lists, n)
+	}
+}
+
+// encodedList is a DiscoveryRequest naming n load assignments, the list
+// told apart by seed.
+func encodedList(t *testing.T, seed, n int) []byte {
+	t.Helper()
+	r := &discoveryv3.DiscoveryRequest{TypeUrl: "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", VersionInfo: "v1", ResponseNonce: "2"}
+	for i := range n {
+		r.ResourceNames = append(r.ResourceNames, fmt.Sprintf("outbound|80||app-%d-%d.mesh.internal", seed, i))
+	}
+	b, err := proto.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// splitEvery cuts b into buffers of size bytes, as HTTP/2 frames would.
+func splitEvery(b []byte, size int) mem.BufferSlice {
+	var out mem.BufferSlice
+	for off := 0; off < len(b); off += size {
+		out = append(out, mem.SliceBuffer(b[off:min(off+size, len(b))]))
+	}
+	return out
 }

@@ -47,6 +47,11 @@
 //     Options.SendBudgetHold (5 s) and wait for it at most that long
 //     (budget.go): a proxy that does not answer delays the others by
 //     seconds, not for as long as it stalls;
+//   - requests are decoded from gRPC's buffers in place, names interned; a
+//     long list (a state-of-the-world ACK names every load assignment) is
+//     decoded once and shared: requests naming a list being decoded wait
+//     for that decode, and at most max(2, GOMAXPROCS) long lists are
+//     decoded at once (codec.go, codec_lists.go);
 //   - a stream's responses are sent on a goroutine of its own, so a proxy
 //     that stops reading (gRPC's send then blocks on flow control) cannot
 //     stop the stream's loop: a response unanswered for
@@ -74,7 +79,11 @@
 // re-send clusters. Before publishing, a snapshot is validated (every
 // resource and every google.protobuf.Any payload inside it, references,
 // contiguous priorities); a failing one is logged, counted and dropped, and
-// proxies keep the last good one.
+// proxies keep the last good one. Each resource is validated as soon as it
+// is encoded and its message dropped then, load assignments already while
+// the translator builds the rest (translator.TranslateStreaming,
+// snapshot_build.go), so a class's translated messages are never all alive
+// at once.
 //
 // # Endpoint fast path
 //

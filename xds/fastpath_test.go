@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
 )
@@ -12,9 +14,9 @@ import (
 // countTranslations counts the server's full translations.
 func countTranslations(s *Server) *int {
 	n := new(int)
-	s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
+	s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials, emit func(*endpointv3.ClusterLoadAssignment)) *translator.Resources {
 		*n++
-		return translator.Translate(w, p, c)
+		return translator.TranslateStreaming(w, p, c, emit)
 	}
 	return n
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
@@ -229,7 +230,7 @@ func TestSecretsScopedPerClass(t *testing.T) {
 func TestSecretsScopeCheckCatchesSharing(t *testing.T) {
 	h := start(t, scopeOptions(), func(s *Server) {
 		var first *translator.Credentials
-		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
+		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials, _ func(*endpointv3.ClusterLoadAssignment)) *translator.Resources {
 			if first == nil { // translate runs under s.mu, never concurrently
 				first = &c
 			}

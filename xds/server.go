@@ -115,8 +115,9 @@ type Server struct {
 	budget  *sendBudget
 	codec   requestCodec
 	updates <-chan struct{}
-	// translate is translator.Translate; tests replace it to feed broken output.
-	translate func(*model.Snapshot, model.Proxy, translator.Credentials) *translator.Resources
+	// translate is translator.TranslateStreaming; tests replace it to feed
+	// broken output.
+	translate func(*model.Snapshot, model.Proxy, translator.Credentials, func(*endpointv3.ClusterLoadAssignment)) *translator.Resources
 	// endpointsOnly and loadAssignments are the endpoint fast path
 	// (translator.EndpointsOnlyChange and translator.LoadAssignments); nil
 	// turns it off.
@@ -201,7 +202,7 @@ func NewServer(opts Options) (*Server, error) {
 		certTTL:   opts.CertTTL,
 		metrics:   m,
 		updates:   opts.Store.Subscribe(),
-		translate: translator.Translate,
+		translate: translator.TranslateStreaming,
 
 		endpointsOnly:   translator.EndpointsOnlyChange,
 		loadAssignments: translator.LoadAssignments,

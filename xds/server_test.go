@@ -361,7 +361,7 @@ func TestInvalidNodeGetsNothing(t *testing.T) {
 func TestRejectedSnapshotKeepsLastGood(t *testing.T) {
 	var broken atomic.Bool
 	h := start(t, Options{Insecure: true}, func(s *Server) {
-		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
+		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials, _ func(*endpointv3.ClusterLoadAssignment)) *translator.Resources {
 			r := translator.Translate(w, p, c)
 			if broken.Load() {
 				r.Clusters = append(r.Clusters, edsCluster("zz-broken"))
@@ -402,7 +402,7 @@ func TestRejectedSnapshotKeepsLastGood(t *testing.T) {
 
 func TestDiagnosticsLoggedOncePerWorld(t *testing.T) {
 	h := start(t, Options{Insecure: true}, func(s *Server) {
-		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials) *translator.Resources {
+		s.translate = func(w *model.Snapshot, p model.Proxy, c translator.Credentials, _ func(*endpointv3.ClusterLoadAssignment)) *translator.Resources {
 			r := translator.Translate(w, p, c)
 			r.Diagnostics = []translator.Diagnostic{{Object: "HTTPRoute bookinfo/reviews", Field: "spec.rules[0].backendRefs[0]", Message: "test problem"}}
 			return r

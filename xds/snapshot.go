@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -141,14 +140,20 @@ func (rs *resourceSet) setVersion() {
 // newResourceSet indexes, encodes and digests items. Encoding is most of
 // a snapshot's cost after translation, so large sets use every core.
 func newResourceSet(typeURL string, items []types.Resource) (*resourceSet, error) {
-	encoded, err := encodeAll(typeURL, items)
+	encoded, _, err := encodeTyped(typeURL, items, nil)
 	if err != nil {
 		return nil, err
 	}
-	rs := &resourceSet{typeURL: typeURL, items: make(map[string]*item, len(items))}
+	return resourceSetOf(typeURL, encoded), nil
+}
+
+// resourceSetOf indexes encoded items; of two with the same name, the
+// last one wins.
+func resourceSetOf(typeURL string, encoded []*item) *resourceSet {
+	rs := &resourceSet{typeURL: typeURL, items: make(map[string]*item, len(encoded))}
 	for _, x := range encoded {
 		name := x.wire.Name
-		if old, dup := rs.items[name]; dup { // the last one wins
+		if old, dup := rs.items[name]; dup {
 			rs.sum.xor(old.d)
 			rs.bytes -= old.d.size
 		}
@@ -157,35 +162,12 @@ func newResourceSet(typeURL string, items []types.Resource) (*resourceSet, error
 		rs.bytes += x.d.size
 	}
 	rs.setVersion()
-	return rs, nil
+	return rs
 }
 
 // parallelEncodeMin is the set size from which encoding is split over
 // GOMAXPROCS goroutines.
 const parallelEncodeMin = 512
-
-// encodeAll encodes items in order, in parallel chunks when there are many.
-func encodeAll(typeURL string, items []types.Resource) ([]*item, error) {
-	out := make([]*item, len(items))
-	workers := min(runtime.GOMAXPROCS(0), len(items)/parallelEncodeMin+1)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(items)/workers, (w+1)*len(items)/workers
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				x, err := newItem(typeURL, cache.GetResourceName(items[i]), items[i])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = x
-			}
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
-}
 
 // version returns the version of name in rs ("" when absent or rs is nil).
 func (rs *resourceSet) versionOf(name string) string {
@@ -553,20 +535,12 @@ func (s *classSnapshot) withEndpoints(clas []*endpointv3.ClusterLoadAssignment) 
 // encoding, and validating a resource depends on nothing else: a cluster
 // that every gateway class shares is validated once, not once per class.
 func (s *classSnapshot) validatedIn(published ...*classSnapshot) func(typeURL, name string) bool {
-	published = slices.DeleteFunc(slices.Clone(published), func(p *classSnapshot) bool { return p == nil })
-	if len(published) == 0 {
+	known := validatedVersion(published)
+	if known == nil {
 		return nil
 	}
 	return func(typeURL, name string) bool {
 		v := s.set(typeURL).versionOf(name)
-		if v == "" {
-			return false
-		}
-		for _, p := range published {
-			if p.set(typeURL).versionOf(name) == v {
-				return true
-			}
-		}
-		return false
+		return v != "" && known(typeURL, name, v)
 	}
 }

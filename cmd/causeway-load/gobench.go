@@ -17,6 +17,8 @@ type goBench struct {
 	NsPerOp     float64 `json:"ns_per_op"`
 	BytesPerOp  float64 `json:"bytes_per_op,omitempty"`
 	AllocsPerOp float64 `json:"allocs_per_op,omitempty"`
+	// Metrics are the benchmark's own (b.ReportMetric), by unit.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // benchPackages and patterns are what the table needs.
@@ -63,6 +65,11 @@ func parseBench(out []byte) []goBench {
 				b.BytesPerOp = v
 			case "allocs/op":
 				b.AllocsPerOp = v
+			default:
+				if b.Metrics == nil {
+					b.Metrics = map[string]float64{}
+				}
+				b.Metrics[f[i+1]] = v
 			}
 		}
 		bs = append(bs, b)

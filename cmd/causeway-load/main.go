@@ -40,6 +40,7 @@ type options struct {
 	convergeTimeout time.Duration
 	budget          time.Duration
 	syncTimeout     time.Duration
+	rssInterval     time.Duration
 	// serveGoMemLimit, if set, serves the largest scale a second time
 	// with this GOMEMLIMIT.
 	serveGoMemLimit string
@@ -71,6 +72,7 @@ func main() {
 	flag.DurationVar(&o.convergeTimeout, "converge-timeout", 60*time.Second, "how long one change may take to reach every client")
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
+	flag.DurationVar(&o.rssInterval, "rss-sample-interval", 100*time.Millisecond, "how often world-file runs sample serve's RSS, from its start to the end (initial sync included)")
 	flag.StringVar(&o.serveGoMemLimit, "serve-gomemlimit", "", `also serve the largest scale with this GOMEMLIMIT (e.g. 400MiB) and report its RSS next to the unlimited one ("": off; --full: 400MiB)`)
 	flag.IntVar(&o.routeScale, "route-scale", 10000, "HTTPRoutes in the route run (one Gateway listener, a Service of --eps endpoints per route; --clients RDS clients); 0: no route run")
 	flag.IntVar(&o.routeChanges, "route-changes", 3, "single-route changes measured in the route run")
@@ -108,6 +110,10 @@ func main() {
 			os.Exit(2)
 		}
 		o.scales = append(o.scales, n)
+	}
+	if o.rssInterval <= 0 {
+		fmt.Fprintln(os.Stderr, "--rss-sample-interval: positive")
+		os.Exit(2)
 	}
 	if o.eps < 1 || o.eps > 64 {
 		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")

@@ -40,6 +40,15 @@ func freeAddr() (string, error) {
 // /readyz. The process gets its own group and dies with the tool.
 // goMemLimit is its GOMEMLIMIT ("" for none, also not one inherited).
 func startServe(bin, dir string, pprof bool, goMemLimit string, args ...string) (*serveProc, error) {
+	p, err := launchServe(bin, dir, pprof, goMemLimit, args...)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.waitReady()
+}
+
+// launchServe starts serve as startServe does, without waiting for it.
+func launchServe(bin, dir string, pprof bool, goMemLimit string, args ...string) (*serveProc, error) {
 	p := &serveProc{done: make(chan struct{}), logPath: dir + "/serve.log"}
 	var err error
 	if p.xdsAddr, err = freeAddr(); err != nil {
@@ -69,19 +78,25 @@ func startServe(bin, dir string, pprof bool, goMemLimit string, args ...string) 
 		return nil, err
 	}
 	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.done) }()
+	return p, nil
+}
+
+// waitReady waits for serve's /readyz (5 minutes at most), and stops it
+// when it does not come.
+func (p *serveProc) waitReady() error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("causeway serve exited early:\n%s", e2eutil.FileTail(p.logPath, 20))
+			return fmt.Errorf("causeway serve exited early:\n%s", e2eutil.FileTail(p.logPath, 20))
 		default:
 		}
 		if e2eutil.HTTPOK("http://"+p.metricsAddr+"/readyz") == nil {
-			return p, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, errors.New("causeway serve not ready within 5 minutes")
+			return errors.New("causeway serve not ready within 5 minutes")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -73,8 +73,9 @@ func (r *results) rows() []row {
 			fmt.Sprintf("p50 %.1f / p90 %.1f / p99 %.1f ms (n=%d; sotw p99 %.1f, delta p99 %.1f)", s.Convergence.P50, s.Convergence.P90, s.Convergence.P99, s.Convergence.N, s.Sotw.P99, s.Delta.P99)})
 	}
 	for _, s := range r.Scales {
-		rows = append(rows, row{fmt.Sprintf("memory: %d VDs, %d endpoints, %d streams", s.VDs, s.Endpoints, s.Clients), "RSS ≤ 512 MiB (at 10k/300k/1k)", memory(s)})
+		rows = append(rows, row{fmt.Sprintf("memory: %d VDs, %d endpoints, %d streams", s.VDs, s.Endpoints, s.Clients), memoryTarget, memory(s)})
 	}
+	rows = append(rows, memoryBenchRows(r.GoBench)...)
 	var ratios []string
 	for _, b := range medianSpread(r.GoBench, "BenchmarkFullPush/") {
 		// FullPush/<variant>/vds=N against MarshalFloor/vds=N (medians).
@@ -137,24 +138,6 @@ func (r *results) write(dir string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n%d ADS clients (half sotw, half delta); results in %s (JSON, PNG); took %.0f s\n", r.Clients, dir, r.Seconds)
 	return nil
-}
-
-// memory is a scale's RSS, and with GOMEMLIMIT if it was also served so.
-func memory(s scaleResult) string {
-	m := fmt.Sprintf("RSS %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB)", s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB)
-	l := s.Limited
-	switch {
-	case l == nil:
-		return m
-	case l.Convergence.N == 0 && l.RSSMiB == 0:
-		return fmt.Sprintf("RSS (no limit) %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB); RSS (GOMEMLIMIT=%s) not measured: %s", s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.Error)
-	}
-	m = fmt.Sprintf("RSS (no limit) %.0f MiB (after the initial sync %.0f MiB; peak %.0f MiB); RSS (GOMEMLIMIT=%s) %.0f MiB (peak %.0f MiB; initial sync %.0f s, convergence p99 %.0f ms)",
-		s.RSSMiB, s.SyncRSSMiB, s.PeakRSSMiB, l.GoMemLimit, l.RSSMiB, l.PeakRSSMiB, l.SyncSec, l.Convergence.P99)
-	if l.Error != "" {
-		m += "; " + l.Error
-	}
-	return m
 }
 
 func kubeErr(k *kubeResult) string {

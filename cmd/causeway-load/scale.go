@@ -18,10 +18,15 @@ type scaleResult struct {
 	SyncSec    float64 `json:"initial_sync_seconds"`
 	// RSSMiB is the largest RSS sampled after the initial sync and after
 	// each change; SyncRSSMiB the one after the initial sync alone.
-	RSSMiB      float64 `json:"rss_mib"`
-	SyncRSSMiB  float64 `json:"rss_after_sync_mib"`
-	PeakRSSMiB  float64 `json:"peak_rss_mib"`
-	Convergence dist    `json:"convergence"`
+	RSSMiB     float64 `json:"rss_mib"`
+	SyncRSSMiB float64 `json:"rss_after_sync_mib"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// RSS summarizes RSSSamples, serve's RSS sampled every
+	// --rss-sample-interval from its start (world load and initial sync
+	// included) to the end of the run.
+	RSS         rssSummary  `json:"rss_sampled"`
+	RSSSamples  []rssSample `json:"rss_samples,omitempty"`
+	Convergence dist        `json:"convergence"`
 	// Sotw and Delta split Convergence by protocol.
 	Sotw  dist `json:"convergence_sotw"`
 	Delta dist `json:"convergence_delta"`
@@ -39,16 +44,18 @@ type scaleResult struct {
 // limitedRun is a world-file run with serve under GOMEMLIMIT: the Go
 // runtime collects harder near the limit, trading CPU for RSS.
 type limitedRun struct {
-	GoMemLimit  string  `json:"gomemlimit"`
-	RSSMiB      float64 `json:"rss_mib"`
-	PeakRSSMiB  float64 `json:"peak_rss_mib"`
-	SyncSec     float64 `json:"initial_sync_seconds"`
-	Convergence dist    `json:"convergence"`
-	Error       string  `json:"error,omitempty"`
+	GoMemLimit string  `json:"gomemlimit"`
+	RSSMiB     float64 `json:"rss_mib"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// MaxSampleMiB is the largest RSS sample (see scaleResult.RSS).
+	MaxSampleMiB float64 `json:"max_sample_mib"`
+	SyncSec      float64 `json:"initial_sync_seconds"`
+	Convergence  dist    `json:"convergence"`
+	Error        string  `json:"error,omitempty"`
 }
 
 func limited(s scaleResult, goMemLimit string) *limitedRun {
-	return &limitedRun{GoMemLimit: goMemLimit, RSSMiB: s.RSSMiB, PeakRSSMiB: s.PeakRSSMiB, SyncSec: s.SyncSec, Convergence: s.Convergence, Error: s.Error}
+	return &limitedRun{GoMemLimit: goMemLimit, RSSMiB: s.RSSMiB, PeakRSSMiB: s.PeakRSSMiB, MaxSampleMiB: s.RSS.MaxMiB, SyncSec: s.SyncSec, Convergence: s.Convergence, Error: s.Error}
 }
 
 // runWorldScale serves a generated world of n VirtualDestinations to
@@ -79,11 +86,20 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool, goMemLim
 		return r, err
 	}
 	t0 := time.Now()
-	p, err := startServe(o.bin, dir, profile, goMemLimit, "--world", path)
+	p, err := launchServe(o.bin, dir, profile, goMemLimit, "--world", path)
 	if err != nil {
 		return r, err
 	}
 	defer p.stop()
+	sampler := startRSSSampler(p.pid(), o.rssInterval)
+	defer func() {
+		r.RSSSamples = sampler.finish()
+		r.RSS = summarizeRSS(r.RSSSamples, o.rssInterval)
+	}()
+	if err := p.waitReady(); err != nil {
+		return r, err
+	}
+	sampler.setPhase("sync")
 	r.StartupSec = round2(time.Since(t0).Seconds())
 	logPhase(name+": serve ready", time.Since(t0))
 
@@ -107,6 +123,7 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool, goMemLim
 		return r, err
 	}
 	r.SyncRSSMiB = round2(r.RSSMiB)
+	sampler.setPhase("changes")
 
 	var cpuDone chan error
 	if profile && p.pprofAddr != "" {
