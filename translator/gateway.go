@@ -146,7 +146,10 @@ func (b *gatewayBuilder) attachRoutes() map[uint32][]attachment {
 // empty (404) when no route attached there. Within the listener, a request
 // for a host also falls through to the rules of routes with a less
 // specific hostname covering it (a wildcard, or no hostname at all), after
-// the more specific ones, as the Gateway API orders them.
+// the more specific ones, as the Gateway API orders them. The routes
+// covering a hostname are looked up by hostname (hostindex.go), not found
+// by comparing it with every route on the port, so the cost grows with
+// the routes, not with hostnames × routes.
 func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attached []attachment) []*routev3.VirtualHost {
 	var hosts, listenerHosts []string
 	for _, a := range attached {
@@ -156,30 +159,21 @@ func (b *gatewayBuilder) virtualHosts(port uint32, listeners []gwListener, attac
 		listenerHosts = append(listenerHosts, cmp.Or(l.hostname, anyHost))
 	}
 	hosts = append(hosts, shadowedListenerHosts(listenerHosts, hosts)...)
+	listenerSet := newHostSet(listenerHosts)
+	index := newAttachmentIndex(attached)
 	rc := GatewayListenerName(port)
 	var out []*routev3.VirtualHost
+	var covering []coveringAttachment
 	for _, h := range sortedUnique(hosts) {
 		type ranked struct {
 			e    *routeEntry
 			spec hostSpecificity
 		}
-		listener := mostSpecificListener(listenerHosts, h)
+		covering = index.covering(listenerSet.mostSpecificCovering(h), h, covering)
 		var entries []ranked
-		for _, a := range attached {
-			if a.listener != listener {
-				continue
-			}
-			best, found := hostSpecificity{}, false
-			for _, g := range a.hostnames {
-				if s := specificityOf(g); hostCovers(g, h) && (!found || s.moreSpecific(best)) {
-					best, found = s, true
-				}
-			}
-			if !found {
-				continue
-			}
-			for _, e := range b.routeEntries(a.route) {
-				entries = append(entries, ranked{e, best})
+		for _, c := range covering {
+			for _, e := range b.routeEntries(attached[c.index].route) {
+				entries = append(entries, ranked{e, c.spec})
 			}
 		}
 		slices.SortStableFunc(entries, func(x, y ranked) int {

@@ -97,32 +97,3 @@ func sortedUnique(in []string) []string {
 	slices.Sort(out)
 	return out
 }
-
-// mostSpecificListener returns, of the listener hostnames (anyHost for a
-// listener without one), the most specific that covers host: the listener
-// a request for host belongs to.
-func mostSpecificListener(listeners []string, host string) string {
-	best, found := anyHost, false
-	for _, l := range listeners {
-		if hostCovers(l, host) && (!found || specificityOf(l).moreSpecific(specificityOf(best))) {
-			best, found = l, true
-		}
-	}
-	return best
-}
-
-// shadowedListenerHosts returns the listener hostnames that are no served
-// hostname yet but that a served hostname covers: requests for them must
-// reach their own listener's routes (or none), not the covering ones.
-func shadowedListenerHosts(listeners, served []string) []string {
-	var out []string
-	for _, l := range listeners {
-		if l == anyHost || slices.Contains(served, l) {
-			continue
-		}
-		if slices.ContainsFunc(served, func(h string) bool { return hostCovers(h, l) }) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
