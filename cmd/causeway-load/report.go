@@ -79,15 +79,7 @@ func (r *results) rows() []row {
 	} else {
 		rows = append(rows, row{"full push relative to marshalling floor", "≤ 3×", "not measured (--go-bench)"})
 	}
-	if b := findBench(r.GoBench, "BenchmarkTranslateManifests", ""); b != nil {
-		rows = append(rows, row{"offline translate, in-process benchmark (" + b.Name + ")", "", fmt.Sprintf("%.1f ms/op, %.0f MB/op", b.NsPerOp/1e6, b.BytesPerOp/1e6)})
-	}
-	if t := r.Translate; t != nil {
-		rows = append(rows, row{"offline causeway translate: 1,000 HTTPRoutes × 2 rules → 1,000 Services × 10 endpoints", "≤ 1 s wall, ≤ 150 MiB peak RSS",
-			fmt.Sprintf("%.2f s wall, %.0f MiB peak RSS", t.WallSec, t.PeakRSSMiB)})
-	} else {
-		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
-	}
+	rows = append(rows, translateRows(r)...)
 	if r.Soak != nil {
 		rows = append(rows, r.Soak.rows()...)
 	}
