@@ -75,6 +75,15 @@ type decodedObject struct {
 }
 
 func parseDocument(cluster string, doc yamldoc.Document) parsedDocument {
+	if plainJSONObject(doc.Data) {
+		// Already the JSON the YAML conversion would give (up to key
+		// order and spacing): decode it as is, and take the YAML path
+		// after all if anything is wrong, for its exact messages.
+		objects := decodeDocument(cluster, "", manifestJSON{yaml: doc.Data, json: doc.Data}, nil)
+		if !anyErrors(objects) {
+			return parsedDocument{objects: objects}
+		}
+	}
 	m, err := toManifestJSON(doc.Data)
 	if err != nil {
 		return parsedDocument{yamlErr: oneLine(yamldoc.FileLines(err.Error(), doc.Line))}
@@ -83,6 +92,15 @@ func parseDocument(cluster string, doc yamldoc.Document) parsedDocument {
 		return parsedDocument{empty: true}
 	}
 	return parsedDocument{objects: decodeDocument(cluster, "", m, nil)}
+}
+
+func anyErrors(objects []decodedObject) bool {
+	for _, o := range objects {
+		if len(o.errs) > 0 || o.obj == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // readHeader reads the header of a document leniently. It reads the JSON
