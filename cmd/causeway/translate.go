@@ -177,7 +177,8 @@ func loadManifests(kubeFlags []string, clustersPath string) (*model.Snapshot, []
 // writeResources writes each selected type as "# <type>" followed by one
 // YAML document per resource, streaming: resources are rendered on all
 // CPUs a batch at a time and written in order through a buffer, so the
-// output is never held whole.
+// output is never held whole. It consumes res: each resource is dropped
+// from it once written, so their memory goes while the output streams.
 func writeResources(w io.Writer, res *translator.Resources, typ string, withSecrets bool) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	for _, t := range resourceTypes {
@@ -185,7 +186,7 @@ func writeResources(w io.Writer, res *translator.Resources, typ string, withSecr
 			continue
 		}
 		fmt.Fprintf(bw, "# %s\n", t)
-		msgs := resourcesOfType(res, t)
+		msgs, release := resourcesOfType(res, t)
 		err := ordered.Each(len(msgs), func(i int) renderedResource {
 			if s, ok := msgs[i].(*tlsv3.Secret); ok && (!withSecrets || !translator.IsGatewayCertificateSecret(s.GetName())) {
 				// Identity secrets are placeholders here: the CA issues them.
@@ -193,10 +194,12 @@ func writeResources(w io.Writer, res *translator.Resources, typ string, withSecr
 			}
 			y, err := appendYAML([]byte("---\n"), msgs[i])
 			return renderedResource{y, err}
-		}, func(_ int, r renderedResource) error {
+		}, func(i int, r renderedResource) error {
 			if r.err != nil {
 				return r.err
 			}
+			msgs[i] = nil
+			release(i)
 			_, err := bw.Write(r.yaml)
 			return err
 		})
@@ -212,36 +215,28 @@ type renderedResource struct {
 	err  error
 }
 
-// resourcesOfType lists the resources of one --type value in output order.
-func resourcesOfType(res *translator.Resources, typ string) []proto.Message {
-	var out []proto.Message
-	add := func(m proto.Message) { out = append(out, m) }
+// resourcesOfType lists the resources of one --type value in output
+// order, and how to drop resource i from res.
+func resourcesOfType(res *translator.Resources, typ string) ([]proto.Message, func(i int)) {
 	switch typ {
 	case "listeners":
-		out = make([]proto.Message, 0, len(res.Listeners))
-		for _, r := range res.Listeners {
-			add(r)
-		}
+		return messages(res.Listeners), func(i int) { res.Listeners[i] = nil }
 	case "routes":
-		out = make([]proto.Message, 0, len(res.Routes))
-		for _, r := range res.Routes {
-			add(r)
-		}
+		return messages(res.Routes), func(i int) { res.Routes[i] = nil }
 	case "clusters":
-		out = make([]proto.Message, 0, len(res.Clusters))
-		for _, r := range res.Clusters {
-			add(r)
-		}
+		return messages(res.Clusters), func(i int) { res.Clusters[i] = nil }
 	case "endpoints":
-		out = make([]proto.Message, 0, len(res.Endpoints))
-		for _, r := range res.Endpoints {
-			add(r)
-		}
+		return messages(res.Endpoints), func(i int) { res.Endpoints[i] = nil }
 	case "secrets":
-		out = make([]proto.Message, 0, len(res.Secrets))
-		for _, r := range res.Secrets {
-			add(r)
-		}
+		return messages(res.Secrets), func(i int) { res.Secrets[i] = nil }
+	}
+	return nil, func(int) {}
+}
+
+func messages[M proto.Message](list []M) []proto.Message {
+	out := make([]proto.Message, len(list))
+	for i, m := range list {
+		out[i] = m
 	}
 	return out
 }

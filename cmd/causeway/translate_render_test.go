@@ -122,7 +122,8 @@ func TestAppendYAMLMatchesToYAML(t *testing.T) {
 	n, slow := 0, 0
 	for name, res := range goldenTranslations(t) {
 		for _, typ := range resourceTypes {
-			for i, m := range resourcesOfType(res, typ) {
+			msgs, _ := resourcesOfType(res, typ)
+			for i, m := range msgs {
 				n++
 				compareYAML(t, fmt.Sprintf("%s %s[%d]", name, typ, i), m)
 				if fastYAMLFails(m) {
@@ -286,13 +287,13 @@ func TestWriteResourcesMatchesReference(t *testing.T) {
 			if withSecrets {
 				creds = renderCredentials
 			}
-			res := translator.Translate(worlds[c.world], c.proxy, creds)
 			for _, typ := range append([]string{"all"}, resourceTypes...) {
-				want, err := renderReference(res, typ, withSecrets)
+				want, err := renderReference(translator.Translate(worlds[c.world], c.proxy, creds), typ, withSecrets)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, procs := range []int{1, 4} {
+					res := translator.Translate(worlds[c.world], c.proxy, creds) // writeResources consumes it
 					prev := runtime.GOMAXPROCS(procs)
 					var got bytes.Buffer
 					err := writeResources(&got, res, typ, withSecrets)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	yaml "go.yaml.in/yaml/v2"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -20,16 +21,63 @@ import (
 // (a scalar yaml.v2 would fold or spread over lines, a long or empty key)
 // goes through toYAML.
 func appendYAML(dst []byte, m proto.Message) ([]byte, error) {
+	if rc, ok := m.(*routev3.RouteConfiguration); ok && len(rc.GetVirtualHosts()) > 1 {
+		if out, err := appendRouteConfiguration(dst, rc); err == nil {
+			return out, nil
+		}
+	} else if out, err := appendFast(dst, m); err == nil {
+		return out, nil
+	}
+	y, err := toYAML(m)
+	return append(dst, y...), err
+}
+
+// appendFast renders m through protojson and the emitter (errSlowPath
+// when the emitter cannot).
+func appendFast(dst []byte, m proto.Message) ([]byte, error) {
 	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
 	if err != nil {
 		return dst, err
 	}
 	e := yamlEmitter{out: dst, in: js}
-	if e.document() == nil {
-		return e.out, nil
+	if err := e.document(); err != nil {
+		return dst, err
 	}
-	y, err := toYAML(m)
-	return append(dst, y...), err
+	return e.out, nil
+}
+
+// appendRouteConfiguration renders a route configuration one virtual host
+// at a time, so a gateway's configuration of tens of thousands of virtual
+// hosts is never one protojson document: name first, then virtual_hosts
+// (its next field in declaration order, protojson's), then the rest.
+func appendRouteConfiguration(dst []byte, rc *routev3.RouteConfiguration) ([]byte, error) {
+	rest := proto.Clone(rc).(*routev3.RouteConfiguration)
+	rest.VirtualHosts = nil
+	rest.Name = ""
+	out := dst
+	if rc.GetName() != "" {
+		name, err := renderString(rc.GetName())
+		if err != nil {
+			return dst, err
+		}
+		out = append(append(append(out, "name: "...), name...), '\n')
+	}
+	out = append(out, "virtual_hosts:\n"...)
+	for _, vh := range rc.GetVirtualHosts() {
+		js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(vh)
+		if err != nil {
+			return dst, err
+		}
+		e := yamlEmitter{out: out, in: js}
+		if err := e.sequenceItem(0); err != nil {
+			return dst, err
+		}
+		out = e.out
+	}
+	if proto.Size(rest) == 0 {
+		return out, nil
+	}
+	return appendFast(out, rest)
 }
 
 // errSlowPath: the resource needs yaml.v2 itself.
@@ -186,34 +234,36 @@ func (e *yamlEmitter) sequence(indent int, inline bool) error {
 		if !first || !inline {
 			e.indent(indent)
 		}
-		e.out = append(e.out, '-')
-		switch e.peek() {
-		case '{':
-			e.pos++
-			if e.emptyAhead('}') {
-				e.out = append(e.out, " {}\n"...)
-				continue
-			}
-			e.out = append(e.out, ' ')
-			if err := e.mapping(indent+2, true); err != nil {
-				return err
-			}
-		case '[':
-			e.pos++
-			if e.emptyAhead(']') {
-				e.out = append(e.out, " []\n"...)
-				continue
-			}
-			e.out = append(e.out, ' ')
-			if err := e.sequence(indent+2, true); err != nil {
-				return err
-			}
-		default:
-			if err := e.scalarLine(indent + 2); err != nil {
-				return err
-			}
+		if err := e.sequenceItem(indent); err != nil {
+			return err
 		}
 	}
+}
+
+// sequenceItem writes "- <value>" for the value ahead, its dash at indent
+// (already indented).
+func (e *yamlEmitter) sequenceItem(indent int) error {
+	e.out = append(e.out, '-')
+	e.skipSpace()
+	switch e.peek() {
+	case '{':
+		e.pos++
+		if e.emptyAhead('}') {
+			e.out = append(e.out, " {}\n"...)
+			return nil
+		}
+		e.out = append(e.out, ' ')
+		return e.mapping(indent+2, true)
+	case '[':
+		e.pos++
+		if e.emptyAhead(']') {
+			e.out = append(e.out, " []\n"...)
+			return nil
+		}
+		e.out = append(e.out, ' ')
+		return e.sequence(indent+2, true)
+	}
+	return e.scalarLine(indent + 2)
 }
 
 // scalarLine writes " <scalar>\n"; column is where the scalar starts.
