@@ -37,6 +37,7 @@ type options struct {
 	goBench         bool
 	goBenchFile     string
 	translate       bool
+	translateRoutes []int
 	convergeTimeout time.Duration
 	budget          time.Duration
 	syncTimeout     time.Duration
@@ -68,7 +69,9 @@ func main() {
 	flag.IntVar(&o.kubeVDs, "kube-vds", 100, "VirtualDestinations in the kube-apiserver world")
 	flag.BoolVar(&o.goBench, "go-bench", false, "run the translator and xds go benchmarks and put their figures in the table")
 	flag.StringVar(&o.goBenchFile, "go-bench-output", "", "read `go test -bench` output from this file (what make bench ran) instead of running the benchmarks")
-	flag.BoolVar(&o.translate, "translate", true, "measure offline `causeway translate` of 1,000 HTTPRoutes")
+	flag.BoolVar(&o.translate, "translate", true, "measure offline `causeway translate` of generated Gateway API manifests (--translate-routes)")
+	var translateRoutes string
+	flag.StringVar(&translateRoutes, "translate-routes", "3000,30000", "comma-separated HTTPRoute counts for offline translate (each with as many Services; the last against the first gives the growth ratio)")
 	flag.DurationVar(&o.convergeTimeout, "converge-timeout", 60*time.Second, "how long one change may take to reach every client")
 	flag.DurationVar(&o.budget, "budget", 0, "stop measuring further changes after this long overall (0: no limit; each run still measures one)")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 3*time.Minute, "how long every client may take to receive the first full configuration")
@@ -100,21 +103,12 @@ func main() {
 			o.serveGoMemLimit = fullGoMemLimit
 		}
 	}
-	for _, s := range strings.Split(scales, ",") {
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "--vds: bad count %q\n", s)
-			os.Exit(2)
-		}
-		o.scales = append(o.scales, n)
-	}
+	o.scales = parseCounts("--vds", scales)
 	if o.rssInterval <= 0 {
 		fmt.Fprintln(os.Stderr, "--rss-sample-interval: positive")
 		os.Exit(2)
 	}
+	o.translateRoutes = parseCounts("--translate-routes", translateRoutes)
 	if o.eps < 1 || o.eps > 64 {
 		fmt.Fprintln(os.Stderr, "--eps: 1 to 64")
 		os.Exit(2)
@@ -227,11 +221,10 @@ func run(ctx context.Context, o options) error {
 	// so it is measured while the tool is still small.
 	if o.translate {
 		t0 := time.Now()
-		t, err := runTranslate(ctx, o)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "offline translate:", err)
+		res.Translate = runTranslate(ctx, o)
+		if res.Translate.Error != "" {
+			fmt.Fprintln(os.Stderr, "offline translate:", res.Translate.Error)
 		}
-		res.Translate = t
 		logPhase("offline translate", time.Since(t0))
 	}
 	for i, n := range o.scales {
@@ -309,4 +302,21 @@ func worldScale(ctx context.Context, o options, n int, profile bool, goMemLimit 
 	fmt.Fprintf(os.Stderr, "%d VDs (%s): RSS %.0f MiB, convergence %+v\n", n, limit, s.RSSMiB, s.Convergence)
 	logPhase(fmt.Sprintf("world %d VDs (%s)", n, limit), time.Since(t))
 	return s
+}
+
+// parseCounts parses flag's comma-separated positive counts, or exits 2.
+func parseCounts(flag, list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "%s: bad count %q\n", flag, s)
+			os.Exit(2)
+		}
+		out = append(out, n)
+	}
+	return out
 }

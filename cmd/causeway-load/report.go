@@ -91,15 +91,7 @@ func (r *results) rows() []row {
 		rows = append(rows, row{"full push relative to marshalling floor", "≤ 3×", "not measured (--go-bench)"})
 	}
 	rows = append(rows, gatewayRows(r)...)
-	for _, b := range medianSpread(r.GoBench, "BenchmarkTranslateManifests") {
-		rows = append(rows, row{"offline translate, in-process benchmark (" + b.Name + ")", "", fmt.Sprintf("%s/op, %.0f MB/op", b.Ns.ms(), b.Bytes.Median/1e6)})
-	}
-	if t := r.Translate; t != nil {
-		rows = append(rows, row{"offline causeway translate: 1,000 HTTPRoutes × 2 rules → 1,000 Services × 10 endpoints", "≤ 1 s wall, ≤ 150 MiB peak RSS",
-			fmt.Sprintf("%.2f s wall, %.0f MiB peak RSS", t.WallSec, t.PeakRSSMiB)})
-	} else {
-		rows = append(rows, row{"offline causeway translate", "≤ 1 s, ≤ 150 MiB", "not measured"})
-	}
+	rows = append(rows, translateRows(r)...)
 	rows = append(rows, routeRows(r)...)
 	rows = append(rows, clustersRows(r.ManyClusters)...)
 	if r.Soak != nil {

@@ -11,21 +11,37 @@ import (
 	"time"
 )
 
-// The offline figure: `causeway translate --kube` of plain manifests, 1,000
-// HTTPRoutes with 2 rules each routing to 1,000 Services with 10 endpoints
-// each, timed as a whole process (YAML output included) with its peak RSS.
+// The offline figures: `causeway translate --kube` of plain manifests, N
+// HTTPRoutes with 2 rules each routing to N Services with 10 endpoints
+// each (Service and EndpointSlice manifests) and one Gateway, timed as a
+// whole process (YAML output to a file included) with its peak RSS and
+// CPU time, at each --translate-routes size; the largest against the
+// smallest gives the growth ratio.
 
+// translateResult is the offline translate run: one result per size, in
+// --translate-routes order.
 type translateResult struct {
+	Sizes []translateSizeResult `json:"sizes"`
+	// WallRatio is the largest size's median wall time over the smallest's.
+	WallRatio float64 `json:"wall_ratio,omitempty"`
+	Error     string  `json:"error,omitempty"`
+}
+
+type translateSizeResult struct {
 	Routes     int       `json:"http_routes"`
 	Services   int       `json:"services"`
 	Runs       int       `json:"runs"`
 	WallSec    float64   `json:"wall_seconds"`
 	PeakRSSMiB float64   `json:"peak_rss_mib"`
 	AllWall    []float64 `json:"all_wall_seconds"`
-	OutBytes   int64     `json:"output_bytes"`
+	// CPUSec is the median user+system CPU time, steadier than wall time
+	// on a busy machine.
+	CPUSec   float64 `json:"cpu_seconds"`
+	OutBytes int64   `json:"output_bytes"`
 }
 
-const translateRoutes = 1000
+// translateRuns is how often each size runs (the median is reported).
+const translateRuns = 3
 
 func translateManifests(routes, eps int) []byte {
 	var b bytes.Buffer
@@ -49,17 +65,36 @@ func translateManifests(routes, eps int) []byte {
 	return b.Bytes()
 }
 
-func runTranslate(ctx context.Context, o options) (*translateResult, error) {
+func runTranslate(ctx context.Context, o options) *translateResult {
+	f := &translateResult{}
+	for _, n := range o.translateRoutes {
+		r, err := translateSize(ctx, o, n)
+		if err != nil {
+			f.Error = fmt.Sprintf("%d routes: %v", n, err)
+			break
+		}
+		f.Sizes = append(f.Sizes, *r)
+	}
+	if len(f.Sizes) >= 2 && f.Sizes[0].WallSec > 0 {
+		f.WallRatio = round2(f.Sizes[len(f.Sizes)-1].WallSec / f.Sizes[0].WallSec)
+	}
+	return f
+}
+
+// translateSize generates the manifests for n routes and translates them
+// translateRuns times.
+func translateSize(ctx context.Context, o options, n int) (*translateSizeResult, error) {
 	dir, err := os.MkdirTemp(o.out, "translate-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	in := filepath.Join(dir, "c1.yaml")
-	if err := os.WriteFile(in, translateManifests(translateRoutes, o.eps), 0o644); err != nil {
+	if err := os.WriteFile(in, translateManifests(n, o.eps), 0o644); err != nil {
 		return nil, err
 	}
-	r := &translateResult{Routes: translateRoutes, Services: translateRoutes, Runs: 3}
+	r := &translateSizeResult{Routes: n, Services: n, Runs: translateRuns}
+	var cpu []float64
 	for i := 0; i < r.Runs; i++ {
 		outPath := filepath.Join(dir, "out.yaml")
 		out, err := os.Create(outPath)
@@ -80,11 +115,13 @@ func runTranslate(ctx context.Context, o options) (*translateResult, error) {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.PeakRSSMiB = max(r.PeakRSSMiB, round2(float64(ru.Maxrss)/1024))
 		}
+		cpu = append(cpu, (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds())
 		if fi, err := os.Stat(outPath); err == nil {
 			r.OutBytes = fi.Size()
 		}
 	}
 	r.WallSec = median(r.AllWall)
+	r.CPUSec = round2(median(cpu))
 	return r, nil
 }
 

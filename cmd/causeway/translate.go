@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +13,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
 	"github.com/causeway-dev/causeway/discovery/kube"
+	"github.com/causeway-dev/causeway/internal/ordered"
 	"github.com/causeway-dev/causeway/model"
 	"github.com/causeway-dev/causeway/translator"
 )
@@ -110,11 +113,7 @@ func runTranslate(f *translateFlags, stdout, stderr io.Writer) error {
 		creds.SpiffeID = fmt.Sprintf("spiffe://%s/cluster/%s/ns/causeway-system/sa/causeway-%s", f.trustDomain, p.Cluster, p.Role)
 	}
 	res := translator.Translate(world, p, creds)
-	out, err := renderResources(res, f.typ, f.withSecrets)
-	if err != nil {
-		return err
-	}
-	if _, err := stdout.Write(out); err != nil {
+	if err := writeResources(stdout, res, f.typ, f.withSecrets); err != nil {
 		return err
 	}
 	for _, e := range invalid {
@@ -179,54 +178,71 @@ func loadManifests(kubeFlags []string, clustersPath string) (*model.Snapshot, []
 	return model.NewSnapshot(world), invalid, nil
 }
 
-// renderResources prints each selected type as "# <type>" followed by one
-// YAML document per resource.
-func renderResources(res *translator.Resources, typ string, withSecrets bool) ([]byte, error) {
-	groups := map[string][]proto.Message{}
-	for _, r := range res.Listeners {
-		groups["listeners"] = append(groups["listeners"], r)
-	}
-	for _, r := range res.Routes {
-		groups["routes"] = append(groups["routes"], r)
-	}
-	for _, r := range res.Clusters {
-		groups["clusters"] = append(groups["clusters"], r)
-	}
-	for _, r := range res.Endpoints {
-		groups["endpoints"] = append(groups["endpoints"], r)
-	}
-	var buf bytes.Buffer
+// writeResources writes each selected type as "# <type>" followed by one
+// YAML document per resource, streaming: resources are rendered on all
+// CPUs a batch at a time and written in order through a buffer, so the
+// output is never held whole. It consumes res: each resource is dropped
+// from it once written, so their memory goes while the output streams.
+func writeResources(w io.Writer, res *translator.Resources, typ string, withSecrets bool) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
 	for _, t := range resourceTypes {
 		if typ != "all" && typ != t {
 			continue
 		}
-		fmt.Fprintf(&buf, "# %s\n", t)
-		if t == "secrets" {
-			for _, s := range res.Secrets {
-				if !withSecrets || !translator.IsGatewayCertificateSecret(s.GetName()) {
-					// Identity secrets are placeholders here: the CA issues them.
-					fmt.Fprintf(&buf, "---\nname: %s # contents redacted\n", s.GetName())
-					continue
-				}
-				y, err := toYAML(s)
-				if err != nil {
-					return nil, err
-				}
-				buf.WriteString("---\n")
-				buf.Write(y)
+		fmt.Fprintf(bw, "# %s\n", t)
+		msgs, release := resourcesOfType(res, t)
+		err := ordered.Each(len(msgs), func(i int) renderedResource {
+			if s, ok := msgs[i].(*tlsv3.Secret); ok && (!withSecrets || !translator.IsGatewayCertificateSecret(s.GetName())) {
+				// Identity secrets are placeholders here: the CA issues them.
+				return renderedResource{yaml: fmt.Appendf(nil, "---\nname: %s # contents redacted\n", s.GetName())}
 			}
-			continue
-		}
-		for _, m := range groups[t] {
-			y, err := toYAML(m)
-			if err != nil {
-				return nil, err
+			y, err := appendYAML([]byte("---\n"), msgs[i])
+			return renderedResource{y, err}
+		}, func(i int, r renderedResource) error {
+			if r.err != nil {
+				return r.err
 			}
-			buf.WriteString("---\n")
-			buf.Write(y)
+			msgs[i] = nil
+			release(i)
+			_, err := bw.Write(r.yaml)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return buf.Bytes(), nil
+	return bw.Flush()
+}
+
+type renderedResource struct {
+	yaml []byte
+	err  error
+}
+
+// resourcesOfType lists the resources of one --type value in output
+// order, and how to drop resource i from res.
+func resourcesOfType(res *translator.Resources, typ string) ([]proto.Message, func(i int)) {
+	switch typ {
+	case "listeners":
+		return messages(res.Listeners), func(i int) { res.Listeners[i] = nil }
+	case "routes":
+		return messages(res.Routes), func(i int) { res.Routes[i] = nil }
+	case "clusters":
+		return messages(res.Clusters), func(i int) { res.Clusters[i] = nil }
+	case "endpoints":
+		return messages(res.Endpoints), func(i int) { res.Endpoints[i] = nil }
+	case "secrets":
+		return messages(res.Secrets), func(i int) { res.Secrets[i] = nil }
+	}
+	return nil, func(int) {}
+}
+
+func messages[M proto.Message](list []M) []proto.Message {
+	out := make([]proto.Message, len(list))
+	for i, m := range list {
+		out[i] = m
+	}
+	return out
 }
 
 // toYAML renders a resource with Envoy's field names (snake_case) in proto

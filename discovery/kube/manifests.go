@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +17,9 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/causeway-dev/causeway/api/v1alpha1"
+	"github.com/causeway-dev/causeway/internal/ordered"
 	"github.com/causeway-dev/causeway/internal/yamldoc"
 )
 
@@ -139,152 +138,49 @@ func manifestFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-// manifestHeader is read leniently first, to dispatch and to name the
-// document in errors even when strict decoding fails.
-type manifestHeader struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Items []json.RawMessage `json:"items"`
-}
-
-// manifestJSON is one document converted from YAML to JSON, once: its
-// header, and what strict decoding reads.
-type manifestJSON struct {
-	yaml []byte // the document as written, for lenient header fallback
-	json []byte
-	// dupErr is the error strict YAML conversion gave for a duplicate
-	// field, which the strict decoder reports before the JSON errors.
-	dupErr error
-}
-
-// toManifestJSON converts a YAML document to JSON, parsing it once when
-// it has no duplicate fields. The error is the one yaml.Unmarshal would
-// give for invalid YAML.
-func toManifestJSON(doc []byte) (manifestJSON, error) {
-	j, err := yaml.YAMLToJSONStrict(doc)
-	if err == nil {
-		return manifestJSON{yaml: doc, json: j}, nil
-	}
-	// Either invalid YAML or a duplicate field: the lenient conversion
-	// tells them apart, as the YAML serializer's two conversions did.
-	j, lerr := yaml.YAMLToJSON(doc)
-	if lerr != nil {
-		return manifestJSON{}, fmt.Errorf("error converting YAML to JSON: %w", lerr)
-	}
-	return manifestJSON{yaml: doc, json: j, dupErr: err}, nil
-}
-
-// addData decodes every document of one file.
+// addData decodes every document of one file: the documents are parsed
+// and decoded on all CPUs (parseDocument) and added in file order, so
+// numbering, errors and duplicates are those of a sequential read.
 func (s *ManifestSet) addData(cluster, file string, data []byte) []error {
 	var errs []error
+	docs := yamldoc.Split(data)
 	index := 0
-	for _, doc := range yamldoc.Split(data) {
-		m, err := toManifestJSON(doc.Data)
-		if err != nil {
+	_ = ordered.Each(len(docs), func(i int) parsedDocument {
+		return parseDocument(cluster, docs[i])
+	}, func(i int, d parsedDocument) error {
+		switch {
+		case d.yamlErr != "":
 			index++
-			errs = append(errs, fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", file, index, doc.Line, oneLine(yamldoc.FileLines(err.Error(), doc.Line))))
-			continue
+			errs = append(errs, fmt.Errorf("%s: document %d (line %d): invalid YAML: %s", file, index, docs[i].Line, d.yamlErr))
+		case !d.empty:
+			index++
+			errs = append(errs, s.addObjects(cluster, fmt.Sprintf("%s: document %d", file, index), d.objects)...)
 		}
-		if bytes.Equal(m.json, []byte("null")) {
-			continue // only comments or whitespace
-		}
-		index++
-		errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s: document %d", file, index), m)...)
-	}
+		return nil
+	})
 	return errs
 }
 
-// readHeader reads the header of a document leniently. It reads the JSON
-// and, only when that fails, the YAML as before: reading YAML into the
-// header's string fields turns scalars such as 123 or true into strings,
-// and its errors are the ones reported.
-func readHeader(m manifestJSON, h *manifestHeader) error {
-	if err := json.Unmarshal(m.json, h); err == nil {
-		return nil
-	}
-	*h = manifestHeader{}
-	src := m.yaml
-	if src == nil {
-		src = m.json
-	}
-	return yaml.Unmarshal(src, h)
-}
-
-// addDocument decodes one document (where names it), expanding Lists.
-func (s *ManifestSet) addDocument(cluster, where string, m manifestJSON) []error {
-	var h manifestHeader
-	if err := readHeader(m, &h); err != nil {
-		return []error{fmt.Errorf("%s: %s", where, oneLine(err.Error()))}
-	}
-	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
-		// kubectl get -o yaml prints a v1 List; typed lists (ServiceList)
-		// may leave apiVersion and kind out of their items.
-		var errs []error
-		for i, item := range h.Items {
-			var ih manifestHeader
-			if err := json.Unmarshal(item, &ih); err == nil && ih.APIVersion == "" && ih.Kind == "" && h.Kind != "List" {
-				item = withTypeMeta(item, h.APIVersion, strings.TrimSuffix(h.Kind, "List"))
-			}
-			errs = append(errs, s.addDocument(cluster, fmt.Sprintf("%s items[%d]", where, i), manifestJSON{json: item})...)
+// addObjects adds a document's decoded objects (doc names it) in order,
+// reporting their problems and duplicates.
+func (s *ManifestSet) addObjects(cluster, doc string, objects []decodedObject) []error {
+	var errs []error
+	for _, o := range objects {
+		where := doc + o.where
+		for _, e := range o.errs {
+			errs = append(errs, fmt.Errorf("%s: %s", where, e))
 		}
-		return errs
-	}
-	gvk := schema.FromAPIVersionAndKind(h.APIVersion, h.Kind)
-	namespaced := gvk.Kind != "Node" && gvk != v1alpha1.SchemeGroupVersion.WithKind("Workspace") && gvk != gwv1.SchemeGroupVersion.WithKind("GatewayClass")
-	namespace := h.Metadata.Namespace
-	if namespaced && namespace == "" {
-		namespace = "default" // as kubectl applies it without --namespace
-	}
-	loc := where // where the object is, for "first defined in"
-	id := h.Kind
-	switch {
-	case h.Kind == "":
-	case h.Metadata.Name != "" && namespaced:
-		id += " " + namespace + "/" + h.Metadata.Name
-	case h.Metadata.Name != "":
-		id += " " + h.Metadata.Name
-	}
-	if id != "" {
-		where += " (" + id + ")"
-	}
-	if h.APIVersion == "" || h.Kind == "" {
-		return []error{fmt.Errorf("%s: apiVersion and kind are required", where)}
-	}
-	if !supportedManifestKind(gvk) {
-		return []error{fmt.Errorf("%s: unsupported apiVersion %q kind %q; supported: %s", where, h.APIVersion, h.Kind, supportedManifestKinds())}
-	}
-	if h.Metadata.Name == "" {
-		return []error{fmt.Errorf("%s: metadata.name: is required", where)}
-	}
-	obj, _, err := manifestDecoder.Decode(m.json, nil, nil)
-	if err == nil && m.dupErr != nil {
-		err = runtime.NewStrictDecodingError([]error{m.dupErr})
-	} else if strict, ok := runtime.AsStrictDecodingError(err); ok && m.dupErr != nil {
-		err = runtime.NewStrictDecodingError(append([]error{m.dupErr}, strict.Errors()...))
-	}
-	if strict, ok := runtime.AsStrictDecodingError(err); ok {
-		errs := make([]error, 0, len(strict.Errors()))
-		for _, e := range strict.Errors() {
-			errs = append(errs, fmt.Errorf("%s: %s", where, oneLine(strings.TrimPrefix(e.Error(), "json: "))))
+		if o.obj == nil {
+			continue
 		}
-		return errs
-	} else if err != nil {
-		return []error{fmt.Errorf("%s: %s", where, oneLine(strings.TrimPrefix(err.Error(), "json: ")))}
+		if first, dup := s.seen[o.key]; dup {
+			errs = append(errs, fmt.Errorf("%s: duplicate %s, first defined in %s", where, o.id, first))
+			continue
+		}
+		s.seen[o.key] = doc + o.loc
+		s.store(cluster, o.namespace, o.obj)
 	}
-	key := id
-	if isWorkloadObject(obj) {
-		key = "cluster " + cluster + ": " + id
-	}
-	if first, dup := s.seen[key]; dup {
-		return []error{fmt.Errorf("%s: duplicate %s, first defined in %s", where, id, first)}
-	}
-	s.seen[key] = loc
-	s.store(cluster, namespace, obj)
-	return nil
+	return errs
 }
 
 func isWorkloadObject(obj runtime.Object) bool {
