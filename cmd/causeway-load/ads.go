@@ -172,20 +172,7 @@ func (f *fleet) close() {
 
 // waitSynced waits until every client has ACKed its full EDS.
 func (f *fleet) waitSynced(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for int(f.synced.Load()) < len(f.clients) {
-		select {
-		case err := <-f.errs:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d clients synced within %v", f.synced.Load(), len(f.clients), timeout)
-		}
-	}
-	return nil
+	return waitAllSynced(ctx, &f.synced, len(f.clients), f.errs, timeout, "clients")
 }
 
 // measure arms a target, runs apply (the change), and waits until every
@@ -197,20 +184,7 @@ func (f *fleet) measure(ctx context.Context, gen int64, name, address string, ti
 	if err := apply(func() { t.start = time.Now(); f.cur.Store(t) }); err != nil {
 		return nil, err
 	}
-	select {
-	case <-t.done:
-	case err := <-f.errs:
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(timeout):
-		return nil, fmt.Errorf("%d of %d clients did not converge within %v", t.left.Load(), len(f.clients), timeout)
-	}
-	out := make([]time.Duration, len(t.acked))
-	for i := range t.acked {
-		out[i] = time.Duration(t.acked[i].Load())
-	}
-	return out, nil
+	return awaitAcks(ctx, t.done, f.errs, timeout, t.acked, &t.left, "did not converge")
 }
 
 // split divides per-client times into state-of-the-world and delta.

@@ -191,18 +191,5 @@ func (f *rdsFleet) measure(ctx context.Context, gen int64, marker []byte, timeou
 	if err := apply(func() { t.start = time.Now(); f.cur.Store(t) }); err != nil {
 		return nil, err
 	}
-	select {
-	case <-t.done:
-	case err := <-f.errs:
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(timeout):
-		return nil, fmt.Errorf("%d of %d clients did not get the route change within %v", t.left.Load(), len(f.clients), timeout)
-	}
-	out := make([]time.Duration, len(t.acked))
-	for i := range t.acked {
-		out[i] = time.Duration(t.acked[i].Load())
-	}
-	return out, nil
+	return awaitAcks(ctx, t.done, f.errs, timeout, t.acked, &t.left, "did not get the route change")
 }

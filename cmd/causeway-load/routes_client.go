@@ -109,20 +109,7 @@ func (f *rdsFleet) close() {
 
 // waitSynced waits until every client has ACKed a route configuration.
 func (f *rdsFleet) waitSynced(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for int(f.synced.Load()) < len(f.clients) {
-		select {
-		case err := <-f.errs:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d RDS clients synced within %v", f.synced.Load(), len(f.clients), timeout)
-		}
-	}
-	return nil
+	return waitAllSynced(ctx, &f.synced, len(f.clients), f.errs, timeout, "RDS clients")
 }
 
 // decode keeps a response's header and whether it holds the pending

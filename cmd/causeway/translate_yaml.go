@@ -196,26 +196,7 @@ func (e *yamlEmitter) mapping(indent int, inline bool) error {
 // ends): a scalar or empty collection on the same line, a mapping
 // indented below, a sequence at the key's own indent (yaml.v2's layout).
 func (e *yamlEmitter) mappingValue(indent, column int) error {
-	e.skipSpace()
-	switch e.peek() {
-	case '{':
-		e.pos++
-		if e.emptyAhead('}') {
-			e.out = append(e.out, " {}\n"...)
-			return nil
-		}
-		e.out = append(e.out, '\n')
-		return e.mapping(indent+2, false)
-	case '[':
-		e.pos++
-		if e.emptyAhead(']') {
-			e.out = append(e.out, " []\n"...)
-			return nil
-		}
-		e.out = append(e.out, '\n')
-		return e.sequence(indent, false)
-	}
-	return e.scalarLine(column + 2)
+	return e.value('\n', indent+2, indent, false, column+2)
 }
 
 // sequence writes a non-empty array whose '[' was read, its dashes at
@@ -241,9 +222,16 @@ func (e *yamlEmitter) sequence(indent int, inline bool) error {
 }
 
 // sequenceItem writes "- <value>" for the value ahead, its dash at indent
-// (already indented).
+// (already indented): a collection starts on the dash's line.
 func (e *yamlEmitter) sequenceItem(indent int) error {
 	e.out = append(e.out, '-')
+	return e.value(' ', indent+2, indent+2, true, indent+2)
+}
+
+// value writes the value ahead: an empty collection or a scalar (starting
+// at column) on the current line; else sep, then a mapping at mapIndent or
+// a sequence at seqIndent (inline: its first line continues this one).
+func (e *yamlEmitter) value(sep byte, mapIndent, seqIndent int, inline bool, column int) error {
 	e.skipSpace()
 	switch e.peek() {
 	case '{':
@@ -252,18 +240,18 @@ func (e *yamlEmitter) sequenceItem(indent int) error {
 			e.out = append(e.out, " {}\n"...)
 			return nil
 		}
-		e.out = append(e.out, ' ')
-		return e.mapping(indent+2, true)
+		e.out = append(e.out, sep)
+		return e.mapping(mapIndent, inline)
 	case '[':
 		e.pos++
 		if e.emptyAhead(']') {
 			e.out = append(e.out, " []\n"...)
 			return nil
 		}
-		e.out = append(e.out, ' ')
-		return e.sequence(indent+2, true)
+		e.out = append(e.out, sep)
+		return e.sequence(seqIndent, inline)
 	}
-	return e.scalarLine(indent + 2)
+	return e.scalarLine(column)
 }
 
 // scalarLine writes " <scalar>\n"; column is where the scalar starts.

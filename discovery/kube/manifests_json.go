@@ -83,18 +83,8 @@ func (s *jsonScanner) object() bool {
 		if !s.value() {
 			return false
 		}
-		s.space()
-		if s.pos >= len(s.in) {
-			return false
-		}
-		switch s.in[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return true
-		default:
-			return false
+		if done, ok := s.itemEnd('}'); done || !ok {
+			return ok
 		}
 	}
 }
@@ -110,20 +100,28 @@ func (s *jsonScanner) array() bool {
 		if !s.value() {
 			return false
 		}
-		s.space()
-		if s.pos >= len(s.in) {
-			return false
-		}
-		switch s.in[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return true
-		default:
-			return false
+		if done, ok := s.itemEnd(']'); done || !ok {
+			return ok
 		}
 	}
+}
+
+// itemEnd reads what follows a member or element: ',' (more to come) or
+// closing (the object or array is done); anything else is not JSON.
+func (s *jsonScanner) itemEnd(closing byte) (done, ok bool) {
+	s.space()
+	if s.pos >= len(s.in) {
+		return false, false
+	}
+	switch s.in[s.pos] {
+	case ',':
+		s.pos++
+		return false, true
+	case closing:
+		s.pos++
+		return true, true
+	}
+	return false, false
 }
 
 func (s *jsonScanner) str() (string, bool) {
