@@ -148,6 +148,21 @@ func procStatus(pid int, field string) (float64, error) {
 }
 
 // fetch GETs url into path (pprof profiles).
+// cpuProfile fetches a CPU profile of p's next secs seconds into path in
+// the background; the channel gets its error (nil when p has no pprof
+// address: nothing is fetched).
+func (p *serveProc) cpuProfile(ctx context.Context, secs int, path string) <-chan error {
+	done := make(chan error, 1)
+	if p.pprofAddr == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		done <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, secs), path)
+	}()
+	return done
+}
+
 func fetch(ctx context.Context, url, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -39,6 +39,8 @@ type routeResult struct {
 	Reconnects     int64  `json:"reconnects"`
 	FirstReconnect string `json:"first_reconnect,omitempty"`
 	Error          string `json:"error,omitempty"`
+	// Profile is serve's CPU profile over the first changes' 10 s.
+	Profile string `json:"profile,omitempty"`
 }
 
 // routeDebounce is the world-file watch's quiet period (discovery/file
@@ -110,7 +112,7 @@ func runRoutes(ctx context.Context, o options, n int) (r routeResult, err error)
 		return r, err
 	}
 	t0 := time.Now()
-	p, err := startServe(o.bin, dir, false, "", "--world", path)
+	p, err := startServe(o.bin, dir, o.pprof, "", "--world", path)
 	if err != nil {
 		return r, err
 	}
@@ -138,6 +140,9 @@ func runRoutes(ctx context.Context, o options, n int) (r routeResult, err error)
 	r.RouteConfig = int(f.size.Load())
 	logPhase(fmt.Sprintf("%s: initial RDS sync of %d clients", name, o.clients), time.Since(t1))
 
+	// serve's CPU over the first changes: where a change's time goes.
+	cpuPath := filepath.Join(o.out, fmt.Sprintf("serve-cpu-routes-%d.pprof", n))
+	cpuDone := p.cpuProfile(ctx, 10, cpuPath)
 	var all, sotw, delta []time.Duration
 	for c := 0; c < o.routeChanges && (c == 0 || time.Now().Before(o.deadline)); c++ {
 		i := (c*7919 + n/2) % n
@@ -166,6 +171,11 @@ func runRoutes(ctx context.Context, o options, n int) (r routeResult, err error)
 		r.PerChangeP99 = append(r.PerChangeP99, summarize(ds).P99)
 	}
 	logPhase(fmt.Sprintf("%s: %d route changes", name, len(r.PerChangeP99)), time.Since(t1))
+	if err := <-cpuDone; err != nil {
+		fmt.Fprintln(os.Stderr, "cpu profile:", err)
+	} else if p.pprofAddr != "" {
+		r.Profile = cpuPath
+	}
 	r.Convergence, r.Sotw, r.Delta = summarize(all), summarize(sotw), summarize(delta)
 	if r.Convergence.N > 0 {
 		r.BeyondDebounceP99 = round2(r.Convergence.P99 - r.DebounceMS)

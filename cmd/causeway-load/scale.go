@@ -125,14 +125,10 @@ func runWorldScale(ctx context.Context, o options, n int, profile bool, goMemLim
 	r.SyncRSSMiB = round2(r.RSSMiB)
 	sampler.setPhase("changes")
 
-	var cpuDone chan error
+	var cpuDone <-chan error
 	if profile && p.pprofAddr != "" {
-		secs := 10
 		cpuPath := filepath.Join(o.out, fmt.Sprintf("serve-cpu-%d.pprof", n))
-		cpuDone = make(chan error, 1)
-		go func() {
-			cpuDone <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, secs), cpuPath)
-		}()
+		cpuDone = p.cpuProfile(ctx, 10, cpuPath)
 		r.Profiles = append(r.Profiles, cpuPath)
 	}
 	var all, sotw, delta []time.Duration
