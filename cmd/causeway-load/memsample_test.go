@@ -72,4 +72,11 @@ func TestMemoryBenchRows(t *testing.T) {
 	if len(rows) != 2 || !strings.Contains(rows[0].measured, "peak heap 132 MiB") || !strings.Contains(rows[1].measured, "1.8 MiB") {
 		t.Errorf("rows %+v", rows)
 	}
+	// -count 3: one row per benchmark, the median and range of its runs.
+	out = append(out, []byte("BenchmarkSotwACKBurst/names=10000/clients=500-2   3   1779626424 ns/op   1.5 peak-above-MiB\n"+
+		"BenchmarkSotwACKBurst/names=10000/clients=500-2   3   1779626424 ns/op   1.6 peak-above-MiB\n")...)
+	rows = memoryBenchRows(parseBench(out))
+	if len(rows) != 2 || !strings.Contains(rows[1].measured, "1.6 MiB (1.5–1.8, n=3)") {
+		t.Errorf("rows of three runs %+v", rows)
+	}
 }

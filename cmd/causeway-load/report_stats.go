@@ -89,6 +89,18 @@ func findSpreadContaining(bs []goBench, prefix, sub string) *benchSpread {
 	return nil
 }
 
+// metricSpread is the spread of a benchmark's own metric (b.ReportMetric's
+// unit) over the runs of the benchmark named name (without -P).
+func metricSpread(bs []goBench, name, metric string) spread {
+	var v []float64
+	for _, b := range bs {
+		if x, ok := b.Metrics[metric]; ok && trimProcs(b.Name) == name {
+			v = append(v, x)
+		}
+	}
+	return spreadOf(v)
+}
+
 // trimProcs drops the "-2" GOMAXPROCS suffix go test adds to names.
 func trimProcs(name string) string {
 	i := strings.LastIndexByte(name, '-')
