@@ -63,6 +63,9 @@ func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	if m, ok := v.(proto.Message); ok {
 		if size := proto.Size(m); size >= unpooledSize {
+			if out, ok, err := byReference(m); ok {
+				return out, err
+			}
 			b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), m)
 			if err != nil {
 				return nil, err

@@ -65,25 +65,36 @@ func TestRequestCodecDecodesLikeProtobuf(t *testing.T) {
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
 
-// Responses encode as protobuf does, whether in a pooled buffer (small)
-// or their own (large).
+// Messages encode as protobuf does, whether in a pooled buffer (small) or
+// their own (large); a large response is written by reference
+// (codec_refs.go): another field order, the same message.
 func TestRequestCodecMarshalsLikeProtobuf(t *testing.T) {
 	c := newRequestCodec()
 	for _, size := range []int{10, unpooledSize + 10} {
-		m := &discoveryv3.DiscoveryResponse{VersionInfo: "v", TypeUrl: "t", Nonce: "1",
-			Resources: []*anypb.Any{{TypeUrl: "t", Value: make([]byte, size)}}}
-		want, err := proto.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
+		for _, m := range []proto.Message{
+			&discoveryv3.DiscoveryResponse{VersionInfo: "v", TypeUrl: "t", Nonce: "1",
+				Resources: []*anypb.Any{{TypeUrl: "t", Value: make([]byte, size)}}},
+			&anypb.Any{TypeUrl: "t", Value: make([]byte, size)},
+		} {
+			want, err := proto.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := got.Materialize()
+			if _, response := m.(*discoveryv3.DiscoveryResponse); response && size > unpooledSize {
+				back := &discoveryv3.DiscoveryResponse{}
+				if err := proto.Unmarshal(b, back); err != nil || !proto.Equal(back, m) || len(b) != len(want) {
+					t.Errorf("size %d: response by reference decodes to another message (%v, %d vs %d bytes)", size, err, len(b), len(want))
+				}
+			} else if string(b) != string(want) {
+				t.Errorf("size %d %T: encoding differs from proto.Marshal (%d vs %d bytes)", size, m, len(b), len(want))
+			}
+			got.Free()
 		}
-		got, err := c.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b := got.Materialize(); string(b) != string(want) {
-			t.Errorf("size %d: encoding differs from proto.Marshal (%d vs %d bytes)", size, len(b), len(want))
-		}
-		got.Free()
 	}
 }
 

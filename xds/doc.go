@@ -42,6 +42,10 @@
 //     fields followed by the set's resources encoded once for all streams
 //     (resourceSet.wholeBody, held weakly): protobuf encodings concatenate
 //     to their merge, so 1,000 initial syncs hold one copy, not 1,000;
+//   - any other response of 1 MiB and more (a changed 5 MB route
+//     configuration for every proxy of a class) is its own fields, then
+//     per resource a few header bytes and the resource's shared encoding
+//     by reference (codec_refs.go), not a copy per stream;
 //   - responses a stream encodes for itself of 64 KiB and more draw on a
 //     server-wide send budget until the proxy answers, but hold it at most
 //     Options.SendBudgetHold (5 s) and wait for it at most that long
