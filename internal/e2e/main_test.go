@@ -23,21 +23,13 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	if _, err := e2eutil.FindEnvoy(); err == nil {
-		unlock, err := e2eutil.Lock(3*time.Minute, func(path string) {
-			fmt.Fprintf(os.Stderr, "e2e: another end-to-end run holds %s; waiting\n", path)
-		})
+		bin, done, err := e2eutil.LockAndBuild("e2e", 3*time.Minute)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
 		}
-		defer unlock()
-		bins, remove, err := e2eutil.BuildCommands("causeway-e2e-bin-", "causeway")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
-			return 1
-		}
-		defer remove()
-		causewayBin = bins[0]
+		defer done()
+		causewayBin = bin
 	}
 	return m.Run()
 }

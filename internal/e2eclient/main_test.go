@@ -25,21 +25,13 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	if _, err := e2eutil.FindEnvoy(); err == nil {
-		unlock, err := e2eutil.Lock(10*time.Minute, func(path string) {
-			fmt.Fprintf(os.Stderr, "e2eclient: another end-to-end run holds %s; waiting\n", path)
-		})
+		bin, done, err := e2eutil.LockAndBuild("e2eclient", 10*time.Minute)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "e2eclient: %v\n", err)
 			return 1
 		}
-		defer unlock()
-		bins, remove, err := e2eutil.BuildCommands("causeway-e2eclient-bin-", "causeway")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2eclient: %v\n", err)
-			return 1
-		}
-		defer remove()
-		causewayBin = bins[0]
+		defer done()
+		causewayBin = bin
 	}
 	code := m.Run()
 	if table := figureTable(); table != "" && testing.Verbose() {

@@ -28,21 +28,13 @@ func run(m *testing.M) int {
 	if _, err := e2eutil.FindEnvoy(); err != nil {
 		return m.Run() // each test skips (or fails under CAUSEWAY_REQUIRE_E2E)
 	}
-	unlock, err := e2eutil.Lock(3*time.Minute, func(path string) {
-		fmt.Fprintf(os.Stderr, "e2esec: another end-to-end run holds %s; waiting\n", path)
-	})
+	bin, done, err := e2eutil.LockAndBuild("e2esec", 3*time.Minute)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2esec: %v\n", err)
 		return 1
 	}
-	defer unlock()
-	bins, remove, err := e2eutil.BuildCommands("causeway-e2esec-bin-", "causeway")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2esec: %v\n", err)
-		return 1
-	}
-	defer remove()
-	causewayBin = bins[0]
+	defer done()
+	causewayBin = bin
 	help, err := exec.Command(causewayBin, "serve", "--help").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2esec: causeway serve --help: %v\n%s", err, help)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 )
 
 // modulePath is the repository's Go module.
@@ -32,4 +33,23 @@ func BuildCommands(tempPrefix string, names ...string) (bins []string, remove fu
 		bins = append(bins, bin)
 	}
 	return bins, remove, nil
+}
+
+// LockAndBuild is the start of a package of end-to-end tests on fixed
+// addresses: it takes the machine-wide lock (waiting at most wait, saying
+// so on stderr under pkg's name), then builds ./cmd/causeway. done
+// removes the binary and releases the lock.
+func LockAndBuild(pkg string, wait time.Duration) (causewayBin string, done func(), err error) {
+	unlock, err := Lock(wait, func(path string) {
+		fmt.Fprintf(os.Stderr, "%s: another end-to-end run holds %s; waiting\n", pkg, path)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	bins, remove, err := BuildCommands("causeway-"+pkg+"-bin-", "causeway")
+	if err != nil {
+		unlock()
+		return "", nil, err
+	}
+	return bins[0], func() { remove(); unlock() }, nil
 }
