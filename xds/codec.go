@@ -158,6 +158,10 @@ func (c requestCodec) decode(data mem.BufferSlice, m proto.Message, f0, f1 proto
 			names[i] = append(names[i], c.names.intern(b))
 			continue
 		}
+		if r.raw != nil { // as sent: a re-encoding may differ (a varint sent non-minimal)
+			*rest = append(*rest, r.raw...)
+			continue
+		}
 		*rest = appendField(*rest, num, typ, v, b)
 	}
 	if err := proto.Unmarshal(*rest, m); err != nil {
